@@ -1,0 +1,130 @@
+"""The ``mlops-nb`` command line: parse, dispatch to one command module, map errors to exit codes.
+
+Each command lives in ``mlops_nb/commands/<name>.py`` with ``add_arguments(parser)`` and
+``run(args) -> int``. Command modules import only argparse at module level, so ``--help`` stays fast;
+the library behind a command is imported inside its ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from mlops_nb import __version__
+from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError
+
+# name -> (module, one-line help). Order is the order of `mlops-nb --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("mlops_nb.commands.run", "run one notebook with parameters and record the run"),
+    "inspect": ("mlops_nb.commands.inspect", "show a notebook's parameters (name, type, default, help)"),
+    "sweep": ("mlops_nb.commands.sweep", "run a notebook over a parameter grid or list, in parallel"),
+    "collect": ("mlops_nb.commands.collect", "one row per run: parameters and scalar results"),
+    "show": ("mlops_nb.commands.show", "show one run's record"),
+    "diff": ("mlops_nb.commands.diff", "what differs between two runs"),
+    "rerun": ("mlops_nb.commands.rerun", "execute a run's recorded code again; --check compares"),
+    "report": ("mlops_nb.commands.report", "self-contained HTML report across runs"),
+    "lint": ("mlops_nb.commands.lint", "check notebook hygiene (linear execution, good practice)"),
+    "strip": ("mlops_nb.commands.strip", "strip outputs and volatile metadata (nbstripout)"),
+    "hook": ("mlops_nb.commands.hook", "pre-commit step: lint as saved, then strip"),
+    "new": ("mlops_nb.commands.new", "create a notebook from a template"),
+    "init": ("mlops_nb.commands.init", "create a new project skeleton"),
+    "pipeline": ("mlops_nb.commands.pipeline", "run or inspect a pipeline of notebooks"),
+    "reindex": ("mlops_nb.commands.reindex", "rebuild the runs index from the run folders"),
+}
+
+EXIT_BUG = 3
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlops-nb",
+        description="Jupyter notebooks as reproducible, production-grade ML work.",
+        epilog="Run 'mlops-nb COMMAND --help' for a command's options. "
+        "Exit codes: 0 ok, 1 a run failed or findings, 2 bad usage or input, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlops-nb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        if importlib.util.find_spec(module_name) is None:
+            continue  # a command still being built; tests check that none is missing
+        module = importlib.import_module(module_name)
+        cmd = sub.add_parser(name, help=help_text, description=module.__doc__ or help_text)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_module=module_name)
+    return parser
+
+
+def _crash_log() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "mlops-nb" / "mlops-nb.log"
+
+
+def _report_bug(exc: BaseException) -> int:
+    text = "".join(traceback.format_exception(exc))
+    log = _crash_log()
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"mlops-nb {__version__}\nargv: {sys.argv}\n\n{text}", encoding="utf-8")
+        where = f"the traceback is in {log}"
+    except OSError:
+        where = "the traceback follows"
+        sys.stderr.write(text)
+    sys.stderr.write(
+        f"mlops-nb: internal error: {type(exc).__name__}: {exc}\n"
+        f"  This is a bug in mlops-nb; {where}. Please report it.\n"
+    )
+    return EXIT_BUG
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``mlops-nb``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 0
+    previous = signal.getsignal(signal.SIGTERM)
+    in_main_thread = _is_main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        module = importlib.import_module(args._module)
+        return int(module.run(args))
+    except MlopsNbError as e:
+        sys.stderr.write(f"mlops-nb: error: {e.message}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("mlops-nb: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `mlops-nb collect | head`: the reader went away; not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as e:
+        return _report_bug(e)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,387 @@
+"""A notebook's parameters: read from the ``parameters`` cell with ``ast``, validated, injected.
+
+Pure functions over notebook dicts; no kernel, no papermill.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import io
+import json
+import math
+import tokenize
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_nb.errors import ParameterError
+from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, source_of, tags_of
+
+_SIMPLE = {"int", "float", "str", "bool", "list", "dict"}
+_ALIASES = {"List": "list", "Dict": "dict", "Sequence": "list", "Mapping": "dict", "tuple": "list",
+            "Tuple": "list"}
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class ParamType:
+    """A parameter's type: alternatives (``int``, ``str``...), ``None`` allowed, or literal choices."""
+
+    kinds: tuple[str, ...] = ()  # empty = any
+    optional: bool = False
+    choices: tuple[Any, ...] | None = None
+
+    def __str__(self) -> str:
+        if self.choices is not None:
+            text = "Literal[" + ", ".join(repr(c) for c in self.choices) + "]"
+        elif self.kinds:
+            text = " | ".join(self.kinds)
+        else:
+            text = "any"
+        return f"{text} | None" if self.optional and text != "any" else text
+
+    def accepts(self, value: Any) -> bool:
+        if value is None:
+            return self.optional or (not self.kinds and self.choices is None)
+        if self.choices is not None:
+            return any(type(value) is type(c) and value == c for c in self.choices) or (
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+                and any(not isinstance(c, bool) and isinstance(c, (int, float)) and c == value
+                        for c in self.choices)
+            )
+        if not self.kinds:
+            return True
+        return any(_fits(kind, value) for kind in self.kinds)
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "list":
+        return isinstance(value, (list, tuple))
+    if kind == "dict":
+        return isinstance(value, dict)
+    return True
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a notebook."""
+
+    name: str
+    type: ParamType
+    default: Any = None
+    help: str = ""
+    default_source: str = ""  # the default as written in the cell
+    literal_default: bool = True  # False when the default is an expression (e.g. ``Path.cwd()``)
+    lineno: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": str(self.type),
+            "default": self.default if self.literal_default else None,
+            "default_source": self.default_source,
+            "help": self.help,
+        }
+
+
+@dataclass(frozen=True)
+class NotebookParams:
+    """The parameters cell of a notebook (``cell_index`` is None when there is none)."""
+
+    cell_index: int | None
+    specs: tuple[ParamSpec, ...] = ()
+    non_literal: tuple[str, ...] = field(default=())  # statements that are not assignments
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.specs]
+
+    def get(self, name: str) -> ParamSpec | None:
+        for s in self.specs:
+            if s.name == name:
+                return s
+        return None
+
+    def defaults(self) -> dict[str, Any]:
+        return {s.name: s.default for s in self.specs if s.literal_default}
+
+
+def find_parameters_cell(nb: Mapping[str, Any]) -> int | None:
+    """Index of the first code cell tagged ``parameters``."""
+    for i, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") == "code" and PARAMETERS_TAG in tags_of(cell):
+            return i
+    return None
+
+
+def parse_notebook_params(nb: Mapping[str, Any], *, source: str = "notebook") -> NotebookParams:
+    """Read the parameters of a notebook (a dict in nbformat 4)."""
+    index = find_parameters_cell(nb)
+    if index is None:
+        return NotebookParams(cell_index=None)
+    specs, others = parse_parameters_source(source_of(nb["cells"][index]), source=source)
+    return NotebookParams(cell_index=index, specs=specs, non_literal=others)
+
+
+def _strip_magics(src: str) -> str:
+    # IPython magics and shell escapes are not Python; blank them so line numbers stay.
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines())
+
+
+def _comments(src: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.start[0]] = tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def parse_parameters_source(
+    src: str, *, source: str = "notebook"
+) -> tuple[tuple[ParamSpec, ...], tuple[str, ...]]:
+    """Parameters declared in a parameters cell's source, and the statements that are not."""
+    clean = _strip_magics(src)
+    try:
+        tree = ast.parse(clean)
+    except SyntaxError as e:
+        raise ParameterError(
+            f"{source}: the parameters cell is not valid Python (line {e.lineno}: {e.msg}). "
+            "Fix the cell so it holds only assignments like `alpha: float = 0.5  # help`."
+        ) from None
+    comments = _comments(clean)
+    specs: dict[str, ParamSpec] = {}
+    others: list[str] = []
+    for stmt in tree.body:
+        targets: list[str] = []
+        annotation: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(stmt, ast.Assign):
+            if all(isinstance(t, ast.Name) for t in stmt.targets):
+                targets = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+            value = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            targets, annotation, value = [stmt.target.id], stmt.annotation, stmt.value
+        if not targets or value is None:
+            others.append(ast.get_source_segment(clean, stmt) or type(stmt).__name__)
+            continue
+        help_text = comments.get(stmt.end_lineno or stmt.lineno) or comments.get(stmt.lineno, "")
+        for name in targets:
+            specs[name] = _spec(name, annotation, value, help_text, clean, stmt.lineno)
+    return tuple(specs.values()), tuple(others)
+
+
+def _spec(
+    name: str, annotation: ast.expr | None, value: ast.expr, help_text: str, src: str, lineno: int
+) -> ParamSpec:
+    default_source = ast.get_source_segment(src, value) or ""
+    try:
+        default = ast.literal_eval(value)
+        literal = True
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        default, literal = None, False
+    if isinstance(default, tuple):
+        default = list(default)
+    ptype = _annotation_type(annotation) if annotation is not None else _infer_type(default, literal)
+    return ParamSpec(name, ptype, default, help_text, default_source, literal, lineno)
+
+
+def _infer_type(default: Any, literal: bool) -> ParamType:
+    if not literal or default is None:
+        return ParamType(optional=True)
+    if isinstance(default, float):
+        return ParamType(("float",))
+    for kind in ("bool", "int", "str", "list", "dict"):
+        if _fits(kind, default):
+            return ParamType((kind,))
+    return ParamType()
+
+
+def _annotation_type(node: ast.expr) -> ParamType:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "int | None"
+        try:
+            return _annotation_type(ast.parse(node.value, mode="eval").body)
+        except SyntaxError:
+            return ParamType()
+    if isinstance(node, ast.Constant) and node.value is None:
+        return ParamType(optional=True, kinds=("none",))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union([_annotation_type(node.left), _annotation_type(node.right)])
+    name = _dotted_tail(node.value if isinstance(node, ast.Subscript) else node)
+    if isinstance(node, ast.Subscript):
+        args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if name == "Optional":
+            return _union([_annotation_type(args[0]), ParamType(optional=True, kinds=("none",))])
+        if name == "Union":
+            return _union([_annotation_type(a) for a in args])
+        if name == "Literal":
+            try:
+                return ParamType(choices=tuple(ast.literal_eval(a) for a in args))
+            except ValueError:
+                return ParamType()
+    name = _ALIASES.get(name, name)
+    if name in _SIMPLE:
+        return ParamType((name,))
+    return ParamType()  # unknown annotation (Path, np.ndarray...): accept anything
+
+
+def _union(parts: list[ParamType]) -> ParamType:
+    optional = any(p.optional for p in parts)
+    real = [p for p in parts if p.kinds != ("none",)]
+    if any(not p.kinds and p.choices is None for p in real):
+        return ParamType(optional=optional)
+    if len(real) == 1 and real[0].choices is not None:
+        return ParamType(optional=optional, choices=real[0].choices)
+    kinds: list[str] = []
+    for p in real:
+        if p.choices is not None:
+            return ParamType(optional=optional)  # Literal mixed with types: be permissive
+        kinds.extend(k for k in p.kinds if k not in kinds)
+    return ParamType(tuple(kinds), optional=optional)
+
+
+def _dotted_tail(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def did_you_mean(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def validate(
+    params: NotebookParams, values: Mapping[str, Any], *, source: str = "notebook"
+) -> dict[str, Any]:
+    """Check ``values`` against the notebook's parameters; return defaults merged with values.
+
+    Raises one ``ParameterError`` listing every problem.
+    """
+    problems = problems_for(params, values)
+    if problems:
+        raise ParameterError(f"{source}: " + "\n  ".join(problems))
+    merged = params.defaults()
+    merged.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()})
+    return merged
+
+
+def problems_for(params: NotebookParams, values: Mapping[str, Any]) -> list[str]:
+    """Every problem with ``values`` (empty when they are valid)."""
+    if params.cell_index is None:
+        if values:
+            return [
+                "the notebook has no parameters cell, so it takes no parameters (given: "
+                + ", ".join(sorted(values))
+                + "). Fix: tag the cell holding its settings with 'parameters' "
+                "(Jupyter: View > Cell toolbar > Tags)."
+            ]
+        return []
+    problems: list[str] = []
+    valid = params.names
+    for name, value in values.items():
+        spec = params.get(name)
+        if spec is None:
+            problems.append(
+                f"unknown parameter {name!r}.{did_you_mean(name, valid)} "
+                f"Valid parameters: {', '.join(valid) or '(none)'}."
+            )
+            continue
+        literal_problem = literal_problem_of(value)
+        if literal_problem:
+            problems.append(f"parameter {name!r}: {literal_problem}")
+        elif not spec.type.accepts(value):
+            problems.append(
+                f"parameter {name!r} expects {spec.type}, but was given {value!r} "
+                f"({type(value).__name__})."
+            )
+    return problems
+
+
+def literal_problem_of(value: Any, _depth: int = 0) -> str | None:
+    """Why a value cannot be injected as a Python literal (and stored as JSON), or None."""
+    if _depth > 50:
+        return "the value is nested too deeply"
+    if value is None or isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, float):
+        return None
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            p = literal_problem_of(v, _depth + 1)
+            if p:
+                return p
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"dictionary keys must be strings (got {k!r})"
+            p = literal_problem_of(v, _depth + 1)
+            if p:
+                return p
+        return None
+    return (
+        f"values of type {type(value).__name__} cannot be passed to a notebook; use numbers, "
+        "strings, booleans, None, lists and dicts"
+    )
+
+
+# --- injection --------------------------------------------------------------------------------
+
+
+def to_literal(value: Any) -> str:
+    """Python source for a value, built only from literals: no value can inject code."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{to_literal(str(k))}: {to_literal(v)}" for k, v in value.items()) + "}"
+    raise ParameterError(f"cannot inject a value of type {type(value).__name__}")
+
+
+def injected_source(values: Mapping[str, Any]) -> str:
+    lines = ["# Parameters"]
+    lines += [f"{name} = {to_literal(value)}" for name, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def inject(nb: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``nb`` with a cell tagged ``injected-parameters`` after the parameters cell.
+
+    Mirrors papermill's convention (tag, position, ``metadata.papermill.parameters``).
+    """
+    out = json.loads(json.dumps(nb))
+    out["cells"] = [c for c in out["cells"] if INJECTED_TAG not in tags_of(c)]
+    index = find_parameters_cell(out)
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "injected-parameters",
+        "metadata": {"tags": [INJECTED_TAG]},
+        "outputs": [],
+        "source": injected_source(values),
+    }
+    if out.get("nbformat_minor", 0) < 5:
+        del cell["id"]
+    out["cells"].insert(0 if index is None else index + 1, cell)
+    out.setdefault("metadata", {}).setdefault("papermill", {})["parameters"] = dict(values)
+    return out

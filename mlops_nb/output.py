@@ -1,0 +1,56 @@
+"""All user-facing text goes through here, so tests can capture it and the library never prints.
+
+The library logs with ``logging``; commands print with these helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from typing import Any, TextIO
+
+
+def out(text: str = "", *, stream: TextIO | None = None) -> None:
+    """Print a line of normal output (stdout)."""
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+def err(text: str) -> None:
+    """Print a line for the user on stderr (errors, notices, progress)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def notice(text: str) -> None:
+    """A one-line notice on stderr, e.g. 'index rebuilt'."""
+    err(f"mlops-nb: {text}")
+
+
+def print_json(data: Any) -> None:
+    """Print data as indented JSON on stdout."""
+    out(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False))
+
+
+def is_tty(stream: TextIO | None = None) -> bool:
+    """True when the stream is an interactive terminal (progress bars, colours)."""
+    s = stream or sys.stderr
+    return hasattr(s, "isatty") and s.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def terminal_width(default: int = 100) -> int:
+    """Width of the terminal, or a default when not on one."""
+    return shutil.get_terminal_size((default, 24)).columns
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    """A plain aligned text table (no dependency), clipped to the terminal width."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
