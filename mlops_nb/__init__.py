@@ -20,7 +20,16 @@ _LAZY = {
     "collect": "mlops_nb.results.collect",
 }
 
-__all__ = ["Run", "Sweep", "__version__", "collect", "load", "load_ipython_extension", "run", "sweep"]
+__all__ = [
+    "Run",
+    "Sweep",
+    "__version__",
+    "collect",
+    "load",
+    "load_ipython_extension",
+    "run",
+    "sweep",
+]
 
 if TYPE_CHECKING:
     from mlops_nb.execution.api import Run, load, run

@@ -24,8 +24,14 @@ from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError
 # name -> (module, one-line help). Order is the order of `mlops-nb --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("mlops_nb.commands.run", "run one notebook with parameters and record the run"),
-    "inspect": ("mlops_nb.commands.inspect", "show a notebook's parameters (name, type, default, help)"),
-    "sweep": ("mlops_nb.commands.sweep", "run a notebook over a parameter grid or list, in parallel"),
+    "inspect": (
+        "mlops_nb.commands.inspect",
+        "show a notebook's parameters (name, type, default, help)",
+    ),
+    "sweep": (
+        "mlops_nb.commands.sweep",
+        "run a notebook over a parameter grid or list, in parallel",
+    ),
     "collect": ("mlops_nb.commands.collect", "one row per run: parameters and scalar results"),
     "show": ("mlops_nb.commands.show", "show one run's record"),
     "diff": ("mlops_nb.commands.diff", "what differs between two runs"),

@@ -19,8 +19,14 @@ from mlops_nb.errors import ParameterError
 from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, source_of, tags_of
 
 _SIMPLE = {"int", "float", "str", "bool", "list", "dict"}
-_ALIASES = {"List": "list", "Dict": "dict", "Sequence": "list", "Mapping": "dict", "tuple": "list",
-            "Tuple": "list"}
+_ALIASES = {
+    "List": "list",
+    "Dict": "dict",
+    "Sequence": "list",
+    "Mapping": "dict",
+    "tuple": "list",
+    "Tuple": "list",
+}
 _NO_DEFAULT = object()
 
 
@@ -46,9 +52,12 @@ class ParamType:
             return self.optional or (not self.kinds and self.choices is None)
         if self.choices is not None:
             return any(type(value) is type(c) and value == c for c in self.choices) or (
-                isinstance(value, (int, float)) and not isinstance(value, bool)
-                and any(not isinstance(c, bool) and isinstance(c, (int, float)) and c == value
-                        for c in self.choices)
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and any(
+                    not isinstance(c, bool) and isinstance(c, (int, float)) and c == value
+                    for c in self.choices
+                )
             )
         if not self.kinds:
             return True
@@ -193,7 +202,9 @@ def _spec(
         default, literal = None, False
     if isinstance(default, tuple):
         default = list(default)
-    ptype = _annotation_type(annotation) if annotation is not None else _infer_type(default, literal)
+    ptype = (
+        _annotation_type(annotation) if annotation is not None else _infer_type(default, literal)
+    )
     return ParamSpec(name, ptype, default, help_text, default_source, literal, lineno)
 
 
@@ -278,8 +289,24 @@ def validate(
     if problems:
         raise ParameterError(f"{source}: " + "\n  ".join(problems))
     merged = params.defaults()
-    merged.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()})
+    for name, value in values.items():
+        spec = params.get(name)
+        merged[name] = _coerce(spec.type, value) if spec else value
     return merged
+
+
+def _coerce(ptype: ParamType, value: Any) -> Any:
+    """An accepted value in the parameter's own type: an int given for a float becomes a float."""
+    if isinstance(value, tuple):
+        return list(value)
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and "float" in ptype.kinds
+        and "int" not in ptype.kinds
+    ):
+        return float(value)
+    return value
 
 
 def problems_for(params: NotebookParams, values: Mapping[str, Any]) -> list[str]:
@@ -354,7 +381,11 @@ def to_literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(to_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{to_literal(str(k))}: {to_literal(v)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{to_literal(str(k))}: {to_literal(v)}" for k, v in value.items())
+            + "}"
+        )
     raise ParameterError(f"cannot inject a value of type {type(value).__name__}")
 
 
@@ -369,10 +400,10 @@ def inject(nb: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
 
     Mirrors papermill's convention (tag, position, ``metadata.papermill.parameters``).
     """
-    out = json.loads(json.dumps(nb))
+    out: dict[str, Any] = json.loads(json.dumps(nb))
     out["cells"] = [c for c in out["cells"] if INJECTED_TAG not in tags_of(c)]
     index = find_parameters_cell(out)
-    cell = {
+    cell: dict[str, Any] = {
         "cell_type": "code",
         "execution_count": None,
         "id": "injected-parameters",

@@ -46,7 +46,9 @@ def typed_parse(text: str, name: str, params: NotebookParams | None) -> Any:
         return text
     if kinds == ("str",) and value is not None:
         return text
-    if spec.type.choices is not None and text in [c for c in spec.type.choices if isinstance(c, str)]:
+    if spec.type.choices is not None and text in [
+        c for c in spec.type.choices if isinstance(c, str)
+    ]:
         return text
     if isinstance(value, str) and ({"list", "dict"} & set(kinds)):
         parsed = yaml_io.loads(text, source=f"-p {name}")

@@ -1,0 +1,98 @@
+"""Argument helpers shared by commands (argparse only: imported by ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+
+class _ParamFlag(argparse.Action):
+    """Collect ``-p/-r/-y/-f`` in the order given, like papermill."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        flags = list(getattr(namespace, "param_flags", None) or [])
+        vals = [values] if isinstance(values, str) else list(values or [])
+        flag = {
+            "--parameters": "-p",
+            "--parameters_raw": "-r",
+            "--parameters_yaml": "-y",
+            "--parameters_file": "-f",
+        }.get(option_string or "", option_string or "")
+        flags.append((flag, vals[0], vals[1] if len(vals) > 1 else None))
+        namespace.param_flags = flags
+
+
+def add_param_flags(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("parameters (as in papermill)")
+    g.add_argument(
+        "-p",
+        "--parameters",
+        nargs=2,
+        metavar=("NAME", "VALUE"),
+        action=_ParamFlag,
+        dest="param_flags",
+        help="a parameter; VALUE parsed (numbers, True/False/None), "
+        "read with the parameter's declared type",
+    )
+    g.add_argument(
+        "-r",
+        "--parameters_raw",
+        nargs=2,
+        metavar=("NAME", "VALUE"),
+        action=_ParamFlag,
+        dest="param_flags",
+        help="a parameter given as a raw string",
+    )
+    g.add_argument(
+        "-y",
+        "--parameters_yaml",
+        metavar="YAML",
+        action=_ParamFlag,
+        dest="param_flags",
+        help="parameters as a YAML mapping",
+    )
+    g.add_argument(
+        "-f",
+        "--parameters_file",
+        metavar="FILE",
+        action=_ParamFlag,
+        dest="param_flags",
+        help="parameters from a YAML file",
+    )
+    parser.set_defaults(param_flags=[])
+
+
+def add_runs_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs-dir",
+        metavar="DIR",
+        default=None,
+        help="the runs store (default: $MLOPS_NB_RUNS_DIR or ./runs)",
+    )
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value

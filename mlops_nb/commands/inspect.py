@@ -1,0 +1,47 @@
+"""Show a notebook's parameters: name, type, default and help (from the `parameters` cell)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    parser.add_argument("--json", action="store_true", help="print the parameters as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from mlops_nb import output
+    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.params import parse_notebook_params
+
+    params = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    if args.json:
+        output.print_json(
+            {
+                "notebook": args.notebook,
+                "parameters_cell": params.cell_index,
+                "parameters": [s.to_dict() for s in params.specs],
+            }
+        )
+        return 0
+    if params.cell_index is None:
+        output.out(f"{args.notebook}: no parameters cell (tag a code cell 'parameters').")
+        return 0
+    if not params.specs:
+        output.out(f"{args.notebook}: the parameters cell (cell {params.cell_index}) is empty.")
+        return 0
+    rows = [
+        [
+            s.name,
+            str(s.type),
+            json.dumps(s.default) if s.literal_default else s.default_source,
+            s.help,
+        ]
+        for s in params.specs
+    ]
+    output.out(f"{args.notebook}: parameters (cell {params.cell_index})")
+    output.out(output.table(rows, ["name", "type", "default", "help"]))
+    return 0

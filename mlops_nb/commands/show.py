@@ -1,0 +1,86 @@
+"""Show one run's record: status, parameters, scalar scraps, error, provenance.
+
+RUN is a run id, a unique prefix of one, a run name (the latest with that name) or `latest`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mlops_nb.commands._common import add_runs_dir
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_ref", metavar="RUN", help="run id, id prefix, name, or 'latest'")
+    add_runs_dir(parser)
+    parser.add_argument("--json", action="store_true", help="print the raw run record")
+    parser.add_argument(
+        "--lineage",
+        action="store_true",
+        help="the chain of upstream runs back to the raw data files",
+    )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def summary_lines(run: Any) -> list[str]:
+    """A readable summary of a run (shared by `run` and `show`)."""
+    r = run.record
+    lines = [f"run {r['id']}  {r['status']}  ({_fmt(r.get('duration_s'))} s)"]
+    if r.get("name"):
+        lines.append(f"  name:      {r['name']}")
+    lines.append(f"  notebook:  {r['notebook']['path']}")
+    lines.append(f"  output:    {run.output_notebook}")
+    if r.get("params"):
+        lines.append(
+            "  params:    "
+            + ", ".join(f"{k}={v!r}" for k, v in r["params"].items() if k != "output_dir")
+        )
+    if r.get("scraps"):
+        lines.append("  scraps:    " + ", ".join(f"{k}={_fmt(v)}" for k, v in r["scraps"].items()))
+    if r.get("error"):
+        lines.append(f"  error:     {run.error_line()}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlops_nb import output
+    from mlops_nb.execution.api import Run
+
+    result = Run.find(args.run_ref, runs_dir=args.runs_dir)
+    if args.json:
+        output.print_json(result.record)
+        return 0
+    for line in summary_lines(result):
+        output.out(line)
+    r = result.record
+    git = r.get("git")
+    if git:
+        dirty = " (dirty)" if git.get("dirty") else ""
+        output.out(f"  git:       {git.get('commit')} on {git.get('branch')}{dirty}")
+    env = r.get("environment") or {}
+    if env:
+        output.out(f"  python:    {env.get('python')} on {env.get('platform')}")
+    res = r.get("resources") or {}
+    if res.get("peak_rss_bytes"):
+        output.out(
+            f"  kernel:    peak {res['peak_rss_bytes'] / 2**20:.0f} MiB, "
+            f"{res.get('cpu_seconds')} s CPU"
+        )
+    for label in ("inputs", "artifacts"):
+        for path, d in (r.get(label) or {}).items():
+            output.out(
+                f"  {label[:-1]}:{' ' * (10 - len(label))}{path}  sha256:{d['sha256'][:12]}"
+                f"  {d['size']} B"
+            )
+    if args.lineage:
+        from mlops_nb.results.lineage import lineage_lines
+
+        for line in lineage_lines(result):
+            output.out(line)
+    return 0

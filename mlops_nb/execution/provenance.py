@@ -1,0 +1,155 @@
+"""Provenance of a run: the environment, hashes of input files and of the files a run wrote."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.store.runs import STORE_FILES
+
+# Packages whose versions go into run.json itself; the full list goes beside it.
+KEY_PACKAGES = (
+    "mlops-nb",
+    "papermill",
+    "nbclient",
+    "ipykernel",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "seaborn",
+    "matplotlib",
+    "torch",
+)
+_CHUNK = 1 << 20
+_MAX_DIR_FILES = 2000
+
+
+@functools.lru_cache(maxsize=1)
+def installed_packages() -> dict[str, str]:
+    """``{distribution name: version}`` of this Python environment (cached per process)."""
+    from importlib import metadata
+
+    pkgs: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            pkgs[name.lower().replace("_", "-")] = dist.version
+    return dict(sorted(pkgs.items()))
+
+
+def environment() -> tuple[dict[str, Any], dict[str, str]]:
+    """The record's ``environment`` summary and the full package list to store beside it."""
+    pkgs = installed_packages()
+    digest = hashlib.sha256(json.dumps(pkgs, sort_keys=True).encode()).hexdigest()
+    summary = {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "packages": {k: pkgs[k] for k in KEY_PACKAGES if k in pkgs},
+        "packages_sha256": digest,
+        "packages_file": "environment.json",
+    }
+    return summary, pkgs
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"sha256": _file_sha256(str(path), st.st_size, st.st_mtime_ns), "size": st.st_size}
+
+
+def dir_digest(path: Path) -> dict[str, Any] | None:
+    """A tree hash of a folder's files (names and contents), or None when it is too big."""
+    h = hashlib.sha256()
+    total = n = 0
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            p = Path(root) / name
+            n += 1
+            if n > _MAX_DIR_FILES:
+                return None
+            d = file_digest(p)
+            total += d["size"]
+            h.update(f"{p.relative_to(path).as_posix()}\0{d['sha256']}\n".encode())
+    return {"sha256": h.hexdigest(), "size": total, "files": n}
+
+
+def _candidate_paths(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def input_hashes(
+    params: Mapping[str, Any], *, base_dirs: list[Path], skip: frozenset[str] = frozenset()
+) -> dict[str, dict[str, Any]]:
+    """Hashes of files (and folders) named by string parameters, keyed by the value as given."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in params.items():
+        if name in skip:
+            continue
+        for text in _candidate_paths(value):
+            if not text or len(text) > 4096 or "\n" in text or text.startswith("builtin:"):
+                continue
+            for base in base_dirs:
+                p = Path(text) if os.path.isabs(text) else base / text
+                try:
+                    if p.is_file():
+                        out[text] = {"param": name, **file_digest(p)}
+                        break
+                    if p.is_dir():
+                        d = dir_digest(p)
+                        if d is not None:
+                            out[text] = {"param": name, **d}
+                        break
+                except OSError:
+                    break
+    return out
+
+
+def artifacts(folder: Path) -> dict[str, dict[str, Any]]:
+    """Files a run wrote into its folder (everything but the store's own files)."""
+    out: dict[str, dict[str, Any]] = {}
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        for name in sorted(files):
+            p = Path(root) / name
+            rel = p.relative_to(folder).as_posix()
+            if rel in STORE_FILES or (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            try:
+                out[rel] = file_digest(p)
+            except OSError:
+                continue
+    return out
+
+
+def run_key(code_sha256: str, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """Identical work has an identical key: code + parameters + input contents."""
+    payload = {
+        "code": code_sha256,
+        "params": params,
+        "inputs": {k: v["sha256"] for k, v in sorted(inputs.items())},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,0 +1,361 @@
+"""One run, start to end: validate → record ``running`` → execute → harvest → record.
+
+Nothing is lost: the record says ``running`` before the kernel starts, and in every outcome
+(success, cell exception, kernel death, timeout, Ctrl-C, SIGTERM) the output notebook and the final
+record are written atomically and the kernel process is gone afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from mlops_nb import __version__
+from mlops_nb.execution import provenance
+from mlops_nb.git import git_info
+from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_json, tags_of
+from mlops_nb.notebook.params import inject, parse_notebook_params, validate
+from mlops_nb.results.scraps import scalar_scraps
+from mlops_nb.store import runs as store
+
+log = logging.getLogger(__name__)
+OUTPUT_DIR_PARAM = "output_dir"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines one run, validated and ready to execute."""
+
+    notebook: Path
+    nb: dict[str, Any]
+    params: dict[str, Any]  # defaults merged with the given values
+    given: dict[str, Any]  # the values given by the caller
+    runs_dir: Path
+    name: str | None = None
+    timeout: float | None = None
+    cwd: Path | None = None
+    kernel_name: str | None = None
+    sweep_id: str | None = None
+    pipeline: dict[str, Any] | None = None
+    declares_output_dir: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(
+    notebook: str | os.PathLike[str],
+    params: Mapping[str, Any] | None = None,
+    *,
+    runs_dir: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    timeout: float | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    kernel_name: str | None = None,
+    sweep_id: str | None = None,
+    pipeline: Mapping[str, Any] | None = None,
+    nb: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> RunSpec:
+    """Read the notebook and validate parameters: every user error surfaces here, before a kernel."""
+    path = Path(notebook)
+    nb = nb if nb is not None else read_json(path)
+    declared = parse_notebook_params(nb, source=str(path))
+    given = dict(params or {})
+    merged = validate(declared, given, source=str(path))
+    if timeout is not None and timeout <= 0:
+        from mlops_nb.errors import UsageError
+
+        raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}.")
+    return RunSpec(
+        notebook=path,
+        nb=nb,
+        params=merged,
+        given=given,
+        runs_dir=store.resolve_runs_dir(runs_dir),
+        name=name,
+        timeout=timeout,
+        cwd=Path(cwd) if cwd is not None else None,
+        kernel_name=kernel_name,
+        sweep_id=sweep_id,
+        pipeline=dict(pipeline) if pipeline else None,
+        declares_output_dir=declared.get(OUTPUT_DIR_PARAM) is not None,
+        extra=dict(extra or {}),
+    )
+
+
+def work_dir(spec: RunSpec) -> Path:
+    return (spec.cwd or spec.notebook.parent or Path(".")).resolve()
+
+
+def key_of(spec: RunSpec) -> tuple[str, dict[str, Any]]:
+    """The run key and the input-file hashes it covers."""
+    skip = frozenset({OUTPUT_DIR_PARAM}) if spec.declares_output_dir else frozenset()
+    inputs = provenance.input_hashes(
+        spec.params, base_dirs=[work_dir(spec), Path.cwd()], skip=skip | {"upstream"}
+    )
+    keyed = {k: v for k, v in spec.params.items() if k not in skip}
+    return provenance.run_key(code_sha256(spec.nb), keyed, inputs), inputs
+
+
+def execute_run(
+    spec: RunSpec,
+    *,
+    handle_signals: bool = True,
+    kernel_manager_factory: Callable[[Any], Any] | None = None,
+    key: tuple[str, dict[str, Any]] | None = None,
+) -> Path:
+    """Execute a prepared run; returns its folder. Never raises for notebook failures."""
+    from mlops_nb.execution.papermill_adapter import Execution
+
+    run_key, inputs = key or key_of(spec)
+    run_id = store.new_run_id(spec.name)
+    folder = store.create_run_folder(spec.runs_dir, run_id)
+    params = dict(spec.params)
+    if spec.declares_output_dir and OUTPUT_DIR_PARAM not in spec.given:
+        params[OUTPUT_DIR_PARAM] = str(folder.resolve())
+    record = _initial_record(spec, run_id, params, run_key, inputs)
+    store.write_record(folder, record)
+
+    execution = Execution(kernel_manager_factory=kernel_manager_factory)
+    prov: dict[str, Any] = {}
+    prov_thread = threading.Thread(target=_provenance, args=(spec, prov), daemon=True)
+    prov_thread.start()
+    outcome: dict[str, Any] = {}
+    injected = inject(spec.nb, params)
+    t0 = time.monotonic()
+    worker = threading.Thread(
+        target=_execute_in_thread,
+        args=(injected, spec, folder, execution, outcome),
+        name=f"mlops-nb-run-{run_id}",
+        daemon=True,
+    )
+    restore = _install_signal_handlers(execution) if handle_signals else None
+    try:
+        worker.start()
+        _watch(worker, execution, spec.timeout, t0)
+    except BaseException:
+        # A second Ctrl-C, or anything else in this thread: stop the kernel, still record.
+        execution.watch.stop("interrupted", grace=0.5)
+        worker.join(5)
+        raise
+    finally:
+        if restore:
+            restore()
+        execution.watch.finish()
+        prov_thread.join(30)
+        _finish(spec, folder, record, execution, outcome, injected, prov, time.monotonic() - t0)
+    return folder
+
+
+def _initial_record(
+    spec: RunSpec, run_id: str, params: dict[str, Any], key: str, inputs: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "name": spec.name,
+        "notebook": {
+            "path": str(spec.notebook),
+            "abspath": str(spec.notebook.resolve()),
+            "code_sha256": code_sha256(spec.nb),
+        },
+        "params": params,
+        "status": "running",
+        "started_at": store.utc_now(),
+        "ended_at": None,
+        "duration_s": None,
+        "error": None,
+        "scraps": {},
+        "artifacts": {},
+        "inputs": inputs,
+        "git": None,
+        "environment": None,
+        "resources": {"peak_rss_bytes": None, "cpu_seconds": None},
+        "key": key,
+        "sweep_id": spec.sweep_id,
+        "pipeline": spec.pipeline,
+        "timeout_s": spec.timeout,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "mlops_nb_version": __version__,
+        **spec.extra,
+    }
+
+
+def _provenance(spec: RunSpec, out: dict[str, Any]) -> None:
+    try:
+        out["git"] = git_info(spec.notebook.resolve().parent)
+        out["environment"], out["packages"] = provenance.environment()
+    except Exception:  # provenance must never fail a run
+        log.exception("collecting provenance failed")
+
+
+def _execute_in_thread(
+    injected: dict[str, Any], spec: RunSpec, folder: Path, execution: Any, outcome: dict[str, Any]
+) -> None:
+    from mlops_nb.execution.papermill_adapter import execute
+
+    try:
+        outcome["nb"] = execute(
+            injected,
+            input_path=spec.notebook,
+            partial_output=folder / store.PARTIAL_OUTPUT,
+            execution=execution,
+            cwd=work_dir(spec),
+            kernel_name=spec.kernel_name,
+        )
+    except BaseException as e:  # recorded as the run's error
+        outcome["exception"] = e
+        outcome["traceback"] = traceback.format_exception(e)
+
+
+def _watch(worker: threading.Thread, execution: Any, timeout: float | None, t0: float) -> None:
+    sample_every, last = 0.5, 0.0
+    while worker.is_alive():
+        worker.join(0.05)
+        now = time.monotonic()
+        if timeout is not None and now - t0 > timeout:
+            execution.watch.stop("timeout")
+        if now - last > sample_every:
+            execution.watch.sample()
+            last = now
+
+
+def _install_signal_handlers(execution: Any) -> Callable[[], None] | None:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not execution.watch.stop("interrupted"):
+            # Asked twice: stop waiting for the grace period.
+            execution.watch.kill()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+    return restore
+
+
+def _finish(
+    spec: RunSpec,
+    folder: Path,
+    record: dict[str, Any],
+    execution: Any,
+    outcome: dict[str, Any],
+    injected: dict[str, Any],
+    prov: dict[str, Any],
+    duration: float,
+) -> None:
+    from mlops_nb.execution.papermill_adapter import notebook_to_json
+    from mlops_nb.notebook.io import atomic_write_text
+
+    nb = outcome.get("nb") or execution.nb
+    nb_dict: dict[str, Any]
+    if nb is not None:
+        text = notebook_to_json(nb)
+        nb_dict = json.loads(text)
+    else:
+        nb_dict = injected
+        text = json.dumps(injected, indent=1, ensure_ascii=False) + "\n"
+    try:
+        atomic_write_text(folder / store.OUTPUT, text)
+    except OSError:
+        log.exception("writing the output notebook failed")
+    status, error = _status(spec, nb_dict, execution, outcome)
+    record.update(
+        status=status,
+        error=error,
+        ended_at=store.utc_now(),
+        duration_s=round(duration, 3),
+        scraps=scalar_scraps(nb_dict),
+        resources=execution.watch.resources(),
+        git=prov.get("git"),
+        environment=prov.get("environment"),
+    )
+    if "packages" in prov:
+        try:
+            atomic_write_text(folder / store.ENVIRONMENT, json.dumps(prov["packages"], indent=1))
+        except OSError:
+            log.exception("writing environment.json failed")
+    record["artifacts"] = provenance.artifacts(folder)
+    store.write_record(folder, record, final=True)
+    with contextlib.suppress(FileNotFoundError):
+        (folder / store.PARTIAL_OUTPUT).unlink()
+
+
+def _source_index(nb: Mapping[str, Any], index: int | None) -> int | None:
+    """Index of an executed cell in the user's notebook (the injected cell does not count)."""
+    if index is None:
+        return None
+    cells = nb.get("cells", [])
+    return index - sum(1 for c in cells[:index] if INJECTED_TAG in tags_of(c))
+
+
+def _first_error(nb: Mapping[str, Any]) -> dict[str, Any] | None:
+    for i, cell in enumerate(nb.get("cells", [])):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if out.get("output_type") != "error":
+                continue
+            if out.get("ename") == "SystemExit" and str(out.get("evalue")) in ("", "0", "None"):
+                continue  # sys.exit(0) is a clean stop, as in papermill
+            return {
+                "ename": out.get("ename"),
+                "evalue": out.get("evalue"),
+                "cell_index": _source_index(nb, i),
+                "cell_id": cell.get("id"),
+                "execution_count": cell.get("execution_count"),
+                "traceback": [_ANSI.sub("", line) for line in out.get("traceback", [])],
+            }
+    return None
+
+
+def _status(
+    spec: RunSpec, nb: Mapping[str, Any], execution: Any, outcome: dict[str, Any]
+) -> tuple[str, dict[str, Any] | None]:
+    reason = execution.watch.stop_reason
+    current = _source_index(nb, execution.current_cell)
+    if reason == "timeout":
+        return "timeout", {
+            "ename": "Timeout",
+            "evalue": f"the run exceeded its time limit of {spec.timeout:g} s",
+            "cell_index": current,
+            "traceback": [],
+        }
+    if reason == "interrupted":
+        return "interrupted", {
+            "ename": "Interrupted",
+            "evalue": "the run was interrupted (Ctrl-C or SIGTERM)",
+            "cell_index": current,
+            "traceback": [],
+        }
+    exc = outcome.get("exception")
+    if exc is not None:
+        ename = type(exc).__name__
+        evalue = str(exc).strip().splitlines()[0] if str(exc).strip() else ename
+        if ename == "DeadKernelError":
+            evalue = "the kernel died while executing the cell (crash, os._exit or out of memory)"
+        return "failed", {
+            "ename": ename,
+            "evalue": evalue,
+            "cell_index": current,
+            "traceback": [line.rstrip("\n") for line in outcome.get("traceback", [])],
+        }
+    error = _first_error(nb)
+    if error is not None:
+        return "failed", error
+    return "ok", None

@@ -1,0 +1,175 @@
+"""The runs store on disk: one folder per run holding ``run.json`` and ``output.ipynb``.
+
+Run folders are the source of truth. Run ids sort by time and are safe file names; a user label
+(``--name``) only ever contributes a sanitized slug, so nothing can land outside the runs folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import StoreError
+from mlops_nb.notebook.io import atomic_write_text
+
+RECORD = "run.json"
+OUTPUT = "output.ipynb"
+PARTIAL_OUTPUT = ".output.partial.ipynb"
+ENVIRONMENT = "environment.json"
+# Files that belong to the store, not to the run's artifacts.
+STORE_FILES = frozenset({RECORD, OUTPUT, PARTIAL_OUTPUT, ENVIRONMENT, "kernel.log"})
+SKIP_DIRS = frozenset({"sweeps", "pipelines"})
+_ID_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}(-[A-Za-z0-9._-]+)?$")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("MLOPS_NB_RUNS_DIR") or "runs")
+
+
+def resolve_runs_dir(runs_dir: str | os.PathLike[str] | None) -> Path:
+    return Path(runs_dir) if runs_dir is not None else default_runs_dir()
+
+
+def slug(label: str) -> str:
+    """A safe file-name fragment for a label: letters, digits, ``._-``; never ``..`` or ``/``."""
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.")
+    s = re.sub(r"\.{2,}", ".", s)
+    return s[:48].strip("-.")
+
+
+def new_run_id(name: str | None = None, *, now: dt.datetime | None = None) -> str:
+    t = now or dt.datetime.now(dt.UTC)
+    rid = t.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
+    s = slug(name) if name else ""
+    return f"{rid}-{s}" if s else rid
+
+
+def is_run_id(text: str) -> bool:
+    return bool(_ID_RE.match(text))
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _store_error(e: OSError, what: str, path: Path) -> StoreError:
+    if e.errno == errno.ENOSPC:
+        why = "the disk is full. Free space or choose another folder with --runs-dir"
+    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = (
+            "it is not writable (permission denied or read-only). Choose a writable folder with "
+            "--runs-dir DIR or MLOPS_NB_RUNS_DIR"
+        )
+    else:
+        why = f"{e.strerror or e}. Check the folder or choose another with --runs-dir"
+    return StoreError(f"cannot {what} {path}: {why}.")
+
+
+def create_run_folder(runs_dir: Path, run_id: str) -> Path:
+    """Create ``runs_dir/run_id``; a read-only or full store is a clear ``StoreError``."""
+    if not is_run_id(run_id):  # pragma: no cover - ids are made by new_run_id
+        raise StoreError(f"invalid run id {run_id!r}")
+    folder = runs_dir / run_id
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise _store_error(e, "create a run folder in", runs_dir) from None
+    return folder
+
+
+def write_record(folder: Path, record: dict[str, Any], *, final: bool = False) -> None:
+    """Write ``run.json`` atomically (fsync'd when final)."""
+    text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=True, default=str) + "\n"
+    try:
+        atomic_write_text(folder / RECORD, text, fsync=final)
+    except OSError as e:
+        raise _store_error(e, "write the run record in", folder) from None
+
+
+def read_record(folder: Path) -> dict[str, Any]:
+    try:
+        with open(folder / RECORD, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise StoreError(f"{folder}: no run record ({RECORD}) here.") from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise StoreError(f"{folder / RECORD}: unreadable run record: {e}.") from None
+    if not isinstance(data, dict):
+        raise StoreError(f"{folder / RECORD}: not a run record.")
+    return data
+
+
+def iter_run_folders(runs_dir: Path) -> Iterator[Path]:
+    """Run folders in id (= time) order."""
+    try:
+        entries = sorted(os.scandir(runs_dir), key=lambda e: e.name)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir() and entry.name not in SKIP_DIRS and is_run_id(entry.name):
+            yield Path(entry.path)
+
+
+def iter_records(runs_dir: Path) -> Iterator[dict[str, Any]]:
+    for folder in iter_run_folders(runs_dir):
+        try:
+            yield read_record(folder)
+        except StoreError:
+            continue
+
+
+def resolve_run(runs_dir: Path, ref: str) -> Path:
+    """A run folder from an id, a unique id prefix, a run name (latest wins) or ``latest``."""
+    if not runs_dir.is_dir():
+        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+    if ref in ("latest", "last", "-1"):
+        folders = list(iter_run_folders(runs_dir))
+        if not folders:
+            raise StoreError(f"no runs in {runs_dir} yet.")
+        return folders[-1]
+    if "/" in ref or "\\" in ref or ref in (".", ".."):
+        p = Path(ref)
+        if (p / RECORD).is_file():
+            return p
+        raise StoreError(f"{ref}: not a run folder (no {RECORD}).")
+    exact = runs_dir / ref
+    if is_run_id(ref) and (exact / RECORD).is_file():
+        return exact
+    folders = list(iter_run_folders(runs_dir))
+    by_prefix = [f for f in folders if f.name.startswith(ref)]
+    if len(by_prefix) == 1:
+        return by_prefix[0]
+    if len(by_prefix) > 1:
+        raise StoreError(
+            f"{ref!r} matches {len(by_prefix)} runs; give more of the id "
+            f"(e.g. {by_prefix[0].name})."
+        )
+    s = slug(ref)
+    by_name = [f for f in folders if s and f.name.endswith("-" + s)]
+    if by_name:
+        return by_name[-1]
+    raise StoreError(f"no run {ref!r} in {runs_dir}. List runs with `mlops-nb collect`.")
+
+
+def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
+    """The latest successful run with this key (identical code, parameters and inputs)."""
+    found: Path | None = None
+    for folder in iter_run_folders(runs_dir):
+        try:
+            rec = read_record(folder)
+        except StoreError:
+            continue
+        if rec.get("key") == key and rec.get("status") == "ok":
+            found = folder
+    return found
