@@ -1,0 +1,37 @@
+"""Which files a command looks at: notebooks named, or found under folders named."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+# Hidden folders (.ipynb_checkpoints, .git, .venv...) and caches never hold notebooks to check.
+_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
+
+
+def _skip(name: str) -> bool:
+    return name.startswith(".") or name in _SKIP_DIRS
+
+
+def iter_notebook_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files named (whatever their extension), and ``*.ipynb`` files under folders named.
+
+    A path that does not exist is yielded too, so the caller reports it as unreadable.
+    """
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        found = _walk(p) if p.is_dir() else iter([p])
+        for f in found:
+            if f not in seen:
+                seen.add(f)
+                yield f
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not _skip(d))
+        for name in sorted(files):
+            if name.endswith(".ipynb"):
+                yield Path(root) / name

@@ -1,0 +1,141 @@
+"""The one door to nbstripout (and to nbformat's writer): pinned semantics, keyword arguments only.
+
+What this module guarantees on top of ``nbstripout.strip_output`` (0.8/0.9):
+
+- cell ids are always kept: we pass ``keep_id=True`` (without it nbstripout renumbers ids to
+  ``"0"``, ``"1"``..., nbstripout#184);
+- ``drop_tagged_cells`` is done here: nbstripout 0.9.1 builds its filters in a loop of lambdas
+  that all see the *last* tag, so only the last of several tags was honoured;
+- settings that would delete ids or tags (``cell.id``, ``cell.metadata.tags``) are refused, so the
+  ``parameters`` tag can never be stripped (the nb-clean#42 failure);
+- cells tagged ``keep_output`` keep their outputs even with ``keep_output_types`` (nbstripout 0.9.1
+  then filters the outputs of every cell, tagged or not);
+- nbstripout's exceptions become ``NotebookError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_nb.errors import ConfigError, NotebookError
+
+# nbstripout's own defaults (its CLI adds them; its API does not), plus papermill's timing records.
+DEFAULT_EXTRA_KEYS: tuple[str, ...] = (
+    "metadata.signature",
+    "metadata.widgets",
+    "metadata.papermill",
+    "cell.metadata.collapsed",
+    "cell.metadata.ExecuteTime",
+    "cell.metadata.execution",
+    "cell.metadata.heading_collapsed",
+    "cell.metadata.hidden",
+    "cell.metadata.scrolled",
+    "cell.metadata.papermill",
+)
+PROTECTED_KEYS = frozenset({"cell.id", "cell.metadata", "cell.metadata.tags", "cell.source"})
+
+
+@dataclass(frozen=True)
+class StripOptions:
+    """What to strip. Mirrors nbstripout's options, except ids, which are always kept."""
+
+    keep_output: bool | None = None  # None: the notebook's metadata.keep_output decides
+    keep_count: bool = False
+    extra_keys: tuple[str, ...] = ()
+    keep_metadata_keys: tuple[str, ...] = ()
+    drop_empty_cells: bool = False
+    drop_tagged_cells: tuple[str, ...] = ()
+    strip_init_cells: bool = False
+    drop_output_types: tuple[str, ...] = ()
+    keep_output_types: tuple[str, ...] = ()
+    max_size: int = 0
+
+    def __post_init__(self) -> None:
+        bad = sorted(PROTECTED_KEYS.intersection(self.extra_keys))
+        if bad:
+            raise ConfigError(
+                f"extra-keys {', '.join(bad)}: mlops-nb never strips cell ids, sources or tags "
+                "(the 'parameters' tag must survive). Remove them from extra-keys."
+            )
+
+    def metadata_keys(self) -> list[str]:
+        keys = [*DEFAULT_EXTRA_KEYS, *self.extra_keys]
+        return [k for k in dict.fromkeys(keys) if k not in self.keep_metadata_keys]
+
+
+def strip_notebook(nb: Mapping[str, Any], *, options: StripOptions) -> dict[str, Any]:
+    """A stripped copy of a notebook dict (the input is not modified)."""
+    from nbformat import from_dict
+    from nbstripout import MetadataError, strip_output
+
+    node = from_dict(dict(nb))  # type: ignore[no-untyped-call]  # copies every dict and list: the caller's notebook stays intact
+    if options.drop_tagged_cells:
+        drop = set(options.drop_tagged_cells)
+        node["cells"] = [c for c in node["cells"] if not drop.intersection(_tags(c))]
+    kept = _tagged_outputs(node) if options.keep_output_types else {}
+    try:
+        out = strip_output(
+            nb=node,
+            keep_output=options.keep_output,
+            keep_count=options.keep_count,
+            keep_id=True,
+            extra_keys=options.metadata_keys(),
+            drop_empty_cells=options.drop_empty_cells,
+            drop_tagged_cells=[],
+            strip_init_cells=options.strip_init_cells,
+            drop_output_types=set(options.drop_output_types),
+            keep_output_types=set(options.keep_output_types),
+            max_size=options.max_size,
+        )
+    except MetadataError as e:
+        raise NotebookError(
+            f"cannot strip: {e}. Make the cell's metadata and tags agree."
+        ) from None
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        raise NotebookError(
+            f"cannot strip: malformed notebook ({type(e).__name__}: {e})."
+        ) from None
+    for cell in out["cells"]:
+        if id(cell) in kept:
+            cell["outputs"] = _filtered(kept[id(cell)], options)
+    return out  # type: ignore[no-any-return]
+
+
+def _tagged_outputs(node: Mapping[str, Any]) -> dict[int, list[Any]]:
+    """Outputs of the cells tagged ``keep_output``, by cell object (the cells are not copied)."""
+    return {
+        id(c): list(c["outputs"])
+        for c in node["cells"]
+        if "keep_output" in _tags(c) and isinstance(c.get("outputs"), list)
+    }
+
+
+def _filtered(outputs: list[Any], options: StripOptions) -> list[Any]:
+    """What nbstripout does to the outputs of a cell it keeps (counts, dropped types)."""
+    out = []
+    for o in outputs:
+        kind = f"{o.get('output_type')}:{o.get('name')}" if isinstance(o, dict) else ""
+        if any(t in (kind, kind.split(":")[0]) for t in options.drop_output_types):
+            continue
+        if not options.keep_count and isinstance(o, dict) and "execution_count" in o:
+            o["execution_count"] = None
+        out.append(o)
+    return out
+
+
+def _tags(cell: Mapping[str, Any]) -> list[Any]:
+    md = cell.get("metadata")
+    tags = md.get("tags") if isinstance(md, dict) else None
+    return tags if isinstance(tags, list) else []
+
+
+def notebook_text(nb: Mapping[str, Any]) -> str:
+    """The notebook as ``nbformat.write`` formats it (indent 1, sorted keys, lines split), without
+    re-validating it against the schema (the expensive part)."""
+    from nbformat import from_dict
+    from nbformat.v4.nbjson import writes
+
+    text: str = writes(from_dict(dict(nb)))  # type: ignore[no-untyped-call]
+    return text if text.endswith("\n") else text + "\n"

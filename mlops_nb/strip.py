@@ -1,0 +1,160 @@
+"""``mlops-nb strip``: outputs, execution counts and volatile metadata go; sources, order, ids and
+tags stay. One process for all files; nbstripout is reached through ``nbstripout_adapter``.
+
+A file that needs no change is not rewritten (its mtime is kept). A changed file is written the
+way ``nbformat.write`` writes it, atomically, with its permissions kept.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.config import ConfigFinder, check_keys
+from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, NotebookError
+from mlops_nb.lint.files import iter_notebook_paths
+from mlops_nb.lint.options import parse_size
+from mlops_nb.nbstripout_adapter import StripOptions, notebook_text, strip_notebook
+from mlops_nb.notebook.io import read_json
+
+__all__ = ["StripOptions", "StripReport", "changes", "strip_file", "strip_notebook", "strip_paths"]
+
+_BOOLS = {"keep_output", "keep_count", "drop_empty_cells", "strip_init_cells"}
+_LISTS = {
+    "extra_keys",
+    "keep_metadata_keys",
+    "drop_tagged_cells",
+    "drop_output_types",
+    "keep_output_types",
+}
+
+
+@dataclass
+class StripReport:
+    """What one strip invocation did (or, with ``check``, would do)."""
+
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (path, what changed)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    checked: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.unreadable:
+            return EXIT_USAGE
+        return EXIT_FAILED if self.changed else EXIT_OK
+
+
+def options_from_table(table: Mapping[str, Any], *, where: str) -> StripOptions:
+    """``StripOptions`` from a snake_case ``[tool.mlops-nb.strip]`` table."""
+    check_keys(table, _BOOLS | _LISTS | {"max_size"}, where=where)
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("_", "-")
+        if key in _BOOLS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {name} must be true or false, got {value!r}.")
+            kwargs[key] = value
+        elif key in _LISTS:
+            items = value.split() if isinstance(value, str) else value
+            if not (isinstance(items, list) and all(isinstance(v, str) for v in items)):
+                raise ConfigError(f"{where}: {name} must be a list of strings, got {value!r}.")
+            kwargs[key] = tuple(items)
+        else:
+            kwargs[key] = parse_size(value, where=f"{where}: {name}")
+    try:
+        return StripOptions(**kwargs)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e.message}") from None
+
+
+class StripOptionsResolver:
+    """Per-notebook options from the nearest ``[tool.mlops-nb.strip]``."""
+
+    def __init__(self) -> None:
+        self._finder = ConfigFinder()
+        self._cache: dict[Path | None, StripOptions] = {}
+
+    def for_path(self, path: str | os.PathLike[str]) -> StripOptions:
+        pyproject, table = self._finder.section(path, "strip")
+        opts = self._cache.get(pyproject)
+        if opts is None:
+            opts = options_from_table(table, where=f"{pyproject} [tool.mlops-nb.strip]")
+            self._cache[pyproject] = opts
+        return opts
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """What stripping changed, in words ("3 outputs, 2 execution counts, metadata")."""
+    old, new = before.get("cells", []), after.get("cells", [])
+    parts: list[str] = []
+    if len(new) != len(old):
+        parts.append(f"{len(old) - len(new)} cells dropped")
+    outputs = sum(len(c.get("outputs") or []) for c in old) - sum(
+        len(c.get("outputs") or []) for c in new
+    )
+    counts = sum(1 for c in old if c.get("execution_count") is not None) - sum(
+        1 for c in new if c.get("execution_count") is not None
+    )
+    if outputs:
+        parts.append(f"{outputs} output{'s' if outputs != 1 else ''}")
+    if counts:
+        parts.append(f"{counts} execution count{'s' if counts != 1 else ''}")
+    meta_changed = before.get("metadata") != after.get("metadata") or any(
+        a.get("metadata") != b.get("metadata") for a, b in zip(old, new, strict=False)
+    )
+    if meta_changed:
+        parts.append("metadata")
+    return ", ".join(parts) or "output counts"
+
+
+def write_preserving_mode(path: Path, text: str) -> None:
+    """Atomic write (temp file in the same folder, then rename) that keeps the file's mode."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def strip_file(
+    path: Path, nb: Mapping[str, Any], *, options: StripOptions, check: bool
+) -> str | None:
+    """Strip one already-read notebook; write it unless ``check``. What changed, or None."""
+    stripped = strip_notebook(nb, options=options)
+    if stripped == nb:
+        return None
+    if not check:
+        write_preserving_mode(path, notebook_text(stripped))
+    return changes(nb, stripped)
+
+
+def strip_paths(paths: Iterable[str | os.PathLike[str]], *, check: bool = False) -> StripReport:
+    """Strip notebook files and folders in this process; unreadable files are reported."""
+    resolver = StripOptionsResolver()
+    report = StripReport()
+    for path in iter_notebook_paths(paths):
+        try:
+            nb = read_json(path)
+            what = strip_file(path, nb, options=resolver.for_path(path), check=check)
+        except NotebookError as e:
+            report.unreadable.append((str(path), _without_prefix(e.message, path)))
+            continue
+        report.checked += 1
+        if what is not None:
+            report.changed.append((str(path), what))
+    return report
+
+
+def _without_prefix(message: str, path: Path) -> str:
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
