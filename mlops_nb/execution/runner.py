@@ -205,6 +205,8 @@ def _provenance(spec: RunSpec, out: dict[str, Any]) -> None:
 def _execute_in_thread(
     injected: dict[str, Any], spec: RunSpec, folder: Path, execution: Any, outcome: dict[str, Any]
 ) -> None:
+    import asyncio
+
     from mlops_nb.execution.papermill_adapter import execute
 
     try:
@@ -219,6 +221,12 @@ def _execute_in_thread(
     except BaseException as e:  # recorded as the run's error
         outcome["exception"] = e
         outcome["traceback"] = traceback.format_exception(e)
+    finally:
+        # jupyter_core's run_sync made an event loop for this thread; close it with the thread.
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 def _watch(worker: threading.Thread, execution: Any, timeout: float | None, t0: float) -> None:
@@ -294,6 +302,12 @@ def _finish(
             log.exception("writing environment.json failed")
     record["artifacts"] = provenance.artifacts(folder)
     store.write_record(folder, record, final=True)
+    try:  # the index never fails a run: the folder is the truth, `reindex` rebuilds it
+        from mlops_nb.store import index
+
+        index.update_run(folder, record)
+    except Exception:
+        log.warning("updating the runs index failed", exc_info=True)
     with contextlib.suppress(FileNotFoundError):
         (folder / store.PARTIAL_OUTPUT).unlink()
 

@@ -163,13 +163,17 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
 
 
 def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
-    """The latest successful run with this key (identical code, parameters and inputs)."""
-    found: Path | None = None
-    for folder in iter_run_folders(runs_dir):
-        try:
-            rec = read_record(folder)
-        except StoreError:
-            continue
-        if rec.get("key") == key and rec.get("status") == "ok":
-            found = folder
-    return found
+    """The latest successful run with this key (identical code, parameters and inputs).
+
+    One indexed lookup in the runs index (``mlops_nb.store.index``), not a scan of the folders.
+    """
+    from mlops_nb.store import index
+
+    return index.find_ok_by_key(Path(runs_dir), key)
+
+
+def ok_runs_by_key(runs_dir: Path) -> dict[str, Path]:
+    """``{key: latest successful run folder}`` for batch lookups (sweeps resuming)."""
+    from mlops_nb.store import index
+
+    return index.ok_runs_by_key(Path(runs_dir))

@@ -1,0 +1,324 @@
+"""The runs index: one SQLite file in the runs folder, so listing runs never reads run folders.
+
+The run folders stay the source of truth. The index holds one row per run (the fields listings
+need, with parameters and scalar scraps as JSON) and is updated in a transaction when a run
+finishes (WAL mode, busy timeout: several ``mlops-nb run`` processes may finish at once). Readers
+check it cheaply before a query (one ``os.scandir`` of the runs folder against the indexed ids, and
+a ``stat`` of the records still ``running``) and bring it up to date; a missing, corrupt or
+old-schema index is rebuilt from the folders with a one-line notice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import StoreError
+from mlops_nb.store import runs as store
+
+log = logging.getLogger(__name__)
+
+INDEX = "index.sqlite"
+SCHEMA_VERSION = "1"
+BUSY_TIMEOUT_S = 60.0
+COLUMNS = (
+    "id",
+    "name",
+    "notebook",
+    "notebook_abspath",
+    "notebook_name",
+    "code_sha256",
+    "status",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "sweep_id",
+    "key",
+    "error",
+    "git_commit",
+    "params",
+    "scraps",
+    "pipeline",
+    "rerun_of",
+    "record_mtime_ns",
+)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, name TEXT, notebook TEXT, notebook_abspath TEXT, notebook_name TEXT,
+    code_sha256 TEXT, status TEXT, started_at TEXT, ended_at TEXT, duration_s REAL,
+    sweep_id TEXT, key TEXT, error TEXT, git_commit TEXT, params TEXT, scraps TEXT,
+    pipeline TEXT, rerun_of TEXT, record_mtime_ns INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, status);
+CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+"""
+_UPSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+def index_path(runs_dir: Path) -> Path:
+    return runs_dir / INDEX
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _error_line(error: Any) -> str | None:
+    if not isinstance(error, Mapping):
+        return None
+    cell = error.get("cell_index")
+    where = f" (cell {cell})" if cell is not None else ""
+    return f"{error.get('ename')}: {error.get('evalue')}{where}"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def row_of(record: Mapping[str, Any], mtime_ns: int = 0) -> tuple[Any, ...]:
+    """The index row of a run record."""
+    nb = record.get("notebook") or {}
+    path = str(nb.get("path") or "")
+    git = record.get("git") or {}
+    duration = record.get("duration_s")
+    return (
+        str(record["id"]),
+        record.get("name"),
+        path,
+        nb.get("abspath"),
+        os.path.basename(path),
+        nb.get("code_sha256"),
+        record.get("status"),
+        record.get("started_at"),
+        record.get("ended_at"),
+        float(duration) if isinstance(duration, (int, float)) else None,
+        record.get("sweep_id"),
+        record.get("key"),
+        _error_line(record.get("error")),
+        git.get("commit") if isinstance(git, Mapping) else None,
+        _json(record.get("params") or {}),
+        _json(record.get("scraps") or {}),
+        _json(record.get("pipeline")),
+        record.get("rerun_of"),
+        mtime_ns,
+    )
+
+
+def _read_rows(folders: Iterable[Path]) -> Iterator[tuple[Any, ...]]:
+    for folder in folders:
+        try:
+            mtime = (folder / store.RECORD).stat().st_mtime_ns
+            record = store.read_record(folder)
+            if record.get("id") != folder.name:
+                record = {**record, "id": folder.name}
+            yield row_of(record, mtime)
+        except (OSError, StoreError, KeyError, TypeError, ValueError):
+            log.warning("skipping unreadable run folder %s", folder)
+
+
+def _build(conn: sqlite3.Connection, runs_dir: Path) -> int:
+    conn.executescript(_SCHEMA)
+    with _transaction(conn):
+        conn.executemany(_UPSERT, _read_rows(store.iter_run_folders(runs_dir)))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('built', '1')")
+    n: int = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    return n
+
+
+def _remove_index_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")
+
+
+def rebuild(runs_dir: Path) -> int:
+    """Rebuild the index from the run folders (into a new file, then swapped in); the row count."""
+    if not runs_dir.is_dir():
+        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+    path = index_path(runs_dir)
+    tmp = runs_dir / f".{INDEX}.{os.getpid()}.tmp"
+    _remove_index_files(tmp)
+    conn = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        n = _build(conn, runs_dir)
+        conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file
+    finally:
+        conn.close()
+    # An old WAL must never be replayed onto the new file.
+    _remove_index_files(path)
+    os.replace(tmp, path)
+    return n
+
+
+def _is_valid(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone()
+    built = conn.execute("SELECT v FROM meta WHERE k = 'built'").fetchone()
+    return bool(row and row[0] == SCHEMA_VERSION and built)
+
+
+def _notice(text: str) -> None:
+    from mlops_nb import output
+
+    output.notice(text)
+
+
+def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
+    """A connection to an up-to-date index, rebuilding or syncing it first when needed.
+
+    Missing, corrupt or old-schema: rebuilt with a notice. ``sync``: runs added or removed since
+    the last update, and records of ``running`` runs changed since, are brought in.
+    A read-only runs folder gets an in-memory index.
+    """
+    path = index_path(runs_dir)
+    reason = None if path.is_file() else "missing"
+    if reason is None:
+        try:
+            conn = _connect(path)
+            if _is_valid(conn):
+                if sync:
+                    _sync(conn, runs_dir)
+                return conn
+            conn.close()
+            reason = "from an older version"
+        except sqlite3.DatabaseError as e:
+            reason = f"unreadable ({e})"
+    if reason != "missing" or any(True for _ in store.iter_run_folders(runs_dir)):
+        _notice(f"runs index {reason}: rebuilding it from the run folders in {runs_dir}")
+    try:
+        rebuild(runs_dir)
+        return _connect(path)
+    except (OSError, sqlite3.DatabaseError) as e:
+        log.warning("cannot write the runs index in %s (%s); using memory", runs_dir, e)
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        _build(conn, runs_dir)
+        return conn
+
+
+def _folder_ids(runs_dir: Path) -> set[str]:
+    try:
+        with os.scandir(runs_dir) as it:
+            return {
+                e.name
+                for e in it
+                if store.is_run_id(e.name) and e.is_dir() and e.name not in store.SKIP_DIRS
+            }
+    except FileNotFoundError:
+        return set()
+
+
+def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
+    indexed = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute("SELECT id, status, record_mtime_ns FROM runs").fetchall()
+    }
+    on_disk = _folder_ids(runs_dir)
+    gone = [i for i in indexed if i not in on_disk]
+    new = sorted(on_disk.difference(indexed))
+    changed = []
+    for run_id, (status, mtime) in indexed.items():
+        if status == "running" and run_id in on_disk:
+            with contextlib.suppress(OSError):
+                if (runs_dir / run_id / store.RECORD).stat().st_mtime_ns != mtime:
+                    changed.append(run_id)
+    if not (gone or new or changed):
+        return
+    rows = list(_read_rows(runs_dir / i for i in [*new, *changed]))
+    with _transaction(conn):
+        conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in gone])
+        conn.executemany(_UPSERT, rows)
+    added = set(new)
+    finished = sum(1 for r in rows if r[0] in added and r[6] != "running")
+    if gone or finished:
+        _notice(f"runs index updated from the folders: {finished} added, {len(gone)} removed")
+
+
+def update_run(folder: Path, record: Mapping[str, Any]) -> None:
+    """Index one run (called when it finishes). Creates the index when there is none."""
+    runs_dir = folder.parent
+    mtime = (folder / store.RECORD).stat().st_mtime_ns
+    row = row_of({**record, "id": folder.name}, mtime)
+    conn = _connect(index_path(runs_dir))
+    try:
+        conn.executescript(_SCHEMA)
+        with _transaction(conn):
+            built = conn.execute("SELECT v FROM meta WHERE k = 'built'").fetchone()
+            if not built:
+                conn.executemany(_UPSERT, _read_rows(store.iter_run_folders(runs_dir)))
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('built', '1')")
+            conn.execute(_UPSERT, row)
+    finally:
+        conn.close()
+
+
+def query_rows(
+    runs_dir: Path, sql_where: str = "", args: Iterable[Any] = ()
+) -> list[dict[str, Any]]:
+    """Index rows (dicts) matching an SQL condition over the index columns, in id order."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+    conn = open_index(runs_dir)
+    try:
+        conn.row_factory = sqlite3.Row
+        where = f" WHERE {sql_where}" if sql_where else ""
+        rows = conn.execute(f"SELECT * FROM runs{where} ORDER BY id", tuple(args)).fetchall()
+        return [dict(r) for r in rows]
+    finally:
+        conn.close()
+
+
+def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
+    """The latest successful run with this key, from the index (one indexed lookup)."""
+    if not runs_dir.is_dir():
+        return None
+    conn = open_index(runs_dir, sync=False)
+    try:
+        rows = conn.execute(
+            "SELECT id FROM runs WHERE key = ? AND status = 'ok' ORDER BY id DESC", (key,)
+        ).fetchall()
+    finally:
+        conn.close()
+    for (run_id,) in rows:
+        folder = runs_dir / str(run_id)
+        if (folder / store.RECORD).is_file():
+            return folder
+    return None
+
+
+def ok_runs_by_key(runs_dir: Path) -> dict[str, Path]:
+    """``{key: folder of the latest successful run with that key}`` for every key."""
+    if not runs_dir.is_dir():
+        return {}
+    conn = open_index(runs_dir)
+    try:
+        rows = conn.execute(
+            "SELECT key, id FROM runs WHERE status = 'ok' AND key IS NOT NULL ORDER BY id"
+        ).fetchall()
+    finally:
+        conn.close()
+    return {str(key): runs_dir / str(run_id) for key, run_id in rows}
