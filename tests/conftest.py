@@ -11,7 +11,9 @@ FORGOT_RUNS_DIR = "/nonexistent/mlops-nb-tests-must-choose-a-runs-dir"
 
 
 @pytest.fixture(autouse=True)
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     monkeypatch.setenv("MLOPS_NB_RUNS_DIR", FORGOT_RUNS_DIR)
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))

@@ -7,8 +7,14 @@ from pathlib import Path
 from typing import Any
 
 
-def code(source: str, *, tags: list[str] | None = None, id: str | None = None,
-         outputs: list[dict[str, Any]] | None = None, count: int | None = None) -> dict[str, Any]:
+def code(
+    source: str,
+    *,
+    tags: list[str] | None = None,
+    id: str | None = None,
+    outputs: list[dict[str, Any]] | None = None,
+    count: int | None = None,
+) -> dict[str, Any]:
     cell: dict[str, Any] = {
         "cell_type": "code",
         "execution_count": count,
