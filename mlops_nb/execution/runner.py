@@ -116,8 +116,13 @@ def execute_run(
     handle_signals: bool = True,
     kernel_manager_factory: Callable[[Any], Any] | None = None,
     key: tuple[str, dict[str, Any]] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
-    """Execute a prepared run; returns its folder. Never raises for notebook failures."""
+    """Execute a prepared run; returns its folder. Never raises for notebook failures.
+
+    ``cancel`` lets a caller that owns the signals (a pipeline, a sweep) stop the run from another
+    thread: the run is then recorded ``interrupted``.
+    """
     from mlops_nb.execution.papermill_adapter import Execution
 
     run_key, inputs = key or key_of(spec)
@@ -145,7 +150,7 @@ def execute_run(
     restore = _install_signal_handlers(execution) if handle_signals else None
     try:
         worker.start()
-        _watch(worker, execution, spec.timeout, t0)
+        _watch(worker, execution, spec.timeout, t0, cancel)
     except BaseException:
         # A second Ctrl-C, or anything else in this thread: stop the kernel, still record.
         execution.watch.stop("interrupted", grace=0.5)
@@ -229,11 +234,19 @@ def _execute_in_thread(
             loop.close()
 
 
-def _watch(worker: threading.Thread, execution: Any, timeout: float | None, t0: float) -> None:
+def _watch(
+    worker: threading.Thread,
+    execution: Any,
+    timeout: float | None,
+    t0: float,
+    cancel: threading.Event | None = None,
+) -> None:
     sample_every, last = 0.5, 0.0
     while worker.is_alive():
         worker.join(0.05)
         now = time.monotonic()
+        if cancel is not None and cancel.is_set():
+            execution.watch.stop("interrupted")
         if timeout is not None and now - t0 > timeout:
             execution.watch.stop("timeout")
         if now - last > sample_every:
