@@ -23,6 +23,13 @@ def ipc_available() -> bool:
     return sys.platform != "win32"
 
 
+def _ipc_prefix() -> str:
+    import secrets
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"mlops-nb-{os.getpid()}-{secrets.token_hex(4)}")
+
+
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager on IPC transport that reports its process to a ``KernelWatch``."""
 
@@ -32,6 +39,10 @@ class IPCKernelManager(AsyncKernelManager):
         watch = kwargs.pop("watch", None)
         if ipc_available():
             kwargs.setdefault("transport", "ipc")
+            if kwargs["transport"] == "ipc":
+                # Absolute socket paths: the kernel runs in the notebook's folder, the client in
+                # ours; jupyter_client's default ("kernel-ipc") is relative and never connects.
+                kwargs.setdefault("ip", _ipc_prefix())
         super().__init__(**kwargs)
         self.watch = watch
 

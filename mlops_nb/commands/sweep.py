@@ -1,0 +1,161 @@
+"""Run a notebook over many parameter sets, in parallel, with progress; re-invoking resumes.
+
+Sets come from --grid FILE.yaml (name: [values...], the cartesian product; --sample N draws N of
+them) or --list FILE (a YAML list of mappings, or a CSV file with a header row); -p/-r/-y/-f give
+values shared by every run. Every set is checked against the notebook's parameters before anything
+runs. Each run gets a fresh kernel, started ahead of time. Runs already done (same code, parameters
+and inputs) are skipped unless --force. The sweep record is runs/sweeps/<sweep id>.json.
+Exit code: 0 all ok, 1 some runs failed, 2 bad usage or parameters, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_float, positive_int
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--grid", metavar="FILE", help="YAML mapping name: [values]; all combinations")
+    src.add_argument(
+        "--list",
+        metavar="FILE",
+        dest="list_file",
+        help="YAML list of mappings, or CSV with a header row",
+    )
+    add_param_flags(parser)
+    parser.add_argument(
+        "--sample", type=positive_int, metavar="N", help="run N sets drawn at random from the grid"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed for --sample (default 0, so re-invoking resumes)",
+    )
+    g = parser.add_argument_group("execution")
+    g.add_argument(
+        "--executor",
+        default="local",
+        metavar="NAME",
+        help="serial, local (a process pool, default) or dask",
+    )
+    g.add_argument(
+        "--workers", type=positive_int, metavar="N", help="runs at once (default: one per CPU)"
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="S",
+        help="stop a run after S seconds (status 'timeout')",
+    )
+    g.add_argument(
+        "--retries",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="retry a run whose kernel died or failed to start (not cell errors)",
+    )
+    g.add_argument("--force", action="store_true", help="re-run sets that already succeeded")
+    g.add_argument("--fail-fast", action="store_true", help="stop launching after a failure")
+    g.add_argument(
+        "--preload",
+        metavar="MODULES",
+        help="modules imported into each kernel while it waits, e.g. 'pandas,sklearn'; "
+        "'auto' = the modules the notebook imports",
+    )
+    g.add_argument(
+        "--no-prewarm", action="store_true", help="start each kernel only when its run begins"
+    )
+    parser.add_argument("--name", metavar="LABEL", help="a label for the runs")
+    add_runs_dir(parser)
+    parser.add_argument(
+        "--cwd",
+        metavar="DIR",
+        help="working directory of the kernels (default: the notebook's folder)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--json", action="store_true", help="print the sweep record as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlops_nb import output
+    from mlops_nb.errors import EXIT_FAILED, EXIT_INTERRUPTED
+    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.params import parse_notebook_params
+    from mlops_nb.notebook.values import collect_values
+    from mlops_nb.sweep.api import sweep
+
+    declared = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    result = sweep(
+        args.notebook,
+        args.grid,
+        sets=args.list_file,
+        params=collect_values(args.param_flags, declared),
+        sample=args.sample,
+        seed=args.seed,
+        workers=args.workers,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        runs_dir=args.runs_dir,
+        timeout=args.timeout,
+        retries=args.retries,
+        force=args.force,
+        fail_fast=args.fail_fast,
+        preload=args.preload,
+        prewarm=not args.no_prewarm,
+        name=args.name,
+        cwd=args.cwd,
+        progress="quiet" if args.quiet else "auto",
+    )
+    if args.json:
+        output.print_json(result.record)
+    else:
+        for line in summary_lines(result):
+            output.out(line)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if result.ok else EXIT_FAILED
+
+
+def summary_lines(result: object) -> list[str]:
+    """``sweep <id>: N sets: a ok, b failed ...`` then one line per set that is not ok."""
+    from typing import Any
+
+    r: Any = result
+    rec = r.record
+    counts = r.counts
+    resumed = sum(1 for e in rec["runs"] if e.get("resumed"))
+    parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+    lines = [
+        f"sweep {rec['id']}: {len(rec['runs'])} sets: {', '.join(parts)}"
+        f"{f' ({resumed} already done)' if resumed else ''} in {rec['duration_s']:.1f} s"
+        f" [{rec['status']}]"
+    ]
+    bad = [e for e in rec["runs"] if e.get("status") != "ok"]
+    if bad:
+        lines.append("not ok:")
+        for e in bad:
+            params = " ".join(f"{k}={v!r}" for k, v in e["params"].items())
+            err = f"  {e['error']}" if e.get("error") else ""
+            lines.append(f"  {e['status']:<11} {e.get('run_id') or '-'}  {params}{err}")
+    lines.append(f"record: {r.path}")
+    return lines

@@ -1,0 +1,302 @@
+"""Kernel pre-warming: the next kernel starts while the current run executes.
+
+A ``Prewarmer`` keeps one kernel starting ahead for one recipe (kernel name, working directory,
+modules to preload). ``take()`` hands over the warm kernel's manager and immediately starts the
+next one in a background thread, so a worker running runs back to back never waits for a kernel
+boot. Every run still gets a fresh kernel process: a warm kernel is used once, then shut down.
+
+``--preload`` imports modules into the waiting kernel with a *silent* execute request: nothing is
+bound in the user namespace and the execution count does not move, so the output notebook still
+counts 1, 2, ... and the import cell of the notebook finds the modules already in ``sys.modules``.
+
+The kernel manager handed over is already started, so nbclient only connects a client to it; that
+client (``ReadyClient``) checks the kernel is ready without jupyter_client's fixed 0.2 s wait for a
+quiet IOPub channel (nbclient only reads messages whose parent is its own request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import glob
+import logging
+import os
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from jupyter_client.asynchronous.client import AsyncKernelClient
+
+from mlops_nb.execution.kernel import IPCKernelManager, KernelWatch
+
+log = logging.getLogger(__name__)
+_NO_HISTORY = "--HistoryManager.hist_file=:memory:"
+_IOPUB_CHECK = 0.5  # seconds to wait for IOPub to echo a kernel_info request before asking again
+
+
+class KernelStartFailed(Exception):
+    """A kernel could not be started (or died while waiting to be used)."""
+
+
+class ReadyClient(AsyncKernelClient):
+    """A kernel client whose ``wait_for_ready`` proves both channels work, then returns.
+
+    jupyter_client's version always waits until IOPub has been quiet for 0.2 s. Seeing IOPub echo
+    the status of our own ``kernel_info`` request proves the subscription is live, which is what
+    that wait is for; stray earlier messages are ignored by nbclient (wrong parent id).
+    """
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (60.0 if timeout is None else timeout)
+        while True:
+            msg_id = self.kernel_info()
+            if await self._reply(msg_id, deadline) and await self._iopub_echo(msg_id):
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    wait_for_ready = _async_wait_for_ready
+
+    async def _reply(self, msg_id: str, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                return False
+            if msg["parent_header"].get("msg_id") == msg_id:
+                self._handle_kernel_info_reply(msg)
+                return True
+        return False
+
+    async def _iopub_echo(self, msg_id: str) -> bool:
+        end = time.monotonic() + _IOPUB_CHECK
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return True
+        return False
+
+
+class WarmKernelManager(IPCKernelManager):
+    """An IPC kernel manager whose clients use ``ReadyClient``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("client_class", f"{__name__}.ReadyClient")
+        super().__init__(**kwargs)
+
+    def alive(self) -> bool:
+        """The kernel process exists and is not a zombie (no event loop needed)."""
+        w = KernelWatch()
+        w.pid = kernel_pid(self)
+        return w.alive()
+
+
+@dataclass(frozen=True)
+class KernelRecipe:
+    """What a warm kernel must be: which kernel, where, with which modules already imported."""
+
+    kernel_name: str = "python3"
+    cwd: Path = Path(".")
+    preload: tuple[str, ...] = ()
+    start_timeout: float = 60.0
+
+
+def preload_code(modules: Sequence[str]) -> str:
+    """Code importing ``modules`` without binding any name in the user namespace."""
+    names = ", ".join(repr(m) for m in modules)
+    return f"for _ in ({names},): __import__('importlib').import_module(_)\ndel _\n"
+
+
+async def _preload(kc: Any, modules: Sequence[str], timeout: float) -> None:
+    msg_id = kc.execute(preload_code(modules), silent=True, store_history=False)
+    reply = await kc._async_recv_reply(msg_id, timeout=timeout)
+    content = reply.get("content", {})
+    if content.get("status") != "ok":
+        log.warning(
+            "--preload %s failed in the kernel: %s: %s",
+            ",".join(modules),
+            content.get("ename"),
+            content.get("evalue"),
+        )
+
+
+async def _start(recipe: KernelRecipe, watch: KernelWatch | None) -> WarmKernelManager:
+    km = WarmKernelManager(kernel_name=recipe.kernel_name, watch=watch)
+    try:
+        # As nbclient starts kernels: no IPython history database (parallel kernels would share it).
+        await km.start_kernel(cwd=str(recipe.cwd), extra_arguments=[_NO_HISTORY])
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=recipe.start_timeout)
+            if recipe.preload:
+                await _preload(kc, recipe.preload, recipe.start_timeout)
+        finally:
+            kc.stop_channels()
+    except BaseException:
+        _kill(km)
+        raise
+    return km
+
+
+def start_kernel(recipe: KernelRecipe, watch: KernelWatch | None = None) -> WarmKernelManager:
+    """Start one kernel for ``recipe`` (blocking; runs its own event loop). ``watch`` learns the
+    kernel's pid as soon as it is launched, so another thread can kill a kernel still booting."""
+    try:
+        return asyncio.run(_start(recipe, watch))
+    except Exception as e:
+        raise KernelStartFailed(f"{type(e).__name__}: {e}") from e
+
+
+def kernel_pid(km: Any) -> int | None:
+    pid = km._kernel_pid() if isinstance(km, IPCKernelManager) else None
+    return pid
+
+
+def _kill(km: Any) -> None:
+    """Stop a kernel now (SIGKILL to its process group) and remove its connection files."""
+    pid = kernel_pid(km)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+    with contextlib.suppress(Exception):
+        km.cleanup_connection_file()
+    with contextlib.suppress(Exception):
+        km._close_control_socket()
+    if getattr(km, "_created_context", False):
+        with contextlib.suppress(Exception):
+            km.context.destroy(linger=0)
+    ip = str(getattr(km, "ip", ""))
+    if getattr(km, "transport", "") == "ipc" and os.path.isabs(ip):
+        for leftover in glob.glob(glob.escape(ip) + "-*"):
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
+
+
+class Prewarmer:
+    """One kernel always starting ahead for one recipe. Thread-safe; close() kills what it holds."""
+
+    def __init__(self, recipe: KernelRecipe) -> None:
+        self.recipe = recipe
+        self._lock = threading.Lock()
+        self._next: Future[WarmKernelManager] | None = None
+        self._closed = False
+        self._watch: KernelWatch | None = None
+        self._thread: threading.Thread | None = None
+        _LIVE.add(self)
+        _register_exit_hook()
+
+    def warm(self) -> None:
+        """Start warming a kernel unless one is already on its way."""
+        with self._lock:
+            if self._closed or self._next is not None:
+                return
+            fut: Future[WarmKernelManager] = Future()
+            self._next = fut
+            watch = self._watch = KernelWatch()
+            thread = self._thread = threading.Thread(
+                target=self._fill, args=(fut, watch), name="mlops-nb-prewarm", daemon=True
+            )
+        thread.start()
+
+    def _fill(self, fut: Future[WarmKernelManager], watch: KernelWatch) -> None:
+        try:
+            km = start_kernel(self.recipe, watch)
+        except BaseException as e:
+            fut.set_exception(e)
+            return
+        with self._lock:
+            closed = self._closed
+        if closed:
+            _kill(km)
+            fut.set_exception(KernelStartFailed("the pre-warmer was closed"))
+        else:
+            fut.set_result(km)
+
+    def take(self, *, ahead: bool = True) -> WarmKernelManager:
+        """The warm kernel's manager (waits for it if still starting); starts the next one."""
+        self.warm()
+        with self._lock:
+            fut, self._next = self._next, None
+        if fut is None:
+            raise KernelStartFailed("the pre-warmer was closed")
+        km = fut.result(timeout=self.recipe.start_timeout + 5)
+        if ahead:
+            self.warm()
+        if not km.alive():
+            _kill(km)
+            raise KernelStartFailed("the warm kernel died while waiting to be used")
+        return km
+
+    def close(self, *, wait: float = 5.0) -> None:
+        """Kill the kernel warming ahead (if any); no new one is started afterwards."""
+        with self._lock:
+            self._closed = True
+            fut, self._next = self._next, None
+            watch, thread = self._watch, self._thread
+        _LIVE.discard(self)
+        if fut is None:
+            return
+        if watch is not None:
+            # A kernel still booting dies now (or as soon as its pid is known); its starter fails.
+            watch.stop("closed", grace=0.0)
+            watch.kill()
+        if thread is not None and wait:
+            thread.join(wait)
+        if fut.done() and fut.exception() is None:
+            _kill(fut.result())
+
+
+def factory_for(
+    km: WarmKernelManager, on_watch: Callable[[KernelWatch], None] | None = None
+) -> Callable[[KernelWatch], Any]:
+    """A ``kernel_manager_factory`` for ``runner.execute_run`` handing over a started kernel."""
+
+    def factory(watch: KernelWatch) -> Any:
+        km.watch = watch
+        if on_watch is not None:
+            on_watch(watch)
+        watch.attach(kernel_pid(km))
+        return km
+
+    return factory
+
+
+_LIVE: weakref.WeakSet[Prewarmer] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Kill every kernel still warming in this process (at exit, on interrupt)."""
+    for p in list(_LIVE):
+        p.close()
+
+
+_HOOKED: set[int] = set()
+
+
+def _register_exit_hook() -> None:
+    """Close pre-warmers when this process ends: atexit in a normal process; a multiprocessing
+    finalizer in a pool worker, which leaves through os._exit (atexit does not run there)."""
+    pid = os.getpid()
+    if pid in _HOOKED:
+        return
+    _HOOKED.add(pid)
+    atexit.register(close_all)
+    from multiprocessing import util
+
+    util.Finalize(None, close_all, exitpriority=100)

@@ -1,0 +1,321 @@
+"""Drive a planned sweep: skip what is done, feed the executor, record, stop cleanly on signals.
+
+The sweep record is rewritten (atomically) after every finished run, so an interrupted or killed
+sweep leaves an accurate record and re-invoking it resumes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import logging
+import secrets
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from mlops_nb.store import runs as store
+from mlops_nb.sweep import executors, record
+from mlops_nb.sweep.plan import Plan
+from mlops_nb.sweep.progress import Progress, choose
+from mlops_nb.sweep.worker import NOT_RUN, Outcome, Task
+
+log = logging.getLogger(__name__)
+STOP_WAIT_S = 30.0  # after a stop, how long runs in flight get to record themselves
+
+
+class Stopper:
+    """Set by Ctrl-C/SIGTERM: stop launching; workers see the stop file and interrupt runs."""
+
+    def __init__(self, stop_file: Path) -> None:
+        self.stop_file = stop_file
+        self.requested = False
+        self.count = 0
+
+    def request(self) -> None:
+        self.count += 1
+        if not self.requested:
+            self.requested = True
+            with contextlib.suppress(OSError):
+                self.stop_file.parent.mkdir(parents=True, exist_ok=True)
+                self.stop_file.touch()
+
+    def clear(self) -> None:
+        with contextlib.suppress(OSError):
+            self.stop_file.unlink()
+
+
+@contextlib.contextmanager
+def _signals(stopper: Stopper, *, install: bool) -> Iterator[None]:
+    if not install or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stopper.request()
+        if stopper.count > 2:  # asked three times: stop waiting for the runs in flight
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _done_runs(plan: Plan, force: bool) -> dict[str, Path]:
+    if force:
+        return {}
+    batch = getattr(store, "ok_runs_by_key", None)
+    if batch is not None:
+        found: dict[str, Path] = batch(plan.runs_dir)
+        return found
+    out = {}
+    for key, _ in plan.keys:
+        folder = store.find_ok_by_key(plan.runs_dir, key)
+        if folder is not None:
+            out[key] = folder
+    return out
+
+
+def _entries(plan: Plan, done: dict[str, Path]) -> list[dict[str, Any]]:
+    entries = []
+    for i, (values, (key, _)) in enumerate(zip(plan.sets, plan.keys, strict=True)):
+        entry: dict[str, Any] = {
+            "index": i,
+            "params": values,
+            "key": key,
+            "status": "pending",
+            "run_id": None,
+            "attempts": [],
+            "error": None,
+            "resumed": False,
+        }
+        if key in done:
+            rec = store.read_record(done[key])
+            entry.update(
+                status="ok", run_id=rec["id"], resumed=True, duration_s=rec.get("duration_s")
+            )
+        entries.append(entry)
+    return entries
+
+
+def execute(
+    plan: Plan,
+    *,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    retries: int,
+    force: bool,
+    fail_fast: bool,
+    prewarm: bool,
+    progress: str | Progress,
+    handle_signals: bool,
+) -> dict[str, Any]:
+    """Run the plan; returns the final sweep record (also written to runs/sweeps/<id>.json)."""
+    previous = record.read(plan.runs_dir, plan.sweep_id) or {}
+    entries = _entries(plan, _done_runs(plan, force))
+    data: dict[str, Any] = {
+        "id": plan.sweep_id,
+        "notebook": {
+            "path": str(plan.notebook),
+            "abspath": str(plan.notebook.resolve()),
+            "code_sha256": _code_sha(plan),
+        },
+        "status": "running",
+        "created_at": previous.get("created_at") or store.utc_now(),
+        "started_at": store.utc_now(),
+        "ended_at": None,
+        "duration_s": None,
+        "invocations": int(previous.get("invocations") or 0) + 1,
+        "executor": executor,
+        "workers": workers,
+        "options": {
+            "timeout_s": plan.specs[0].timeout,
+            "retries": retries,
+            "force": force,
+            "fail_fast": fail_fast,
+            "preload": list(plan.preload),
+            "prewarm": prewarm,
+        },
+        "source": plan.source,
+        "counts": {},
+        "runs": entries,
+    }
+    stop_file = record.record_path(plan.runs_dir, plan.sweep_id).with_suffix(
+        f".{secrets.token_hex(4)}.stop"
+    )
+    stopper = Stopper(stop_file)
+    show = choose(progress)
+    todo = _todo(entries)
+    t0 = time.monotonic()
+    save = _saver(plan, data)
+    save()
+    show.start(len(entries), len(entries) - sum(len(g) for g in todo.values()))
+    try:
+        with _signals(stopper, install=handle_signals):
+            if todo:
+                _run_all(
+                    plan,
+                    data,
+                    todo,
+                    stopper,
+                    show,
+                    save,
+                    executor=executor,
+                    workers=workers,
+                    scheduler=scheduler,
+                    fail_fast=fail_fast,
+                )
+    except KeyboardInterrupt:
+        stopper.request()
+    finally:
+        show.close()
+        stopper.clear()
+        data["counts"] = record.counts(entries)
+        data["status"] = _status(entries, interrupted=stopper.requested)
+        data["ended_at"] = store.utc_now()
+        data["duration_s"] = round(time.monotonic() - t0, 3)
+        save()
+    return data
+
+
+def _code_sha(plan: Plan) -> str:
+    from mlops_nb.notebook.io import code_sha256
+
+    return code_sha256(plan.specs[0].nb)
+
+
+def _saver(plan: Plan, data: dict[str, Any]) -> Callable[[], None]:
+    def save() -> None:
+        data["counts"] = record.counts(data["runs"])
+        record.write(plan.runs_dir, data)
+
+    return save
+
+
+def _todo(entries: list[dict[str, Any]]) -> dict[int, list[int]]:
+    """First index of each distinct pending key → every entry index sharing that key."""
+    groups: dict[str, list[int]] = {}
+    for e in entries:
+        if e["status"] != "ok":
+            groups.setdefault(e["key"], []).append(e["index"])
+    return {ids[0]: ids for ids in groups.values()}
+
+
+def _status(entries: list[dict[str, Any]], *, interrupted: bool) -> str:
+    if interrupted:
+        return "interrupted"
+    return "ok" if all(e["status"] == "ok" for e in entries) else "failed"
+
+
+def _task(plan: Plan, i: int, *, retries: int, prewarm: bool, stop_file: Path) -> Task:
+    return Task(
+        index=i,
+        spec=plan.specs[i],
+        key=plan.keys[i],
+        retries=retries,
+        preload=plan.preload,
+        prewarm=prewarm,
+        stop_file=str(stop_file),
+    )
+
+
+def _run_all(
+    plan: Plan,
+    data: dict[str, Any],
+    todo: dict[int, list[int]],
+    stopper: Stopper,
+    show: Progress,
+    save: Callable[[], None],
+    *,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    fail_fast: bool,
+) -> None:
+    entries = data["runs"]
+    opts = data["options"]
+    ex = executors.make(executor, workers=workers, scheduler=scheduler)
+    data["workers"] = ex.capacity
+    pending = deque(todo)
+    inflight: dict[cf.Future[Outcome], int] = {}
+    failed = False
+    stopped_at: float | None = None
+    try:
+        while pending or inflight:
+            launching = not stopper.requested and not (fail_fast and failed)
+            while launching and pending and len(inflight) < ex.capacity:
+                i = pending.popleft()
+                task = _task(
+                    plan,
+                    i,
+                    retries=opts["retries"],
+                    prewarm=opts["prewarm"],
+                    stop_file=stopper.stop_file,
+                )
+                inflight[ex.submit(task)] = i
+                show.started(len(inflight))
+            if not inflight:
+                break
+            if stopper.requested and stopped_at is None:
+                stopped_at = time.monotonic()
+            if stopped_at is not None and time.monotonic() - stopped_at > STOP_WAIT_S:
+                log.warning("runs still in flight %.0f s after the stop; giving up", STOP_WAIT_S)
+                break
+            done, _ = cf.wait(list(inflight), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                i = inflight.pop(fut)
+                outcome = _outcome(fut, i)
+                for j in todo[i]:
+                    _apply(entries[j], outcome)
+                if outcome.status != NOT_RUN:
+                    e = entries[i]
+                    show.finished(
+                        outcome.status, outcome.run_id, e["params"], outcome.duration_s, e["error"]
+                    )
+                failed = failed or outcome.status not in ("ok", NOT_RUN, "interrupted")
+                show.started(len(inflight))
+                save()
+    finally:
+        stopped = stopper.requested or bool(inflight)
+        if stopped:
+            stopper.request()  # workers still busy (e.g. give-up above) stop their kernels
+        ex.close(cancel=True)
+
+
+def _outcome(fut: cf.Future[Outcome], index: int) -> Outcome:
+    try:
+        return fut.result()
+    except BaseException as e:  # the worker process died, or the executor broke
+        log.warning("sweep set %s: worker failed: %s", index, e)
+        err = {
+            "ename": type(e).__name__,
+            "evalue": str(e) or "the worker process died",
+            "cell_index": None,
+        }
+        return Outcome(index, "failed", error=err)
+
+
+def _apply(entry: dict[str, Any], outcome: Outcome) -> None:
+    if outcome.status == NOT_RUN:
+        return
+    entry["status"] = outcome.status
+    entry["run_id"] = outcome.run_id
+    entry["attempts"] = list(entry.get("attempts") or []) + list(outcome.run_ids)
+    entry["duration_s"] = outcome.duration_s
+    entry["resumed"] = False
+    e = outcome.error
+    if e:
+        cell = e.get("cell_index")
+        where = f" in cell {cell}" if cell is not None else ""
+        entry["error"] = f"{e.get('ename')}: {e.get('evalue')}{where}"
+    else:
+        entry["error"] = None

@@ -1,0 +1,118 @@
+"""Where a sweep's runs execute, behind one tiny interface.
+
+An executor accepts ``Task``s and returns ``concurrent.futures.Future``s of ``Outcome``s;
+``capacity`` says how many runs it executes at once (the sweep never queues more, so stopping is
+immediate). ``serial`` runs in this process, ``local`` in a pool of worker processes, ``dask`` on a
+dask.distributed cluster (``mlops_nb.dask_adapter``). More can be plugged in through the
+``mlops_nb.executors`` entry-point group: a callable ``(workers=, scheduler=) -> Executor``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from types import FrameType
+from typing import Any, Protocol
+
+from mlops_nb.errors import UsageError
+from mlops_nb.sweep.worker import Outcome, Task, release_all, run_task
+
+ENTRY_POINT_GROUP = "mlops_nb.executors"
+EXECUTORS: dict[str, str] = {
+    "serial": "mlops_nb.sweep.executors:SerialExecutor",
+    "local": "mlops_nb.sweep.executors:LocalExecutor",
+    "dask": "mlops_nb.dask_adapter:DaskExecutor",
+}
+
+
+class Executor(Protocol):
+    """Runs tasks; a worker's failure comes back as a failed ``Outcome``, never as a crash."""
+
+    name: str
+    capacity: int
+
+    def submit(self, task: Task) -> cf.Future[Outcome]: ...
+
+    def close(self, *, cancel: bool = False) -> None: ...
+
+
+class SerialExecutor:
+    """One run at a time in this process (``submit`` returns once the run is over)."""
+
+    name = "serial"
+    capacity = 1
+
+    def __init__(self, *, workers: int | None = None, scheduler: str | None = None) -> None:
+        if scheduler:
+            raise UsageError("--scheduler only applies to --executor dask.")
+
+    def submit(self, task: Task) -> cf.Future[Outcome]:
+        fut: cf.Future[Outcome] = cf.Future()
+        fut.set_result(run_task(task))
+        return fut
+
+    def close(self, *, cancel: bool = False) -> None:
+        release_all()
+
+
+def _ignore_sigint(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C in a terminal reaches the whole process group; the parent decides what stops."""
+
+
+def _init_worker() -> None:
+    # A Python-level handler (not SIG_IGN): kernels started from here get the default back.
+    signal.signal(signal.SIGINT, _ignore_sigint)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class LocalExecutor:
+    """A pool of worker processes on this machine; each keeps its next kernel warming."""
+
+    name = "local"
+
+    def __init__(self, *, workers: int | None = None, scheduler: str | None = None) -> None:
+        if scheduler:
+            raise UsageError("--scheduler only applies to --executor dask.")
+        self.capacity = workers or os.cpu_count() or 1
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=self.capacity,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+        )
+
+    def submit(self, task: Task) -> cf.Future[Outcome]:
+        return self._pool.submit(run_task, task)
+
+    def close(self, *, cancel: bool = False) -> None:
+        # Workers leave normally; a multiprocessing finalizer there kills their warm kernels.
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def available() -> list[str]:
+    names = set(EXECUTORS)
+    names.update(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(names)
+
+
+def make(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor called ``name``; an unknown name lists the valid ones."""
+    factory = _lookup(name)
+    executor: Executor = factory(workers=workers, scheduler=scheduler)
+    return executor
+
+
+def _lookup(name: str) -> Callable[..., Any]:
+    target = EXECUTORS.get(name)
+    if target is not None:
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
+        return ep.load()  # type: ignore[no-any-return]
+    raise UsageError(f"unknown executor {name!r}. Valid executors: {', '.join(available())}.")

@@ -1,0 +1,165 @@
+"""Plan a sweep: expand and validate the parameter sets, prepare every run, find the done ones.
+
+Everything here happens before any kernel starts, so every user error surfaces at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import UsageError
+from mlops_nb.execution import runner
+from mlops_nb.notebook.io import code_cells, code_sha256, read_json, source_of
+from mlops_nb.notebook.params import find_parameters_cell, parse_notebook_params
+from mlops_nb.store import runs as store
+from mlops_nb.sweep import record, sets
+
+_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated sweep: one prepared run (spec and key) per parameter set."""
+
+    sweep_id: str
+    notebook: Path
+    runs_dir: Path
+    sets: list[dict[str, Any]]  # the values given for each set (shared values merged in)
+    specs: list[runner.RunSpec]
+    keys: list[tuple[str, dict[str, Any]]]
+    preload: tuple[str, ...]
+    source: dict[str, Any]
+
+
+def expand(
+    notebook: str | os.PathLike[str],
+    *,
+    grid: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    sets_: Sequence[Mapping[str, Any]] | str | os.PathLike[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    nb: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The parameter sets (shared ``params`` merged under each) and a description of the source."""
+    path = Path(notebook)
+    nb = nb if nb is not None else read_json(path)
+    declared = parse_notebook_params(nb, source=str(path))
+    if (grid is None) == (sets_ is None):
+        raise UsageError("give exactly one of --grid FILE or --list FILE.")
+    source: dict[str, Any] = {}
+    if grid is not None:
+        if isinstance(grid, Mapping):
+            axes = sets.grid_axes(grid)
+        else:
+            axes, source["grid"] = sets.load_grid(grid), str(grid)
+        if sample is not None:
+            found = sets.sample_sets(axes, sample, seed)
+            source.update(sample=sample, seed=seed)
+        else:
+            found = sets.grid_sets(axes)
+    else:
+        if sample is not None:
+            raise UsageError("--sample draws from a grid; use it with --grid, not --list.")
+        if isinstance(sets_, (str, os.PathLike)):
+            found, source["list"] = sets.load_list(sets_, declared), str(sets_)
+        else:
+            found = sets.list_sets(list(sets_ or []))
+    shared = dict(params or {})
+    merged = [{**shared, **s} for s in found]
+    sets.check_sets(merged, declared, source=str(path))
+    if shared:
+        source["shared"] = shared
+    return merged, source
+
+
+def make_plan(
+    notebook: str | os.PathLike[str],
+    found: list[dict[str, Any]],
+    source: dict[str, Any],
+    *,
+    nb: dict[str, Any],
+    runs_dir: str | os.PathLike[str] | None,
+    name: str | None,
+    timeout: float | None,
+    cwd: str | os.PathLike[str] | None,
+    kernel_name: str | None,
+    preload: str | Sequence[str] | None,
+    absolute: bool,
+) -> Plan:
+    path = Path(notebook)
+    rdir = store.resolve_runs_dir(runs_dir).absolute()
+    sid = record.sweep_id(path, code_sha256(nb), found)
+    nb_path = path.absolute() if absolute else path
+    work = Path(cwd).resolve() if cwd is not None else (path.parent or Path(".")).resolve()
+    specs = [
+        runner.prepare(
+            nb_path,
+            values,
+            runs_dir=rdir,
+            name=name,
+            timeout=timeout,
+            cwd=work,
+            kernel_name=kernel_name,
+            sweep_id=sid,
+            nb=nb,
+        )
+        for values in found
+    ]
+    keys = [runner.key_of(s) for s in specs]
+    modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"))
+    return Plan(sid, path, rdir, found, specs, keys, modules, source)
+
+
+def preload_modules(
+    preload: str | Sequence[str] | None, nb: Mapping[str, Any], *, check: bool
+) -> tuple[str, ...]:
+    """``"pandas,sklearn"`` → modules; ``"auto"`` → the modules the notebook itself imports."""
+    if not preload:
+        return ()
+    names = preload.split(",") if isinstance(preload, str) else list(preload)
+    names = [n.strip() for n in names if n.strip()]
+    if names == ["auto"]:
+        return notebook_imports(nb)
+    bad = [n for n in names if not _MODULE.match(n)]
+    if bad:
+        raise UsageError(f"--preload: not module names: {', '.join(bad)} (use 'pandas,sklearn').")
+    if check:
+        missing = [n for n in names if importlib.util.find_spec(n.split(".")[0]) is None]
+        if missing:
+            raise UsageError(
+                f"--preload: no module {', '.join(map(repr, missing))} in this Python "
+                "environment. Install it or remove it from --preload."
+            )
+    return tuple(dict.fromkeys(names))
+
+
+def notebook_imports(nb: Mapping[str, Any]) -> tuple[str, ...]:
+    """Absolute modules imported at the top level of the notebook's code cells (magics skipped)."""
+    params_cell = find_parameters_cell(nb)
+    found: list[str] = []
+    for i, cell in code_cells(nb):
+        if i == params_cell:
+            continue
+        src = "\n".join(
+            line
+            for line in source_of(cell).splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found.extend(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+    return tuple(dict.fromkeys(m for m in found if importlib.util.find_spec(m.split(".")[0])))

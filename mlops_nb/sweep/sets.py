@@ -1,0 +1,153 @@
+"""Parameter sets of a sweep: a grid (cartesian product), a list (YAML or CSV), or a sample.
+
+Pure functions over mappings, plus the two readers at the edge. Every set is checked against the
+notebook's parameters before anything runs, and all problems are reported in one error.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import os
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlops_nb import yaml_io
+from mlops_nb.errors import ConfigError, ParameterError, UsageError
+from mlops_nb.notebook.params import NotebookParams, problems_for
+from mlops_nb.notebook.values import typed_parse
+
+ParamSet = dict[str, Any]
+
+
+def grid_axes(grid: Mapping[str, Any], *, source: str = "grid") -> dict[str, list[Any]]:
+    """``{name: [values]}``; a scalar is a fixed value (one choice), an empty list is an error."""
+    if not isinstance(grid, Mapping) or not grid:
+        raise ConfigError(
+            f"{source}: a grid is a YAML mapping of parameter name to a list of values, "
+            "e.g. 'lr: [0.01, 0.1]'."
+        )
+    axes: dict[str, list[Any]] = {}
+    for name, values in grid.items():
+        choices = list(values) if isinstance(values, (list, tuple)) else [values]
+        if not choices:
+            raise ConfigError(f"{source}: parameter {name!r} has an empty list of values.")
+        axes[str(name)] = choices
+    return axes
+
+
+def grid_size(axes: Mapping[str, Sequence[Any]]) -> int:
+    return math.prod(len(v) for v in axes.values())
+
+
+def grid_sets(axes: Mapping[str, Sequence[Any]]) -> list[ParamSet]:
+    """The cartesian product, the last parameter varying fastest."""
+    names = list(axes)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
+
+
+def sample_sets(axes: Mapping[str, Sequence[Any]], n: int, seed: int) -> list[ParamSet]:
+    """``n`` distinct sets drawn from the grid without building it (grids may be huge)."""
+    total = grid_size(axes)
+    if n <= 0:
+        raise UsageError(f"--sample must be a positive number, got {n}.")
+    if n > total:
+        raise UsageError(
+            f"--sample {n} asks for more sets than the grid holds ({total}). "
+            f"Use --sample {total} or fewer, or drop --sample to run the whole grid."
+        )
+    picks = sorted(random.Random(seed).sample(range(total), n))
+    return [_grid_item(axes, i) for i in picks]
+
+
+def _grid_item(axes: Mapping[str, Sequence[Any]], index: int) -> ParamSet:
+    item: ParamSet = {}
+    for name in reversed(list(axes)):
+        values = axes[name]
+        index, r = divmod(index, len(values))
+        item[name] = values[r]
+    return dict(reversed(list(item.items())))
+
+
+def load_grid(path: str | os.PathLike[str]) -> dict[str, list[Any]]:
+    return grid_axes(yaml_io.load(path), source=str(path))
+
+
+def load_list(path: str | os.PathLike[str], params: NotebookParams | None) -> list[ParamSet]:
+    """A YAML list of mappings, or a CSV file with a header row (by the ``.csv`` suffix)."""
+    p = Path(path)
+    if p.suffix.lower() in (".csv", ".tsv"):
+        return _read_csv(p, params)
+    return list_sets(yaml_io.load(p), source=str(p))
+
+
+def list_sets(data: Any, *, source: str = "list") -> list[ParamSet]:
+    if not isinstance(data, list) or not data:
+        raise ConfigError(
+            f"{source}: a list of parameter sets is a non-empty YAML list of mappings, "
+            "e.g. '- {lr: 0.1, C: 1}'."
+        )
+    sets: list[ParamSet] = []
+    for i, item in enumerate(data, 1):
+        if item is None:
+            item = {}
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{source}: item {i} is not a mapping of name: value ({item!r}).")
+        sets.append({str(k): v for k, v in item.items()})
+    return sets
+
+
+def _read_csv(path: Path, params: NotebookParams | None) -> list[ParamSet]:
+    """Cells are read like ``-p`` values (by each parameter's type); an empty cell = the default."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+            rows = list(csv.reader(f, dialect=dialect))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file.") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ConfigError(f"{path}: cannot read it as CSV: {e}.") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise ConfigError(f"{path}: a CSV list needs a header row of parameter names and 1+ rows.")
+    header = [h.strip() for h in rows[0]]
+    sets = []
+    for line, row in enumerate(rows[1:], 2):
+        if len(row) != len(header):
+            raise ConfigError(
+                f"{path}:{line}: {len(row)} values for {len(header)} columns ({', '.join(header)})."
+            )
+        sets.append(
+            {h: typed_parse(c, h, params) for h, c in zip(header, row, strict=True) if c != ""}
+        )
+    return sets
+
+
+def check_sets(sets: Sequence[ParamSet], params: NotebookParams, *, source: str) -> None:
+    """Raise one ``ParameterError`` naming every bad set; identical problems are grouped."""
+    by_problem: dict[str, list[int]] = {}
+    for i, values in enumerate(sets, 1):
+        for problem in problems_for(params, values):
+            by_problem.setdefault(problem, []).append(i)
+    if not by_problem:
+        return
+    bad = len({i for ids in by_problem.values() for i in ids})
+    lines = [f"{source}: {bad} of {len(sets)} parameter sets are invalid (nothing was run):"]
+    for problem, ids in by_problem.items():
+        lines.append(f"  set {_ranges(ids)}: {problem}")
+    raise ParameterError("\n".join(lines))
+
+
+def _ranges(ids: Sequence[int]) -> str:
+    if len(ids) > 6:
+        return ", ".join(str(i) for i in ids[:5]) + f", ... ({len(ids)} sets)"
+    return ", ".join(str(i) for i in ids)
+
+
+def describe(values: Mapping[str, Any], *, width: int = 60) -> str:
+    """``lr=0.1 C=2`` for progress lines (clipped)."""
+    text = " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in values.items())
+    return text if len(text) <= width else text[: width - 1] + "…"

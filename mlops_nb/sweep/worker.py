@@ -1,0 +1,235 @@
+"""What runs inside a sweep worker (a pool process, a dask worker, or this process when serial).
+
+``run_task`` executes one parameter set: it takes a pre-warmed kernel, runs the notebook through
+``runner.execute_run`` (which records everything), and retries when the *kernel* died or failed to
+start. It never raises: whatever happens becomes an ``Outcome``.
+
+Stopping crosses process and machine boundaries through a file next to the sweep record (the
+runs folder is shared by every worker): when it exists, the run in flight is recorded
+``interrupted``, warm kernels are killed, and queued tasks return without running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.execution.runner import RunSpec
+
+log = logging.getLogger(__name__)
+POLL_S = 0.1
+NOT_RUN = "not-run"  # the task was cancelled before it started (interrupt or --fail-fast)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One parameter set to run, with everything a remote worker needs."""
+
+    index: int
+    spec: RunSpec
+    key: tuple[str, dict[str, Any]]
+    retries: int = 0
+    preload: tuple[str, ...] = ()
+    prewarm: bool = True
+    stop_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a task ended: the final run's status and every run id it took."""
+
+    index: int
+    status: str
+    run_ids: tuple[str, ...] = ()
+    folder: str | None = None
+    error: dict[str, Any] | None = None
+    duration_s: float | None = None
+    scraps: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str | None:
+        return self.run_ids[-1] if self.run_ids else None
+
+
+def stop_requested(stop_file: str | None) -> bool:
+    return stop_file is not None and os.path.exists(stop_file)
+
+
+def kernel_failure(error: dict[str, Any] | None) -> bool:
+    """The kernel died or never became ready: worth a retry, unlike an exception in a cell."""
+    if not error:
+        return False
+    ename = str(error.get("ename"))
+    if ename in ("DeadKernelError", "KernelStartFailed"):
+        return True
+    text = str(error.get("evalue", "")).lower()
+    return (
+        error.get("cell_index") is None
+        and ename in ("RuntimeError", "TimeoutError")
+        and ("kernel" in text)
+    )
+
+
+class _State:
+    """Per worker thread: its pre-warmer, the run in flight, and the stop-file watcher."""
+
+    def __init__(self) -> None:
+        self.prewarmer: Any = None
+        self.recipe: Any = None
+        self.watch: Any = None
+        self.stop_file: str | None = None
+        self.stopped = False
+        self._watcher: threading.Thread | None = None
+
+    def configure(self, task: Task) -> None:
+        from mlops_nb.execution.prewarm import KernelRecipe, Prewarmer
+        from mlops_nb.execution.runner import work_dir
+
+        recipe = KernelRecipe(
+            kernel_name=_kernel_name(task.spec), cwd=work_dir(task.spec), preload=task.preload
+        )
+        if task.stop_file != self.stop_file:
+            self.stop_file, self.stopped = task.stop_file, False
+            self._ensure_watcher()
+        if not task.prewarm:
+            self.release()
+        elif recipe != self.recipe or self.prewarmer is None:
+            self.release()
+            self.recipe, self.prewarmer = recipe, Prewarmer(recipe)
+
+    def _ensure_watcher(self) -> None:
+        if self.stop_file is None or (self._watcher and self._watcher.is_alive()):
+            return
+        self._watcher = threading.Thread(target=self._watch, name="mlops-nb-stop", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while self.stop_file is not None:
+            if stop_requested(self.stop_file):
+                self.stop()
+            time.sleep(POLL_S)
+
+    def stop(self) -> None:
+        """Record the run in flight as interrupted (its kernel is stopped) and kill warm kernels."""
+        if not self.stopped:
+            self.stopped = True
+            watch = self.watch
+            if watch is not None:
+                watch.stop("interrupted", grace=1.0)
+            self.release()
+
+    def release(self) -> None:
+        if self.prewarmer is not None:
+            self.prewarmer.close()
+        self.prewarmer = self.recipe = None
+
+
+_local = threading.local()
+_STATES: list[_State] = []
+_STATES_LOCK = threading.Lock()
+
+
+def _state() -> _State:
+    state = getattr(_local, "state", None)
+    if state is None:
+        state = _local.state = _State()
+        with _STATES_LOCK:
+            _STATES.append(state)
+    return state
+
+
+def release_all() -> None:
+    """Kill the kernels warming ahead in this process (the sweep is over)."""
+    with _STATES_LOCK:
+        states = list(_STATES)
+    for s in states:
+        s.release()
+        s.stop_file = None
+
+
+def _kernel_name(spec: RunSpec) -> str:
+    if spec.kernel_name:
+        return spec.kernel_name
+    ks = spec.nb.get("metadata", {}).get("kernelspec") or {}
+    return str(ks.get("name") or "python3")
+
+
+def run_task(task: Task) -> Outcome:
+    """Run one parameter set (with retries on kernel failure). Never raises."""
+    try:
+        return _run(task)
+    except BaseException as e:  # a bug or a broken store must not take the sweep down
+        log.exception("sweep task %s failed", task.index)
+        error = {"ename": type(e).__name__, "evalue": str(e), "cell_index": None}
+        return Outcome(task.index, "failed", error=error)
+
+
+def _run(task: Task) -> Outcome:
+    from mlops_nb.execution import runner
+    from mlops_nb.store import runs as store
+
+    state = _state()
+    state.configure(task)
+    run_ids: list[str] = []
+    rec: dict[str, Any] = {}
+    folder: Path | None = None
+    for attempt in range(task.retries + 1):
+        if state.stopped or stop_requested(task.stop_file):
+            break
+        factory = _warm_factory(state, _kernel_name(task.spec))
+        folder = runner.execute_run(
+            task.spec, handle_signals=False, kernel_manager_factory=factory, key=task.key
+        )
+        state.watch = None
+        rec = store.read_record(folder)
+        run_ids.append(str(rec["id"]))
+        if rec.get("status") != "failed" or not kernel_failure(rec.get("error")):
+            break
+        if attempt < task.retries:
+            log.info("run %s: the kernel failed (%s); retrying", rec["id"], rec["error"])
+    if folder is None:
+        return Outcome(task.index, NOT_RUN)
+    return Outcome(
+        task.index,
+        str(rec.get("status")),
+        run_ids=tuple(run_ids),
+        folder=str(folder),
+        error=rec.get("error"),
+        duration_s=rec.get("duration_s"),
+        scraps=dict(rec.get("scraps") or {}),
+    )
+
+
+def _warm_factory(state: _State, kernel_name: str) -> Any:
+    """A factory handing over a warm kernel, or None (the runner starts a cold one and records
+    any start failure) when pre-warming is off or the warm kernel could not be started."""
+    from mlops_nb.execution.prewarm import KernelStartFailed, factory_for
+
+    def remember(watch: Any) -> None:
+        state.watch = watch
+        if state.stopped:
+            watch.stop("interrupted", grace=0.5)
+
+    if state.prewarmer is None:
+        return _watching_default(remember, kernel_name)
+    try:
+        km = state.prewarmer.take()
+    except KernelStartFailed as e:
+        log.warning("pre-warmed kernel failed (%s); starting one the usual way", e)
+        return _watching_default(remember, kernel_name)
+    return factory_for(km, on_watch=remember)
+
+
+def _watching_default(on_watch: Any, kernel_name: str) -> Any:
+    from mlops_nb.execution.kernel import IPCKernelManager
+
+    def factory(watch: Any) -> Any:
+        on_watch(watch)
+        return IPCKernelManager(kernel_name=kernel_name, watch=watch)
+
+    return factory

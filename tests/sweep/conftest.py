@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+
+def kernels_under(folder: Path) -> list[psutil.Process]:
+    """Live kernel processes whose working directory is inside ``folder`` (started by this test)."""
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if "ipykernel_launcher" not in " ".join(p.info["cmdline"] or []):
+                continue
+            if p.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if Path(p.cwd()).is_relative_to(folder):
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+@pytest.fixture
+def no_kernels_left(tmp_path: Path) -> Iterator[Path]:
+    """The test's folder; afterwards no kernel started there may still run."""
+    yield tmp_path
+    leftovers = kernels_under(tmp_path)
+    for p in leftovers:
+        p.kill()
+    assert not leftovers, f"kernels left running: {[p.pid for p in leftovers]}"
