@@ -155,25 +155,16 @@ def execute(
     stopper = Stopper(stop_file)
     show = choose(progress)
     todo = _todo(entries)
+    # Built before anything is recorded: an unknown executor or missing extra is a usage error.
+    ex = executors.make(executor, workers=workers, scheduler=scheduler) if todo else None
     t0 = time.monotonic()
     save = _saver(plan, data)
     save()
     show.start(len(entries), len(entries) - sum(len(g) for g in todo.values()))
     try:
         with _signals(stopper, install=handle_signals):
-            if todo:
-                _run_all(
-                    plan,
-                    data,
-                    todo,
-                    stopper,
-                    show,
-                    save,
-                    executor=executor,
-                    workers=workers,
-                    scheduler=scheduler,
-                    fail_fast=fail_fast,
-                )
+            if ex is not None:
+                _run_all(plan, data, todo, stopper, show, save, ex, fail_fast=fail_fast)
     except KeyboardInterrupt:
         stopper.request()
     finally:
@@ -235,15 +226,12 @@ def _run_all(
     stopper: Stopper,
     show: Progress,
     save: Callable[[], None],
+    ex: executors.Executor,
     *,
-    executor: str,
-    workers: int | None,
-    scheduler: str | None,
     fail_fast: bool,
 ) -> None:
     entries = data["runs"]
     opts = data["options"]
-    ex = executors.make(executor, workers=workers, scheduler=scheduler)
     data["workers"] = ex.capacity
     pending = deque(todo)
     inflight: dict[cf.Future[Outcome], int] = {}

@@ -238,3 +238,14 @@ def test_interrupt_then_resume_runs_each_set_once(
     assert again.returncode == 0, again.stderr
     ok = [r for r in records(runs_dir) if r["status"] == "ok"]
     assert sorted(r["params"]["i"] for r in ok) == [1, 2, 3, 4, 5, 6]  # each exactly once
+
+
+def test_fail_fast_stops_launching_after_the_first_failure(
+    no_kernels_left: Path, runs_dir: Path
+) -> None:
+    nb = write_modes(no_kernels_left)
+    sets = [{"mode": "fail"}, {"mode": "ok"}, {"mode": "ok", "marker": "x"}]
+    result = sweep(nb, sets=sets, executor="serial", fail_fast=True, runs_dir=runs_dir)
+    assert [e["status"] for e in result.entries] == ["failed", "pending", "pending"]
+    assert result.status == "failed"
+    assert len(records(runs_dir)) == 1

@@ -1,0 +1,180 @@
+"""Benchmark: batch-executing one notebook N times, five ways, on this machine, in one go.
+
+  (a) a loop of the papermill CLI            (b) a loop of papermill.execute_notebook in-process
+  (c) a loop of `python script.py` (same code as the notebook, no notebook machinery)
+  (d) mlops-nb sweep --workers 2             (e) the same with --preload auto
+
+for a trivial notebook and a realistic one (pandas + scikit-learn LogisticRegression on the
+breast-cancer data + 3 glued metrics). Prints wall-clock totals, per-run times and ratios to (c).
+Usage: python benchmarks/sweep.py [--runs 20] [--only trivial|realistic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+TRIVIAL = ["x = 1.0", "y = x * 2\nprint(y)"]
+REALISTIC = [
+    "C = 1.0\nseed = 0",
+    "import pandas as pd\nimport scrapbook as sb\n"
+    "from sklearn.datasets import load_breast_cancer\n"
+    "from sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score, f1_score, roc_auc_score\n"
+    "from sklearn.model_selection import train_test_split\n"
+    "from sklearn.pipeline import make_pipeline\n"
+    "from sklearn.preprocessing import StandardScaler",
+    "data = load_breast_cancer(as_frame=True)\n"
+    "df = pd.concat([data.data, data.target.rename('target')], axis=1)\n"
+    "X_tr, X_te, y_tr, y_te = train_test_split(df.drop(columns='target'), df['target'],\n"
+    "                                          test_size=0.25, random_state=seed)\n"
+    "model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))\n"
+    "model.fit(X_tr, y_tr)\n"
+    "proba = model.predict_proba(X_te)[:, 1]",
+    "sb.glue('accuracy', float(accuracy_score(y_te, proba > 0.5)))\n"
+    "sb.glue('f1', float(f1_score(y_te, proba > 0.5)))\n"
+    "sb.glue('roc_auc', float(roc_auc_score(y_te, proba)))",
+]
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    def cell(i: int, src: str) -> dict[str, object]:
+        meta = {"tags": ["parameters"]} if i == 0 else {}
+        return {
+            "cell_type": "code",
+            "id": f"c{i}",
+            "execution_count": None,
+            "metadata": meta,
+            "outputs": [],
+            "source": src,
+        }
+
+    nb = {
+        "cells": [cell(i, s) for i, s in enumerate(cells)],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb, indent=1))
+
+
+def write_script(path: Path, cells: list[str], name: str) -> None:
+    body = "\n".join(cells[1:])
+    path.write_text(f"import sys\n{cells[0]}\n{name} = float(sys.argv[1])\n{body}\n")
+
+
+def timed(fn: Callable[[], None]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def bench(label: str, cells: list[str], name: str, n: int, work: Path) -> dict[str, float]:
+    work.mkdir()
+    nb, script = work / "nb.ipynb", work / "script.py"
+    write_notebook(nb, cells)
+    write_script(script, cells, name)
+    values = [round(0.1 + i * 0.05, 3) for i in range(n)]
+    (work / "grid.yaml").write_text(f"{name}: {values}\n")
+    out = work / "out.ipynb"
+
+    def cli_loop() -> None:
+        for v in values:
+            subprocess.run(
+                [
+                    str(BIN / "papermill"),
+                    "--no-progress-bar",
+                    str(nb),
+                    str(out),
+                    "-p",
+                    name,
+                    str(v),
+                ],
+                check=True,
+                capture_output=True,
+            )
+
+    def inproc_loop() -> None:
+        import papermill
+
+        for v in values:
+            papermill.execute_notebook(
+                str(nb), str(out), parameters={name: v}, progress_bar=False, log_output=False
+            )
+
+    def script_loop() -> None:
+        for v in values:
+            subprocess.run(
+                [sys.executable, str(script), str(v)], check=True, capture_output=True, cwd=work
+            )
+
+    def sweep(runs: str, *extra: str) -> Callable[[], None]:
+        def go() -> None:
+            subprocess.run(
+                [
+                    str(BIN / "mlops-nb"),
+                    "sweep",
+                    str(nb),
+                    "--grid",
+                    str(work / "grid.yaml"),
+                    "--workers",
+                    "2",
+                    "--quiet",
+                    "--runs-dir",
+                    str(work / runs),
+                    *extra,
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+
+        return go
+
+    results = {
+        "(a) papermill CLI loop": timed(cli_loop),
+        "(b) papermill.execute_notebook loop": timed(inproc_loop),
+        "(c) python script.py loop": timed(script_loop),
+        "(d) mlops-nb sweep --workers 2": timed(sweep("runs-d")),
+        "(e) mlops-nb sweep --workers 2 --preload auto": timed(
+            sweep("runs-e", "--preload", "auto")
+        ),
+    }
+    base = results["(c) python script.py loop"]
+    print(f"\n{label} notebook, {n} runs each")
+    print(f"{'variant':<48} {'total s':>8} {'per run s':>10} {'vs (c)':>7}")
+    for k, t in results.items():
+        print(f"{k:<48} {t:8.2f} {t / n:10.3f} {t / base:6.2f}x")
+    a = results["(a) papermill CLI loop"]
+    d = results["(d) mlops-nb sweep --workers 2"]
+    e = results["(e) mlops-nb sweep --workers 2 --preload auto"]
+    print(f"(a)/(d) = {a / d:.2f}x faster, (a)/(e) = {a / e:.2f}x faster")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", choices=["trivial", "realistic"])
+    args = parser.parse_args(argv)
+    import os
+
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="mlops-nb-bench-") as tmp:
+        if args.only in (None, "trivial"):
+            bench("trivial", TRIVIAL, "x", args.runs, Path(tmp) / "trivial")
+        if args.only in (None, "realistic"):
+            bench("realistic", REALISTIC, "C", args.runs, Path(tmp) / "realistic")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
