@@ -13,7 +13,7 @@ from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, NotebookError
 from mlops_nb.lint.files import iter_notebook_paths
 from mlops_nb.lint.findings import UNREADABLE, Finding
 from mlops_nb.lint.options import LintOptions, options_from_table
-from mlops_nb.lint.rules import CHECKS, RULES
+from mlops_nb.lint.rules import CHECKS, RULES, view
 from mlops_nb.notebook.io import read_json
 
 KNOWN_CODES = frozenset(RULES)
@@ -40,11 +40,12 @@ def lint_notebook(
     """Every enabled rule's findings for one notebook dict, top to bottom."""
     opts = options or LintOptions(known_codes=KNOWN_CODES)
     cells = nb["cells"]
+    seen = view(nb)
     found: list[Finding] = []
     for codes, check in CHECKS:
         if not any(opts.enabled(c) for c in codes):
             continue
-        for index, code, message in check(nb, opts):
+        for index, code, message in check(seen, opts):
             if opts.enabled(code):
                 cell_id = _cell_id(cells[index]) if index is not None else None
                 found.append(

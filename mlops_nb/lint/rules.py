@@ -7,8 +7,10 @@ everything else may be malformed, so every access is defensive: lint never crash
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from mlops_nb.errors import ParameterError
 from mlops_nb.lint.options import LintOptions
@@ -16,7 +18,40 @@ from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG
 from mlops_nb.notebook.params import parse_parameters_source
 
 Problem = tuple[int | None, str, str]  # (0-based cell index or None, code, message)
-Check = Callable[[Mapping[str, Any], LintOptions], Iterator[Problem]]
+_TOP_LEVEL_DEF = re.compile(r"^(?:async\s+def|def|class)\b", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell, with the fields the rules use read once and safely."""
+
+    index: int
+    kind: str
+    source: str
+    tags: list[str]
+    count: int | None
+    outputs: list[Mapping[str, Any]]
+
+
+class View(NamedTuple):
+    """A notebook as the rules see it."""
+
+    metadata: Mapping[str, Any]
+    cells: list[Cell]
+    code: list[Cell]  # code cells a kernel would run: front ends and nbclient skip blank ones
+
+
+Check = Callable[[View, LintOptions], Iterator[Problem]]
+
+
+def view(nb: Mapping[str, Any]) -> View:
+    cells = [
+        Cell(i, str(c.get("cell_type")), _source(c), _tags(c), _count(c), _outputs(c))
+        for i, c in enumerate(nb["cells"])
+    ]
+    code = [c for c in cells if c.kind == "code" and c.source.strip()]
+    return View(_metadata(nb), cells, code)
+
 
 RESTART = "Fix: Restart & Run All (Kernel > Restart Kernel and Run All Cells), then save."
 
@@ -65,15 +100,6 @@ def _count(cell: Mapping[str, Any]) -> int | None:
     return n if isinstance(n, int) and not isinstance(n, bool) else None
 
 
-def _code_cells(nb: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
-    """Code cells that a kernel would run: front ends and nbclient skip blank cells."""
-    return [
-        (i, c)
-        for i, c in enumerate(nb["cells"])
-        if c.get("cell_type") == "code" and _source(c).strip()
-    ]
-
-
 def _python(src: str) -> ast.Module | None:
     """The cell as Python (magics and shell escapes blanked), or None for cell magics/bad code."""
     if src.lstrip().startswith("%%"):
@@ -88,9 +114,9 @@ def _python(src: str) -> ast.Module | None:
 # --- execution --------------------------------------------------------------------------------
 
 
-def check_execution(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_execution(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB101/NB102: all unexecuted, or counts 1..n top to bottom (one session)."""
-    cells = [(i, _count(c)) for i, c in _code_cells(nb)]
+    cells = [(c.index, c.count) for c in nb.code]
     executed = [(i, n) for i, n in cells if n is not None]
     if not executed:
         return
@@ -131,10 +157,11 @@ def _order_message(n: int, expected: int, prev: tuple[int, int] | None) -> str:
     return f"ran out of order: {why} {RESTART}"
 
 
-def check_errors(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_errors(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB103: error outputs."""
-    for i, cell in _code_cells(nb):
-        for out in _outputs(cell):
+    for cell in nb.code:
+        i = cell.index
+        for out in cell.outputs:
             if out.get("output_type") == "error":
                 what = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".rstrip(": ")
                 yield (
@@ -151,16 +178,12 @@ def check_errors(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
 # --- parameters -------------------------------------------------------------------------------
 
 
-def check_parameters(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_parameters(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB201-NB204: exactly one parameters cell, first among code cells, literal assignments."""
-    code = [(i, c) for i, c in _code_cells(nb) if INJECTED_TAG not in _tags(c)]
+    code = [c.index for c in nb.code if INJECTED_TAG not in c.tags]
     if not code:
         return
-    tagged = [
-        i
-        for i, c in enumerate(nb["cells"])
-        if c.get("cell_type") == "code" and PARAMETERS_TAG in _tags(c)
-    ]
+    tagged = [c.index for c in nb.cells if c.kind == "code" and PARAMETERS_TAG in c.tags]
     if not tagged:
         yield (
             None,
@@ -181,17 +204,17 @@ def check_parameters(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Probl
                 "after the first one only. Merge the two and remove the tag here."
             ),
         )
-    if code[0][0] < first:
+    if code[0] < first:
         yield (
             first,
             "NB203",
             (
-                f"the parameters cell is not the first code cell (cell {code[0][0] + 1} runs before "
+                f"the parameters cell is not the first code cell (cell {code[0] + 1} runs before "
                 "it): move it to the top so nothing runs before the parameters are set."
             ),
         )
     for i in tagged:
-        problem = _non_literal(_source(nb["cells"][i]))
+        problem = _non_literal(nb.cells[i].source)
         if problem:
             yield i, "NB204", problem
 
@@ -220,15 +243,17 @@ def _non_literal(src: str) -> str | None:
 # --- little code ------------------------------------------------------------------------------
 
 
-def check_long_cells(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_long_cells(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB301: code cells longer than ``max_cell_lines`` non-blank lines."""
-    for i, cell in _code_cells(nb):
-        if PARAMETERS_TAG in _tags(cell) or INJECTED_TAG in _tags(cell):
+    for cell in nb.code:
+        if PARAMETERS_TAG in cell.tags or INJECTED_TAG in cell.tags:
             continue
-        n = sum(1 for ln in _source(cell).splitlines() if ln.strip())
+        if cell.source.count("\n") < opts.max_cell_lines:
+            continue  # cannot have more lines than newlines + 1
+        n = sum(1 for ln in cell.source.splitlines() if ln.strip())
         if n > opts.max_cell_lines:
             yield (
-                i,
+                cell.index,
                 "NB301",
                 (
                     f"{n} lines of code (limit {opts.max_cell_lines}, max-cell-lines): keep notebooks "
@@ -237,10 +262,13 @@ def check_long_cells(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Probl
             )
 
 
-def check_definitions(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_definitions(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB302: ``def`` / ``class`` in a notebook."""
-    for i, cell in _code_cells(nb):
-        tree = _python(_source(cell))
+    for cell in nb.code:
+        if not _TOP_LEVEL_DEF.search(cell.source):
+            continue  # parsing every cell is the costly part of lint: only parse candidates
+        i = cell.index
+        tree = _python(cell.source)
         if tree is None:
             continue
         names = [
@@ -266,21 +294,20 @@ def output_size(item: Any) -> int:
     """Characters of text in an output (what it weighs in the .ipynb file)."""
     if isinstance(item, str):
         return len(item)
-    if isinstance(item, list):
-        return sum(output_size(x) for x in item)
     if isinstance(item, dict):
-        return sum(output_size(v) for v in item.values())
+        item = list(item.values())
+    if isinstance(item, list):
+        return sum(len(x) if isinstance(x, str) else output_size(x) for x in item)
     return 0
 
 
-def check_output_size(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_output_size(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB401: an output larger than ``max_output_bytes``."""
-    for i, cell in enumerate(nb["cells"]):
-        sizes = [output_size(o) for o in _outputs(cell)]
-        biggest = max(sizes, default=0)
+    for cell in nb.cells:
+        biggest = max((output_size(o) for o in cell.outputs), default=0)
         if biggest > opts.max_output_bytes:
             yield (
-                i,
+                cell.index,
                 "NB401",
                 (
                     f"an output of {human_size(biggest)} (limit {human_size(opts.max_output_bytes)}, "
@@ -290,9 +317,9 @@ def check_output_size(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Prob
             )
 
 
-def check_kernelspec(nb: Mapping[str, Any], opts: LintOptions) -> Iterator[Problem]:
+def check_kernelspec(nb: View, opts: LintOptions) -> Iterator[Problem]:
     """NB501: the notebook names no kernel."""
-    spec = _metadata(nb).get("kernelspec")
+    spec = nb.metadata.get("kernelspec")
     if not (isinstance(spec, dict) and isinstance(spec.get("name"), str) and spec["name"]):
         yield (
             None,
