@@ -70,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         if importlib.util.find_spec(module_name) is None:
             continue  # a command still being built; tests check that none is missing
         module = importlib.import_module(module_name)
-        cmd = sub.add_parser(name, help=help_text, description=module.__doc__ or help_text)
+        cmd = sub.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__ or help_text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(cmd)
         cmd.set_defaults(_module=module_name)
     return parser

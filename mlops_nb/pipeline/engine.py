@@ -1,0 +1,514 @@
+"""Run a pipeline: plan each step (up to date or stale, and why), run what is stale, record it.
+
+Steps run wave by wave in topological order; the notebook steps of one wave run at the same time
+(threads, one kernel each), sweeps run their own worker pool. A step receives its upstream steps'
+run folders in its ``upstream`` parameter. State is saved after every step, so an interrupted or
+failed pipeline resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from mlops_nb.errors import MlopsNbError, RunInterrupted
+from mlops_nb.pipeline import fingerprint as fp
+from mlops_nb.pipeline.spec import UPSTREAM_PARAM, Pipeline, Step
+from mlops_nb.pipeline.state import StateStore, StepState
+from mlops_nb.store import runs as store
+
+
+@dataclass
+class Plan:
+    step: Step
+    parts: fp.Parts
+    fingerprint: str
+    reasons: list[str]  # empty: up to date
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass
+class Outcome:
+    step: str
+    action: str  # ran, skipped, failed, blocked, interrupted, marked
+    status: str | None = None
+    run_id: str | None = None
+    run_folder: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    scraps: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class PipelineResult:
+    pipeline: Pipeline
+    run_id: str
+    outcomes: list[Outcome]
+    record_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(o.action in ("ran", "skipped", "marked") for o in self.outcomes)
+
+
+def roots(pipeline: Pipeline) -> list[Path]:
+    root = pipeline.root.resolve()
+    return [root, root.parent]
+
+
+def plan_step(
+    pipeline: Pipeline,
+    step: Step,
+    states: dict[str, StepState],
+    upstream_fps: dict[str, str],
+) -> Plan:
+    extra: dict[str, Any] = {}
+    if step.grid:
+        extra = {"grid": step.grid, "select": step.select}
+    if step.report is not None:
+        parts = fp.Parts(
+            cells=[],
+            params=dict(step.report),
+            upstream=upstream_fps,
+            inputs={},
+            modules={},
+            extra={"report": True},
+        )
+    else:
+        assert step.notebook is not None
+        parts = fp.notebook_parts(
+            step.notebook, step.params, upstream_fps, roots=roots(pipeline), extra=extra
+        )
+    digest = parts.digest()
+    old = states.get(step.name)
+    reasons = fp.reasons(old.parts if old else None, parts)
+    if old is not None:
+        if old.status != "ok":
+            reasons.append(f"last run {old.status}")
+        if step.report is None and (not old.run_folder or not Path(old.run_folder).is_dir()):
+            reasons.append("its run folder is gone")
+        for up in step.upstream:
+            current = states.get(up)
+            if (
+                current
+                and old.consumed.get(up) != current.run_id
+                and not any(r.startswith(f"upstream {up} ") for r in reasons)
+            ):
+                reasons.append(f"upstream {up} was re-run")
+        if old.fingerprint != digest and not reasons:
+            reasons.append("fingerprint changed")
+    return Plan(step, parts, digest, reasons)
+
+
+def plan(pipeline: Pipeline, runs_dir: Path) -> list[Plan]:
+    """Every step's state as things are now (what `pipeline status` prints)."""
+    states = StateStore(runs_dir, pipeline.name).load()
+    plans: dict[str, Plan] = {}
+    for name in pipeline.order():
+        step = pipeline.steps[name]
+        ups = {u: plans[u].fingerprint for u in step.upstream}
+        plans[name] = plan_step(pipeline, step, states, ups)
+    return list(plans.values())
+
+
+def run(
+    pipeline: Pipeline,
+    *,
+    runs_dir: Path,
+    force: bool | set[str] = False,
+    workers: int | None = None,
+    on_event: Callable[[Outcome], None] | None = None,
+) -> PipelineResult:
+    """Run the stale steps of ``pipeline`` (all of them with ``force=True``, or the named ones)."""
+    sstore = StateStore(runs_dir, pipeline.name)
+    run_id = store.new_run_id(pipeline.name)
+    cancel = threading.Event()
+    outcomes: list[Outcome] = []
+    emit = on_event or (lambda o: None)
+    with sstore.lock(), _signals(cancel):
+        states = sstore.load()
+        fps: dict[str, str] = {}
+        failed: set[str] = set()
+        for wave in pipeline.levels():
+            todo: list[Plan] = []
+            for name in wave:
+                step = pipeline.steps[name]
+                p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream})
+                fps[name] = p.fingerprint
+                blocked = [u for u in step.upstream if u in failed]
+                if blocked or cancel.is_set():
+                    failed.add(name)
+                    o = Outcome(
+                        name,
+                        "blocked",
+                        detail=f"upstream {', '.join(blocked)} did not succeed"
+                        if blocked
+                        else "interrupted before it started",
+                    )
+                elif p.stale or force is True or (isinstance(force, set) and name in force):
+                    todo.append(p)
+                    continue
+                else:
+                    st = states[name]
+                    o = Outcome(
+                        name,
+                        "skipped",
+                        status="ok",
+                        run_id=st.run_id,
+                        run_folder=st.run_folder,
+                        scraps=_scraps(st.run_folder),
+                    )
+                outcomes.append(o)
+                emit(o)
+            for p, o in _run_wave(pipeline, todo, states, runs_dir, run_id, cancel, workers):
+                if o.action != "ran":
+                    failed.add(p.step.name)
+                outcomes.append(o)
+                emit(o)
+                sstore.save(states)
+            if cancel.is_set():
+                break
+        result = PipelineResult(pipeline, run_id, outcomes)
+        result.record_path = sstore.save_run(run_id, _pipeline_record(result, states))
+    if cancel.is_set():
+        raise RunInterrupted(
+            f"pipeline {pipeline.name} interrupted; finished steps are recorded, "
+            "run `mlops-nb pipeline run` again to resume."
+        )
+    return result
+
+
+def _run_wave(
+    pipeline: Pipeline,
+    plans: list[Plan],
+    states: dict[str, StepState],
+    runs_dir: Path,
+    run_id: str,
+    cancel: threading.Event,
+    workers: int | None,
+) -> list[tuple[Plan, Outcome]]:
+    notebooks = [p for p in plans if p.step.kind == "notebook"]
+    others = [p for p in plans if p.step.kind != "notebook"]
+    results: list[tuple[Plan, Outcome]] = []
+    n = max(1, min(len(notebooks), workers or pipeline.workers or os.cpu_count() or 1))
+    if notebooks:
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlops-nb-step") as pool:
+            futures = [
+                (p, pool.submit(_run_notebook_step, pipeline, p, states, runs_dir, run_id, cancel))
+                for p in notebooks
+            ]
+            for p, fut in futures:
+                results.append((p, fut.result()))
+    for p in others:
+        if cancel.is_set():
+            results.append((p, Outcome(p.step.name, "blocked", detail="interrupted")))
+            continue
+        runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
+        results.append((p, runner(pipeline, p, states, runs_dir, run_id, cancel, workers)))
+    return results
+
+
+def _upstream_params(step: Step, states: dict[str, StepState]) -> dict[str, Any]:
+    if not step.upstream:
+        return {}
+    return {UPSTREAM_PARAM: {u: states[u].run_folder for u in step.upstream}}
+
+
+def _consumed(step: Step, states: dict[str, StepState]) -> dict[str, str]:
+    return {u: str(states[u].run_id) for u in step.upstream}
+
+
+def _run_notebook_step(
+    pipeline: Pipeline,
+    p: Plan,
+    states: dict[str, StepState],
+    runs_dir: Path,
+    run_id: str,
+    cancel: threading.Event,
+) -> Outcome:
+    from mlops_nb.execution import runner
+
+    step = p.step
+    assert step.notebook is not None
+    t0 = time.monotonic()
+    try:
+        spec = runner.prepare(
+            step.notebook,
+            {**step.params, **_upstream_params(step, states)},
+            runs_dir=runs_dir,
+            name=step.name,
+            timeout=step.timeout,
+            pipeline=_run_meta(pipeline, run_id, step, p, states),
+        )
+        folder = runner.execute_run(spec, handle_signals=False, cancel=cancel)
+    except MlopsNbError as e:
+        return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
+    rec = store.read_record(folder)
+    _remember(states, step, p, rec["status"], rec["id"], str(folder.resolve()), None)
+    action = (
+        "ran"
+        if rec["status"] == "ok"
+        else ("interrupted" if rec["status"] == "interrupted" else "failed")
+    )
+    err = rec.get("error") or {}
+    return Outcome(
+        step.name,
+        action,
+        status=rec["status"],
+        run_id=rec["id"],
+        run_folder=str(folder),
+        reasons=p.reasons,
+        scraps=rec.get("scraps") or {},
+        detail=f"{err.get('ename')}: {err.get('evalue')} (cell {err.get('cell_index')})"
+        if err
+        else "",
+        seconds=time.monotonic() - t0,
+    )
+
+
+def _run_sweep_step(
+    pipeline: Pipeline,
+    p: Plan,
+    states: dict[str, StepState],
+    runs_dir: Path,
+    run_id: str,
+    cancel: threading.Event,
+    workers: int | None,
+) -> Outcome:
+    from mlops_nb.sweep.api import sweep
+
+    step = p.step
+    assert step.notebook is not None and step.grid is not None
+    t0 = time.monotonic()
+    try:
+        result = sweep(
+            step.notebook,
+            grid=step.grid,
+            params={**step.params, **_upstream_params(step, states)},
+            runs_dir=runs_dir,
+            workers=workers or pipeline.workers,
+            timeout=step.timeout,
+            name=step.name,
+            extra={"pipeline": _run_meta(pipeline, run_id, step, p, states)},
+        )
+    except RunInterrupted:
+        cancel.set()
+        return Outcome(step.name, "interrupted", reasons=p.reasons)
+    except MlopsNbError as e:
+        return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
+    runs = [r for r in result.runs if r.status == "ok"]
+    metric, mode = (step.select or {}).get("metric"), (step.select or {}).get("mode", "max")
+    scored = [
+        r for r in runs if metric and isinstance(r.record["scraps"].get(metric), (int, float))
+    ]
+    if not scored:
+        why = (
+            f"no successful run glued a numeric {metric!r}"
+            if metric
+            else "a grid step needs select: {metric: NAME, mode: max|min}"
+        )
+        _remember(states, step, p, "failed", None, None, result.id)
+        return Outcome(
+            step.name,
+            "failed",
+            detail=f"{len(runs)}/{len(result.runs)} runs ok; {why}",
+            reasons=p.reasons,
+            seconds=time.monotonic() - t0,
+        )
+    best = (max if mode == "max" else min)(scored, key=lambda r: r.record["scraps"][metric])
+    _remember(states, step, p, "ok", best.id, str(best.path.resolve()), result.id)
+    n_failed = len(result.runs) - len(runs)
+    return Outcome(
+        step.name,
+        "ran",
+        status="ok",
+        run_id=best.id,
+        run_folder=str(best.path),
+        reasons=p.reasons,
+        scraps=best.record.get("scraps") or {},
+        params={k: best.params.get(k) for k in step.grid},
+        detail=f"best of {len(result.runs)} runs by {metric} ({mode})"
+        + (f"; {n_failed} failed" if n_failed else ""),
+        seconds=time.monotonic() - t0,
+    )
+
+
+def _run_report_step(
+    pipeline: Pipeline,
+    p: Plan,
+    states: dict[str, StepState],
+    runs_dir: Path,
+    run_id: str,
+    cancel: threading.Event,
+    workers: int | None,
+) -> Outcome:
+    from mlops_nb.report.build import build_report
+
+    step = p.step
+    opts = dict(step.report or {})
+    output = Path(opts.pop("output", None) or runs_dir / "report.html")
+    if not output.is_absolute():
+        output = pipeline.root / output
+    t0 = time.monotonic()
+    try:
+        path = build_report(
+            runs_dir,
+            output=output,
+            title=str(opts.pop("title", f"{pipeline.name} pipeline")),
+            **opts,
+        )
+    except MlopsNbError as e:
+        return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
+    except TypeError as e:
+        return Outcome(
+            step.name, "failed", detail=f"invalid report options: {e}", reasons=p.reasons
+        )
+    _remember(states, step, p, "ok", None, None, None)
+    return Outcome(
+        step.name,
+        "ran",
+        status="ok",
+        detail=str(path),
+        reasons=p.reasons,
+        seconds=time.monotonic() - t0,
+    )
+
+
+def _remember(
+    states: dict[str, StepState],
+    step: Step,
+    p: Plan,
+    status: str,
+    run_id: str | None,
+    folder: str | None,
+    sweep_id: str | None,
+) -> None:
+    old = states.get(step.name)
+    if status != "ok" and old is not None and old.status == "ok":
+        # keep the last good run to hand downstream, but remember the attempt failed
+        states[step.name] = StepState(
+            old.fingerprint,
+            old.parts,
+            old.run_id,
+            old.run_folder,
+            status,
+            old.consumed,
+            False,
+            old.sweep_id,
+        )
+        return
+    states[step.name] = StepState(
+        p.fingerprint, p.parts, run_id, folder, status, _consumed(step, states), False, sweep_id
+    )
+
+
+def _run_meta(
+    pipeline: Pipeline, run_id: str, step: Step, p: Plan, states: dict[str, StepState]
+) -> dict[str, Any]:
+    return {
+        "name": pipeline.name,
+        "file": str(pipeline.path),
+        "run_id": run_id,
+        "step": step.name,
+        "fingerprint": p.fingerprint,
+        "upstream": _consumed(step, states),
+    }
+
+
+def _scraps(folder: str | None) -> dict[str, Any]:
+    if not folder:
+        return {}
+    try:
+        return dict(store.read_record(Path(folder)).get("scraps") or {})
+    except MlopsNbError:
+        return {}
+
+
+def _pipeline_record(result: PipelineResult, states: dict[str, StepState]) -> dict[str, Any]:
+    return {
+        "id": result.run_id,
+        "pipeline": result.pipeline.name,
+        "file": str(result.pipeline.path),
+        "finished_at": store.utc_now(),
+        "ok": result.ok,
+        "steps": {
+            o.step: {
+                "action": o.action,
+                "status": o.status,
+                "run_id": o.run_id,
+                "reasons": o.reasons,
+                "detail": o.detail,
+                "upstream": states[o.step].consumed if o.step in states else {},
+            }
+            for o in result.outcomes
+        },
+    }
+
+
+def mark_done(pipeline: Pipeline, runs_dir: Path, step_name: str) -> Plan:
+    """Accept the step's current state as done (a cosmetic edit) without running it."""
+    from mlops_nb.errors import ConfigError
+
+    if step_name not in pipeline.steps:
+        raise ConfigError(
+            f"no step {step_name!r} in {pipeline.path}; steps: {', '.join(pipeline.steps)}."
+        )
+    sstore = StateStore(runs_dir, pipeline.name)
+    with sstore.lock():
+        states = sstore.load()
+        old = states.get(step_name)
+        if old is None or (old.run_id is None and pipeline.steps[step_name].report is None):
+            raise ConfigError(
+                f"step {step_name!r} has never run successfully, so there is no result to accept; "
+                "run it with `mlops-nb pipeline run`."
+            )
+        plans = {p.step.name: p for p in plan(pipeline, runs_dir)}
+        p = plans[step_name]
+        step = pipeline.steps[step_name]
+        states[step_name] = StepState(
+            p.fingerprint,
+            p.parts,
+            old.run_id,
+            old.run_folder,
+            "ok",
+            _consumed(step, states),
+            True,
+            old.sweep_id,
+        )
+        sstore.save(states)
+    return p
+
+
+class _signals:
+    """SIGINT/SIGTERM set ``cancel``: running steps stop and are recorded, nothing new starts."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.cancel.set()
+
+        for s in (signal.SIGINT, signal.SIGTERM):
+            self.previous[s] = signal.signal(s, handler)
+
+    def __exit__(self, *exc: object) -> None:
+        for s, h in self.previous.items():
+            signal.signal(s, h)

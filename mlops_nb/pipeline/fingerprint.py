@@ -1,0 +1,209 @@
+"""What a step's result depends on, hashed part by part so staleness can say *why*.
+
+A step's fingerprint covers: the notebook's code cells (outputs, metadata and markdown do not
+count), its parameters (and grid/selection), its upstream steps' fingerprints, the contents of
+input files named by parameters, and the local Python modules the notebook imports (modules of
+this project, found outside site-packages and the standard library; followed transitively).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import sys
+import sysconfig
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.execution import provenance
+from mlops_nb.notebook.io import code_cells, read_json, source_of
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts of a fingerprint, as stored in the pipeline state."""
+
+    cells: list[str]  # sha256 of each code cell, in order
+    params: dict[str, Any]
+    upstream: dict[str, str]  # step -> fingerprint
+    inputs: dict[str, str]  # path -> sha256
+    modules: dict[str, str]  # module -> sha256
+    extra: dict[str, Any] = field(default_factory=dict)  # grid, select, report options
+
+    def digest(self) -> str:
+        return _sha(json.dumps(self.to_dict(), sort_keys=True, default=str))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cells": self.cells,
+            "params": self.params,
+            "upstream": self.upstream,
+            "inputs": self.inputs,
+            "modules": self.modules,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Parts:
+        return cls(
+            cells=list(d.get("cells", [])),
+            params=dict(d.get("params", {})),
+            upstream=dict(d.get("upstream", {})),
+            inputs=dict(d.get("inputs", {})),
+            modules=dict(d.get("modules", {})),
+            extra=dict(d.get("extra", {})),
+        )
+
+
+def _sha(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def cell_hashes(nb: Mapping[str, Any]) -> list[str]:
+    return [_sha(source_of(c)) for _, c in code_cells(nb)]
+
+
+def imported_modules(sources: Iterable[str]) -> set[str]:
+    """Absolute module names imported by the given code (magics and syntax errors tolerated)."""
+    names: set[str] = set()
+    for src in sources:
+        clean = "\n".join(
+            "" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines()
+        )
+        try:
+            tree = ast.parse(clean)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def _system_dirs() -> list[Path]:
+    dirs = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return [Path(d).resolve() for d in dirs if d]
+
+
+def _is_local(path: Path, system: list[Path]) -> bool:
+    return not any(path.is_relative_to(d) for d in system) and "site-packages" not in path.parts
+
+
+def search_path(extra: Iterable[Path]) -> list[Path]:
+    system = _system_dirs()
+    out: list[Path] = []
+    for p in [*extra, *(Path(s) for s in sys.path if s)]:
+        rp = p.resolve()
+        if rp.is_dir() and _is_local(rp, system) and rp not in out:
+            out.append(rp)
+    return out
+
+
+def _resolve(module: str, path: list[Path]) -> list[Path]:
+    """Files of a module found on the local search path: the module and its packages' inits."""
+    parts = module.split(".")
+    for base in path:
+        files: list[Path] = []
+        here = base
+        for i, part in enumerate(parts):
+            pkg, mod = here / part / "__init__.py", here / f"{part}.py"
+            if pkg.is_file():
+                files.append(pkg)
+                here = here / part
+            elif mod.is_file() and i == len(parts) - 1:
+                files.append(mod)
+                break
+            else:
+                break
+        if files:
+            return files
+    return []
+
+
+def local_modules(sources: Iterable[str], *, roots: Iterable[Path]) -> dict[str, str]:
+    """``{relative file: sha256}`` of local modules imported, followed transitively."""
+    path = search_path(roots)
+    seen: dict[Path, str] = {}
+    todo = sorted(imported_modules(sources))
+    done: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in done:
+            continue
+        done.add(name)
+        for f in _resolve(name, path):
+            if f in seen:
+                continue
+            data = f.read_bytes()
+            seen[f] = _sha(data)
+            todo.extend(sorted(imported_modules([data.decode("utf-8", "replace")]) - done))
+    return {_label(f, path): h for f, h in sorted(seen.items())}
+
+
+def _label(f: Path, path: list[Path]) -> str:
+    for base in path:
+        if f.is_relative_to(base):
+            return f.relative_to(base).as_posix()
+    return str(f)  # pragma: no cover
+
+
+def input_files(params: Mapping[str, Any], base_dirs: list[Path]) -> dict[str, str]:
+    hashed = provenance.input_hashes(params, base_dirs=base_dirs, skip=frozenset({"output_dir"}))
+    return {k: v["sha256"] for k, v in hashed.items()}
+
+
+def notebook_parts(
+    notebook: Path,
+    params: Mapping[str, Any],
+    upstream: Mapping[str, str],
+    *,
+    roots: list[Path],
+    extra: Mapping[str, Any] | None = None,
+) -> Parts:
+    nb = read_json(notebook)
+    sources = [source_of(c) for _, c in code_cells(nb)]
+    return Parts(
+        cells=cell_hashes(nb),
+        params=dict(params),
+        upstream=dict(upstream),
+        inputs=input_files(params, [notebook.parent.resolve(), *roots]),
+        modules=local_modules(sources, roots=[notebook.parent.resolve(), *roots]),
+        extra=dict(extra or {}),
+    )
+
+
+def reasons(old: Parts | None, new: Parts) -> list[str]:
+    """Why ``new`` differs from ``old``, in words."""
+    if old is None:
+        return ["never run"]
+    why: list[str] = []
+    for i, (a, b) in enumerate(zip(old.cells, new.cells, strict=False)):
+        if a != b:
+            why.append(f"code changed in code cell {i + 1}")
+            break
+    if len(old.cells) != len(new.cells):
+        why.append(f"code cells {len(old.cells)} -> {len(new.cells)}")
+    for k in sorted(set(old.params) | set(new.params)):
+        if old.params.get(k, "<unset>") != new.params.get(k, "<unset>"):
+            why.append(
+                f"parameter {k} changed ({old.params.get(k, '<unset>')!r} -> "
+                f"{new.params.get(k, '<unset>')!r})"
+            )
+    if old.extra != new.extra:
+        why.append("grid/selection/report settings changed")
+    for k in sorted(set(old.upstream) | set(new.upstream)):
+        if old.upstream.get(k) != new.upstream.get(k):
+            why.append(f"upstream {k} changed")
+    for k in sorted(set(old.inputs) | set(new.inputs)):
+        if old.inputs.get(k) != new.inputs.get(k):
+            why.append(f"input file {k} changed")
+    for k in sorted(set(old.modules) | set(new.modules)):
+        if old.modules.get(k) != new.modules.get(k):
+            why.append(f"module {k} changed")
+    return why

@@ -1,0 +1,276 @@
+"""``pipeline.yaml``: read and validate the DAG of notebook steps.
+
+    name: example                 # optional (default: the folder's name)
+    steps:
+      eda:
+        notebook: eda.ipynb
+        params: {data: "builtin:rare_events"}
+      train:
+        notebook: train.ipynb
+        upstream: [eda]
+        grid: {model: [logreg, random_forest]}   # the step is a sweep...
+        select: {metric: f1, mode: max}          # ...and hands its best run downstream
+      report:
+        report: {output: report.html}            # the HTML report of this pipeline's runs
+        upstream: [train]
+
+Every problem is reported before anything runs: unknown keys, unknown upstream steps, cycles (the
+cycle is named), missing notebooks, parameters the notebook does not declare.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_nb import yaml_io
+from mlops_nb.errors import ConfigError
+
+DEFAULT_FILE = Path("notebooks") / "pipeline.yaml"
+STEP_KEYS = {"notebook", "params", "upstream", "grid", "select", "report", "timeout", "show"}
+TOP_KEYS = {"name", "steps", "runs_dir", "workers"}
+UPSTREAM_PARAM = "upstream"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the DAG: a notebook run (or a sweep with ``grid``), or a ``report``."""
+
+    name: str
+    notebook: Path | None
+    params: dict[str, Any] = field(default_factory=dict)
+    upstream: tuple[str, ...] = ()
+    grid: dict[str, list[Any]] | None = None
+    select: dict[str, str] | None = None
+    report: dict[str, Any] | None = None
+    timeout: float | None = None
+    show: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "report" if self.report is not None else ("sweep" if self.grid else "notebook")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    path: Path
+    name: str
+    steps: dict[str, Step]
+    runs_dir: Path | None = None
+    workers: int | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def order(self) -> list[str]:
+        """Steps in a topological order (file order among independent steps)."""
+        done: list[str] = []
+        remaining = list(self.steps)
+        while remaining:
+            for name in remaining:
+                if all(u in done for u in self.steps[name].upstream):
+                    done.append(name)
+                    remaining.remove(name)
+                    break
+        return done
+
+    def levels(self) -> list[list[str]]:
+        """Steps grouped into waves that can run at the same time."""
+        depth: dict[str, int] = {}
+        for name in self.order():
+            ups = self.steps[name].upstream
+            depth[name] = 1 + max((depth[u] for u in ups), default=-1)
+        return [
+            [n for n in self.order() if depth[n] == d]
+            for d in range(max(depth.values(), default=-1) + 1)
+        ]
+
+    def downstream(self, name: str) -> set[str]:
+        out: set[str] = set()
+        for n in self.order():
+            if name in self.steps[n].upstream or out & set(self.steps[n].upstream):
+                out.add(n)
+        return out
+
+
+def _did_you_mean(word: str, valid: set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(valid), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
+    """Read and validate a pipeline file; one ``ConfigError`` lists every problem."""
+    p = Path(path) if path is not None else DEFAULT_FILE
+    if not p.exists():
+        hint = " (the default; pass the file's path)" if path is None else ""
+        raise ConfigError(f"{p}: no pipeline file{hint}. Create one or run `mlops-nb init`.")
+    data = yaml_io.load(p)
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: a pipeline file is a YAML mapping with a 'steps:' mapping.")
+    for key in set(data) - TOP_KEYS:
+        problems.append(f"unknown key {key!r}{_did_you_mean(key, TOP_KEYS)}")
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, dict) or not raw_steps:
+        problems.append("'steps:' must be a mapping of step name to step")
+        raw_steps = {}
+    steps = {}
+    for name, raw in raw_steps.items():
+        step = _step(p.parent, str(name), raw, problems)
+        if step is not None:
+            steps[step.name] = step
+    for step in steps.values():
+        for up in step.upstream:
+            if up not in raw_steps:
+                problems.append(
+                    f"step {step.name!r}: unknown upstream step {up!r}{_did_you_mean(up, list(raw_steps))}"
+                )
+    if not problems:
+        cycle = find_cycle(steps)
+        if cycle:
+            problems.append("the steps form a cycle: " + " -> ".join(cycle))
+    if not problems:
+        problems += _check_params(steps)
+    if problems:
+        raise ConfigError(f"{p}: invalid pipeline:\n  " + "\n  ".join(problems))
+    runs_dir = data.get("runs_dir")
+    workers = data.get("workers")
+    return Pipeline(
+        path=p,
+        name=str(data.get("name") or p.resolve().parent.name),
+        steps=steps,
+        runs_dir=(p.parent / str(runs_dir)) if runs_dir else None,
+        workers=int(workers) if isinstance(workers, int) else None,
+    )
+
+
+def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
+    where = f"step {name!r}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a mapping with 'notebook:' (or 'report:')")
+        return None
+    for key in set(raw) - STEP_KEYS:
+        problems.append(f"{where}: unknown key {key!r}{_did_you_mean(key, STEP_KEYS)}")
+    upstream = raw.get("upstream") or []
+    if isinstance(upstream, str):
+        upstream = [upstream]
+    if not isinstance(upstream, list):
+        problems.append(f"{where}: 'upstream' must be a list of step names")
+        upstream = []
+    params = raw.get("params") or {}
+    if not isinstance(params, dict):
+        problems.append(f"{where}: 'params' must be a mapping of name: value")
+        params = {}
+    if UPSTREAM_PARAM in params:
+        problems.append(f"{where}: 'upstream' is set by the pipeline; do not give it in params")
+    report = raw.get("report")
+    notebook = raw.get("notebook")
+    nb_path: Path | None = None
+    if report is not None:
+        if not isinstance(report, dict):
+            report = {}
+        if notebook:
+            problems.append(f"{where}: give either 'notebook' or 'report', not both")
+    elif not notebook:
+        problems.append(f"{where}: missing 'notebook:' (the .ipynb to run, relative to the file)")
+    else:
+        nb_path = root / str(notebook)
+        if not nb_path.is_file():
+            problems.append(f"{where}: notebook {str(notebook)!r} not found (looked at {nb_path})")
+    grid = raw.get("grid")
+    if grid is not None:
+        if not isinstance(grid, dict) or not grid:
+            problems.append(f"{where}: 'grid' must map parameter names to lists of values")
+            grid = None
+        else:
+            grid = {str(k): (v if isinstance(v, list) else [v]) for k, v in grid.items()}
+    select = raw.get("select")
+    if select is not None:
+        if (
+            not isinstance(select, dict)
+            or not isinstance(select.get("metric"), str)
+            or select.get("mode", "max") not in ("max", "min")
+        ):
+            problems.append(f"{where}: 'select' is {{metric: NAME, mode: max|min}}")
+            select = None
+        else:
+            select = {"metric": select["metric"], "mode": select.get("mode", "max")}
+    if select and not grid:
+        problems.append(f"{where}: 'select' only applies to a step with a 'grid'")
+    show = raw.get("show") or []
+    return Step(
+        name=name,
+        notebook=nb_path,
+        params=dict(params),
+        upstream=tuple(str(u) for u in upstream),
+        grid=grid,
+        select=select or ({"metric": "", "mode": "max"} if grid else None),
+        report=report,
+        timeout=float(raw["timeout"]) if isinstance(raw.get("timeout"), (int, float)) else None,
+        show=tuple(str(s) for s in show) if isinstance(show, list) else (),
+    )
+
+
+def find_cycle(steps: Mapping[str, Step]) -> list[str] | None:
+    """A cycle as ``[a, b, ..., a]``, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for up in steps[n].upstream:
+            if state.get(up) == 1:
+                return [*stack[stack.index(up) :], up]
+            if up not in state:
+                found = visit(up)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for name in steps:
+        if name not in state:
+            found = visit(name)
+            if found:
+                return list(reversed(found))
+    return None
+
+
+def _check_params(steps: Mapping[str, Step]) -> list[str]:
+    from mlops_nb.errors import MlopsNbError
+    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.params import parse_notebook_params, problems_for
+
+    problems: list[str] = []
+    for step in steps.values():
+        if step.notebook is None:
+            continue
+        try:
+            declared = parse_notebook_params(read_json(step.notebook), source=str(step.notebook))
+        except MlopsNbError as e:
+            problems.append(f"step {step.name!r}: {e.message}")
+            continue
+        names = set(declared.names)
+        if step.upstream and UPSTREAM_PARAM not in names:
+            problems.append(
+                f"step {step.name!r}: has upstream steps but its notebook declares no "
+                f"'{UPSTREAM_PARAM}' parameter to receive their run folders "
+                f"(add `{UPSTREAM_PARAM}: dict | None = None` to its parameters cell)"
+            )
+        # each grid value on its own (the product can be large; every value is checked)
+        trials: list[dict[str, Any]] = [{}]
+        trials += [{k: v} for k, vs in (step.grid or {}).items() for v in vs]
+        seen: set[str] = set()
+        for values in trials:
+            for problem in problems_for(declared, {**step.params, **values}):
+                if problem not in seen:
+                    seen.add(problem)
+                    problems.append(f"step {step.name!r}: {problem}")
+    return problems

@@ -1,0 +1,115 @@
+"""What the pipeline last did: per step, the fingerprint parts and the run that realised them.
+
+Stored in ``<runs>/pipelines/<name>/state.json`` (atomically written); each ``pipeline run`` also
+leaves ``<runs>/pipelines/<name>/runs/<id>.json`` naming the step runs it used (lineage).
+A lock file keeps two ``pipeline run`` of the same pipeline from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import StoreError
+from mlops_nb.notebook.io import atomic_write_text
+from mlops_nb.pipeline.fingerprint import Parts
+
+
+@dataclass(frozen=True)
+class StepState:
+    fingerprint: str
+    parts: Parts
+    run_id: str | None  # the run handed downstream (a sweep: the selected run)
+    run_folder: str | None
+    status: str  # "ok" or "failed"/"timeout"/... of the last attempt
+    consumed: dict[str, str]  # upstream step -> run id it consumed
+    marked_done: bool = False
+    sweep_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "parts": self.parts.to_dict(),
+            "run_id": self.run_id,
+            "run_folder": self.run_folder,
+            "status": self.status,
+            "consumed": self.consumed,
+            "marked_done": self.marked_done,
+            "sweep_id": self.sweep_id,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StepState:
+        return cls(
+            fingerprint=str(d["fingerprint"]),
+            parts=Parts.from_dict(d.get("parts", {})),
+            run_id=d.get("run_id"),
+            run_folder=d.get("run_folder"),
+            status=str(d.get("status", "ok")),
+            consumed=dict(d.get("consumed") or {}),
+            marked_done=bool(d.get("marked_done")),
+            sweep_id=d.get("sweep_id"),
+        )
+
+
+class StateStore:
+    def __init__(self, runs_dir: Path, name: str) -> None:
+        self.dir = runs_dir / "pipelines" / name
+        self.file = self.dir / "state.json"
+
+    def load(self) -> dict[str, StepState]:
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            return {}  # unreadable state: every step is simply stale
+        steps = data.get("steps", {}) if isinstance(data, dict) else {}
+        out = {}
+        for name, d in steps.items():
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                out[name] = StepState.from_dict(d)
+        return out
+
+    def save(self, states: dict[str, StepState]) -> None:
+        self._mkdir()
+        text = json.dumps({"steps": {k: v.to_dict() for k, v in states.items()}}, indent=1)
+        atomic_write_text(self.file, text + "\n", fsync=True)
+
+    def save_run(self, run_id: str, data: dict[str, Any]) -> Path:
+        self._mkdir()
+        (self.dir / "runs").mkdir(exist_ok=True)
+        path = self.dir / "runs" / f"{run_id}.json"
+        atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
+        return path
+
+    def _mkdir(self) -> None:
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot write pipeline state in {self.dir}: {e.strerror}.") from None
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self._mkdir()
+        fd = os.open(self.dir / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                if e.errno in (errno.EAGAIN, errno.EACCES):
+                    raise StoreError(
+                        f"another `mlops-nb pipeline run` is running this pipeline "
+                        f"(lock {self.dir / '.lock'}); wait for it to finish."
+                    ) from None
+                raise
+            yield
+        finally:
+            os.close(fd)

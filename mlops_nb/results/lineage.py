@@ -1,0 +1,48 @@
+"""Lineage of a run: the upstream runs it consumed, back to the raw data and their hashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import StoreError
+from mlops_nb.store import runs as store
+
+
+def _data_refs(params: dict[str, Any]) -> list[str]:
+    return [
+        f"{k}={v}" for k, v in params.items() if isinstance(v, str) and v.startswith("builtin:")
+    ]
+
+
+def lineage_lines(run: Any) -> list[str]:
+    """Indented lines: this run, its upstream runs (recursively), their input data."""
+    lines = ["lineage:"]
+    _walk(run.record, run.path, lines, depth=1, seen=set())
+    return lines
+
+
+def _walk(rec: dict[str, Any], folder: Path, lines: list[str], depth: int, seen: set[str]) -> None:
+    pad = "  " * depth
+    pipe = rec.get("pipeline") or {}
+    step = f" [{pipe.get('step')}]" if pipe.get("step") else ""
+    lines.append(
+        f"{pad}{rec.get('id')}{step}  {rec.get('notebook', {}).get('path')}  "
+        f"code:{str(rec.get('notebook', {}).get('code_sha256'))[:12]}  {rec.get('status')}"
+    )
+    if rec.get("id") in seen:
+        return
+    seen.add(str(rec.get("id")))
+    params = rec.get("params") or {}
+    for path, d in (rec.get("inputs") or {}).items():
+        lines.append(f"{pad}  data: {path}  sha256:{d.get('sha256')}  {d.get('size')} B")
+    for ref in _data_refs(params):
+        lines.append(f"{pad}  data: {ref}  (bundled, mlops-nb {rec.get('mlops_nb_version')})")
+    upstream = params.get("upstream")
+    if isinstance(upstream, dict):
+        for name, up in upstream.items():
+            try:
+                up_folder = Path(str(up))
+                _walk(store.read_record(up_folder), up_folder, lines, depth + 1, seen)
+            except StoreError:
+                lines.append(f"{pad}  {name}: {up} (run folder missing)")
