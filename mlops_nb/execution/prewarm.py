@@ -254,8 +254,10 @@ class Prewarmer:
             return
         if watch is not None:
             # A kernel still booting dies now (or as soon as its pid is known); its starter fails.
-            watch.stop("closed", grace=0.0)
+            # SIGKILL first (a SIGINT would print a KeyboardInterrupt traceback from the kernel);
+            # stop() then makes a kernel whose pid is not known yet die as soon as it is.
             watch.kill()
+            watch.stop("closed", grace=0.0)
         if thread is not None and wait:
             thread.join(wait)
         if fut.done() and fut.exception() is None:
