@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat.v4.rwbase import rejoin_lines
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.execute import prepare_notebook_metadata, remove_error_markers
@@ -114,7 +115,9 @@ def execute(
     this process still leaves the outputs so far on disk. Raises what execution raises
     (DeadKernelError, kernel start errors); cell exceptions are in the notebook, not raised.
     """
-    node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
+    # Jupyter saves sources and outputs as lists of lines; nbclient wants strings (as nbformat.read
+    # gives them).
+    node = rejoin_lines(nbformat.from_dict(nb))  # type: ignore[no-untyped-call]
     node = prepare_notebook_metadata(node, str(input_path), str(partial_output))
     node = remove_error_markers(node)
     name = papermill_engines.nb_kernel_name(engine_name=ENGINE, nb=node, name=kernel_name)

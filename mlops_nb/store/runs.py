@@ -147,7 +147,10 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
     if is_run_id(ref) and (exact / RECORD).is_file():
         return exact
     folders = list(iter_run_folders(runs_dir))
-    by_prefix = [f for f in folders if f.name.startswith(ref)]
+    # a prefix of the id, or of its random part (`3f9a` for ...Z-3f9a1c)
+    by_prefix = [
+        f for f in folders if f.name.startswith(ref) or f.name.partition("Z-")[2].startswith(ref)
+    ]
     if len(by_prefix) == 1:
         return by_prefix[0]
     if len(by_prefix) > 1:

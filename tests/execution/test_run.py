@@ -282,3 +282,18 @@ def test_hostile_strings_arrive_as_plain_strings(tmp_path: Path, runs_dir: Path)
     # and through the CLI's raw flag
     assert main(["run", str(nb), "-r", "text", HOSTILE, "--runs-dir", str(runs_dir)]) == 0
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_notebook_saved_by_jupyter_with_line_lists(tmp_path: Path, runs_dir: Path) -> None:
+    nb = b.notebook(b.params("x = 1"), b.code("import scrapbook as sb\ny = x + 1\nsb.glue('y', y)"))
+    for cell in nb["cells"]:
+        cell["source"] = cell["source"].splitlines(keepends=True)  # as Jupyter writes them
+    path = tmp_path / "saved.ipynb"
+    path.write_text(json.dumps(nb))
+    run = mlops_nb.run(path, {"x": 41}, runs_dir=runs_dir)
+    assert run.status == "ok", run.error
+    assert run.scraps["y"] == 42
+    assert (
+        mlops_nb.execution.api.Run.find(run.id.partition("Z-")[2][:4], runs_dir=runs_dir).id
+        == run.id
+    )
