@@ -178,6 +178,11 @@ def init_project(
             result.created.append(new_notebook(name, target, force=True, folder=folder))
     _gitignore(root / ".gitignore", result)
     rows = "\n".join(f"| `notebooks/{n}.ipynb` | {t} |" for n, t in templates.items())
+    pipeline = (folder or templates_dir()) / "pipeline.yaml"
+    if pipeline.is_file():  # eda -> train -> evaluate/monitor -> report over the notebooks above
+        _write_new(
+            root / "notebooks" / "pipeline.yaml", pipeline.read_text(encoding="utf-8"), result
+        )
     _write_new(root / ".pre-commit-config.yaml", PRE_COMMIT_CONFIG, result)
     _write_new(root / "README.md", README.format(name=root.resolve().name, rows=rows), result)
     return result

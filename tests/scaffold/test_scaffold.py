@@ -79,6 +79,11 @@ def test_init_creates_a_lint_clean_project(git_repo: Path) -> None:
     ignored = subprocess.run(["git", "check-ignore", "runs/x"], cwd=git_repo, check=False)
     assert ignored.returncode == 0
     assert main(["lint", str(git_repo / "notebooks")]) == 0
+    # the notebooks are chained into a valid pipeline
+    from mlops_nb.pipeline import spec
+
+    pipeline = spec.load(git_repo / "notebooks" / "pipeline.yaml")
+    assert pipeline.order() == ["eda", "train", "evaluate", "monitor", "report"]
 
 
 def test_init_keeps_existing_files(tmp_path: Path) -> None:
