@@ -309,6 +309,9 @@ def _run_sweep_step(
         return Outcome(step.name, "interrupted", reasons=p.reasons)
     except MlopsNbError as e:
         return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
+    if getattr(result, "status", None) == "interrupted":
+        cancel.set()
+        return Outcome(step.name, "interrupted", reasons=p.reasons, detail="sweep interrupted")
     runs = [r for r in result.runs if r.status == "ok"]
     metric, mode = (step.select or {}).get("metric"), (step.select or {}).get("mode", "max")
     scored = [

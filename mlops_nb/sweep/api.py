@@ -113,6 +113,7 @@ def sweep(
     kernel_name: str | None = None,
     progress: str | Progress = "quiet",
     handle_signals: bool = True,
+    extra: Mapping[str, Any] | None = None,
 ) -> Sweep:
     """Run ``notebook`` once per parameter set; returns the ``Sweep``.
 
@@ -127,6 +128,7 @@ def sweep(
     to start; ``timeout`` limits each run; ``fail_fast`` stops launching after a failure.
     Ctrl-C/SIGTERM stops launching, records the runs in flight as ``interrupted`` and returns a
     Sweep whose ``status`` is ``interrupted``. ``progress``: ``auto``, ``bar``, ``lines``, ``quiet``.
+    ``extra`` adds fields to every run record (a pipeline passes its ``pipeline`` entry).
     """
     from mlops_nb.errors import UsageError
 
@@ -150,6 +152,7 @@ def sweep(
         kernel_name=kernel_name,
         preload=preload,
         absolute=executor == "dask",
+        extra=extra,
     )
     data = execute(
         plan,

@@ -93,6 +93,7 @@ def make_plan(
     kernel_name: str | None,
     preload: str | Sequence[str] | None,
     absolute: bool,
+    extra: Mapping[str, Any] | None = None,
 ) -> Plan:
     path = Path(notebook)
     rdir = store.resolve_runs_dir(runs_dir).absolute()
@@ -110,6 +111,8 @@ def make_plan(
             kernel_name=kernel_name,
             sweep_id=sid,
             nb=nb,
+            pipeline=(extra or {}).get("pipeline"),
+            extra={k: v for k, v in (extra or {}).items() if k != "pipeline"},
         )
         for values in found
     ]
