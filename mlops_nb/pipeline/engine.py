@@ -169,7 +169,8 @@ def run(
                         status="ok",
                         run_id=st.run_id,
                         run_folder=st.run_folder,
-                        scraps=_scraps(st.run_folder),
+                        scraps=_scraps(st.run_folder) if step.report is None else {},
+                        detail=(st.run_folder or "") if step.report is not None else "",
                     )
                 outcomes.append(o)
                 emit(o)
@@ -362,9 +363,9 @@ def _run_report_step(
 
     step = p.step
     opts = dict(step.report or {})
-    output = Path(opts.pop("output", None) or runs_dir / "report.html")
-    if not output.is_absolute():
-        output = pipeline.root / output
+    given = opts.pop("output", None)
+    # a given path is relative to the pipeline file; by default the report goes into the store
+    output = pipeline.root / str(given) if given else runs_dir / "report.html"
     t0 = time.monotonic()
     try:
         path = build_report(
@@ -379,7 +380,11 @@ def _run_report_step(
         return Outcome(
             step.name, "failed", detail=f"invalid report options: {e}", reasons=p.reasons
         )
-    _remember(states, step, p, "ok", None, None, None)
+    except OSError as e:
+        return Outcome(
+            step.name, "failed", detail=f"cannot write {output}: {e.strerror}", reasons=p.reasons
+        )
+    _remember(states, step, p, "ok", None, str(path), None)
     return Outcome(
         step.name,
         "ran",
