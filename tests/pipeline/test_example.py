@@ -19,8 +19,16 @@ def test_example_pipeline_runs_then_skips(tmp_path: Path) -> None:
     project = tmp_path / "notebooks"
     shutil.copytree(REPO / "notebooks", project, ignore=shutil.ignore_patterns("runs", ".*"))
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "mlops_nb", "pipeline", "run", str(project / "pipeline.yaml"),
-           "--runs-dir", str(runs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlops_nb",
+        "pipeline",
+        "run",
+        str(project / "pipeline.yaml"),
+        "--runs-dir",
+        str(runs),
+    ]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stdout + first.stderr
     out = first.stdout
