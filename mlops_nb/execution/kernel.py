@@ -1,7 +1,8 @@
 """Kernels that stay on this machine, and what we measure and stop them with.
 
 ``IPCKernelManager`` talks to its kernel over Unix domain sockets (no TCP port is opened, so no
-plaintext kernel is reachable from the network). ``KernelWatch`` knows the kernel's process, samples
+plaintext kernel is reachable from the network); its clients are ``ReadyClient``s, which skip
+jupyter_client's fixed 0.2 s wait for a quiet IOPub channel. ``KernelWatch`` knows the kernel's process, samples
 its peak memory and CPU time, and can interrupt or kill it from another thread.
 """
 
@@ -12,8 +13,11 @@ import os
 import signal
 import sys
 import threading
+import time
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,53 @@ def _ipc_prefix() -> str:
     return os.path.join(tempfile.gettempdir(), f"mlops-nb-{os.getpid()}-{secrets.token_hex(4)}")
 
 
+class ReadyClient(AsyncKernelClient):
+    """A kernel client whose ``wait_for_ready`` proves both channels work, then returns.
+
+    jupyter_client's version always waits until IOPub has been quiet for 0.2 s. Seeing IOPub echo
+    the status of our own ``kernel_info`` request proves the subscription is live, which is what
+    that wait is for; stray earlier messages are ignored by nbclient (wrong parent id).
+    """
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (60.0 if timeout is None else timeout)
+        while True:
+            msg_id = self.kernel_info()
+            if await self._reply(msg_id, deadline) and await self._iopub_echo(msg_id):
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    wait_for_ready = _async_wait_for_ready
+
+    async def _reply(self, msg_id: str, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                return False
+            if msg["parent_header"].get("msg_id") == msg_id:
+                self._handle_kernel_info_reply(msg)
+                return True
+        return False
+
+    async def _iopub_echo(self, msg_id: str) -> bool:
+        end = time.monotonic() + IOPUB_CHECK
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return True
+        return False
+
+
+IOPUB_CHECK = 0.5  # seconds to wait for IOPub to echo a kernel_info request before asking again
+
+
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager on IPC transport that reports its process to a ``KernelWatch``."""
 
@@ -37,6 +88,7 @@ class IPCKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         watch = kwargs.pop("watch", None)
+        kwargs.setdefault("client_class", f"{__name__}.ReadyClient")
         if ipc_available():
             kwargs.setdefault("transport", "ipc")
             if kwargs["transport"] == "ipc":

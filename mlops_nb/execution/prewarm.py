@@ -9,9 +9,8 @@ boot. Every run still gets a fresh kernel process: a warm kernel is used once, t
 bound in the user namespace and the execution count does not move, so the output notebook still
 counts 1, 2, ... and the import cell of the notebook finds the modules already in ``sys.modules``.
 
-The kernel manager handed over is already started, so nbclient only connects a client to it; that
-client (``ReadyClient``) checks the kernel is ready without jupyter_client's fixed 0.2 s wait for a
-quiet IOPub channel (nbclient only reads messages whose parent is its own request).
+The kernel manager handed over is already started, so nbclient only connects a client to it (a
+``kernel.ReadyClient``, as for every run).
 """
 
 from __future__ import annotations
@@ -24,78 +23,25 @@ import logging
 import os
 import signal
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Empty
 from typing import Any
-
-from jupyter_client.asynchronous.client import AsyncKernelClient
 
 from mlops_nb.execution.kernel import IPCKernelManager, KernelWatch
 
 log = logging.getLogger(__name__)
 _NO_HISTORY = "--HistoryManager.hist_file=:memory:"
-_IOPUB_CHECK = 0.5  # seconds to wait for IOPub to echo a kernel_info request before asking again
 
 
 class KernelStartFailed(Exception):
     """A kernel could not be started (or died while waiting to be used)."""
 
 
-class ReadyClient(AsyncKernelClient):
-    """A kernel client whose ``wait_for_ready`` proves both channels work, then returns.
-
-    jupyter_client's version always waits until IOPub has been quiet for 0.2 s. Seeing IOPub echo
-    the status of our own ``kernel_info`` request proves the subscription is live, which is what
-    that wait is for; stray earlier messages are ignored by nbclient (wrong parent id).
-    """
-
-    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (60.0 if timeout is None else timeout)
-        while True:
-            msg_id = self.kernel_info()
-            if await self._reply(msg_id, deadline) and await self._iopub_echo(msg_id):
-                return
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
-
-    wait_for_ready = _async_wait_for_ready
-
-    async def _reply(self, msg_id: str, deadline: float) -> bool:
-        while time.monotonic() < deadline:
-            try:
-                msg = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                return False
-            if msg["parent_header"].get("msg_id") == msg_id:
-                self._handle_kernel_info_reply(msg)
-                return True
-        return False
-
-    async def _iopub_echo(self, msg_id: str) -> bool:
-        end = time.monotonic() + _IOPUB_CHECK
-        while (left := end - time.monotonic()) > 0:
-            try:
-                msg = await self.iopub_channel.get_msg(timeout=left)
-            except Empty:
-                return False
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return True
-        return False
-
-
 class WarmKernelManager(IPCKernelManager):
-    """An IPC kernel manager whose clients use ``ReadyClient``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("client_class", f"{__name__}.ReadyClient")
-        super().__init__(**kwargs)
+    """An IPC kernel manager that can tell whether its kernel is alive without an event loop."""
 
     def alive(self) -> bool:
         """The kernel process exists and is not a zombie (no event loop needed)."""
