@@ -260,3 +260,60 @@ def test_show_text_and_mermaid(project: Path, capsys: pytest.CaptureFixture[str]
     assert "prep --> use" in out
     assert main(["pipeline", "show", str(project / "pipeline.yaml")]) == 0
     assert "[2] use: use.ipynb  <- prep" in capsys.readouterr().out
+
+
+@pytest.mark.kernel
+def test_interrupt_records_and_resumes(tmp_path: Path, runs_dir: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    flag, pid_file = tmp_path / "slow.flag", tmp_path / "kernel.pid"
+    flag.touch()
+    b.write(tmp_path / "a.ipynb", b.params(f"x: int = 1\n{UPSTREAM}"), b.code("y = x"))
+    b.write(
+        tmp_path / "b.ipynb",
+        b.params(UPSTREAM),
+        b.code(
+            "import os, pathlib, time\n"
+            f"if pathlib.Path({str(flag)!r}).exists():\n"
+            f"    pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+            "    time.sleep(120)"
+        ),
+    )
+    pf = write_yaml(
+        tmp_path / "p.yaml",
+        "steps:\n  a: {notebook: a.ipynb}\n  b: {notebook: b.ipynb, upstream: [a]}\n",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlops_nb",
+        "pipeline",
+        "run",
+        str(pf),
+        "--runs-dir",
+        str(runs_dir),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    kernel_pid = int(pid_file.read_text())
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    assert not psutil.pid_exists(kernel_pid) or psutil.Process(kernel_pid).status() == "zombie"
+    statuses = sorted(json.loads(p.read_text())["status"] for p in runs_dir.glob("*/run.json"))
+    assert statuses == ["interrupted", "ok"]
+
+    flag.unlink()
+    again = run(spec.load(pf), runs_dir=runs_dir)
+    assert [o.action for o in again.outcomes] == ["skipped", "ran"]
