@@ -122,7 +122,8 @@ def _target(template: str, given: str | Path) -> Path:
     path = Path(given)
     if path.is_dir() or str(given).endswith(("/", "\\")):
         return path / f"{stem}.ipynb"
-    return path if path.suffix == ".ipynb" else path.with_suffix(".ipynb")
+    # `exp.v2` is a name, not a suffix to replace
+    return path if path.suffix == ".ipynb" else path.with_name(path.name + ".ipynb")
 
 
 def new_notebook(

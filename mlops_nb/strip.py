@@ -134,7 +134,12 @@ def strip_file(
     if stripped == nb:
         return None
     if not check:
-        write_preserving_mode(path, notebook_text(stripped))
+        try:
+            write_preserving_mode(path, notebook_text(stripped))
+        except OSError as e:
+            raise NotebookError(
+                f"{path}: cannot write the stripped notebook: {e.strerror}."
+            ) from None
     return changes(nb, stripped)
 
 

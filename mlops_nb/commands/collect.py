@@ -62,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
         table = table_text(df, width=output.terminal_width(200))
         text: str | None = table
         if args.output:
-            from mlops_nb.notebook.io import atomic_write_text
+            from mlops_nb.notebook.io import atomic_write_text, writing
 
-            atomic_write_text(args.output, table + "\n")
+            with writing(args.output):
+                atomic_write_text(args.output, table + "\n")
             text = None
     else:
         text = export(df, args.format, args.output)

@@ -61,9 +61,9 @@ def strata(y: pd.Series, *, bins: int | None = None, max_classes: int = 20) -> p
         and (bins is not None or y.nunique() > max_classes)
     )
     if not continuous:
-        return y.astype(str).fillna("<NA>")
+        return y.astype("string").fillna("<NA>")
     codes = pd.qcut(y.rank(method="first"), q=bins or 10, labels=False, duplicates="drop")
-    return codes.astype(str)
+    return codes.astype("string").fillna("<NA>")  # a missing target is a stratum of its own
 
 
 def stratified_split(

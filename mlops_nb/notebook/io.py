@@ -7,11 +7,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.errors import NotebookError
+from mlops_nb.errors import NotebookError, UsageError
 
 INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"
@@ -63,6 +63,8 @@ def structure_problem(nb: Any) -> str | None:
             return f"cell {i} has no valid 'cell_type'"
         if not isinstance(cell.get("source"), (str, list)):
             return f"cell {i} has no 'source'"
+        if cell["cell_type"] == "code" and not isinstance(cell.get("outputs"), list):
+            return f"code cell {i} has no 'outputs' list"
     return None
 
 
@@ -111,3 +113,14 @@ def write_json_notebook(path: str | os.PathLike[str], nb: Mapping[str, Any]) -> 
     """Write a notebook the way nbformat does (indent 1, sorted keys, trailing newline)."""
     text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     atomic_write_text(path, text)
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Around writing a file the user named (``-o``): an OSError becomes a one-line UsageError."""
+    try:
+        yield
+    except OSError as e:
+        raise UsageError(
+            f"cannot write {path}: {e.strerror or e}. Check that its folder exists and is writable."
+        ) from None

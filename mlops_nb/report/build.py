@@ -257,7 +257,7 @@ def build_report(
     The leaderboard is sorted by ``sort`` (default: the first float scrap), best first
     (descending unless ``ascending``).
     """
-    from mlops_nb.notebook.io import atomic_write_text
+    from mlops_nb.notebook.io import atomic_write_text, writing
     from mlops_nb.results.collect import collect
     from mlops_nb.store.runs import resolve_runs_dir
 
@@ -273,6 +273,7 @@ def build_report(
     page = report_html(
         df, runs_dir=rd, out_dir=path.resolve().parent, title=title, filters=filters, sort=column
     )
-    atomic_write_text(path, page)
-    os.chmod(path, 0o644)  # a page to share, not a private temp file
+    with writing(path):
+        atomic_write_text(path, page)
+        os.chmod(path, 0o644)  # a page to share, not a private temp file
     return path

@@ -279,13 +279,17 @@ def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
             from mlops_nb.errors import missing_extra
 
             raise missing_extra("pyarrow", "ml", "--format parquet") from None
-        df.to_parquet(path, index=False)
+        from mlops_nb.notebook.io import writing
+
+        with writing(path):
+            df.to_parquet(path, index=False)
         return None
     else:
         raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}.")
     if path is None:
         return text
-    from mlops_nb.notebook.io import atomic_write_text
+    from mlops_nb.notebook.io import atomic_write_text, writing
 
-    atomic_write_text(path, text)
+    with writing(path):
+        atomic_write_text(path, text)
     return None

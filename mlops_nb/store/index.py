@@ -197,6 +197,7 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
     path = index_path(runs_dir)
     reason = None if path.is_file() else "missing"
     if reason is None:
+        conn = None
         try:
             conn = _connect(path)
             if _is_valid(conn):
@@ -206,6 +207,8 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
             conn.close()
             reason = "from an older version"
         except sqlite3.DatabaseError as e:
+            if conn is not None:
+                conn.close()
             reason = f"unreadable ({e})"
     if reason != "missing" or any(True for _ in store.iter_run_folders(runs_dir)):
         _notice(f"runs index {reason}: rebuilding it from the run folders in {runs_dir}")

@@ -72,16 +72,7 @@ def _signals(stopper: Stopper, *, install: bool) -> Iterator[None]:
 def _done_runs(plan: Plan, force: bool) -> dict[str, Path]:
     if force:
         return {}
-    batch = getattr(store, "ok_runs_by_key", None)
-    if batch is not None:
-        found: dict[str, Path] = batch(plan.runs_dir)
-        return found
-    out = {}
-    for key, _ in plan.keys:
-        folder = store.find_ok_by_key(plan.runs_dir, key)
-        if folder is not None:
-            out[key] = folder
-    return out
+    return store.ok_runs_by_key(plan.runs_dir)
 
 
 def _entries(plan: Plan, done: dict[str, Path]) -> list[dict[str, Any]]:

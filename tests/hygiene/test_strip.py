@@ -161,3 +161,19 @@ def test_string_lists_and_sizes_in_settings() -> None:
     )
     assert opts.extra_keys == ("metadata.a", "cell.metadata.b")
     assert opts.max_size == 1000
+
+
+def test_code_cell_without_outputs_is_unreadable_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = {
+        "cells": [{"cell_type": "code", "execution_count": 2, "metadata": {}, "source": "x = 1"}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(nb))
+    assert strip_main([str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "code cell 0 has no 'outputs' list" in captured.out + captured.err

@@ -67,3 +67,10 @@ def test_errors_name_the_problem() -> None:
         stratified_split(_seed_example(), "failure", sizes=(0.5, 0.5))
     with pytest.raises(ValueError, match="non-negative"):
         allocate(10, (-1, 2))
+
+
+def test_continuous_target_with_missing_values() -> None:
+    df = pd.DataFrame({"y": list(np.arange(30.0)) + [np.nan] * 5, "x": range(35)})
+    train, val, test = stratified_split(df, "y", seed=0)
+    assert len(train) + len(val) + len(test) == 35
+    assert set(train.index) | set(val.index) | set(test.index) == set(df.index)

@@ -221,3 +221,14 @@ def test_collect_never_reads_run_folders_when_the_index_is_fresh(store: Path) ->
         if folder.is_dir():
             (folder / "run.json").write_text("{broken", encoding="utf-8")
     assert len(collect(store)) == 4
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table", "parquet"])
+def test_output_into_a_missing_folder_is_a_clear_error(
+    store: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no" / "such" / f"out.{fmt}"
+    assert main(["collect", "--runs-dir", str(store), "--format", fmt, "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {target}" in err
+    assert "internal error" not in err

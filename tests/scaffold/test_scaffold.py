@@ -100,3 +100,9 @@ def test_init_keeps_existing_files(tmp_path: Path) -> None:
     assert again.created == []
     with pytest.raises(UsageError, match="is a file"):
         scaffold.init_project(tmp_path / "README.md")
+
+
+def test_new_keeps_dots_in_the_name(tmp_path: Path) -> None:
+    assert main(["new", "train", str(tmp_path / "exp.v2")]) == 0
+    assert (tmp_path / "exp.v2.ipynb").is_file()
+    assert not (tmp_path / "exp.ipynb").exists()
