@@ -181,7 +181,12 @@ class Prewarmer:
             fut, self._next = self._next, None
         if fut is None:
             raise KernelStartFailed("the pre-warmer was closed")
-        km = fut.result(timeout=self.recipe.start_timeout + 5)
+        try:
+            km = fut.result(timeout=self.recipe.start_timeout + 5)
+        except TimeoutError:
+            # it may still come up later: kill it then, nobody will use it
+            fut.add_done_callback(lambda f: None if f.exception() else _kill(f.result()))
+            raise KernelStartFailed("the warm kernel did not start in time") from None
         if ahead:
             self.warm()
         if not km.alive():

@@ -75,10 +75,12 @@ def prepare(
     declared = parse_notebook_params(nb, source=str(path))
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))
-    if timeout is not None and timeout <= 0:
-        from mlops_nb.errors import UsageError
+    from mlops_nb.errors import UsageError
 
+    if timeout is not None and timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}.")
+    if cwd is not None and not Path(cwd).is_dir():
+        raise UsageError(f"--cwd {cwd}: no such folder (the kernel's working directory).")
     return RunSpec(
         notebook=path,
         nb=nb,

@@ -6,7 +6,9 @@ Pure functions over notebook dicts; no kernel, no papermill.
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
+import functools
 import io
 import json
 import math
@@ -121,7 +123,8 @@ class NotebookParams:
         return None
 
     def defaults(self) -> dict[str, Any]:
-        return {s.name: s.default for s in self.specs if s.literal_default}
+        # copies: specs are cached and shared, their list/dict defaults must not be mutated
+        return {s.name: copy.deepcopy(s.default) for s in self.specs if s.literal_default}
 
 
 def find_parameters_cell(nb: Mapping[str, Any]) -> int | None:
@@ -157,6 +160,7 @@ def _comments(src: str) -> dict[int, str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def parse_parameters_source(
     src: str, *, source: str = "notebook"
 ) -> tuple[tuple[ParamSpec, ...], tuple[str, ...]]:

@@ -228,8 +228,8 @@ def _upstream_params(step: Step, states: dict[str, StepState]) -> dict[str, Any]
     return {UPSTREAM_PARAM: {u: states[u].run_folder for u in step.upstream}}
 
 
-def _consumed(step: Step, states: dict[str, StepState]) -> dict[str, str]:
-    return {u: str(states[u].run_id) for u in step.upstream}
+def _consumed(step: Step, states: dict[str, StepState]) -> dict[str, str | None]:
+    return {u: states[u].run_id for u in step.upstream}
 
 
 def _run_notebook_step(
@@ -244,6 +244,8 @@ def _run_notebook_step(
 
     step = p.step
     assert step.notebook is not None
+    if cancel.is_set():  # queued behind other steps of the wave when Ctrl-C came
+        return Outcome(step.name, "blocked", detail="interrupted before it started")
     t0 = time.monotonic()
     try:
         spec = runner.prepare(

@@ -138,11 +138,19 @@ def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
         problems += _check_params(steps)
     if problems:
         raise ConfigError(f"{p}: invalid pipeline:\n  " + "\n  ".join(problems))
+    name = str(data.get("name") or p.resolve().parent.name)
+    from mlops_nb.store.runs import slug
+
+    if slug(name) != name:
+        raise ConfigError(
+            f"{p}: invalid pipeline: name {name!r} must be a plain folder name (letters, digits, "
+            f"'.', '_', '-'), e.g. {slug(name) or 'example'!r}."
+        )
     runs_dir = data.get("runs_dir")
     workers = data.get("workers")
     return Pipeline(
         path=p,
-        name=str(data.get("name") or p.resolve().parent.name),
+        name=name,
         steps=steps,
         runs_dir=(p.parent / str(runs_dir)) if runs_dir else None,
         workers=int(workers) if isinstance(workers, int) else None,

@@ -29,7 +29,7 @@ class StepState:
     run_id: str | None  # the run handed downstream (a sweep: the selected run)
     run_folder: str | None
     status: str  # "ok" or "failed"/"timeout"/... of the last attempt
-    consumed: dict[str, str]  # upstream step -> run id it consumed
+    consumed: dict[str, str | None]  # upstream step -> run id it consumed (None: a report)
     marked_done: bool = False
     sweep_id: str | None = None
 
@@ -80,14 +80,23 @@ class StateStore:
 
     def save(self, states: dict[str, StepState]) -> None:
         self._mkdir()
-        text = json.dumps({"steps": {k: v.to_dict() for k, v in states.items()}}, indent=1)
-        atomic_write_text(self.file, text + "\n", fsync=True)
+        data = {"steps": {k: v.to_dict() for k, v in states.items()}}
+        text = json.dumps(data, indent=1, default=str)
+        try:
+            atomic_write_text(self.file, text + "\n", fsync=True)
+        except OSError as e:
+            raise StoreError(f"cannot write pipeline state {self.file}: {e.strerror}.") from None
 
     def save_run(self, run_id: str, data: dict[str, Any]) -> Path:
         self._mkdir()
         (self.dir / "runs").mkdir(exist_ok=True)
         path = self.dir / "runs" / f"{run_id}.json"
-        atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
+        try:
+            atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
+        except OSError as e:
+            raise StoreError(
+                f"cannot write the pipeline run record {path}: {e.strerror}."
+            ) from None
         return path
 
     def _mkdir(self) -> None:

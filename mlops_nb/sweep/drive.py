@@ -240,7 +240,15 @@ def _run_all(
                     prewarm=opts["prewarm"],
                     stop_file=stopper.stop_file,
                 )
-                inflight[ex.submit(task)] = i
+                try:
+                    inflight[ex.submit(task)] = i
+                except cf.BrokenExecutor as broken:
+                    # a worker died and took the pool down: what did not run stays pending in
+                    # the sweep record, so re-invoking the sweep resumes it
+                    log.warning("the worker pool broke (%s); stopping the sweep", broken)
+                    pending.appendleft(i)
+                    stopper.request()
+                    break
                 show.started(len(inflight))
             if not inflight:
                 break

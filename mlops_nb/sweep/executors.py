@@ -65,10 +65,16 @@ def _ignore_sigint(signum: int, frame: FrameType | None) -> None:
     """Ctrl-C in a terminal reaches the whole process group; the parent decides what stops."""
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM to a worker (the process group killed, the pool terminating): unwind, so the run
+    in flight stops its kernel and records ``interrupted`` instead of staying ``running``."""
+    raise KeyboardInterrupt
+
+
 def _init_worker() -> None:
-    # A Python-level handler (not SIG_IGN): kernels started from here get the default back.
+    # Python-level handlers (not SIG_IGN): kernels started from here get the defaults back.
     signal.signal(signal.SIGINT, _ignore_sigint)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 class LocalExecutor:

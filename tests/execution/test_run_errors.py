@@ -99,3 +99,12 @@ def test_every_command_is_registered() -> None:
 
     missing = [m for m, _ in COMMANDS.values() if importlib.util.find_spec(m) is None]
     assert not missing
+
+
+def test_missing_cwd_is_a_usage_error(
+    tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = b.write(tmp_path / "n.ipynb", b.code("x = 1"))
+    assert main(["run", str(nb), "--cwd", str(tmp_path / "nope"), "--runs-dir", str(runs_dir)]) == 2
+    assert "--cwd" in capsys.readouterr().err
+    assert not runs_dir.exists()

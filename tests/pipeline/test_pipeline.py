@@ -317,3 +317,12 @@ def test_interrupt_records_and_resumes(tmp_path: Path, runs_dir: Path) -> None:
     flag.unlink()
     again = run(spec.load(pf), runs_dir=runs_dir)
     assert [o.action for o in again.outcomes] == ["skipped", "ran"]
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/abs/path", "a b"])
+def test_pipeline_name_must_be_a_plain_folder_name(tmp_path: Path, name: str) -> None:
+    b.write(tmp_path / "a.ipynb", b.params("n: int = 1"), b.code("pass"))
+    pf = tmp_path / "p.yaml"
+    pf.write_text(f"name: {json.dumps(name)}\nsteps:\n  a: {{notebook: a.ipynb}}\n")
+    with pytest.raises(ConfigError, match="must be a plain folder name"):
+        spec.load(pf)
