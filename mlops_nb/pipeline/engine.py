@@ -241,6 +241,7 @@ def _run_notebook_step(
     cancel: threading.Event,
 ) -> Outcome:
     from mlops_nb.execution import runner
+    from mlops_nb.execution.api import Run
 
     step = p.step
     assert step.notebook is not None
@@ -275,9 +276,7 @@ def _run_notebook_step(
         run_folder=str(folder),
         reasons=p.reasons,
         scraps=rec.get("scraps") or {},
-        detail=f"{err.get('ename')}: {err.get('evalue')} (cell {err.get('cell_index')})"
-        if err
-        else "",
+        detail=Run(folder, rec).error_line() if err else "",
         seconds=time.monotonic() - t0,
     )
 
