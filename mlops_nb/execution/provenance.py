@@ -76,21 +76,30 @@ def file_digest(path: Path) -> dict[str, Any]:
     return {"sha256": _file_sha256(str(path), st.st_size, st.st_mtime_ns), "size": st.st_size}
 
 
-def dir_digest(path: Path) -> dict[str, Any] | None:
-    """A tree hash of a folder's files (names and contents), or None when it is too big."""
-    h = hashlib.sha256()
-    total = n = 0
+def dir_digest(path: Path, *, exclude: frozenset[Path] = frozenset()) -> dict[str, Any]:
+    """A tree hash of a folder's files (names and contents; hidden files and ``exclude`` skipped).
+
+    Beyond ``_MAX_DIR_FILES`` files it hashes names, sizes and modification times instead of
+    contents (``"by": "size+mtime"``): still a change detector, at the cost of a ``stat`` per file.
+    """
+    entries: list[tuple[str, Path]] = []
     for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            p = Path(root) / name
-            n += 1
-            if n > _MAX_DIR_FILES:
-                return None
-            d = file_digest(p)
-            total += d["size"]
-            h.update(f"{p.relative_to(path).as_posix()}\0{d['sha256']}\n".encode())
-    return {"sha256": h.hexdigest(), "size": total, "files": n}
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (Path(root) / d).resolve() not in exclude
+        )
+        entries += [
+            ((Path(root) / f).relative_to(path).as_posix(), Path(root) / f) for f in sorted(files)
+        ]
+    by_content = len(entries) <= _MAX_DIR_FILES
+    h = hashlib.sha256()
+    total = 0
+    for rel, p in entries:
+        st = p.stat()
+        total += st.st_size
+        part = file_digest(p)["sha256"] if by_content else f"{st.st_size}:{st.st_mtime_ns}"
+        h.update(f"{rel}\0{part}\n".encode())
+    by = "content" if by_content else "size+mtime"
+    return {"sha256": h.hexdigest(), "size": total, "files": len(entries), "by": by}
 
 
 def _candidate_paths(value: Any) -> list[str]:
@@ -102,9 +111,16 @@ def _candidate_paths(value: Any) -> list[str]:
 
 
 def input_hashes(
-    params: Mapping[str, Any], *, base_dirs: list[Path], skip: frozenset[str] = frozenset()
+    params: Mapping[str, Any],
+    *,
+    base_dirs: list[Path],
+    skip: frozenset[str] = frozenset(),
+    exclude: frozenset[Path] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
-    """Hashes of files (and folders) named by string parameters, keyed by the value as given."""
+    """Hashes of files (and folders) named by string parameters, keyed by the value as given.
+
+    ``exclude``: folders never hashed (the runs store: it changes with every run).
+    """
     out: dict[str, dict[str, Any]] = {}
     for name, value in params.items():
         if name in skip:
@@ -119,9 +135,7 @@ def input_hashes(
                         out[text] = {"param": name, **file_digest(p)}
                         break
                     if p.is_dir():
-                        d = dir_digest(p)
-                        if d is not None:
-                            out[text] = {"param": name, **d}
+                        out[text] = {"param": name, **dir_digest(p, exclude=exclude)}
                         break
                 except OSError:
                     break

@@ -106,7 +106,10 @@ def key_of(spec: RunSpec) -> tuple[str, dict[str, Any]]:
     """The run key and the input-file hashes it covers."""
     skip = frozenset({OUTPUT_DIR_PARAM}) if spec.declares_output_dir else frozenset()
     inputs = provenance.input_hashes(
-        spec.params, base_dirs=[work_dir(spec), Path.cwd()], skip=skip | {"upstream"}
+        spec.params,
+        base_dirs=[work_dir(spec), Path.cwd()],
+        skip=skip | {"upstream"},
+        exclude=frozenset({spec.runs_dir.resolve()}),
     )
     keyed = {k: v for k, v in spec.params.items() if k not in skip}
     return provenance.run_key(code_sha256(spec.nb), keyed, inputs), inputs
@@ -163,6 +166,9 @@ def execute_run(
             restore()
         execution.watch.finish()
         prov_thread.join(30)
+        if worker.is_alive():  # gave up waiting: papermill may still be changing its notebook
+            log.warning("run %s: execution thread still busy; recording the input notebook", run_id)
+            outcome, execution.nb = {"exception": RuntimeError("execution did not stop")}, None
         _finish(spec, folder, record, execution, outcome, injected, prov, time.monotonic() - t0)
     return folder
 

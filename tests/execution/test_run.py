@@ -297,3 +297,29 @@ def test_notebook_saved_by_jupyter_with_line_lists(tmp_path: Path, runs_dir: Pat
         mlops_nb.execution.api.Run.find(run.id.partition("Z-")[2][:4], runs_dir=runs_dir).id
         == run.id
     )
+
+
+def test_a_folder_parameter_holding_the_runs_store_keeps_the_key_stable(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("1\n")
+    nb = b.write(tmp_path / "n.ipynb", b.params("root: str = '.'"), b.code("x = 1"))
+    runs = tmp_path / "runs"  # inside the folder named by `root`
+    first = mlops_nb.run(nb, runs_dir=runs)
+    again = mlops_nb.run(nb, runs_dir=runs, reuse=True)
+    assert again.id == first.id
+    assert first.record["inputs"]["."]["files"] == 2  # n.ipynb and data/a.csv, not the runs
+
+
+def test_big_folders_are_hashed_by_size_and_mtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_nb.execution import provenance
+
+    for i in range(5):
+        (tmp_path / f"f{i}").write_text(str(i))
+    monkeypatch.setattr(provenance, "_MAX_DIR_FILES", 3)
+    before = provenance.dir_digest(tmp_path)
+    assert before["by"] == "size+mtime"
+    assert before["files"] == 5
+    (tmp_path / "f4").write_text("changed!")
+    assert provenance.dir_digest(tmp_path)["sha256"] != before["sha256"]
