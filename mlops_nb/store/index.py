@@ -157,10 +157,28 @@ def _remove_index_files(path: Path) -> None:
 
 
 def rebuild(runs_dir: Path) -> int:
-    """Rebuild the index from the run folders (into a new file, then swapped in); the row count."""
+    """Rebuild the index from the run folders; the row count.
+
+    A sound index is refilled in place, in one write transaction, so processes that have it open
+    (a sweep finishing runs) keep working; only a corrupt or old-schema index is rebuilt into a
+    new file that replaces it.
+    """
     if not runs_dir.is_dir():
         raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
     path = index_path(runs_dir)
+    if path.is_file():
+        with contextlib.suppress(sqlite3.DatabaseError):
+            conn = _connect(path)
+            try:
+                if _is_valid(conn):
+                    rows = list(_read_rows(store.iter_run_folders(runs_dir)))
+                    with _transaction(conn):
+                        conn.execute("DELETE FROM runs")
+                        conn.executemany(_UPSERT, rows)
+                    n: int = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+                    return n
+            finally:
+                conn.close()
     tmp = runs_dir / f".{INDEX}.{os.getpid()}.tmp"
     _remove_index_files(tmp)
     conn = sqlite3.connect(str(tmp), isolation_level=None)

@@ -155,3 +155,17 @@ def test_four_parallel_runs_are_all_indexed(runs_dir: Path, tmp_path: Path) -> N
     df = collect(runs_dir, sort="x")
     assert df["params.x"].tolist() == [0, 1, 2, 3]
     assert df["scraps.y"].tolist() == [0, 2, 4, 6]
+
+
+def test_reindex_keeps_open_connections_working(runs_dir: Path) -> None:
+    for i in range(3):
+        make_run(runs_dir, params={"i": i})
+    index.rebuild(runs_dir)
+    held = sqlite3.connect(str(index.index_path(runs_dir)))  # e.g. a sweep process
+    try:
+        make_run(runs_dir, params={"i": 3})
+        assert index.rebuild(runs_dir) == 4
+        # refilled in place: the open connection sees the new rows, not a deleted file
+        assert held.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
+    finally:
+        held.close()
