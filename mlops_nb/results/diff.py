@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,14 +85,25 @@ def _delta(a: Any, b: Any) -> float | None:
     return None
 
 
+def _identical(a: Any, b: Any) -> bool:
+    return bool(a == b and type(a) is type(b))
+
+
 def compare_maps(
-    a: Mapping[str, Any], b: Mapping[str, Any], *, deltas: bool = False
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    *,
+    deltas: bool = False,
+    same: Callable[[Any, Any], bool] = _identical,
 ) -> list[Change]:
-    """Entries that differ between two mappings, in a stable order (a's keys first)."""
+    """Entries that differ between two mappings, in a stable order (a's keys first).
+
+    ``same`` decides equality of two present values (``rerun --check`` passes a tolerance).
+    """
     out = []
     for name in [*a, *(k for k in b if k not in a)]:
         va, vb = a.get(name, _MISSING), b.get(name, _MISSING)
-        if va == vb and type(va) is type(vb):
+        if va is not _MISSING and vb is not _MISSING and same(va, vb):
             continue
         va = None if va is _MISSING else va
         vb = None if vb is _MISSING else vb

@@ -13,7 +13,7 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_json, source_of, tags_of
-from mlops_nb.results.diff import Change
+from mlops_nb.results.diff import Change, compare_maps
 from mlops_nb.store import runs as store
 
 DEFAULT_RTOL = 1e-9
@@ -64,16 +64,7 @@ def same(a: Any, b: Any, *, rtol: float) -> bool:
 
 
 def compare_scraps(a: dict[str, Any], b: dict[str, Any], *, rtol: float) -> list[Change]:
-    out = []
-    for name in [*a, *(k for k in b if k not in a)]:
-        if name in a and name in b and same(a[name], b[name], rtol=rtol):
-            continue
-        va, vb = a.get(name), b.get(name)
-        delta = None
-        if isinstance(va, float | int) and isinstance(vb, float | int):
-            delta = float(vb) - float(va)
-        out.append(Change(name, va, vb, delta))
-    return out
+    return compare_maps(a, b, deltas=True, same=lambda x, y: same(x, y, rtol=rtol))
 
 
 def rerun(folder: Path, *, rtol: float = DEFAULT_RTOL, timeout: float | None = None) -> Rerun:
