@@ -177,6 +177,8 @@ def parse_parameters_source(
     specs: dict[str, ParamSpec] = {}
     others: list[str] = []
     for stmt in tree.body:
+        if _typing_import(stmt):
+            continue  # `from typing import Literal`: needed by annotations, declares nothing
         targets: list[str] = []
         annotation: ast.expr | None = None
         value: ast.expr | None = None
@@ -193,6 +195,14 @@ def parse_parameters_source(
         for name in targets:
             specs[name] = _spec(name, annotation, value, help_text, clean, stmt.lineno)
     return tuple(specs.values()), tuple(others)
+
+
+def _typing_import(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.ImportFrom):
+        return stmt.module in ("typing", "typing_extensions") and stmt.level == 0
+    return isinstance(stmt, ast.Import) and all(
+        a.name in ("typing", "typing_extensions") for a in stmt.names
+    )
 
 
 def _spec(

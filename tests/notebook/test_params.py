@@ -176,3 +176,12 @@ def test_inject_places_cell_after_parameters_and_replaces_old_injection() -> Non
     assert twice["cells"][2]["source"] == "# Parameters\nx = 3\n"
     assert twice["metadata"]["papermill"]["parameters"] == {"x": 3}
     assert nb["cells"][1]["source"] == "x = 1"  # the input is not modified
+
+
+def test_typing_imports_are_allowed_in_the_parameters_cell() -> None:
+    found, others = parse_parameters_source(
+        "from typing import Literal\nimport typing\nmodel: Literal['lr', 'rf'] = 'lr'\nimport os\n"
+    )
+    assert [s.name for s in found] == ["model"]
+    assert str(found[0].type) == "Literal['lr', 'rf']"
+    assert others == ("import os",)
