@@ -12,13 +12,15 @@ Usage: python benchmarks/sweep.py [--runs 20] [--only trivial|realistic]
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _notebooks
 
 BIN = Path(sys.executable).parent
 TRIVIAL = ["x = 1.0", "y = x * 2\nprint(y)"]
@@ -45,26 +47,8 @@ REALISTIC = [
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
-    def cell(i: int, src: str) -> dict[str, object]:
-        meta = {"tags": ["parameters"]} if i == 0 else {}
-        return {
-            "cell_type": "code",
-            "id": f"c{i}",
-            "execution_count": None,
-            "metadata": meta,
-            "outputs": [],
-            "source": src,
-        }
-
-    nb = {
-        "cells": [cell(i, s) for i, s in enumerate(cells)],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(nb, indent=1))
+    """The first cell is the parameters cell (tagged), like every benchmark notebook."""
+    _notebooks.write_notebook(path, [("parameters", cells[0]), *(("", c) for c in cells[1:])])
 
 
 def write_script(path: Path, cells: list[str], name: str) -> None:
