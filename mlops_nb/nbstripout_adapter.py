@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_nb.errors import ConfigError, NotebookError
+from mlops_nb.notebook.io import tags_of
 
 # nbstripout's own defaults (its CLI adds them; its API does not), plus papermill's timing records.
 DEFAULT_EXTRA_KEYS: tuple[str, ...] = (
@@ -73,7 +74,7 @@ def strip_notebook(nb: Mapping[str, Any], *, options: StripOptions) -> dict[str,
     _clear_outputs_nbstripout_would_drop(node, options)
     if options.drop_tagged_cells:
         drop = set(options.drop_tagged_cells)
-        node["cells"] = [c for c in node["cells"] if not drop.intersection(_tags(c))]
+        node["cells"] = [c for c in node["cells"] if not drop.intersection(tags_of(c))]
     kept = _tagged_outputs(node) if options.keep_output_types else {}
     try:
         out = strip_output(
@@ -175,7 +176,7 @@ def _tagged_outputs(node: Mapping[str, Any]) -> dict[int, list[Any]]:
     return {
         id(c): list(c["outputs"])
         for c in node["cells"]
-        if "keep_output" in _tags(c) and isinstance(c.get("outputs"), list)
+        if "keep_output" in tags_of(c) and isinstance(c.get("outputs"), list)
     }
 
 
@@ -190,12 +191,6 @@ def _filtered(outputs: list[Any], options: StripOptions) -> list[Any]:
             o["execution_count"] = None
         out.append(o)
     return out
-
-
-def _tags(cell: Mapping[str, Any]) -> list[Any]:
-    md = cell.get("metadata")
-    tags = md.get("tags") if isinstance(md, dict) else None
-    return tags if isinstance(tags, list) else []
 
 
 def notebook_text(nb: Mapping[str, Any]) -> str:

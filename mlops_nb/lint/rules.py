@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from mlops_nb.errors import ParameterError
 from mlops_nb.lint.options import LintOptions
-from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG
+from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, tags_of
 from mlops_nb.notebook.params import parse_parameters_source
 
 Problem = tuple[int | None, str, str]  # (0-based cell index or None, code, message)
@@ -46,7 +46,7 @@ Check = Callable[[View, LintOptions], Iterator[Problem]]
 
 def view(nb: Mapping[str, Any]) -> View:
     cells = [
-        Cell(i, str(c.get("cell_type")), _source(c), _tags(c), _count(c), _outputs(c))
+        Cell(i, str(c.get("cell_type")), _source(c), tags_of(c), _count(c), _outputs(c))
         for i, c in enumerate(nb["cells"])
     ]
     code = [c for c in cells if c.kind == "code" and c.source.strip()]
@@ -76,11 +76,6 @@ RULES: dict[str, str] = {
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     md = obj.get("metadata")
     return md if isinstance(md, dict) else {}
-
-
-def _tags(cell: Mapping[str, Any]) -> list[str]:
-    tags = _metadata(cell).get("tags")
-    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
 def _source(cell: Mapping[str, Any]) -> str:

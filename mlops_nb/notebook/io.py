@@ -75,8 +75,10 @@ def source_of(cell: Mapping[str, Any]) -> str:
 
 
 def tags_of(cell: Mapping[str, Any]) -> list[str]:
-    tags = cell.get("metadata", {}).get("tags", [])
-    return list(tags) if isinstance(tags, list) else []
+    """A cell's tags; tolerant of malformed metadata (lint and strip read broken notebooks)."""
+    md = cell.get("metadata")
+    tags = md.get("tags") if isinstance(md, dict) else None
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
 def code_cells(nb: Mapping[str, Any]) -> Iterable[tuple[int, Mapping[str, Any]]]:
