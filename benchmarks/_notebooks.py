@@ -1,9 +1,24 @@
-"""Notebooks shared by the benchmarks: a trivial one and a realistic one (same code as scripts)."""
+"""Shared by the benchmarks: a trivial and a realistic notebook (same code as scripts), timing."""
 
 from __future__ import annotations
 
 import json
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
+    """Median wall-clock seconds of ``repeat`` calls of ``fn``."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
 
 TRIVIAL = [
     ("parameters", "x = 1"),

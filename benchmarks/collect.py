@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,9 @@ from mlops_nb.store import runs as store
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from tests import nbbuild as b  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+import _notebooks  # noqa: E402
 
 
 def seed_runs(work: Path) -> list[Path]:
@@ -93,12 +95,7 @@ def replicate(seeds: list[Path], runs_dir: Path, n: int) -> None:
 
 
 def timed(fn: Any, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return _notebooks.timed(fn, repeat)
 
 
 def scrapbook_frame(runs_dir: Path) -> Any:

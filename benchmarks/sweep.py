@@ -3,19 +3,22 @@
   (a) a loop of the papermill CLI            (b) a loop of papermill.execute_notebook in-process
   (c) a loop of `python script.py` (same code as the notebook, no notebook machinery)
   (d) mlops-nb sweep --workers 2             (e) the same with --preload auto
+  (f) for reference: (d) with --no-fork (every kernel a new process, as before the fork server)
 
 for a trivial notebook and a realistic one (pandas + scikit-learn LogisticRegression on the
-breast-cancer data + 3 glued metrics). Prints wall-clock totals, per-run times and ratios to (c).
-Usage: python benchmarks/sweep.py [--runs 20] [--only trivial|realistic]
+breast-cancer data + 3 glued metrics). Prints wall-clock totals (of whole commands, start-up
+included), per-run times, ratios to (c), and the per-run overhead of (d) over (c). With
+--repeat K the sweeps run K times each and the median is reported (this machine is shared).
+Usage: python benchmarks/sweep.py [--runs 20] [--repeat 1] [--only trivial|realistic]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,13 +59,9 @@ def write_script(path: Path, cells: list[str], name: str) -> None:
     path.write_text(f"import sys\n{cells[0]}\n{name} = float(sys.argv[1])\n{body}\n")
 
 
-def timed(fn: Callable[[], None]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def bench(label: str, cells: list[str], name: str, n: int, work: Path) -> dict[str, float]:
+def bench(
+    label: str, cells: list[str], name: str, n: int, work: Path, repeat: int = 1
+) -> dict[str, float]:
     work.mkdir()
     nb, script = work / "nb.ipynb", work / "script.py"
     write_notebook(nb, cells)
@@ -103,6 +102,7 @@ def bench(label: str, cells: list[str], name: str, n: int, work: Path) -> dict[s
 
     def sweep(runs: str, *extra: str) -> Callable[[], None]:
         def go() -> None:
+            shutil.rmtree(work / runs, ignore_errors=True)  # every repetition runs every set
             subprocess.run(
                 [
                     str(BIN / "mlops-nb"),
@@ -124,12 +124,15 @@ def bench(label: str, cells: list[str], name: str, n: int, work: Path) -> dict[s
         return go
 
     results = {
-        "(a) papermill CLI loop": timed(cli_loop),
-        "(b) papermill.execute_notebook loop": timed(inproc_loop),
-        "(c) python script.py loop": timed(script_loop),
-        "(d) mlops-nb sweep --workers 2": timed(sweep("runs-d")),
-        "(e) mlops-nb sweep --workers 2 --preload auto": timed(
-            sweep("runs-e", "--preload", "auto")
+        "(a) papermill CLI loop": _notebooks.timed(cli_loop),
+        "(b) papermill.execute_notebook loop": _notebooks.timed(inproc_loop),
+        "(c) python script.py loop": _notebooks.timed(script_loop),
+        "(d) mlops-nb sweep --workers 2": _notebooks.timed(sweep("runs-d"), repeat),
+        "(e) mlops-nb sweep --workers 2 --preload auto": _notebooks.timed(
+            sweep("runs-e", "--preload", "auto"), repeat
+        ),
+        "(f) (d) with --no-fork, for reference": _notebooks.timed(
+            sweep("runs-f", "--no-fork"), repeat
         ),
     }
     base = results["(c) python script.py loop"]
@@ -141,12 +144,14 @@ def bench(label: str, cells: list[str], name: str, n: int, work: Path) -> dict[s
     d = results["(d) mlops-nb sweep --workers 2"]
     e = results["(e) mlops-nb sweep --workers 2 --preload auto"]
     print(f"(a)/(d) = {a / d:.2f}x faster, (a)/(e) = {a / e:.2f}x faster")
+    print(f"per-run overhead of (d) over (c): {(d - base) / n:.3f} s")
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=1, help="median of K sweeps")
     parser.add_argument("--only", choices=["trivial", "realistic"])
     args = parser.parse_args(argv)
     import os
@@ -154,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="mlops-nb-bench-") as tmp:
         if args.only in (None, "trivial"):
-            bench("trivial", TRIVIAL, "x", args.runs, Path(tmp) / "trivial")
+            bench("trivial", TRIVIAL, "x", args.runs, Path(tmp) / "trivial", args.repeat)
         if args.only in (None, "realistic"):
-            bench("realistic", REALISTIC, "C", args.runs, Path(tmp) / "realistic")
+            bench("realistic", REALISTIC, "C", args.runs, Path(tmp) / "realistic", args.repeat)
     return 0
 
 

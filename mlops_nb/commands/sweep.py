@@ -85,6 +85,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--no-prewarm", action="store_true", help="start each kernel only when its run begins"
     )
+    g.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="start every kernel as a new process instead of forking it from a warmed-up "
+        "template (slower; for kernels that must not share the template's start-up)",
+    )
     parser.add_argument("--name", metavar="LABEL", help="a label for the runs")
     add_runs_dir(parser)
     parser.add_argument(
@@ -122,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         fail_fast=args.fail_fast,
         preload=args.preload,
         prewarm=not args.no_prewarm,
+        fork=not args.no_fork,
         name=args.name,
         cwd=args.cwd,
         progress="quiet" if args.quiet else "auto",

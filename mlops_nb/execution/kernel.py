@@ -8,6 +8,7 @@ its peak memory and CPU time, and can interrupt or kill it from another thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -44,10 +45,14 @@ class ReadyClient(AsyncKernelClient):
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (60.0 if timeout is None else timeout)
+        sent: set[str] = set()
+        wait = IOPUB_FIRST_CHECK
         while True:
             msg_id = self.kernel_info()
-            if await self._reply(msg_id, deadline) and await self._iopub_echo(msg_id):
+            sent.add(msg_id)
+            if await self._reply(msg_id, deadline) and await self._iopub_echo(sent, wait):
                 return
+            wait = min(wait * 2, IOPUB_CHECK)
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
@@ -56,38 +61,49 @@ class ReadyClient(AsyncKernelClient):
     wait_for_ready = _async_wait_for_ready
 
     async def _reply(self, msg_id: str, deadline: float) -> bool:
-        while time.monotonic() < deadline:
+        """The shell reply to ``msg_id``; False after a second without it, or as soon as the
+        kernel is found dead (a pre-warmer killing a kernel it no longer needs waits for this)."""
+        end = min(deadline, time.monotonic() + 1.0)
+        while time.monotonic() < end:
             try:
-                msg = await self.shell_channel.get_msg(timeout=1)
+                msg = await self.shell_channel.get_msg(timeout=0.1)
             except Empty:
-                return False
+                if not await self._async_is_alive():
+                    return False
+                continue
             if msg["parent_header"].get("msg_id") == msg_id:
                 self._handle_kernel_info_reply(msg)
                 return True
         return False
 
-    async def _iopub_echo(self, msg_id: str) -> bool:
-        end = time.monotonic() + IOPUB_CHECK
+    async def _iopub_echo(self, sent: set[str], wait: float) -> bool:
+        """IOPub echoed one of our kernel_info requests within ``wait`` seconds. A request sent
+        before our subscription reached the kernel is never echoed (ZeroMQ's "slow joiner"),
+        so the caller asks again, soon at first: a forked kernel is ready in ~0.1 s."""
+        end = time.monotonic() + wait
         while (left := end - time.monotonic()) > 0:
             try:
                 msg = await self.iopub_channel.get_msg(timeout=left)
             except Empty:
                 return False
-            if msg["parent_header"].get("msg_id") == msg_id:
+            if msg["parent_header"].get("msg_id") in sent:
                 return True
         return False
 
 
-IOPUB_CHECK = 0.5  # seconds to wait for IOPub to echo a kernel_info request before asking again
+IOPUB_FIRST_CHECK = 0.01  # seconds to wait for the first IOPub echo; doubles up to IOPUB_CHECK
+IOPUB_CHECK = 0.5  # the longest wait for an IOPub echo before asking again
 
 
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager on IPC transport that reports its process to a ``KernelWatch``."""
 
     watch: KernelWatch | None = None
+    fork_server: Any = None
 
     def __init__(self, **kwargs: Any) -> None:
         watch = kwargs.pop("watch", None)
+        fork_server = kwargs.pop("fork_server", None)
         kwargs.setdefault("client_class", f"{__name__}.ReadyClient")
         if ipc_available():
             kwargs.setdefault("transport", "ipc")
@@ -97,6 +113,23 @@ class IPCKernelManager(AsyncKernelManager):
                 kwargs.setdefault("ip", _ipc_prefix())
         super().__init__(**kwargs)
         self.watch = watch
+        self.fork_server = fork_server
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        if self.fork_server is not None and self.provisioner is None:
+            # forking.ForkServer given: the kernel is forked from its template, not exec'd
+            import uuid
+
+            from mlops_nb.execution.forking import ForkProvisioner, fork_command
+
+            if fork_command(self.kernel_spec) is not None:
+                self.kernel_id = self.kernel_id or str(uuid.uuid4())
+                self.provisioner = ForkProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+        return await super()._async_pre_start_kernel(**kw)
+
+    pre_start_kernel = _async_pre_start_kernel
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -108,6 +141,14 @@ class IPCKernelManager(AsyncKernelManager):
         proc = getattr(prov, "process", None)
         pid = getattr(proc, "pid", None) or getattr(prov, "pid", None)
         return int(pid) if pid else None
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        """Until the kernel process is gone: jupyter_client checks every 0.1 s, which a sweep
+        of short runs pays on every run; we check after 2, 4, 8 ... ms (at most pollinterval)."""
+        wait = 0.002
+        while await self._async_is_alive():
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, pollinterval)
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         if self.watch is not None:

@@ -10,20 +10,42 @@ Parameters are injected by ``mlops_nb.notebook.params.inject`` (literals only), 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbformat.v4.rwbase import rejoin_lines
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.execute import prepare_notebook_metadata, remove_error_markers
 
 from mlops_nb.execution.kernel import IPCKernelManager, KernelWatch
+
+
+@contextlib.contextmanager
+def _without(*names: str) -> Iterator[None]:
+    """Make ``import name`` fail while the block runs (modules not imported yet only)."""
+    added = [n for n in names if n not in sys.modules]
+    for n in added:
+        sys.modules[n] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for n in added:
+            if n in sys.modules and sys.modules[n] is None:
+                del sys.modules[n]
+
+
+# papermill imports pyarrow (and with it numpy) only for hdfs:// paths, which we never use: half
+# of papermill's import time, paid by every process that runs notebooks.
+with _without("pyarrow"):
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.execute import prepare_notebook_metadata, remove_error_markers
 
 log = logging.getLogger(__name__)
 ENGINE = "mlops-nb"
@@ -67,6 +89,9 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
     ) -> Any:
         assert execution is not None
         execution.nb = nb_man.nb
+        # papermill saves the whole notebook before and after every cell (~5 ms each); the
+        # partial output only matters if this process dies, and the runner writes the final one.
+        nb_man.save = _at_most_every(PARTIAL_SAVE_S, nb_man.save)
         factory = execution.kernel_manager_factory
         km = (
             factory(execution.watch)
@@ -97,6 +122,21 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
 
 
 papermill_engines.register(ENGINE, MlopsEngine)
+PARTIAL_SAVE_S = 1.0  # the partial output notebook is saved at most this often
+
+
+def _at_most_every(seconds: float, save: Callable[..., Any]) -> Callable[..., Any]:
+    last = time.monotonic()  # papermill has just saved (notebook_start)
+
+    def throttled(**kwargs: Any) -> Any:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < seconds:
+            return None
+        last = now
+        return save(**kwargs)
+
+    return throttled
 
 
 def execute(

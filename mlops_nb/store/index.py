@@ -133,6 +133,13 @@ def _read_rows(folders: Iterable[Path]) -> Iterator[tuple[Any, ...]]:
     for folder in folders:
         try:
             mtime = (folder / store.RECORD).stat().st_mtime_ns
+        except FileNotFoundError:  # a run being created right now: it indexes itself
+            log.debug("run folder %s has no record yet", folder)
+            continue
+        except OSError:
+            log.warning("skipping unreadable run folder %s", folder)
+            continue
+        try:
             record = store.read_record(folder)
             if record.get("id") != folder.name:
                 record = {**record, "id": folder.name}

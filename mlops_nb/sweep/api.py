@@ -12,7 +12,7 @@ from mlops_nb.notebook.io import read_json
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import record
 from mlops_nb.sweep.drive import execute
-from mlops_nb.sweep.plan import expand, make_plan
+from mlops_nb.sweep.plan import expand, make_plan, preload_modules
 from mlops_nb.sweep.progress import Progress
 
 
@@ -108,6 +108,7 @@ def sweep(
     fail_fast: bool = False,
     preload: str | Sequence[str] | None = None,
     prewarm: bool = True,
+    fork: bool = True,
     name: str | None = None,
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str | None = None,
@@ -123,7 +124,8 @@ def sweep(
     (one ``ParameterError`` lists all bad sets). Runs execute on ``executor`` (``serial``,
     ``local``: ``workers`` processes, default one per CPU; ``dask``: ``scheduler`` address or a
     LocalCluster), each in a fresh kernel started ahead of time (``preload`` modules imported into
-    it: ``"pandas,sklearn"`` or ``"auto"``). Calling it again resumes: sets whose run already
+    it: ``"pandas,sklearn"`` or ``"auto"``); plain Python kernels are forked from a warmed-up
+    template process unless ``fork`` is False (see ``mlops_nb.execution.forking``). Calling it again resumes: sets whose run already
     succeeded are skipped unless ``force``. ``retries`` re-runs sets whose kernel died or failed
     to start; ``timeout`` limits each run; ``fail_fast`` stops launching after a failure.
     Ctrl-C/SIGTERM stops launching, records the runs in flight as ``interrupted`` and returns a
@@ -137,33 +139,51 @@ def sweep(
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}.")
     nb = read_json(notebook)
-    found, source = expand(
-        notebook, grid=grid, sets_=sets, params=params, sample=sample, seed=seed, nb=nb
-    )
-    plan = make_plan(
-        notebook,
-        found,
-        source,
-        nb=nb,
-        runs_dir=runs_dir,
-        name=name,
-        timeout=timeout,
-        cwd=cwd,
-        kernel_name=kernel_name,
-        preload=preload,
-        absolute=executor == "dask",
-        extra=extra,
-    )
-    data = execute(
-        plan,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        retries=retries,
-        force=force,
-        fail_fast=fail_fast,
-        prewarm=prewarm,
-        progress=progress,
-        handle_signals=handle_signals,
-    )
-    return Sweep(plan.runs_dir, data)
+    server = None
+    if fork and prewarm and executor in ("local", "serial"):
+        # The fork server's template imports (~0.5 s) while the sets are checked and planned;
+        # pool workers forked from this process share it.
+        from mlops_nb.execution.prewarm import prestart_fork_server
+
+        ks = nb.get("metadata", {}).get("kernelspec") or {}
+        server = prestart_fork_server(
+            kernel_name or str(ks.get("name") or "python3"),
+            preload_modules(preload, nb, check=kernel_name in (None, "python3")),
+        )
+    try:
+        found, source = expand(
+            notebook, grid=grid, sets_=sets, params=params, sample=sample, seed=seed, nb=nb
+        )
+        plan = make_plan(
+            notebook,
+            found,
+            source,
+            nb=nb,
+            runs_dir=runs_dir,
+            name=name,
+            timeout=timeout,
+            cwd=cwd,
+            kernel_name=kernel_name,
+            preload=preload,
+            absolute=executor == "dask",
+            extra=extra,
+        )
+        data = execute(
+            plan,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            retries=retries,
+            force=force,
+            fail_fast=fail_fast,
+            prewarm=prewarm,
+            fork=fork,
+            progress=progress,
+            handle_signals=handle_signals,
+        )
+        return Sweep(plan.runs_dir, data)
+    finally:
+        if server is not None:
+            from mlops_nb.execution.forking import release
+
+            release(server)

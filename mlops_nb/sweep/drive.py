@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,6 +27,7 @@ from mlops_nb.sweep.worker import NOT_RUN, Outcome, Task
 
 log = logging.getLogger(__name__)
 STOP_WAIT_S = 30.0  # after a stop, how long runs in flight get to record themselves
+SAVE_EVERY_S = 1.0  # the sweep record is rewritten at most this often while runs finish
 
 
 class Stopper:
@@ -107,6 +108,7 @@ def execute(
     force: bool,
     fail_fast: bool,
     prewarm: bool,
+    fork: bool = True,
     progress: str | Progress,
     handle_signals: bool,
 ) -> dict[str, Any]:
@@ -135,6 +137,7 @@ def execute(
             "fail_fast": fail_fast,
             "preload": list(plan.preload),
             "prewarm": prewarm,
+            "fork": fork and prewarm,
         },
         "source": plan.source,
         "counts": {},
@@ -148,9 +151,15 @@ def execute(
     todo = _todo(entries)
     # Built before anything is recorded: an unknown executor or missing extra is a usage error.
     ex = executors.make(executor, workers=workers, scheduler=scheduler) if todo else None
+    if ex is not None and executor == "local":
+        # Done once here, not in every pool worker forked from this process.
+        import mlops_nb.execution.papermill_adapter  # noqa: F401
+        from mlops_nb.execution.provenance import installed_packages
+
+        installed_packages()
     t0 = time.monotonic()
-    save = _saver(plan, data)
-    save()
+    save = _Saver(plan, data)
+    save(force=True)
     show.start(len(entries), len(entries) - sum(len(g) for g in todo.values()))
     try:
         with _signals(stopper, install=handle_signals):
@@ -165,7 +174,7 @@ def execute(
         data["status"] = _status(entries, interrupted=stopper.requested)
         data["ended_at"] = store.utc_now()
         data["duration_s"] = round(time.monotonic() - t0, 3)
-        save()
+        save(force=True)
     return data
 
 
@@ -175,12 +184,28 @@ def _code_sha(plan: Plan) -> str:
     return code_sha256(plan.specs[0].nb)
 
 
-def _saver(plan: Plan, data: dict[str, Any]) -> Callable[[], None]:
-    def save() -> None:
-        data["counts"] = record.counts(data["runs"])
-        record.write(plan.runs_dir, data)
+class _Saver:
+    """Writes the sweep record at most every SAVE_EVERY_S (it holds every set, so rewriting it
+    after each of thousands of runs would be quadratic), and always when forced. What is not
+    written yet is not lost: resuming finds finished runs by their key in the runs index."""
 
-    return save
+    def __init__(self, plan: Plan, data: dict[str, Any]) -> None:
+        self.plan, self.data = plan, data
+        self.last = -SAVE_EVERY_S
+        self.dirty = False
+
+    def __call__(self, *, force: bool = False) -> None:
+        self.dirty = True
+        self.flush(force=force)
+
+    def flush(self, *, force: bool = False) -> None:
+        """Write what changed if forced or if the last write is old enough."""
+        now = time.monotonic()
+        if not self.dirty or (not force and now - self.last < SAVE_EVERY_S):
+            return
+        self.data["counts"] = record.counts(self.data["runs"])
+        record.write(self.plan.runs_dir, self.data)
+        self.last, self.dirty = now, False
 
 
 def _todo(entries: list[dict[str, Any]]) -> dict[int, list[int]]:
@@ -198,7 +223,7 @@ def _status(entries: list[dict[str, Any]], *, interrupted: bool) -> str:
     return "ok" if all(e["status"] == "ok" for e in entries) else "failed"
 
 
-def _task(plan: Plan, i: int, *, retries: int, prewarm: bool, stop_file: Path) -> Task:
+def _task(plan: Plan, i: int, *, retries: int, prewarm: bool, fork: bool, stop_file: Path) -> Task:
     return Task(
         index=i,
         spec=plan.specs[i],
@@ -206,6 +231,7 @@ def _task(plan: Plan, i: int, *, retries: int, prewarm: bool, stop_file: Path) -
         retries=retries,
         preload=plan.preload,
         prewarm=prewarm,
+        fork=fork,
         stop_file=str(stop_file),
     )
 
@@ -216,7 +242,7 @@ def _run_all(
     todo: dict[int, list[int]],
     stopper: Stopper,
     show: Progress,
-    save: Callable[[], None],
+    save: _Saver,
     ex: executors.Executor,
     *,
     fail_fast: bool,
@@ -238,6 +264,7 @@ def _run_all(
                     i,
                     retries=opts["retries"],
                     prewarm=opts["prewarm"],
+                    fork=opts["fork"],
                     stop_file=stopper.stop_file,
                 )
                 try:
@@ -271,6 +298,7 @@ def _run_all(
                 failed = failed or outcome.status not in ("ok", NOT_RUN, "interrupted")
                 show.started(len(inflight))
                 save()
+            save.flush()
     finally:
         stopped = stopper.requested or bool(inflight)
         if stopped:

@@ -36,6 +36,7 @@ class Task:
     retries: int = 0
     preload: tuple[str, ...] = ()
     prewarm: bool = True
+    fork: bool = True
     stop_file: str | None = None
 
 
@@ -91,14 +92,17 @@ class _State:
         from mlops_nb.execution.runner import work_dir
 
         recipe = KernelRecipe(
-            kernel_name=_kernel_name(task.spec), cwd=work_dir(task.spec), preload=task.preload
+            kernel_name=kernel_name_of(task.spec),
+            cwd=work_dir(task.spec),
+            preload=task.preload,
+            fork=task.fork,
         )
         if task.stop_file != self.stop_file:
             self.stop_file, self.stopped = task.stop_file, False
             self._ensure_watcher()
         if not task.prewarm:
             self.release()
-        elif recipe != self.recipe or self.prewarmer is None:
+        elif recipe != self.recipe or self.prewarmer is None or self.prewarmer.closed:
             self.release()
             self.recipe, self.prewarmer = recipe, Prewarmer(recipe)
 
@@ -121,7 +125,9 @@ class _State:
             watch = self.watch
             if watch is not None:
                 watch.stop("interrupted", grace=1.0)
-            self.release()
+            if self.prewarmer is not None:
+                # the run in flight may be on a forked kernel: its server stays until release()
+                self.prewarmer.close(release_forks=False)
 
     def release(self) -> None:
         if self.prewarmer is not None:
@@ -152,7 +158,7 @@ def release_all() -> None:
         s.stop_file = None
 
 
-def _kernel_name(spec: RunSpec) -> str:
+def kernel_name_of(spec: RunSpec) -> str:
     if spec.kernel_name:
         return spec.kernel_name
     ks = spec.nb.get("metadata", {}).get("kernelspec") or {}
@@ -181,7 +187,7 @@ def _run(task: Task) -> Outcome:
     for attempt in range(task.retries + 1):
         if state.stopped or stop_requested(task.stop_file):
             break
-        factory = _warm_factory(state, _kernel_name(task.spec))
+        factory = _warm_factory(state, kernel_name_of(task.spec))
         folder = runner.execute_run(
             task.spec, handle_signals=False, kernel_manager_factory=factory, key=task.key
         )
