@@ -11,6 +11,7 @@ Exit code: 0 all ok, 1 some runs failed, 2 bad usage or parameters, 130 interrup
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_float, positive_int
 
@@ -103,14 +104,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlops_nb.notebook.io import read_json
+    from mlops_nb.sweep.preload import start_fork_server
+
+    nb = read_json(args.notebook)
+    # First thing: the fork server's template imports while this process imports the rest.
+    server = start_fork_server(
+        nb,
+        kernel_name=None,
+        preload=args.preload,
+        executor=args.executor,
+        prewarm=not args.no_prewarm,
+        fork=not args.no_fork,
+    )
+    try:
+        return _run(args, nb)
+    finally:
+        if server is not None:
+            from mlops_nb.execution.forking import release
+
+            release(server)
+
+
+def _run(args: argparse.Namespace, nb: dict[str, Any]) -> int:
     from mlops_nb import output
     from mlops_nb.errors import EXIT_FAILED, EXIT_INTERRUPTED
-    from mlops_nb.notebook.io import read_json
     from mlops_nb.notebook.params import parse_notebook_params
     from mlops_nb.notebook.values import collect_values
     from mlops_nb.sweep.api import sweep
 
-    declared = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    declared = parse_notebook_params(nb, source=args.notebook)
     result = sweep(
         args.notebook,
         args.grid,
@@ -145,7 +168,6 @@ def run(args: argparse.Namespace) -> int:
 
 def summary_lines(result: object) -> list[str]:
     """``sweep <id>: N sets: a ok, b failed ...`` then one line per set that is not ok."""
-    from typing import Any
 
     r: Any = result
     rec = r.record

@@ -55,7 +55,15 @@ def fork_command(kernel_spec: Any) -> tuple[str, list[str]] | None:
         return None
     if metadata.get("kernel_provisioner") or sys.platform == "win32":
         return None
-    return argv[0], argv[5:]
+    python = argv[0]
+    if python in {
+        "python",
+        f"python{sys.version_info[0]}",
+        "python{}.{}".format(*sys.version_info),
+    }:
+        # As jupyter_client launches it: this environment's Python, not the first on PATH.
+        python = sys.executable
+    return python, argv[5:]
 
 
 class ForkedProcess:

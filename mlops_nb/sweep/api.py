@@ -12,7 +12,8 @@ from mlops_nb.notebook.io import read_json
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import record
 from mlops_nb.sweep.drive import execute
-from mlops_nb.sweep.plan import expand, make_plan, preload_modules
+from mlops_nb.sweep.plan import expand, make_plan
+from mlops_nb.sweep.preload import start_fork_server
 from mlops_nb.sweep.progress import Progress
 
 
@@ -139,17 +140,11 @@ def sweep(
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}.")
     nb = read_json(notebook)
-    server = None
-    if fork and prewarm and executor in ("local", "serial"):
-        # The fork server's template imports (~0.5 s) while the sets are checked and planned;
-        # pool workers forked from this process share it.
-        from mlops_nb.execution.prewarm import prestart_fork_server
-
-        ks = nb.get("metadata", {}).get("kernelspec") or {}
-        server = prestart_fork_server(
-            kernel_name or str(ks.get("name") or "python3"),
-            preload_modules(preload, nb, check=kernel_name in (None, "python3")),
-        )
+    # The fork server's template imports while the sets are checked and planned; pool workers
+    # forked from this process share it.
+    server = start_fork_server(
+        nb, kernel_name=kernel_name, preload=preload, executor=executor, prewarm=prewarm, fork=fork
+    )
     try:
         found, source = expand(
             notebook, grid=grid, sets_=sets, params=params, sample=sample, seed=seed, nb=nb

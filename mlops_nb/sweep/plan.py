@@ -5,10 +5,7 @@ Everything here happens before any kernel starts, so every user error surfaces a
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +13,13 @@ from typing import Any
 
 from mlops_nb.errors import UsageError
 from mlops_nb.execution import runner
-from mlops_nb.notebook.io import code_cells, code_sha256, read_json, source_of
-from mlops_nb.notebook.params import find_parameters_cell, parse_notebook_params
+from mlops_nb.notebook.io import code_sha256, read_json
+from mlops_nb.notebook.params import parse_notebook_params
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import record, sets
+from mlops_nb.sweep.preload import notebook_imports, preload_modules
 
-_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+__all__ = ["Plan", "expand", "make_plan", "notebook_imports", "preload_modules"]
 
 
 @dataclass(frozen=True)
@@ -119,50 +117,3 @@ def make_plan(
     keys = [runner.key_of(s) for s in specs]
     modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"))
     return Plan(sid, path, rdir, found, specs, keys, modules, source)
-
-
-def preload_modules(
-    preload: str | Sequence[str] | None, nb: Mapping[str, Any], *, check: bool
-) -> tuple[str, ...]:
-    """``"pandas,sklearn"`` → modules; ``"auto"`` → the modules the notebook itself imports."""
-    if not preload:
-        return ()
-    names = preload.split(",") if isinstance(preload, str) else list(preload)
-    names = [n.strip() for n in names if n.strip()]
-    if names == ["auto"]:
-        return notebook_imports(nb)
-    bad = [n for n in names if not _MODULE.match(n)]
-    if bad:
-        raise UsageError(f"--preload: not module names: {', '.join(bad)} (use 'pandas,sklearn').")
-    if check:
-        missing = [n for n in names if importlib.util.find_spec(n.split(".")[0]) is None]
-        if missing:
-            raise UsageError(
-                f"--preload: no module {', '.join(map(repr, missing))} in this Python "
-                "environment. Install it or remove it from --preload."
-            )
-    return tuple(dict.fromkeys(names))
-
-
-def notebook_imports(nb: Mapping[str, Any]) -> tuple[str, ...]:
-    """Absolute modules imported at the top level of the notebook's code cells (magics skipped)."""
-    params_cell = find_parameters_cell(nb)
-    found: list[str] = []
-    for i, cell in code_cells(nb):
-        if i == params_cell:
-            continue
-        src = "\n".join(
-            line
-            for line in source_of(cell).splitlines()
-            if not line.lstrip().startswith(("%", "!"))
-        )
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                found.extend(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found.append(node.module)
-    return tuple(dict.fromkeys(m for m in found if importlib.util.find_spec(m.split(".")[0])))

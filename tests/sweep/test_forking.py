@@ -216,10 +216,32 @@ def test_fork_command_only_for_plain_ipykernel_specs() -> None:
             self.argv, self.metadata = argv, metadata or {}
 
     plain = ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    assert forking.fork_command(Spec(plain)) == ("python", [])
-    assert forking.fork_command(Spec([*plain, "--debug"])) == ("python", ["--debug"])
+    # "python" means this environment's Python (as jupyter_client reads it), not PATH's
+    assert forking.fork_command(Spec(plain)) == (sys.executable, [])
+    assert forking.fork_command(Spec([*plain, "--debug"])) == (sys.executable, ["--debug"])
+    other = ["/opt/py/bin/python3.9", *plain[1:]]
+    assert forking.fork_command(Spec(other)) == ("/opt/py/bin/python3.9", [])
     assert forking.fork_command(Spec(["R", "--slave", "-f", "{connection_file}"])) is None
     assert forking.fork_command(Spec([*plain, "--x={resource_dir}"])) is None
     custom = Spec(plain, {"kernel_provisioner": {"provisioner_name": "other"}})
     assert forking.fork_command(custom) is None
     assert os.path.exists(forking.SCRIPT)
+
+
+def test_cli_forks_without_the_environment_activated(no_kernels_left: Path, runs_dir: Path) -> None:
+    """The kernel spec says "python": that is this environment's Python (as jupyter_client reads
+    it), even when PATH finds another one first."""
+    import subprocess
+
+    nb = b.write(no_kernels_left / "probe.ipynb", *PROBE["cells"])
+    grid = no_kernels_left / "grid.yaml"
+    grid.write_text("i: [1, 2]\n")
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "mlops_nb", "sweep", str(nb), "--grid", str(grid), "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "cannot fork" not in done.stderr
+    for folder in store.iter_run_folders(runs_dir):
+        out = json.loads((folder / store.OUTPUT).read_text())
+        printed = "".join(out["cells"][-2]["outputs"][0]["text"])
+        assert json.loads(printed)["forked"] is True
