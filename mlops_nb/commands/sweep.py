@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     # First thing: the fork server's template imports while this process imports the rest.
     server = start_fork_server(
         nb,
+        notebook=args.notebook,
+        cwd=args.cwd,
         kernel_name=None,
         preload=args.preload,
         executor=args.executor,

@@ -1,6 +1,7 @@
 """A kernel fork server: IPython kernels forked from a warmed-up template process.
 
-Run as a script by the kernel's own Python (``python _forkserver.py CONTROL_FD SOCKET PRELOAD``),
+Run as a script by the kernel's own Python (``python _forkserver.py CONTROL_FD SOCKET PRELOAD
+CWD``),
 so it imports nothing from mlops_nb: only the standard library and ipykernel.
 
 Starting an IPython kernel costs ~0.5 s of CPU, most of it importing ipykernel, IPython,
@@ -304,6 +305,7 @@ def main(argv: list[str]) -> int:
     control = socket.socket(fileno=int(argv[1]))
     path = argv[2] or None
     preload = [m for m in argv[3].split(",") if m] if len(argv) > 3 else []
+    preload_cwd = argv[4] if len(argv) > 4 else ""
     # Ctrl-C in a terminal reaches the whole process group; the owner decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -318,6 +320,10 @@ def main(argv: list[str]) -> int:
         control.sendall((json.dumps(msg) + "\n").encode())
         return 1
     _import_all(KERNEL_MODULES[1:])
+    if preload_cwd:
+        # As in a kernel (IPython puts '' first on sys.path): the notebook's own modules too.
+        os.chdir(preload_cwd)
+        sys.path.insert(0, "")
     failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector

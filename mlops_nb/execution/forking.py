@@ -220,9 +220,17 @@ class _Connection:
 class ForkServer:
     """A fork server for one (python, preload) recipe, owned by the process that started it."""
 
-    def __init__(self, python: str, preload: Sequence[str] = (), *, start_timeout: float = 60.0):
+    def __init__(
+        self,
+        python: str,
+        preload: Sequence[str] = (),
+        *,
+        cwd: str = "",
+        start_timeout: float = 60.0,
+    ):
         self.python = python
         self.preload = tuple(preload)
+        self.cwd = cwd if self.preload else ""  # where preload modules are imported from
         self.start_timeout = start_timeout
         self.owner = os.getpid()
         self._dir = tempfile.mkdtemp(prefix="mlops-nb-fork-")  # mode 0700: ours only
@@ -230,7 +238,14 @@ class ForkServer:
         mine, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
-                [python, str(SCRIPT), str(theirs.fileno()), self.address, ",".join(self.preload)],
+                [
+                    python,
+                    str(SCRIPT),
+                    str(theirs.fileno()),
+                    self.address,
+                    ",".join(self.preload),
+                    self.cwd,
+                ],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 # Like the kernels, out of our process group: Ctrl-C or a SIGTERM to the group
@@ -341,28 +356,41 @@ def _readable(sock: socket.socket) -> bool:
 
 
 # -- one server per recipe, shared by a process tree ----------------------------------------------
-_SERVERS: dict[tuple[str, tuple[str, ...]], ForkServer] = {}
+_SERVERS: dict[tuple[str, tuple[str, ...], str], ForkServer] = {}
 _CONNECTIONS: dict[str, _Connection] = {}
 _LOCK = threading.Lock()
 
 
-def acquire(python: str, preload: Sequence[str] = (), *, start_timeout: float = 60.0) -> ForkServer:
+def acquire(
+    python: str,
+    preload: Sequence[str] = (),
+    *,
+    cwd: str = "",
+    start_timeout: float = 60.0,
+) -> ForkServer:
     """The fork server for this recipe, for one more user (``release`` it when done): ours, one
     the process we were forked from started (we connect to it), or a new one owned by this
-    process. A server found dead is replaced."""
-    key = (python, tuple(preload))
+    process. A server found dead is replaced. ``cwd``: where the preload modules are imported
+    from (as in a kernel, the notebook's own modules are found there)."""
+    key = _key(python, preload, cwd)
     dead = None
     with _LOCK:
         server = _SERVERS.get(key)
         if server is not None and not server.alive():
             dead, server = server, None
         if server is None:
-            server = _SERVERS[key] = ForkServer(python, preload, start_timeout=start_timeout)
+            server = _SERVERS[key] = ForkServer(
+                python, preload, cwd=cwd, start_timeout=start_timeout
+            )
             _register_exit_hook()
         server.users += 1
     if dead is not None:
         dead.close()  # reaps it (ours) and removes its socket folder
     return server
+
+
+def _key(python: str, preload: Sequence[str], cwd: str) -> tuple[str, tuple[str, ...], str]:
+    return (python, tuple(preload), cwd if preload else "")
 
 
 def release(server: ForkServer) -> None:
@@ -372,7 +400,7 @@ def release(server: ForkServer) -> None:
         server.users -= 1
         if server.users > 0 or os.getpid() != server.owner:
             return
-        key = (server.python, server.preload)
+        key = _key(server.python, server.preload, server.cwd)
         if _SERVERS.get(key) is server:
             del _SERVERS[key]
     server.close()

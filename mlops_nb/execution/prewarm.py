@@ -144,7 +144,10 @@ class ForkSource:
             try:
                 if server is None:
                     server = self._server = forking.acquire(
-                        command[0], self.recipe.preload, start_timeout=self.recipe.start_timeout
+                        command[0],
+                        self.recipe.preload,
+                        cwd=str(self.recipe.cwd),
+                        start_timeout=self.recipe.start_timeout,
                     )
                 server.connection()  # waits until the template is ready
             except forking.ForkServerError as e:
@@ -167,7 +170,7 @@ class ForkSource:
             forking.release(server)
 
 
-def prestart_fork_server(kernel_name: str, preload: Sequence[str]) -> Any:
+def prestart_fork_server(kernel_name: str, preload: Sequence[str], cwd: Path) -> Any:
     """Start the fork server for ``kernel_name`` now, in the background (best effort): the
     template imports while the sweep gets going, and pool workers forked afterwards share it.
     Returns the server (for ``forking.release``) or None."""
@@ -183,7 +186,7 @@ def prestart_fork_server(kernel_name: str, preload: Sequence[str]) -> Any:
     if command is None:
         return None
     try:
-        return forking.acquire(command[0], tuple(preload))
+        return forking.acquire(command[0], tuple(preload), cwd=str(cwd))
     except forking.ForkServerError:
         return None
 

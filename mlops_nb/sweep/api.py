@@ -143,7 +143,14 @@ def sweep(
     # The fork server's template imports while the sets are checked and planned; pool workers
     # forked from this process share it.
     server = start_fork_server(
-        nb, kernel_name=kernel_name, preload=preload, executor=executor, prewarm=prewarm, fork=fork
+        nb,
+        notebook=notebook,
+        cwd=cwd,
+        kernel_name=kernel_name,
+        preload=preload,
+        executor=executor,
+        prewarm=prewarm,
+        fork=fork,
     )
     try:
         found, source = expand(

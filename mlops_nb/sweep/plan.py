@@ -115,5 +115,5 @@ def make_plan(
         for values in found
     ]
     keys = [runner.key_of(s) for s in specs]
-    modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"))
+    modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"), cwd=work)
     return Plan(sid, path, rdir, found, specs, keys, modules, source)

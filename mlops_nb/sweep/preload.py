@@ -4,9 +4,12 @@ server early: light imports only, so the command line can start the server first
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.util
+import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import UsageError
@@ -19,6 +22,8 @@ _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 def start_fork_server(
     nb: Mapping[str, Any],
     *,
+    notebook: str | os.PathLike[str],
+    cwd: str | os.PathLike[str] | None,
     kernel_name: str | None,
     preload: str | Sequence[str] | None,
     executor: str,
@@ -30,28 +35,35 @@ def start_fork_server(
     caller releases it (``forking.release``). A bad ``preload`` raises UsageError."""
     if not (fork and prewarm and executor in ("local", "serial")):
         return None
-    modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"))
+    work = (Path(cwd) if cwd is not None else (Path(notebook).parent or Path("."))).resolve()
+    modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"), cwd=work)
     from mlops_nb.execution.prewarm import prestart_fork_server
 
     ks = nb.get("metadata", {}).get("kernelspec") or {}
-    return prestart_fork_server(kernel_name or str(ks.get("name") or "python3"), modules)
+    return prestart_fork_server(kernel_name or str(ks.get("name") or "python3"), modules, work)
 
 
 def preload_modules(
-    preload: str | Sequence[str] | None, nb: Mapping[str, Any], *, check: bool
+    preload: str | Sequence[str] | None,
+    nb: Mapping[str, Any],
+    *,
+    check: bool,
+    cwd: Path | None = None,
 ) -> tuple[str, ...]:
-    """``"pandas,sklearn"`` → modules; ``"auto"`` → the modules the notebook itself imports."""
+    """``"pandas,sklearn"`` → modules; ``"auto"`` → the modules the notebook itself imports.
+    Modules are looked up in this environment and, as a kernel would, in ``cwd`` (the kernels'
+    working directory: a notebook's own modules)."""
     if not preload:
         return ()
     names = preload.split(",") if isinstance(preload, str) else list(preload)
     names = [n.strip() for n in names if n.strip()]
     if names == ["auto"]:
-        return notebook_imports(nb)
+        return notebook_imports(nb, cwd=cwd)
     bad = [n for n in names if not _MODULE.match(n)]
     if bad:
         raise UsageError(f"--preload: not module names: {', '.join(bad)} (use 'pandas,sklearn').")
     if check:
-        missing = [n for n in names if importlib.util.find_spec(n.split(".")[0]) is None]
+        missing = [n for n in names if not _exists(n, cwd)]
         if missing:
             raise UsageError(
                 f"--preload: no module {', '.join(map(repr, missing))} in this Python "
@@ -60,8 +72,16 @@ def preload_modules(
     return tuple(dict.fromkeys(names))
 
 
-def notebook_imports(nb: Mapping[str, Any]) -> tuple[str, ...]:
-    """Absolute modules imported at the top level of the notebook's code cells (magics skipped)."""
+def _exists(module: str, cwd: Path | None) -> bool:
+    top = module.split(".")[0]
+    if importlib.util.find_spec(top) is not None:
+        return True
+    return cwd is not None and importlib.machinery.PathFinder.find_spec(top, [str(cwd)]) is not None
+
+
+def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple[str, ...]:
+    """Absolute modules imported at the top level of the notebook's code cells (magics skipped)
+    that can be found (in this environment or ``cwd``)."""
     params_cell = find_parameters_cell(nb)
     found: list[str] = []
     for i, cell in code_cells(nb):
@@ -81,4 +101,4 @@ def notebook_imports(nb: Mapping[str, Any]) -> tuple[str, ...]:
                 found.extend(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
-    return tuple(dict.fromkeys(m for m in found if importlib.util.find_spec(m.split(".")[0])))
+    return tuple(dict.fromkeys(m for m in found if _exists(m, cwd)))

@@ -245,3 +245,19 @@ def test_cli_forks_without_the_environment_activated(no_kernels_left: Path, runs
         out = json.loads((folder / store.OUTPUT).read_text())
         printed = "".join(out["cells"][-2]["outputs"][0]["text"])
         assert json.loads(printed)["forked"] is True
+
+
+def test_preload_of_the_notebooks_own_module_happens_in_the_template(
+    no_kernels_left: Path, runs_dir: Path
+) -> None:
+    (no_kernels_left / "mylocal.py").write_text("import os\nIMPORTED_IN = os.getpid()\n")
+    nb = b.write(
+        no_kernels_left / "local.ipynb",
+        b.params("i = 0"),
+        b.code("import os, mylocal\nprint(mylocal.IMPORTED_IN != os.getpid())"),
+    )
+    result = sweep(nb, {"i": [1, 2]}, executor="serial", preload="auto", runs_dir=runs_dir)
+    assert result.ok, result.entries
+    for run in result.runs:
+        out = json.loads(run.output_notebook.read_text())
+        assert "".join(out["cells"][-1]["outputs"][0]["text"]) == "True\n"
