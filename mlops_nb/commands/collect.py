@@ -20,6 +20,7 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("filters")
     g.add_argument("--notebook", metavar="N", help="runs of this notebook (path or file name)")
     g.add_argument("--sweep", metavar="S", help="runs of this sweep (id or id prefix)")
+    g.add_argument("--pipeline", metavar="P", help="runs of this pipeline (its name)")
     g.add_argument(
         "--status", metavar="S", help="ok, failed, timeout, interrupted, running (comma-separated)"
     )
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         args.runs_dir,
         notebook=args.notebook,
         sweep=args.sweep,
+        pipeline=args.pipeline,
         status=args.status,
         where=args.where,
         sort=args.sort,

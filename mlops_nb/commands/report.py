@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         output=args.output,
         notebook=args.notebook,
         sweep=args.sweep,
+        pipeline=args.pipeline,
         status=args.status,
         where=args.where,
         sort=args.sort,

@@ -369,6 +369,10 @@ def _run_report_step(
     output = pipeline.root / str(given) if given else runs_dir / "report.html"
     t0 = time.monotonic()
     try:
+        # A pipeline declares where its report goes: its folder is made, as for any output.
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # This pipeline's runs (every invocation), unless the step names other filters.
+        opts.setdefault("pipeline", pipeline.name)
         path = build_report(
             runs_dir,
             output=output,

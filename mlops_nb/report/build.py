@@ -205,6 +205,7 @@ def compare_view(
     *,
     notebook: str | None = None,
     sweep: str | None = None,
+    pipeline: str | None = None,
     status: str | None = None,
     where: str | None = None,
     sort: str | None = None,
@@ -215,7 +216,7 @@ def compare_view(
     from mlops_nb.store.runs import resolve_runs_dir
 
     rd = resolve_runs_dir(runs_dir)
-    df = collect(rd, notebook=notebook, sweep=sweep, status=status, where=where)
+    df = collect(rd, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where)
     df, column = _sorted(df, sort, ascending)
     body = _page(
         df,
@@ -246,6 +247,7 @@ def build_report(
     output: str | os.PathLike[str] = "report.html",
     notebook: str | None = None,
     sweep: str | None = None,
+    pipeline: str | None = None,
     status: str | None = None,
     where: str | None = None,
     sort: str | None = None,
@@ -262,11 +264,17 @@ def build_report(
     from mlops_nb.store.runs import resolve_runs_dir
 
     rd = resolve_runs_dir(runs_dir)
-    df = collect(rd, notebook=notebook, sweep=sweep, status=status, where=where)
+    df = collect(rd, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where)
     df, column = _sorted(df, sort, ascending)
     filters = " ".join(
         f"--{k} {v}"
-        for k, v in (("notebook", notebook), ("sweep", sweep), ("status", status), ("where", where))
+        for k, v in (
+            ("notebook", notebook),
+            ("sweep", sweep),
+            ("pipeline", pipeline),
+            ("status", status),
+            ("where", where),
+        )
         if v
     )
     path = Path(output)

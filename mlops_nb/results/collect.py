@@ -38,6 +38,7 @@ def collect(
     *,
     notebook: str | None = None,
     sweep: str | None = None,
+    pipeline: str | None = None,
     status: str | Sequence[str] | None = None,
     where: str | None = None,
     sort: str | None = None,
@@ -48,12 +49,12 @@ def collect(
     """One row per run (in time order) with its parameters and scalar scraps as columns.
 
     ``notebook`` matches the recorded path, its absolute path or its file name; ``sweep`` a sweep
-    id or a prefix of one; ``status`` one status or several (list or ``"ok,failed"``); ``where``
+    id or a prefix of one; ``pipeline`` the runs of that pipeline (its ``name:``); ``status`` one status or several (list or ``"ok,failed"``); ``where``
     is a pandas query (``"f1 > 0.8 and model == 'rf'"``); ``sort`` a column (``desc`` reverses);
     ``limit`` keeps the first rows after sorting; ``columns`` selects and orders columns.
     """
     rows = index.query_rows(
-        store.resolve_runs_dir(runs_dir), *_sql_filters(notebook, sweep, status)
+        store.resolve_runs_dir(runs_dir), *_sql_filters(notebook, sweep, status, pipeline)
     )
     df = frame(rows)
     if where:
@@ -76,7 +77,10 @@ def _split(values: str | Iterable[str]) -> list[str]:
 
 
 def _sql_filters(
-    notebook: str | None, sweep: str | None, status: str | Sequence[str] | None
+    notebook: str | None,
+    sweep: str | None,
+    status: str | Sequence[str] | None,
+    pipeline: str | None = None,
 ) -> tuple[str, list[Any]]:
     conds: list[str] = []
     args: list[Any] = []
@@ -88,6 +92,9 @@ def _sql_filters(
     if sweep:
         conds.append("(sweep_id = ? OR substr(sweep_id, 1, ?) = ?)")
         args += [sweep, len(sweep), sweep]
+    if pipeline:
+        conds.append("json_extract(pipeline, '$.name') = ?")
+        args.append(pipeline)
     if status:
         wanted = _split(status)
         unknown = [s for s in wanted if s not in STATUSES]

@@ -326,3 +326,30 @@ def test_pipeline_name_must_be_a_plain_folder_name(tmp_path: Path, name: str) ->
     pf.write_text(f"name: {json.dumps(name)}\nsteps:\n  a: {{notebook: a.ipynb}}\n")
     with pytest.raises(ConfigError, match="must be a plain folder name"):
         spec.load(pf)
+
+
+@pytest.mark.kernel
+def test_report_step_covers_this_pipelines_runs_only(project: Path, runs_dir: Path) -> None:
+    import mlops_nb
+
+    outsider = mlops_nb.run(project / "prep.ipynb", {"factor": 5}, runs_dir=runs_dir)
+    pipeline_file = write_yaml(
+        project / "reported.yaml",
+        """\
+        name: reported
+        steps:
+          prep:
+            notebook: prep.ipynb
+          report:
+            report: {output: out/report.html}
+        """,
+    )
+    result = run(spec.load(pipeline_file), runs_dir=runs_dir)
+    assert result.ok
+    page = (project / "out" / "report.html").read_text()
+    records = [json.loads(p.read_text()) for p in runs_dir.glob("*/run.json")]
+    ours = [r["id"] for r in records if (r.get("pipeline") or {}).get("name") == "reported"]
+    assert len(ours) == 1
+    assert ours[0] in page
+    assert outsider.id not in page
+    assert "--pipeline reported" in page

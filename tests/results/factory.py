@@ -45,6 +45,7 @@ def make_run(
     packages: dict[str, str] | None = None,
     inputs: dict[str, Any] | None = None,
     git: dict[str, Any] | None = None,
+    pipeline: dict[str, Any] | None = None,
 ) -> Path:
     _counter[0] += 1
     start = _T0 + dt.timedelta(minutes=_counter[0])
@@ -86,7 +87,7 @@ def make_run(
         "environment": {"python": "3.11", "packages": packages or {}},
         "key": key or f"key-{_counter[0]}",
         "sweep_id": sweep_id,
-        "pipeline": None,
+        "pipeline": pipeline,
     }
     store.write_record(folder, record, final=True)
     return folder

@@ -31,6 +31,7 @@ def store(runs_dir: Path) -> Path:
         params={"model": "rf", "C": 2, "n": 30},
         scraps={"f1": 0.85, "note": "hi"},
         sweep_id="sw-bbb",
+        pipeline={"name": "churn", "step": "train", "run_id": "p1"},
     )
     make_run(runs_dir, params={"model": "rf"}, status="failed", notebook="nb/eval.ipynb")
     return runs_dir
@@ -103,6 +104,8 @@ def test_mixed_and_nested_values_become_json_strings(runs_dir: Path) -> None:
         pytest.param({"sort": "f1", "desc": True}, [10, 30, 20, None], id="sort-desc"),
         pytest.param({"sort": "n", "desc": True, "limit": 2}, [30, 20], id="limit"),
         pytest.param({"status": "ok", "where": "n < 30", "sweep": "sw"}, [10, 20], id="combined"),
+        pytest.param({"pipeline": "churn"}, [30], id="pipeline"),
+        pytest.param({"pipeline": "chur"}, [], id="pipeline-whole-name-only"),
     ],
 )
 def test_filters(store: Path, kwargs: dict[str, object], expected_n: list[int | None]) -> None:
