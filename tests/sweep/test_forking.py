@@ -261,3 +261,28 @@ def test_preload_of_the_notebooks_own_module_happens_in_the_template(
     for run in result.runs:
         out = json.loads(run.output_notebook.read_text())
         assert "".join(out["cells"][-1]["outputs"][0]["text"]) == "True\n"
+
+
+@pytest.mark.parametrize("executor", ["serial", "local"])
+def test_parallel_sweeps_share_one_server_and_the_first_done_keeps_it_for_the_other(
+    no_kernels_left: Path, runs_dir: Path, executor: str
+) -> None:
+    """Sweeps in parallel threads of one process (an application, a notebook) share the fork
+    server of their recipe: the one that ends first must not take the other's kernels down."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for name, secs in (("quick", 0.1), ("slow", 3.0)):
+        b.write(
+            no_kernels_left / f"{name}.ipynb",
+            b.params("i = 0"),
+            b.code(f"import time\ntime.sleep({secs})\nprint(i)"),
+        )
+
+    def go(name: str) -> object:
+        nb = no_kernels_left / f"{name}.ipynb"
+        return sweep(nb, {"i": [1, 2]}, workers=2, executor=executor, runs_dir=runs_dir)
+
+    with ThreadPoolExecutor(2) as pool:
+        quick, slow = pool.map(go, ["quick", "slow"])
+    assert quick.ok, quick.entries  # type: ignore[attr-defined]
+    assert slow.ok, slow.entries  # type: ignore[attr-defined]
