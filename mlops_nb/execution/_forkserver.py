@@ -1,7 +1,6 @@
 """A kernel fork server: IPython kernels forked from a warmed-up template process.
 
-Run as a script by the kernel's own Python (``python _forkserver.py CONTROL_FD SOCKET PRELOAD
-CWD``),
+Run as a script by the kernel's own Python (``python _forkserver.py CONTROL_FD SOCKET PRELOAD``),
 so it imports nothing from mlops_nb: only the standard library and ipykernel.
 
 Starting an IPython kernel costs ~0.5 s of CPU, most of it importing ipykernel, IPython,
@@ -65,6 +64,7 @@ KERNEL_MODULES = (
     "encodings.idna",
 )
 LAUNCHER = "ipykernel_launcher.py"
+_FORK_WARNING: Any = None  # our filter of Python's fork-with-threads warning (not for kernels)
 
 
 def _import_all(names: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -156,7 +156,9 @@ class Server:
             try:
                 req = json.loads(line)
             except ValueError:
-                self.send(conn, {"error": "not a JSON request"})
+                req = None
+            if not isinstance(req, dict) or not isinstance(req.get("connection_file"), str):
+                self.send(conn, {"error": "not a kernel request"})
                 continue
             self.spawn(conn, req)
 
@@ -190,7 +192,7 @@ class Server:
                 return
             conn = self.children.pop(pid, None)
             if conn is not None and conn in self.conns:
-                self.send(conn, {"exit": pid, "status": os.waitstatus_to_exitcode(status)})
+                self.send(conn, {"exit": pid, "status": _exit_code(status)})
 
     def become_kernel(self, req: dict[str, Any]) -> None:
         code = 1
@@ -198,6 +200,10 @@ class Server:
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
+            filters: Any = warnings.filters
+            if _FORK_WARNING in filters:  # the server's filter, not for the user's code
+                filters.remove(_FORK_WARNING)
+                getattr(warnings, "_filters_mutated", lambda: None)()
             os.setsid()
             self.sel.close()
             for conn in list(self.conns):
@@ -231,6 +237,13 @@ class Server:
                 sys.stderr.flush()
             finally:
                 os._exit(code)
+
+
+def _exit_code(status: int) -> int:
+    """As ``os.waitstatus_to_exitcode`` (Python 3.9+) says: -N for a kill by signal N."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
 def _reseed() -> None:
@@ -305,7 +318,6 @@ def main(argv: list[str]) -> int:
     control = socket.socket(fileno=int(argv[1]))
     path = argv[2] or None
     preload = [m for m in argv[3].split(",") if m] if len(argv) > 3 else []
-    preload_cwd = argv[4] if len(argv) > 4 else ""
     # Ctrl-C in a terminal reaches the whole process group; the owner decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -320,10 +332,6 @@ def main(argv: list[str]) -> int:
         control.sendall((json.dumps(msg) + "\n").encode())
         return 1
     _import_all(KERNEL_MODULES[1:])
-    if preload_cwd:
-        # As in a kernel (IPython puts '' first on sys.path): the notebook's own modules too.
-        os.chdir(preload_cwd)
-        sys.path.insert(0, "")
     failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector
@@ -334,7 +342,9 @@ def main(argv: list[str]) -> int:
     gc.freeze()
     server = Server(control, path)
     # Children are forked from this single thread; another thread would not exist in a child.
+    global _FORK_WARNING
     warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks.*")
+    _FORK_WARNING = warnings.filters[0]
     ready = {"ready": os.getpid(), "preload_failed": failed, "threads": threads}
     server.send(control, ready)
     try:
@@ -342,6 +352,10 @@ def main(argv: list[str]) -> int:
     finally:
         for pid in list(server.children):
             _kill_group(pid)
+        if path:  # even when our owner was killed and cannot clean up
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                os.rmdir(os.path.dirname(path))
     # Nothing to clean up beyond this: skip tearing down the imported modules.
     sys.stdout.flush()
     sys.stderr.flush()

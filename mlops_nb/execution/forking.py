@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -55,6 +56,10 @@ def fork_command(kernel_spec: Any) -> tuple[str, list[str]] | None:
         return None
     if metadata.get("kernel_provisioner") or sys.platform == "win32":
         return None
+    if getattr(kernel_spec, "env", None):
+        # Variables Python reads at start-up (PYTHONPATH, PYTHONHASHSEED ...) would be ignored:
+        # the template started long before.
+        return None
     python = argv[0]
     if python in {
         "python",
@@ -64,6 +69,27 @@ def fork_command(kernel_spec: Any) -> tuple[str, list[str]] | None:
         # As jupyter_client launches it: this environment's Python, not the first on PATH.
         python = sys.executable
     return python, argv[5:]
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a kernel's process group, or the kernel alone if it has no group of its own yet."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+            return
+        except OSError:
+            continue
+
+
+def template_modules(preload: Sequence[str], cwd: str | os.PathLike[str] | None) -> tuple[str, ...]:
+    """The preload modules a template may import: not the notebook's own (found in the kernels'
+    working directory). Every run imports those itself, so state they create at import (a
+    module-level random generator, a cache) is never shared between runs."""
+    if cwd is None:
+        return tuple(preload)
+    from importlib.machinery import PathFinder
+
+    return tuple(m for m in preload if PathFinder.find_spec(m.split(".")[0], [str(cwd)]) is None)
 
 
 class ForkedProcess:
@@ -118,7 +144,8 @@ class _Connection:
         self._pending: dict[int, Future[int]] = {}
         self._procs: dict[int, ForkedProcess] = {}
         self._early_exits: dict[int, int] = {}
-        self._abandoned: set[int] = set()
+        self._abandoned: set[int] = set()  # request ids we stopped waiting for
+        self._ignored: set[int] = set()  # their pids, killed when they came
         self._reader = threading.Thread(target=self._read, name="mlops-nb-fork", daemon=True)
         self._reader.start()
 
@@ -181,7 +208,9 @@ class _Connection:
         with self._lock:
             if "exit" in msg:
                 proc = self._procs.pop(int(msg["exit"]), None)
-                if proc is None:  # the exit overtook our reading of the spawn reply
+                if int(msg["exit"]) in self._ignored:  # a kernel we abandoned
+                    self._ignored.discard(int(msg["exit"]))
+                elif proc is None:  # the exit overtook our reading of the spawn reply
                     self._early_exits[int(msg["exit"])] = int(msg["status"])
                 else:
                     proc._set_exit(int(msg["status"]))
@@ -192,8 +221,9 @@ class _Connection:
             self._abandoned.discard(rid)
         if fut is None:
             if abandoned and "pid" in msg:
-                with contextlib.suppress(OSError):
-                    os.killpg(int(msg["pid"]), signal.SIGKILL)
+                with self._lock:
+                    self._ignored.add(int(msg["pid"]))
+                kill_group(int(msg["pid"]))
             return
         if "pid" in msg:
             fut.set_result(int(msg["pid"]))
@@ -220,32 +250,19 @@ class _Connection:
 class ForkServer:
     """A fork server for one (python, preload) recipe, owned by the process that started it."""
 
-    def __init__(
-        self,
-        python: str,
-        preload: Sequence[str] = (),
-        *,
-        cwd: str = "",
-        start_timeout: float = 60.0,
-    ):
+    def __init__(self, python: str, preload: Sequence[str] = (), *, start_timeout: float = 60.0):
         self.python = python
         self.preload = tuple(preload)
-        self.cwd = cwd if self.preload else ""  # where preload modules are imported from
         self.start_timeout = start_timeout
         self.owner = os.getpid()
         self._dir = tempfile.mkdtemp(prefix="mlops-nb-fork-")  # mode 0700: ours only
         self.address = os.path.join(self._dir, "s")
         mine, theirs = socket.socketpair()
+        self._control = mine
+        _ALL.add(self)  # from now on a fork of this process drops our lifeline (at-fork hook)
         try:
             self.proc = subprocess.Popen(
-                [
-                    python,
-                    str(SCRIPT),
-                    str(theirs.fileno()),
-                    self.address,
-                    ",".join(self.preload),
-                    self.cwd,
-                ],
+                [python, str(SCRIPT), str(theirs.fileno()), self.address, ",".join(self.preload)],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 # Like the kernels, out of our process group: Ctrl-C or a SIGTERM to the group
@@ -258,7 +275,6 @@ class ForkServer:
             raise ForkServerError(f"cannot start {python}: {e}") from None
         finally:
             theirs.close()
-        self._control = mine
         self._ready: Future[dict[str, Any]] = Future()
         self._conn: _Connection | None = None
         self._conn_lock = threading.Lock()
@@ -356,41 +372,29 @@ def _readable(sock: socket.socket) -> bool:
 
 
 # -- one server per recipe, shared by a process tree ----------------------------------------------
-_SERVERS: dict[tuple[str, tuple[str, ...], str], ForkServer] = {}
+_SERVERS: dict[tuple[str, tuple[str, ...]], ForkServer] = {}
+_ALL: weakref.WeakSet[ForkServer] = weakref.WeakSet()  # every server object in this process
 _CONNECTIONS: dict[str, _Connection] = {}
 _LOCK = threading.Lock()
 
 
-def acquire(
-    python: str,
-    preload: Sequence[str] = (),
-    *,
-    cwd: str = "",
-    start_timeout: float = 60.0,
-) -> ForkServer:
+def acquire(python: str, preload: Sequence[str] = (), *, start_timeout: float = 60.0) -> ForkServer:
     """The fork server for this recipe, for one more user (``release`` it when done): ours, one
     the process we were forked from started (we connect to it), or a new one owned by this
-    process. A server found dead is replaced. ``cwd``: where the preload modules are imported
-    from (as in a kernel, the notebook's own modules are found there)."""
-    key = _key(python, preload, cwd)
+    process. A server found dead is replaced."""
+    key = (python, tuple(preload))
     dead = None
     with _LOCK:
         server = _SERVERS.get(key)
         if server is not None and not server.alive():
             dead, server = server, None
         if server is None:
-            server = _SERVERS[key] = ForkServer(
-                python, preload, cwd=cwd, start_timeout=start_timeout
-            )
+            server = _SERVERS[key] = ForkServer(python, preload, start_timeout=start_timeout)
             _register_exit_hook()
         server.users += 1
     if dead is not None:
         dead.close()  # reaps it (ours) and removes its socket folder
     return server
-
-
-def _key(python: str, preload: Sequence[str], cwd: str) -> tuple[str, tuple[str, ...], str]:
-    return (python, tuple(preload), cwd if preload else "")
 
 
 def release(server: ForkServer) -> None:
@@ -400,7 +404,7 @@ def release(server: ForkServer) -> None:
         server.users -= 1
         if server.users > 0 or os.getpid() != server.owner:
             return
-        key = _key(server.python, server.preload, server.cwd)
+        key = (server.python, server.preload)
         if _SERVERS.get(key) is server:
             del _SERVERS[key]
     server.close()
@@ -459,7 +463,7 @@ def _after_fork_in_child() -> None:
     global _LOCK
     _LOCK = threading.Lock()
     _CONNECTIONS.clear()
-    for server in _SERVERS.values():
+    for server in list(_ALL):
         server.users = 0  # the parent's references are not ours
         with contextlib.suppress(OSError):
             server._control.close()

@@ -10,6 +10,7 @@ Parameters are injected by ``mlops_nb.notebook.params.inject`` (literals only), 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -91,7 +92,7 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         execution.nb = nb_man.nb
         # papermill saves the whole notebook before and after every cell (~5 ms each); the
         # partial output only matters if this process dies, and the runner writes the final one.
-        nb_man.save = _at_most_every(PARTIAL_SAVE_S, nb_man.save)
+        nb_man.save = throttled = _Throttled(PARTIAL_SAVE_S, nb_man.save)
         factory = execution.kernel_manager_factory
         km = (
             factory(execution.watch)
@@ -118,25 +119,48 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         start_kwargs: dict[str, Any] = {"cleanup_kc": True}
         if cwd is not None and not km.has_kernel:
             start_kwargs["cwd"] = cwd
-        return client.execute(**start_kwargs)
+        try:
+            return client.execute(**start_kwargs)
+        finally:
+            throttled.cancel()
 
 
 papermill_engines.register(ENGINE, MlopsEngine)
 PARTIAL_SAVE_S = 1.0  # the partial output notebook is saved at most this often
 
 
-def _at_most_every(seconds: float, save: Callable[..., Any]) -> Callable[..., Any]:
-    last = time.monotonic()  # papermill has just saved (notebook_start)
+class _Throttled:
+    """papermill's ``save`` at most every ``seconds``: a save asked for sooner happens when the
+    interval is up, on the event loop that runs the notebook (so even during a long, silent
+    cell the partial notebook shows the cells done so far and the one running)."""
 
-    def throttled(**kwargs: Any) -> Any:
-        nonlocal last
-        now = time.monotonic()
-        if now - last < seconds:
-            return None
-        last = now
-        return save(**kwargs)
+    def __init__(self, seconds: float, save: Callable[..., Any]) -> None:
+        from jupyter_core.utils import ensure_event_loop
 
-    return throttled
+        self.seconds, self.save = seconds, save
+        self.last = time.monotonic()  # papermill has just saved (notebook_start)
+        self.loop = ensure_event_loop()  # the loop nbclient runs cells on, in this thread
+        self.pending: asyncio.TimerHandle | None = None
+
+    def __call__(self, **kwargs: Any) -> Any:
+        wait = self.seconds - (time.monotonic() - self.last)
+        if wait <= 0:
+            self.cancel()
+            return self._save(**kwargs)
+        if self.pending is None:
+            self.pending = self.loop.call_later(wait, lambda: self._save(**kwargs))
+        return None
+
+    def _save(self, **kwargs: Any) -> Any:
+        self.pending = None
+        self.last = time.monotonic()
+        return self.save(**kwargs)
+
+    def cancel(self) -> None:
+        """No save after the run (the runner writes the final notebook and removes this one)."""
+        if self.pending is not None:
+            self.pending.cancel()
+            self.pending = None
 
 
 def execute(

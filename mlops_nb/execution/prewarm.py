@@ -25,7 +25,6 @@ import contextlib
 import glob
 import logging
 import os
-import signal
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -133,27 +132,36 @@ class ForkSource:
         command = forking.fork_command(kernel_spec)
         if command is None:
             return None
-        key = (command[0], self.recipe.preload)
+        modules = forking.template_modules(self.recipe.preload, self.recipe.cwd)
+        key = (command[0], modules)
         with self._lock:
             if self._closed or key in _FORK_FAILED:
                 return None
-            server = self._server
+            server, dead = self._server, None
             if server is not None and not server.alive():
-                forking.release(server)
-                server = self._server = None
+                dead, server = server, None
             try:
                 if server is None:
                     server = self._server = forking.acquire(
-                        command[0],
-                        self.recipe.preload,
-                        cwd=str(self.recipe.cwd),
-                        start_timeout=self.recipe.start_timeout,
+                        command[0], modules, start_timeout=self.recipe.start_timeout
                     )
-                server.connection()  # waits until the template is ready
             except forking.ForkServerError as e:
+                server = None
+                failure: Exception | None = e
+            else:
+                failure = None
+        if dead is not None:
+            forking.release(dead)
+        if server is not None:
+            try:
+                server.connection()  # waits until the template is ready (outside the lock)
+            except forking.ForkServerError as e:
+                failure = e
+        if failure is not None:
+            if key not in _FORK_FAILED:
                 _FORK_FAILED.add(key)
-                log.warning("cannot fork kernels (%s); starting each kernel the usual way", e)
-                return None
+                log.warning("cannot fork kernels (%s); starting each kernel the usual way", failure)
+            return None
         if server.preload_failed and key not in _PRELOAD_WARNED:
             _PRELOAD_WARNED.add(key)
             for name, error in server.preload_failed.items():
@@ -186,7 +194,7 @@ def prestart_fork_server(kernel_name: str, preload: Sequence[str], cwd: Path) ->
     if command is None:
         return None
     try:
-        return forking.acquire(command[0], tuple(preload), cwd=str(cwd))
+        return forking.acquire(command[0], forking.template_modules(preload, cwd))
     except forking.ForkServerError:
         return None
 
@@ -212,8 +220,9 @@ def _kill(km: Any) -> None:
     """Stop a kernel now (SIGKILL to its process group) and remove its connection files."""
     pid = kernel_pid(km)
     if pid is not None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+        from mlops_nb.execution.forking import kill_group
+
+        kill_group(pid)
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, 0)
     with contextlib.suppress(Exception):
@@ -347,6 +356,9 @@ def factory_for(
 
 
 _LIVE: weakref.WeakSet[Prewarmer] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    # A forked child (a pool worker) has none of these: their kernels are its parent's.
+    os.register_at_fork(after_in_child=_LIVE.clear)
 
 
 def close_all() -> None:

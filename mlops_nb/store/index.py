@@ -11,13 +11,15 @@ old-schema index is rebuilt from the folders with a one-line notice.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from mlops_nb.errors import StoreError
 from mlops_nb.store import runs as store
@@ -62,6 +64,30 @@ CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
 _UPSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+# SQLite's own mutexes are copied locked into a process forked while another thread is inside
+# SQLite (a sweep's pool workers forked while a second sweep reads the index): the child hangs
+# in its first sqlite3 call. This lock is held inside SQLite and across os.fork().
+_FORK_GUARD = threading.RLock()
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _fork_safe(fn: _F) -> _F:
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with _FORK_GUARD:
+            return fn(*args, **kwargs)
+
+    return cast(_F, guarded)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_FORK_GUARD.acquire,
+        after_in_parent=_FORK_GUARD.release,
+        after_in_child=_FORK_GUARD.release,
+    )
 
 
 def index_path(runs_dir: Path) -> Path:
@@ -163,6 +189,7 @@ def _remove_index_files(path: Path) -> None:
             os.unlink(f"{path}{suffix}")
 
 
+@_fork_safe
 def rebuild(runs_dir: Path) -> int:
     """Rebuild the index from the run folders; the row count.
 
@@ -285,6 +312,7 @@ def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
         _notice(f"runs index updated from the folders: {finished} added, {len(gone)} removed")
 
 
+@_fork_safe
 def update_run(folder: Path, record: Mapping[str, Any]) -> None:
     """Index one run (called when it finishes). Creates the index when there is none."""
     runs_dir = folder.parent
@@ -303,6 +331,7 @@ def update_run(folder: Path, record: Mapping[str, Any]) -> None:
         conn.close()
 
 
+@_fork_safe
 def query_rows(
     runs_dir: Path, sql_where: str = "", args: Iterable[Any] = ()
 ) -> list[dict[str, Any]]:
@@ -320,6 +349,7 @@ def query_rows(
         conn.close()
 
 
+@_fork_safe
 def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
     """The latest successful run with this key, from the index (one indexed lookup)."""
     if not runs_dir.is_dir():
@@ -338,6 +368,7 @@ def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
     return None
 
 
+@_fork_safe
 def ok_runs_by_key(runs_dir: Path) -> dict[str, Path]:
     """``{key: folder of the latest successful run with that key}`` for every key."""
     if not runs_dir.is_dir():

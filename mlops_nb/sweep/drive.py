@@ -267,6 +267,8 @@ def _run_all(
                     fork=opts["fork"],
                     stop_file=stopper.stop_file,
                 )
+                if ex.name == "serial":
+                    save.flush(force=True)  # submit returns when the run is over
                 try:
                     inflight[ex.submit(task)] = i
                 except cf.BrokenExecutor as broken:

@@ -140,6 +140,16 @@ _STATES: list[_State] = []
 _STATES_LOCK = threading.Lock()
 
 
+def _forget_parent_states() -> None:
+    """In a forked child (a pool worker): the states, pre-warmers and kernels are the parent's."""
+    global _local, _STATES, _STATES_LOCK
+    _local, _STATES, _STATES_LOCK = threading.local(), [], threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_states)
+
+
 def _state() -> _State:
     state = getattr(_local, "state", None)
     if state is None:

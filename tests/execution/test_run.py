@@ -323,3 +323,36 @@ def test_big_folders_are_hashed_by_size_and_mtime(
     assert before["files"] == 5
     (tmp_path / "f4").write_text("changed!")
     assert provenance.dir_digest(tmp_path)["sha256"] != before["sha256"]
+
+
+def test_partial_output_shows_finished_cells_during_a_long_silent_cell(
+    tmp_path: Path, runs_dir: Path
+) -> None:
+    """papermill's saves around each cell are throttled to one a second; one asked for sooner
+    still happens, so a driver killed during a long cell leaves the outputs so far on disk."""
+    import threading
+
+    nb = b.write(
+        tmp_path / "long.ipynb",
+        b.params("x = 1"),
+        b.code("print('first cell done')"),
+        b.code("import time\ntime.sleep(6)"),
+    )
+    runner = threading.Thread(target=mlops_nb.run, args=(nb,), kwargs={"runs_dir": runs_dir})
+    runner.start()
+    try:
+        seen = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "first cell done" not in seen:
+            time.sleep(0.2)
+            for partial in runs_dir.glob("*/.output.partial.ipynb"):
+                try:
+                    cells = json.loads(partial.read_text())["cells"]
+                except (OSError, ValueError):
+                    continue
+                seen = json.dumps([c.get("outputs") for c in cells])
+        running = runner.is_alive()
+    finally:
+        runner.join(60)
+    assert "first cell done" in seen
+    assert running  # seen while the long cell was still executing

@@ -169,3 +169,43 @@ def test_reindex_keeps_open_connections_working(runs_dir: Path) -> None:
         assert held.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
     finally:
         held.close()
+
+
+def _fork_and_query(runs_dir: Path, n: int) -> list[int | None]:
+    """Fork n children while another thread indexes; each child queries the index."""
+    import multiprocessing
+    import threading
+
+    from tests.results.factory import make_run
+
+    for i in range(150):
+        make_run(runs_dir, params={"i": i})
+    stop = threading.Event()
+
+    def churn() -> None:  # a second sweep's thread: builds the index over and over
+        while not stop.is_set():
+            index.rebuild(runs_dir)
+
+    ctx = multiprocessing.get_context("fork")
+    codes: list[int | None] = []
+    thread = threading.Thread(target=churn, daemon=True)
+    thread.start()
+    try:
+        for _ in range(n):
+            child = ctx.Process(target=index.ok_runs_by_key, args=(runs_dir,))
+            child.start()
+            child.join(20)
+            codes.append(child.exitcode)
+            if child.exitcode is None:  # hung: a lock copied held into the child
+                child.kill()
+                child.join()
+    finally:
+        stop.set()
+        thread.join(60)
+    return codes
+
+
+def test_a_process_forked_while_another_thread_is_in_the_index_does_not_hang(
+    runs_dir: Path,
+) -> None:
+    assert _fork_and_query(runs_dir, 15) == [0] * 15

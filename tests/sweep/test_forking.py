@@ -225,6 +225,10 @@ def test_fork_command_only_for_plain_ipykernel_specs() -> None:
     assert forking.fork_command(Spec([*plain, "--x={resource_dir}"])) is None
     custom = Spec(plain, {"kernel_provisioner": {"provisioner_name": "other"}})
     assert forking.fork_command(custom) is None
+    # variables Python reads when it starts (PYTHONPATH ...) would not reach a forked kernel
+    with_env = Spec(plain)
+    with_env.env = {"PYTHONPATH": "/opt/lib"}  # type: ignore[attr-defined]
+    assert forking.fork_command(with_env) is None
     assert os.path.exists(forking.SCRIPT)
 
 
@@ -247,20 +251,35 @@ def test_cli_forks_without_the_environment_activated(no_kernels_left: Path, runs
         assert json.loads(printed)["forked"] is True
 
 
-def test_preload_of_the_notebooks_own_module_happens_in_the_template(
+def test_the_notebooks_own_modules_are_imported_by_each_run_not_the_template(
     no_kernels_left: Path, runs_dir: Path
 ) -> None:
-    (no_kernels_left / "mylocal.py").write_text("import os\nIMPORTED_IN = os.getpid()\n")
+    """State a module creates at import (here random generators) must differ between runs: the
+    notebook's own modules are never preloaded into the template, even with --preload auto."""
+    (no_kernels_left / "helpers.py").write_text(
+        "import os, random\nimport numpy as np\n"
+        "IMPORTED_IN = os.getpid()\nRNG = np.random.default_rng()\nPYRNG = random.Random()\n"
+    )
     nb = b.write(
         no_kernels_left / "local.ipynb",
         b.params("i = 0"),
-        b.code("import os, mylocal\nprint(mylocal.IMPORTED_IN != os.getpid())"),
+        b.code(
+            "import os, sys, json, helpers\n"
+            "print(json.dumps([helpers.IMPORTED_IN == os.getpid(), 'numpy' in sys.modules,\n"
+            "    helpers.RNG.random(), helpers.PYRNG.random()]))"
+        ),
     )
-    result = sweep(nb, {"i": [1, 2]}, executor="serial", preload="auto", runs_dir=runs_dir)
+    result = sweep(nb, {"i": [1, 2, 3]}, executor="serial", preload="auto", runs_dir=runs_dir)
     assert result.ok, result.entries
+    seen = []
     for run in result.runs:
         out = json.loads(run.output_notebook.read_text())
-        assert "".join(out["cells"][-1]["outputs"][0]["text"]) == "True\n"
+        seen.append(json.loads("".join(out["cells"][-1]["outputs"][0]["text"])))
+    assert all(own for own, _, _, _ in seen)  # imported by the kernel itself
+    assert all(np for _, np, _, _ in seen)  # numpy (not the notebook's) was preloaded
+    assert len({r for _, _, r, _ in seen}) == 3
+    assert len({r for _, _, _, r in seen}) == 3
+    assert forking.template_modules(["helpers", "numpy"], no_kernels_left) == ("numpy",)
 
 
 @pytest.mark.parametrize("executor", ["serial", "local"])
