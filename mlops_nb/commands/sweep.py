@@ -80,8 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--preload",
         metavar="MODULES",
-        help="modules imported into each kernel while it waits, e.g. 'pandas,sklearn'; "
-        "'auto' = the modules the notebook imports",
+        help="modules imported before a kernel gets its notebook (once, in the template kernels "
+        "are forked from), e.g. 'pandas,sklearn'; 'auto' = the modules the notebook imports",
     )
     g.add_argument(
         "--no-prewarm", action="store_true", help="start each kernel only when its run begins"
@@ -90,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-fork",
         action="store_true",
         help="start every kernel as a new process instead of forking it from a warmed-up "
-        "template (slower; for kernels that must not share the template's start-up)",
+        "template (slower; for preloaded libraries that are not safe after fork())",
     )
     parser.add_argument("--name", metavar="LABEL", help="a label for the runs")
     add_runs_dir(parser)
