@@ -399,7 +399,7 @@ def acquire(python: str, preload: Sequence[str] = (), *, start_timeout: float = 
 
 def release(server: ForkServer) -> None:
     """One user less; the last user of a server this process started stops it (its kernels go
-    with it). Pipelines run sweeps in parallel threads: each holds its own reference."""
+    with it). Sweeps in parallel threads of one process each hold their own reference."""
     with _LOCK:
         server.users -= 1
         if server.users > 0 or os.getpid() != server.owner:
