@@ -26,46 +26,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _notebooks
 
 BIN = Path(sys.executable).parent
-TRIVIAL = ["x = 1.0", "y = x * 2\nprint(y)"]
-REALISTIC = [
-    "C = 1.0\nseed = 0",
-    "import pandas as pd\nimport scrapbook as sb\n"
-    "from sklearn.datasets import load_breast_cancer\n"
-    "from sklearn.linear_model import LogisticRegression\n"
-    "from sklearn.metrics import accuracy_score, f1_score, roc_auc_score\n"
-    "from sklearn.model_selection import train_test_split\n"
-    "from sklearn.pipeline import make_pipeline\n"
-    "from sklearn.preprocessing import StandardScaler",
-    "data = load_breast_cancer(as_frame=True)\n"
-    "df = pd.concat([data.data, data.target.rename('target')], axis=1)\n"
-    "X_tr, X_te, y_tr, y_te = train_test_split(df.drop(columns='target'), df['target'],\n"
-    "                                          test_size=0.25, random_state=seed)\n"
-    "model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))\n"
-    "model.fit(X_tr, y_tr)\n"
-    "proba = model.predict_proba(X_te)[:, 1]",
-    "sb.glue('accuracy', float(accuracy_score(y_te, proba > 0.5)))\n"
-    "sb.glue('f1', float(f1_score(y_te, proba > 0.5)))\n"
-    "sb.glue('roc_auc', float(roc_auc_score(y_te, proba)))",
-]
-
-
-def write_notebook(path: Path, cells: list[str]) -> None:
-    """The first cell is the parameters cell (tagged), like every benchmark notebook."""
-    _notebooks.write_notebook(path, [("parameters", cells[0]), *(("", c) for c in cells[1:])])
-
-
-def write_script(path: Path, cells: list[str], name: str) -> None:
-    body = "\n".join(cells[1:])
-    path.write_text(f"import sys\n{cells[0]}\n{name} = float(sys.argv[1])\n{body}\n")
+TRIVIAL = [("parameters", "x = 1.0"), ("", "y = x * 2\nprint(y)")]
+REALISTIC = _notebooks.REALISTIC  # the same notebook run_overhead.py measures
 
 
 def bench(
-    label: str, cells: list[str], name: str, n: int, work: Path, repeat: int = 1
+    label: str, cells: list[tuple[str, str]], name: str, n: int, work: Path, repeat: int = 1
 ) -> dict[str, float]:
     work.mkdir()
     nb, script = work / "nb.ipynb", work / "script.py"
-    write_notebook(nb, cells)
-    write_script(script, cells, name)
+    _notebooks.write_notebook(nb, cells)
+    # the script takes the parameter from its command line, where the notebook has it injected
+    argv = ("", f"import sys\n{name} = float(sys.argv[1])")
+    _notebooks.write_script(script, [cells[0], argv, *cells[1:]])
     values = [round(0.1 + i * 0.05, 3) for i in range(n)]
     (work / "grid.yaml").write_text(f"{name}: {values}\n")
     out = work / "out.ipynb"

@@ -305,3 +305,27 @@ def test_parallel_sweeps_share_one_server_and_the_first_done_keeps_it_for_the_ot
         quick, slow = pool.map(go, ["quick", "slow"])
     assert quick.ok, quick.entries  # type: ignore[attr-defined]
     assert slow.ok, slow.entries  # type: ignore[attr-defined]
+
+
+def test_a_bad_request_is_refused_and_the_server_keeps_serving() -> None:
+    import socket
+
+    server = forking.ForkServer(sys.executable)
+    try:
+        server.wait_ready()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(server.address)
+            sock.sendall(b"[]\nnot json\n")
+            replies = b""
+            while replies.count(b"\n") < 2:
+                replies += sock.recv(4096)
+        assert [json.loads(r) for r in replies.splitlines()] == [
+            {"error": "not a kernel request"},
+            {"error": "not a kernel request"},
+        ]
+        assert server.alive()
+    finally:
+        server.close()
+    assert not server.alive()
+    assert not os.path.exists(server.address)
