@@ -53,3 +53,21 @@ def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+# Integration tests whose packages conflict with this environment run in environments of their
+# own (tests/integrations.py), which names the markers it runs in MLOPS_NB_INTEGRATIONS. Here they
+# are deselected, not skipped: a skip would look like a missing feature.
+INTEGRATION_MARKERS = ("mlflow", "tensorboard", "wandb", "dvc", "kfp", "argo")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    enabled = {m for m in os.environ.get("MLOPS_NB_INTEGRATIONS", "").split(",") if m}
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        wanted = {m for m in INTEGRATION_MARKERS if item.get_closest_marker(m)}
+        (keep if not wanted or wanted <= enabled else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
