@@ -105,8 +105,10 @@ def _report_bug(exc: BaseException) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlops-nb``; returns the exit code."""
+    from mlops_nb.commands._common import protect_dash_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(protect_dash_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "_module", None):
         parser.print_help()
         return 0

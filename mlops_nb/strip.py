@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, Noteb
 from mlops_nb.lint.files import iter_notebook_paths
 from mlops_nb.lint.options import parse_size
 from mlops_nb.nbstripout_adapter import StripOptions, notebook_text, strip_notebook
-from mlops_nb.notebook.io import read_json
+from mlops_nb.notebook.io import atomic_write_text, read_json
 
 __all__ = ["StripOptions", "StripReport", "changes", "strip_file", "strip_notebook", "strip_paths"]
 
@@ -114,16 +113,7 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
 
 def write_preserving_mode(path: Path, text: str) -> None:
     """Atomic write (temp file in the same folder, then rename) that keeps the file's mode."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text, mode=stat.S_IMODE(path.stat().st_mode))
 
 
 def strip_file(

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         output.out(f"{args.notebook}: no parameters cell (tag a code cell 'parameters').")
         return 0
     if not params.specs:
-        output.out(f"{args.notebook}: the parameters cell (cell {params.cell_index}) is empty.")
+        output.out(f"{args.notebook}: the parameters cell (cell {params.cell_index + 1}) is empty.")
         return 0
     rows = [
         [
@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
         ]
         for s in params.specs
     ]
-    output.out(f"{args.notebook}: parameters (cell {params.cell_index})")
+    output.out(f"{args.notebook}: parameters (cell {params.cell_index + 1})")
     output.out(output.table(rows, ["name", "type", "default", "help"]))
     return 0

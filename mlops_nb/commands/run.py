@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_float
+from mlops_nb.commands._common import add_kernel, add_param_flags, add_runs_dir, positive_float
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
     add_param_flags(parser)
+    add_kernel(parser)
     parser.add_argument("--name", metavar="LABEL", help="a label for the run (kept in the record)")
     add_runs_dir(parser)
     parser.add_argument(
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         reuse=args.reuse,
         cwd=args.cwd,
+        kernel_name=args.kernel_name,
     )
     if args.json:
         output.print_json(result.record)

@@ -13,7 +13,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_float, positive_int
+from mlops_nb.commands._common import (
+    add_kernel,
+    add_param_flags,
+    add_runs_dir,
+    positive_float,
+    positive_int,
+)
 
 
 def _non_negative_int(text: str) -> int:
@@ -37,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="YAML list of mappings, or CSV with a header row",
     )
     add_param_flags(parser)
+    add_kernel(parser)
     parser.add_argument(
         "--sample", type=positive_int, metavar="N", help="run N sets drawn at random from the grid"
     )
@@ -113,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         nb,
         notebook=args.notebook,
         cwd=args.cwd,
-        kernel_name=None,
+        kernel_name=args.kernel_name,
         preload=args.preload,
         executor=args.executor,
         prewarm=not args.no_prewarm,
@@ -156,6 +163,7 @@ def _run(args: argparse.Namespace, nb: dict[str, Any]) -> int:
         fork=not args.no_fork,
         name=args.name,
         cwd=args.cwd,
+        kernel_name=args.kernel_name,
         progress="quiet" if args.quiet else "auto",
     )
     if args.json:

@@ -56,7 +56,7 @@ class Run:
     def error_line(self) -> str:
         e = self.error or {}
         cell = e.get("cell_index")
-        where = f" in cell {cell}" if cell is not None else ""
+        where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
         return f"{e.get('ename')}: {e.get('evalue')}{where}"
 
     def __repr__(self) -> str:

@@ -68,6 +68,9 @@ class Execution:
     watch: KernelWatch = field(default_factory=KernelWatch)
     nb: Any = None  # the NotebookNode being executed (papermill's nb_man.nb)
     current_cell: int | None = None  # index (in the executed notebook) of the cell running
+    # error replies from the kernel, by cell index: some errors leave no error output
+    # (IPython's UsageError for a bad magic is a stderr line), so the reply is the truth.
+    error_replies: dict[int, dict[str, Any]] = field(default_factory=dict)
     kernel_manager_factory: Callable[[KernelWatch], Any] | None = None
 
 
@@ -103,6 +106,9 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         def on_cell_start(cell: Any, cell_index: int) -> None:
             execution.current_cell = cell_index
 
+        def on_cell_error(cell: Any, cell_index: int, execute_reply: Any) -> None:
+            execution.error_replies[cell_index] = dict(execute_reply.get("content") or {})
+
         client = PapermillNotebookClient(
             nb_man,
             km=km,
@@ -115,6 +121,7 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
             stderr_file=stderr_file,
             shutdown_kernel="immediate",
             on_cell_start=on_cell_start,
+            on_cell_error=on_cell_error,
         )
         start_kwargs: dict[str, Any] = {"cleanup_kc": True}
         if cwd is not None and not km.has_kernel:

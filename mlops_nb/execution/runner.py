@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
-import re
 import signal
 import socket
 import threading
@@ -26,14 +26,13 @@ from typing import Any
 from mlops_nb import __version__
 from mlops_nb.execution import provenance
 from mlops_nb.git import git_info
-from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_json, tags_of
+from mlops_nb.notebook.io import code_sha256, read_json
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
 from mlops_nb.results.scraps import scalar_scraps
 from mlops_nb.store import runs as store
 
 log = logging.getLogger(__name__)
 OUTPUT_DIR_PARAM = "output_dir"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -77,10 +76,16 @@ def prepare(
     merged = validate(declared, given, source=str(path))
     from mlops_nb.errors import UsageError
 
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}.")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):
+        raise UsageError(
+            f"--timeout must be a finite number of seconds > 0, got {timeout!r} "
+            "(leave it out for no limit)."
+        )
     if cwd is not None and not Path(cwd).is_dir():
         raise UsageError(f"--cwd {cwd}: no such folder (the kernel's working directory).")
+    from mlops_nb.execution.kernelspec import resolve_kernel_name
+
+    kernel_name = resolve_kernel_name(nb, kernel_name, source=str(path))
     return RunSpec(
         notebook=path,
         nb=nb,
@@ -335,28 +340,16 @@ def _finish(
 
 def _source_index(nb: Mapping[str, Any], index: int | None) -> int | None:
     """Index of an executed cell in the user's notebook (the injected cell does not count)."""
-    if index is None:
-        return None
-    cells = nb.get("cells", [])
-    return index - sum(1 for c in cells[:index] if INJECTED_TAG in tags_of(c))
+    from mlops_nb.notebook.status import source_index
+
+    return source_index(nb, index)
 
 
-def _first_error(nb: Mapping[str, Any]) -> dict[str, Any] | None:
-    for i, cell in enumerate(nb.get("cells", [])):
-        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            if out.get("output_type") != "error":
-                continue
-            if out.get("ename") == "SystemExit" and str(out.get("evalue")) in ("", "0", "None"):
-                continue  # sys.exit(0) is a clean stop, as in papermill
-            return {
-                "ename": out.get("ename"),
-                "evalue": out.get("evalue"),
-                "cell_index": _source_index(nb, i),
-                "cell_id": cell.get("id"),
-                "execution_count": cell.get("execution_count"),
-                "traceback": [_ANSI.sub("", line) for line in out.get("traceback", [])],
-            }
-    return None
+def _first_error(nb: Mapping[str, Any], execution: Any = None) -> dict[str, Any] | None:
+    """The first failed cell (error output, or an error reply: see ``notebook.status``)."""
+    from mlops_nb.notebook.status import first_error
+
+    return first_error(nb, getattr(execution, "error_replies", None))
 
 
 def _status(
@@ -390,7 +383,7 @@ def _status(
             "cell_index": current,
             "traceback": [line.rstrip("\n") for line in outcome.get("traceback", [])],
         }
-    error = _first_error(nb)
+    error = _first_error(nb, execution)
     if error is not None:
         return "failed", error
     return "ok", None

@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,11 +60,11 @@ def structure_problem(nb: Any) -> str | None:
         return "it has no 'cells' list"
     for i, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
-            return f"cell {i} has no valid 'cell_type'"
+            return f"cell {i + 1} has no valid 'cell_type'"
         if not isinstance(cell.get("source"), (str, list)):
-            return f"cell {i} has no 'source'"
+            return f"cell {i + 1} has no 'source'"
         if cell["cell_type"] == "code" and not isinstance(cell.get("outputs"), list):
-            return f"code cell {i} has no 'outputs' list"
+            return f"code cell {i + 1} has no 'outputs' list"
     return None
 
 
@@ -94,16 +94,26 @@ def code_sha256(nb: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = False) -> None:
-    """Write a file atomically: a temp file in the same folder, then ``os.replace``."""
+def atomic_write_text(
+    path: str | os.PathLike[str], text: str, *, fsync: bool = False, mode: int | None = None
+) -> None:
+    """Write a file atomically: a temp file in the same folder, then ``os.replace``.
+
+    The file gets the mode a plain ``open(path, "w")`` gives (0o666 less the umask, which the
+    kernel applies at creation), or ``mode`` when given; ``tempfile.mkstemp`` would make it 0600
+    and hide it from the other users of a shared runs folder. Raises ``OSError``.
+    """
     p = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    tmp = p.parent / f".{p.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -255,6 +255,7 @@ def _run_notebook_step(
             runs_dir=runs_dir,
             name=step.name,
             timeout=step.timeout,
+            kernel_name=step.kernel,
             pipeline=_run_meta(pipeline, run_id, step, p, states),
         )
         folder = runner.execute_run(spec, handle_signals=False, cancel=cancel)
@@ -303,6 +304,7 @@ def _run_sweep_step(
             runs_dir=runs_dir,
             workers=workers or pipeline.workers,
             timeout=step.timeout,
+            kernel_name=step.kernel,
             name=step.name,
             extra={"pipeline": _run_meta(pipeline, run_id, step, p, states)},
         )

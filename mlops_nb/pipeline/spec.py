@@ -21,6 +21,7 @@ cycle is named), missing notebooks, parameters the notebook does not declare.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from mlops_nb.errors import ConfigError
 
 DEFAULT_FILE = Path("notebooks") / "pipeline.yaml"
 STEP_KEYS = {"notebook", "params", "upstream", "grid", "select", "report", "timeout", "show"}
+STEP_KEYS |= {"kernel"}  # the Jupyter kernel of a step, like `run -k`
 TOP_KEYS = {"name", "steps", "runs_dir", "workers"}
 UPSTREAM_PARAM = "upstream"
 
@@ -49,6 +51,7 @@ class Step:
     report: dict[str, Any] | None = None
     timeout: float | None = None
     show: tuple[str, ...] = ()
+    kernel: str | None = None  # a Jupyter kernel name, like papermill's -k/--kernel
 
     @property
     def kind(self) -> str:
@@ -211,6 +214,18 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
     if select and not grid:
         problems.append(f"{where}: 'select' only applies to a step with a 'grid'")
     show = raw.get("show") or []
+    timeout = raw.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < math.inf
+    ):
+        problems.append(f"{where}: 'timeout' must be a finite number of seconds > 0")
+        timeout = None
+    kernel = raw.get("kernel")
+    if kernel is not None and (not isinstance(kernel, str) or not kernel.strip()):
+        problems.append(f"{where}: 'kernel' must be a Jupyter kernel name, e.g. python3")
+        kernel = None
     return Step(
         name=name,
         notebook=nb_path,
@@ -219,8 +234,9 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         grid=grid,
         select=select or ({"metric": "", "mode": "max"} if grid else None),
         report=report,
-        timeout=float(raw["timeout"]) if isinstance(raw.get("timeout"), (int, float)) else None,
+        timeout=float(timeout) if timeout is not None else None,
         show=tuple(str(s) for s in show) if isinstance(show, list) else (),
+        kernel=kernel,
     )
 
 

@@ -108,7 +108,7 @@ class StateStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         self._mkdir()
-        fd = os.open(self.dir / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        fd = os.open(self.dir / ".lock", os.O_CREAT | os.O_RDWR, 0o666)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

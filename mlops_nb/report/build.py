@@ -283,5 +283,4 @@ def build_report(
     )
     with writing(path):
         atomic_write_text(path, page)
-        os.chmod(path, 0o644)  # a page to share, not a private temp file
     return path

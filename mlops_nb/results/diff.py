@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.notebook.io import code_cells, source_of
+from mlops_nb.notebook.status import source_index
 from mlops_nb.store import runs as store
 
 _MISSING = object()
@@ -114,8 +115,8 @@ def compare_maps(
 def code_text(nb: Mapping[str, Any]) -> list[str]:
     """The notebook's code cells (injected parameters excluded) as lines with cell headers."""
     lines: list[str] = []
-    for n, (_, cell) in enumerate(code_cells(nb)):
-        lines.append(f"# ---- code cell {n} ----")
+    for i, cell in code_cells(nb):  # numbered like every message: cells of the notebook, from 1
+        lines.append(f"# ---- cell {(source_index(nb, i) or 0) + 1} ----")
         lines.extend(source_of(cell).splitlines())
     return lines
 

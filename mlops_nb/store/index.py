@@ -95,12 +95,21 @@ def index_path(runs_dir: Path) -> Path:
 
 
 def _connect(path: Path | str) -> sqlite3.Connection:
+    if str(path) != ":memory:":
+        _create(path)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if str(path) != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def _create(path: Path | str) -> None:
+    """Create the file if missing, so it gets a plain open()'s mode under the umask (sqlite
+    itself creates 0644 files; its -wal and -shm files copy the database file's mode)."""
+    with contextlib.suppress(OSError):  # exists, or not writable: sqlite says what is wrong
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
 
 
 @contextlib.contextmanager
@@ -118,7 +127,7 @@ def _error_line(error: Any) -> str | None:
     if not isinstance(error, Mapping):
         return None
     cell = error.get("cell_index")
-    where = f" (cell {cell})" if cell is not None else ""
+    where = f" (cell {cell + 1})" if isinstance(cell, int) else ""
     return f"{error.get('ename')}: {error.get('evalue')}{where}"
 
 
@@ -215,6 +224,7 @@ def rebuild(runs_dir: Path) -> int:
                 conn.close()
     tmp = runs_dir / f".{INDEX}.{os.getpid()}.tmp"
     _remove_index_files(tmp)
+    _create(tmp)
     conn = sqlite3.connect(str(tmp), isolation_level=None)
     try:
         n = _build(conn, runs_dir)

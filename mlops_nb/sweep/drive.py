@@ -332,7 +332,7 @@ def _apply(entry: dict[str, Any], outcome: Outcome) -> None:
     e = outcome.error
     if e:
         cell = e.get("cell_index")
-        where = f" in cell {cell}" if cell is not None else ""
+        where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
         entry["error"] = f"{e.get('ename')}: {e.get('evalue')}{where}"
     else:
         entry["error"] = None

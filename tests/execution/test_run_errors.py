@@ -26,7 +26,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         ('{"cells": [', "invalid JSON at line 1"),
         ("[1, 2]", "the top level is not a JSON object"),
         ('{"nbformat": 3, "cells": []}', "nbformat 3 is not supported"),
-        ('{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 0 has no valid 'cell_type'"),
+        ('{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 has no valid 'cell_type'"),
         ("\udcff", "not a notebook"),
     ],
     ids=["truncated", "array", "old-format", "bad-cell", "binary"],

@@ -183,4 +183,4 @@ def test_code_cell_without_outputs_is_unreadable_not_a_crash(
     path.write_text(json.dumps(nb))
     assert strip_main([str(path)]) == 2
     captured = capsys.readouterr()
-    assert "code cell 0 has no 'outputs' list" in captured.out + captured.err
+    assert "code cell 1 has no 'outputs' list" in captured.out + captured.err

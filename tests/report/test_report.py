@@ -59,7 +59,7 @@ def test_report_content(store: Path, tmp_path: Path) -> None:
     assert "http://" not in page
     assert "https://" not in page
     assert 'id="failed"' in page
-    assert "ValueError: &lt;img src=x onerror=alert(2)&gt; (cell 3)" in page
+    assert "ValueError: &lt;img src=x onerror=alert(2)&gt; (cell 4)" in page
     # leaderboard: best f1 first, anchors to each run's section
     first = re.search(
         r'<tbody>\s*<tr class="ok"><td class="num">1</td><td><a href="#run-([^"]+)"', page

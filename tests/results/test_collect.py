@@ -56,7 +56,7 @@ def test_one_row_per_run_with_documented_columns(store: Path) -> None:
         "scraps.ok",
         "error",
     ]
-    assert df["error"].tolist()[-1] == "ValueError: boom (cell 1)"
+    assert df["error"].tolist()[-1] == "ValueError: boom (cell 2)"
 
 
 def test_pandas3_nullable_dtypes(store: Path) -> None:

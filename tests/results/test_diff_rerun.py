@@ -43,7 +43,7 @@ def test_diff_of_runs_with_different_code_and_params(two: tuple[Path, Path]) -> 
     assert d.scraps[0].delta == pytest.approx(0.05)
     assert "-y = C * 2" in d.code
     assert "+y = C * 3" in d.code
-    assert " # ---- code cell 1 ----" in d.code
+    assert " # ---- cell 2 ----" in d.code
     assert [(c.name, c.a, c.b) for c in d.packages] == [
         ("numpy", "2.0", "2.1"),
         ("scipy", None, "1.0"),

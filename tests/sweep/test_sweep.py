@@ -52,7 +52,7 @@ def test_mixed_outcomes_in_one_sweep(no_kernels_left: Path, runs_dir: Path) -> N
     by_mode = {e["params"]["mode"]: e for e in result.entries}
     assert by_mode["ok"]["status"] == "ok"
     assert by_mode["fail"]["status"] == "failed"
-    assert by_mode["fail"]["error"] == "ValueError: boom fail in cell 1"
+    assert by_mode["fail"]["error"] == "ValueError: boom fail in cell 2"
     assert by_mode["die"]["status"] == "failed"
     assert by_mode["die"]["error"].startswith("DeadKernelError")
     assert by_mode["sleep"]["status"] == "timeout"
@@ -134,7 +134,7 @@ def test_cli_non_terminal_progress_and_summary(
     assert lines[0].startswith("[1/2] ok ")
     assert "mode='ok'" in lines[0]
     assert lines[1].startswith("[2/2] failed ")
-    assert lines[1].endswith("ValueError: boom fail in cell 1")
+    assert lines[1].endswith("ValueError: boom fail in cell 2")
     assert "2 sets: 1 failed, 1 ok" in captured.out
     assert "not ok:" in captured.out
     code = main(
