@@ -5,11 +5,12 @@ The library logs with ``logging``; commands print with these helpers.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 from typing import Any, TextIO
+
+from mlops_nb import strict_json
 
 
 def out(text: str = "", *, stream: TextIO | None = None) -> None:
@@ -29,7 +30,7 @@ def notice(text: str) -> None:
 
 def print_json(data: Any) -> None:
     """Print data as indented JSON on stdout."""
-    out(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False))
+    out(strict_json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False))
 
 
 def is_tty(stream: TextIO | None = None) -> bool:

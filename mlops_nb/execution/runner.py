@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from mlops_nb import __version__
+from mlops_nb import __version__, strict_json
 from mlops_nb.execution import provenance
 from mlops_nb.git import git_info
 from mlops_nb.notebook.io import code_sha256, read_json
@@ -306,6 +306,8 @@ def _finish(
     else:
         nb_dict = injected
         text = json.dumps(injected, indent=1, ensure_ascii=False) + "\n"
+    if strict_json.encode(nb_dict) is not nb_dict:  # a non-finite number: not JSON (RFC 8259)
+        text = strict_json.dumps(nb_dict, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     try:
         atomic_write_text(folder / store.OUTPUT, text)
     except OSError:

@@ -16,6 +16,7 @@ from mlops_nb.errors import ParameterError
 from mlops_nb.lint.options import LintOptions
 from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, tags_of
 from mlops_nb.notebook.params import parse_parameters_source
+from mlops_nb.notebook.status import RAISES_TAG
 
 Problem = tuple[int | None, str, str]  # (0-based cell index or None, code, message)
 _TOP_LEVEL_DEF = re.compile(r"^(?:async\s+def|def|class)\b", re.MULTILINE)
@@ -153,8 +154,11 @@ def _order_message(n: int, expected: int, prev: tuple[int, int] | None) -> str:
 
 
 def check_errors(nb: View, opts: LintOptions) -> Iterator[Problem]:
-    """NB103: error outputs."""
+    """NB103: error outputs (not in cells tagged ``raises-exception``: Jupyter's and nbclient's
+    convention for a cell whose error is expected, e.g. in a teaching notebook)."""
     for cell in nb.code:
+        if RAISES_TAG in cell.tags:
+            continue
         i = cell.index
         for out in cell.outputs:
             if out.get("output_type") == "error":

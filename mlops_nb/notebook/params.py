@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_nb import strict_json
 from mlops_nb.errors import ParameterError
 from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, source_of, tags_of
 
@@ -428,5 +429,8 @@ def inject(nb: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     if out.get("nbformat_minor", 0) < 5:
         del cell["id"]
     out["cells"].insert(0 if index is None else index + 1, cell)
-    out.setdefault("metadata", {}).setdefault("papermill", {})["parameters"] = dict(values)
+    # encoded: the output notebook must stay strict JSON (mlops_nb.strict_json)
+    out.setdefault("metadata", {}).setdefault("papermill", {})["parameters"] = strict_json.encode(
+        dict(values)
+    )
     return out

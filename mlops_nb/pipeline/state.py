@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
 from mlops_nb.pipeline.fingerprint import Parts
@@ -66,7 +66,7 @@ class StateStore:
 
     def load(self) -> dict[str, StepState]:
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
+            data = strict_json.loads(self.file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
@@ -81,7 +81,7 @@ class StateStore:
     def save(self, states: dict[str, StepState]) -> None:
         self._mkdir()
         data = {"steps": {k: v.to_dict() for k, v in states.items()}}
-        text = json.dumps(data, indent=1, default=str)
+        text = strict_json.dumps(data, indent=1, default=str)
         try:
             atomic_write_text(self.file, text + "\n", fsync=True)
         except OSError as e:
@@ -92,7 +92,7 @@ class StateStore:
         (self.dir / "runs").mkdir(exist_ok=True)
         path = self.dir / "runs" / f"{run_id}.json"
         try:
-            atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
+            atomic_write_text(path, strict_json.dumps(data, indent=1, default=str) + "\n")
         except OSError as e:
             raise StoreError(
                 f"cannot write the pipeline run record {path}: {e.strerror}."

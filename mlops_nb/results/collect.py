@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_nb import strict_json
 from mlops_nb.errors import UsageError
 from mlops_nb.store import index
 from mlops_nb.store import runs as store
@@ -116,7 +117,7 @@ def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     scraps: dict[str, list[Any]] = {}
     for i, row in enumerate(rows):
         for target, text in ((params, row["params"]), (scraps, row["scraps"])):
-            for k, v in (json.loads(text) if text else {}).items():
+            for k, v in (strict_json.loads(text) if text else {}).items():
                 col = target.get(k)
                 if col is None:
                     col = target[k] = [None] * n
@@ -271,12 +272,29 @@ def table_text(df: pd.DataFrame, *, width: int) -> str:
     return text
 
 
+def json_records(df: pd.DataFrame) -> str:
+    """``df`` as a JSON list of row objects under ``mlops_nb.strict_json``'s rule: a missing value
+    (pandas' NA, which a NaN in a column is too) is ``null``; infinities are written
+    ``{"$numberDouble": "Infinity"}`` (pandas' ``to_json`` would write ``null``)."""
+    import pandas as pd
+
+    def iso(value: Any) -> str:  # as pandas' to_json(date_format="iso"): UTC, milliseconds
+        if isinstance(value, pd.Timestamp):
+            utc = value.tz_convert("UTC") if value.tzinfo else value
+            return str(utc.strftime("%Y-%m-%dT%H:%M:%S.%f"))[:-3] + "Z"
+        return str(value)
+
+    rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    text: str = strict_json.dumps(rows, indent=1, ensure_ascii=False, default=iso)
+    return text
+
+
 def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
     """Write ``df`` as csv/json/parquet to ``path``, or return the text when ``path`` is None."""
     if fmt == "csv":
         text: str = df.to_csv(index=False)
     elif fmt == "json":
-        text = df.to_json(orient="records", date_format="iso", indent=1) or "[]"
+        text = json_records(df)
     elif fmt == "parquet":
         if path is None:
             raise UsageError("--format parquet writes a binary file: give -o FILE.parquet.")

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_nb import strict_json
+
 PREFIX = "application/scrapbook.scrap."
 
 
@@ -43,19 +45,55 @@ class Scrap:
         )
 
 
+# jupyter_client sends a message holding a non-finite float (``glue("auc", float("nan"))``) only
+# after turning each such float into its repr string and writing this warning to the cell's stderr
+# (``jupyter_client.session.json_packer`` → ``json_clean``). Where the warning is, the reprs are
+# read back as the floats they were.
+_CLEANED_WARNING = "Message serialization failed"
+_REPRS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _unclean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _REPRS.get(value, value)
+    if isinstance(value, list):
+        return [_unclean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unclean(v) for k, v in value.items()}
+    return value
+
+
+def _cleaned(outputs: list[Any]) -> bool:
+    for out in outputs:
+        if isinstance(out, Mapping) and out.get("name") == "stderr":
+            text = out.get("text", "")
+            if _CLEANED_WARNING in (text if isinstance(text, str) else "".join(text)):
+                return True
+    return False
+
+
 def iter_scraps(nb: Mapping[str, Any]) -> Iterator[Scrap]:
-    """Every glued scrap in output order (a name glued twice appears twice; the last wins)."""
+    """Every glued scrap in output order (a name glued twice appears twice; the last wins).
+
+    Non-finite floats come back as floats (see ``_CLEANED_WARNING``; ``mlops_nb.strict_json``
+    encodes them when a record is written).
+    """
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
-        for output in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        cleaned = _cleaned(outputs)
+        for output in outputs:
             data = output.get("data")
             if not isinstance(data, Mapping):
                 continue
             for mime, payload in data.items():
                 if mime.startswith(PREFIX) and isinstance(payload, Mapping) and "name" in payload:
                     encoder = str(payload.get("encoder") or mime[len(PREFIX) :].split("+")[0])
-                    yield Scrap(str(payload["name"]), payload.get("data"), encoder, index)
+                    value = strict_json.decode(payload.get("data"))
+                    if cleaned and encoder == "json":
+                        value = _unclean(value)
+                    yield Scrap(str(payload["name"]), value, encoder, index)
 
 
 def scraps_of(nb: Mapping[str, Any]) -> dict[str, Scrap]:
@@ -64,10 +102,6 @@ def scraps_of(nb: Mapping[str, Any]) -> dict[str, Scrap]:
 
 
 def scalar_scraps(nb: Mapping[str, Any]) -> dict[str, Any]:
-    """Scalar scraps ``{name: value}`` for the run record (NaN/inf become None: JSON has none)."""
-    out: dict[str, Any] = {}
-    for name, s in scraps_of(nb).items():
-        if s.is_scalar:
-            v = s.data
-            out[name] = None if isinstance(v, float) and not math.isfinite(v) else v
-    return out
+    """Scalar scraps ``{name: value}`` for the run record (non-finite floats stay floats: the
+    record's writer encodes them, ``mlops_nb.strict_json``)."""
+    return {name: s.data for name, s in scraps_of(nb).items() if s.is_scalar}

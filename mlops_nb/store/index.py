@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
 import sqlite3
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.store import runs as store
 
@@ -132,7 +132,7 @@ def _error_line(error: Any) -> str | None:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+    return None if value is None else strict_json.dumps(value, ensure_ascii=False, default=str)
 
 
 def row_of(record: Mapping[str, Any], mtime_ns: int = 0) -> tuple[Any, ...]:
@@ -373,7 +373,7 @@ def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
         conn.close()
     for (run_id,) in rows:
         folder = runs_dir / str(run_id)
-        if (folder / store.RECORD).is_file():
+        if (folder / store.RECORD).is_file() and store.ran_clean(folder):
             return folder
     return None
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
 
@@ -90,7 +91,7 @@ def create_run_folder(runs_dir: Path, run_id: str) -> Path:
 
 def write_record(folder: Path, record: dict[str, Any], *, final: bool = False) -> None:
     """Write ``run.json`` atomically (fsync'd when final)."""
-    text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=True, default=str) + "\n"
+    text = strict_json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
     try:
         atomic_write_text(folder / RECORD, text, fsync=final)
     except OSError as e:
@@ -100,7 +101,7 @@ def write_record(folder: Path, record: dict[str, Any], *, final: bool = False) -
 def read_record(folder: Path) -> dict[str, Any]:
     try:
         with open(folder / RECORD, encoding="utf-8") as f:
-            data = json.load(f)
+            data = strict_json.decode(json.load(f))
     except FileNotFoundError:
         raise StoreError(f"{folder}: no run record ({RECORD}) here.") from None
     except (OSError, json.JSONDecodeError) as e:
@@ -163,6 +164,21 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
     if by_name:
         return by_name[-1]
     raise StoreError(f"no run {ref!r} in {runs_dir}. List runs with `mlops-nb collect`.")
+
+
+def ran_clean(folder: Path) -> bool:
+    """Whether a run recorded ``ok`` really ran every cell it should: its output notebook shows no
+    error and no cell left unexecuted after a kernel error reply (``notebook.status``). Readers
+    that reuse a run (``--reuse``, a sweep resuming, a pipeline step up to date) ask this too, so
+    a record written before that rule existed cannot pass a stopped run off as good."""
+    from mlops_nb.notebook.status import first_error
+
+    try:
+        with open(folder / OUTPUT, encoding="utf-8") as f:
+            nb = json.load(f)
+    except (OSError, ValueError):
+        return False  # no evidence that it ran
+    return isinstance(nb, dict) and first_error(nb) is None
 
 
 def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:

@@ -89,7 +89,7 @@ def _entries(plan: Plan, done: dict[str, Path]) -> list[dict[str, Any]]:
             "error": None,
             "resumed": False,
         }
-        if key in done:
+        if key in done and store.ran_clean(done[key]):
             rec = store.read_record(done[key])
             entry.update(
                 status="ok", run_id=rec["id"], resumed=True, duration_s=rec.get("duration_s")

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
 from mlops_nb.store import runs as store
@@ -39,7 +40,7 @@ def read(runs_dir: Path, sid: str) -> dict[str, Any] | None:
     path = record_path(runs_dir, sid)
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            data = strict_json.decode(json.load(f))
     except FileNotFoundError:
         return None
     except (OSError, json.JSONDecodeError) as e:
@@ -51,7 +52,7 @@ def read(runs_dir: Path, sid: str) -> dict[str, Any] | None:
 
 def write(runs_dir: Path, record: Mapping[str, Any]) -> Path:
     path = record_path(runs_dir, str(record["id"]))
-    text = json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
+    text = strict_json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)
