@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 PARAM, SCRAP = "params.", "scraps."
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
 STATUSES = ("running", "ok", "failed", "timeout", "interrupted")
-_PREFIXED = re.compile(r"(?<![\w`.])((?:params|scraps)\.[A-Za-z_]\w*)")
-_QUOTED = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`)""")
 
 
 def collect(
@@ -195,37 +193,12 @@ def resolve_column(df: pd.DataFrame, name: str) -> str:
     raise UsageError(f"no column {name!r}. Columns: {', '.join(map(str, df.columns))}.")
 
 
-def _quote_prefixed(expr: str) -> str:
-    """``scraps.f1`` → `` `scraps.f1` `` outside string literals, so pandas can read it."""
-    parts = _QUOTED.split(expr)
-    return "".join(p if i % 2 else _PREFIXED.sub(r"`\1`", p) for i, p in enumerate(parts))
-
-
 def _where_mask(df: pd.DataFrame, expr: str) -> Any:
-    import pandas as pd
+    """Rows where the filter holds: ``mlops_nb.results.where`` (a whitelisted grammar, never
+    ``eval``)."""
+    from mlops_nb.results.where import mask
 
-    resolvers = {alias: df[col] for alias, col in aliases(df.columns).items()}
-    try:
-        result = df.eval(_quote_prefixed(expr), engine="python", resolvers=[resolvers])
-    except Exception as e:  # pandas raises many kinds: all mean a bad expression here
-        hint = ""
-        name = getattr(e, "name", None) or _undefined_name(str(e))
-        if name:
-            try:
-                resolve_column(df, name)
-            except UsageError as ue:
-                hint = f" {ue.message}"
-        raise UsageError(f"--where {expr!r}: {type(e).__name__}: {e}.{hint}") from None
-    if not isinstance(result, pd.Series) or not (
-        pd.api.types.is_bool_dtype(result.dtype) or len(result) == 0
-    ):
-        raise UsageError(f'--where {expr!r} is not a condition (e.g. "f1 > 0.8").')
-    return result.fillna(False).astype(bool).to_numpy()
-
-
-def _undefined_name(message: str) -> str | None:
-    m = re.search(r"name '([^']+)' is not defined", message)
-    return m.group(1) if m else None
+    return mask(df, expr, lambda name: resolve_column(df, name))
 
 
 FORMATS = ("table", "csv", "json", "parquet")

@@ -1,0 +1,230 @@
+"""The ``--where`` filter: a small expression language over the columns of ``collect``, never a
+program.
+
+Grammar (Python's expression syntax, parsed with ``ast`` and checked against a whitelist before
+anything is evaluated)::
+
+    expr     := expr ("and" | "or") expr | "not" expr | "(" expr ")" | compare
+    compare  := value (("==" | "!=" | "<" | "<=" | ">" | ">=") value)+
+              | value ("in" | "not in") "[" literal ("," literal)* "]"
+    value    := column | literal | value ("+" | "-" | "*" | "/" | "//" | "%" | "**") value
+              | "-" value
+    column   := name | name "." name | `any text`       (scraps.f1, f1, scraps_f1, `params.C`)
+    literal  := number | 'string' | True | False | None
+
+``&``, ``|`` and ``~`` are accepted as ``and``, ``or`` and ``not`` (pandas' query syntax).
+Anything else (calls, attribute access other than a column name, subscripts, ``@variables``,
+lambdas, comprehensions...) is refused with a ``UsageError`` naming it: ``pandas.eval`` with the
+Python engine, used before, reached module globals (``@os.system(...)`` ran the command).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mlops_nb.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_LENGTH = 2000  # characters; a filter is a line, not a program
+MAX_POWER = 1000  # largest literal exponent: `10 ** 10 ** 10` would not finish
+_BACKTICK = re.compile(r"`([^`]*)`")
+_QUOTED = re.compile(r"('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")")
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_LOGIC = {ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
+HELP = (
+    "A filter compares columns and literals: comparisons (== != < <= > >=), and/or/not, "
+    "`in [...]`, arithmetic (+ - * / // % **), e.g. \"f1 > 0.8 and model in ['rf', 'lr']\"."
+)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _backticks(expr: str) -> tuple[str, dict[str, str]]:
+    """`` `any name` `` → a placeholder identifier (outside string literals)."""
+    names: dict[str, str] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        key = f"__column_{len(names)}__"
+        names[key] = m.group(1)
+        return key
+
+    parts = _QUOTED.split(expr)
+    text = "".join(p if i % 2 else _BACKTICK.sub(sub, p) for i, p in enumerate(parts))
+    return text, names
+
+
+def parse(expr: str) -> tuple[ast.expr, dict[str, str]]:
+    """The checked syntax tree of a filter, and its backtick names; ``UsageError`` if refused."""
+    if len(expr) > MAX_LENGTH:
+        raise UsageError(f"--where: the filter is longer than {MAX_LENGTH} characters.")
+    text, names = _backticks(expr)
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as e:
+        hint = " (`@name` variables are not supported)" if "@" in text else ""
+        raise UsageError(
+            f"--where {expr!r}: not a valid filter expression{hint} ({e.msg}). {HELP}"
+        ) from None
+    try:
+        _check(tree)
+    except _Refused as e:
+        raise UsageError(f"--where {expr!r}: {e} is not allowed in a filter. {HELP}") from None
+    return tree, names
+
+
+def _column_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _column_name(node.value)
+        return f"{base}.{node.attr}" if base is not None else None
+    return None
+
+
+def _literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and (
+        node.value is None or isinstance(node.value, (bool, int, float, str))
+    )
+
+
+def _check(node: ast.expr) -> None:
+    if isinstance(node, ast.BoolOp):
+        for v in node.values:
+            _check(v)
+    elif isinstance(node, ast.UnaryOp) and isinstance(
+        node.op, (ast.Not, ast.USub, ast.UAdd, ast.Invert)
+    ):
+        _check(node.operand)
+    elif isinstance(node, ast.BinOp) and type(node.op) in (*_ARITH, *_LOGIC):
+        small = (
+            isinstance(node.right, ast.Constant)
+            and isinstance(node.right.value, (int, float))
+            and abs(node.right.value) <= MAX_POWER
+        )
+        if isinstance(node.op, ast.Pow) and not small and _column_name(node.right) is None:
+            raise _Refused("a power whose exponent is not a column or a number up to 1000")
+        for side in (node.left, node.right):
+            if isinstance(side, ast.Constant) and isinstance(side.value, str):
+                raise _Refused("arithmetic on a string")
+            _check(side)
+    elif isinstance(node, ast.Compare):
+        _check(node.left)
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if not isinstance(right, (ast.List, ast.Tuple, ast.Set)) or not all(
+                    _literal(e) for e in right.elts
+                ):
+                    raise _Refused("`in` with something other than a list of literals")
+            elif type(op) in _COMPARE:
+                _check(right)
+            else:
+                raise _Refused(f"the operator {type(op).__name__!r}")
+    elif _literal(node) or _column_name(node) is not None:
+        return  # a name is only ever looked up among the columns, never evaluated
+    else:
+        what = type(node).__name__
+        raise _Refused({"Call": "a function call", "Subscript": "indexing"}.get(what, what))
+
+
+def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
+    """A boolean numpy array: the rows of ``df`` where ``expr`` holds (NA counts as False).
+
+    ``resolve`` maps a name the user wrote to a column of ``df`` (or raises ``UsageError``).
+    """
+    import pandas as pd
+
+    tree, names = parse(expr)
+    try:
+        result = _eval(tree, df, lambda n: df[resolve(names.get(n, n))])
+    except UsageError:
+        raise
+    except (TypeError, ValueError, ArithmeticError) as e:
+        raise UsageError(f"--where {expr!r}: {type(e).__name__}: {e}.") from None
+    if not isinstance(result, pd.Series) or not (
+        pd.api.types.is_bool_dtype(result.dtype) or len(result) == 0
+    ):
+        raise UsageError(f'--where {expr!r} is not a condition (e.g. "f1 > 0.8").')
+    return result.fillna(False).astype(bool).to_numpy()
+
+
+def _bool(value: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        return value.astype("boolean")
+    return bool(value)
+
+
+def _eval(node: ast.expr, df: pd.DataFrame, column: Callable[[str], Any]) -> Any:
+    ev: Callable[[ast.expr], Any] = lambda n: _eval(n, df, column)  # noqa: E731
+    if isinstance(node, ast.Constant):
+        return node.value
+    name = _column_name(node)
+    if name is not None:
+        return column(name)
+    if isinstance(node, ast.BoolOp):
+        op = operator.and_ if isinstance(node.op, ast.And) else operator.or_
+        out = _bool(ev(node.values[0]))
+        for v in node.values[1:]:
+            out = op(out, _bool(ev(v)))
+        return out
+    if isinstance(node, ast.UnaryOp):
+        value = ev(node.operand)
+        if isinstance(node.op, (ast.Not, ast.Invert)):
+            b = _bool(value)
+            return ~b if not isinstance(b, bool) else not b
+        return -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, ast.BinOp):
+        left, right = ev(node.left), ev(node.right)
+        if type(node.op) in _LOGIC:
+            return _LOGIC[type(node.op)](_bool(left), _bool(right))
+        return _ARITH[type(node.op)](left, right)
+    if isinstance(node, ast.Compare):
+        return _compare(node, ev)
+    raise _Refused(type(node).__name__)  # pragma: no cover - _check refused it already
+
+
+def _compare(node: ast.Compare, ev: Callable[[ast.expr], Any]) -> Any:
+    import pandas as pd
+
+    out: Any = True
+    left = ev(node.left)
+    for op, right_node in zip(node.ops, node.comparators, strict=True):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            assert isinstance(right_node, (ast.List, ast.Tuple, ast.Set))
+            values = [e.value for e in right_node.elts if isinstance(e, ast.Constant)]
+            hit = left.isin(values) if isinstance(left, pd.Series) else left in values
+            part = ~hit if isinstance(op, ast.NotIn) and isinstance(hit, pd.Series) else hit
+            if isinstance(op, ast.NotIn) and not isinstance(hit, pd.Series):
+                part = not hit
+            right = None
+        else:
+            right = ev(right_node)
+            part = _COMPARE[type(op)](left, right)
+        out = part if out is True else _bool(out) & _bool(part)
+        left = right
+    return out

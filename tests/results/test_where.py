@@ -1,0 +1,93 @@
+"""The --where grammar: filters are expressions over columns, never programs (issue 11, item 12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlops_nb import collect
+from mlops_nb.errors import UsageError
+from mlops_nb.main import main
+from tests.results.factory import make_run
+
+
+@pytest.fixture
+def store(runs_dir: Path) -> Path:
+    for model, c, n, f1 in [("rf", 1, 10, 0.9), ("lr", 0.5, 20, 0.7), ("svm", 2, 30, 0.85)]:
+        make_run(runs_dir, params={"model": model, "C": c, "n": n}, scraps={"f1": f1})
+    return runs_dir
+
+
+def ns(df: pd.DataFrame) -> list[int]:
+    return [int(v) for v in df["params.n"].tolist()]
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        pytest.param("model in ['rf', 'svm']", [10, 30], id="in-list"),
+        pytest.param("model not in ('rf',)", [20, 30], id="not-in-tuple"),
+        pytest.param("not model == 'rf'", [20, 30], id="not"),
+        pytest.param("f1 * 100 > 80 or n == 20", [10, 20, 30], id="arith-or"),
+        pytest.param("(n - 10) / 10 >= 1", [20, 30], id="arith-parens"),
+        pytest.param("10 < n <= 30", [20, 30], id="chained"),
+        pytest.param("C ** 2 > 1", [30], id="power"),
+        pytest.param("-n < -15", [20, 30], id="unary-minus"),
+        pytest.param("(f1 > 0.8) & ~(model == 'svm')", [10], id="pandas-operators"),
+        pytest.param("n % 20 == 10", [10, 30], id="modulo"),
+        pytest.param("params.C > scraps.f1", [10, 30], id="two-columns"),
+    ],
+)
+def test_grammar(store: Path, expr: str, expected: list[int]) -> None:
+    assert ns(collect(store, where=expr)) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        pytest.param("@os.system('touch {marker}') == 0", "not a valid filter", id="at-call"),
+        pytest.param(
+            "__import__('os').system('touch {marker}') == 0", "function call", id="import"
+        ),
+        pytest.param("f1.__class__.__mro__ == 1", "no column", id="dunder-attr-is-a-name"),
+        pytest.param("open('{marker}', 'w') == 1", "function call", id="open"),
+        pytest.param("model[0] == 'r'", "indexing", id="subscript"),
+        pytest.param("(lambda: 1)() == 1", "function call", id="lambda"),
+        pytest.param("[x for x in model] == 1", "ListComp", id="comprehension"),
+        pytest.param("n in model", "list of literals", id="in-column"),
+        pytest.param("n == 10 ** 10 ** 10", "power", id="huge-power"),
+        pytest.param("model == 'a' * 1000000000", "arithmetic on a string", id="string-bomb"),
+        pytest.param("n == 1 if True else 0", "IfExp", id="conditional"),
+        pytest.param("(y := 1) == 1", "NamedExpr", id="walrus"),
+        pytest.param("f'{{n}}' == '1'", "JoinedStr", id="f-string"),
+        pytest.param("n is None", "'Is'", id="is"),
+        pytest.param("x" * 3000, "longer than", id="too-long"),
+    ],
+)
+def test_hostile_or_unsupported_expressions_are_refused(
+    store: Path, tmp_path: Path, expr: str, message: str
+) -> None:
+    marker = tmp_path / "pwned"
+    with pytest.raises(UsageError, match=message):
+        collect(store, where=expr.format(marker=marker))
+    assert not marker.exists()
+
+
+def test_hostile_filter_on_the_command_line(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command in ("collect", "report"):
+        rc = main([command, "--runs-dir", str(store), "--where", "@os.system('touch x') == 0"])
+        assert rc == 2
+        err = capsys.readouterr().err
+        assert "not a valid filter expression" in err
+        assert "Traceback" not in err
+        assert not (tmp_path / "x").exists()
+
+
+def test_type_errors_are_usage_errors(store: Path) -> None:
+    with pytest.raises(UsageError, match="--where"):
+        collect(store, where="model > 3")
