@@ -17,6 +17,7 @@ from mlops_nb.lint.options import LintOptions
 from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, tags_of
 from mlops_nb.notebook.params import parse_parameters_source
 from mlops_nb.notebook.status import RAISES_TAG
+from mlops_nb.notebook.syntax import parse_cell
 
 Problem = tuple[int | None, str, str]  # (0-based cell index or None, code, message)
 _TOP_LEVEL_DEF = re.compile(r"^(?:async\s+def|def|class)\b", re.MULTILINE)
@@ -97,14 +98,8 @@ def _count(cell: Mapping[str, Any]) -> int | None:
 
 
 def _python(src: str) -> ast.Module | None:
-    """The cell as Python (magics and shell escapes blanked), or None for cell magics/bad code."""
-    if src.lstrip().startswith("%%"):
-        return None
-    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines()]
-    try:
-        return ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError):
-        return None
+    """The cell as IPython compiles it (``notebook.syntax``), or None for bad code."""
+    return parse_cell(src)
 
 
 # --- execution --------------------------------------------------------------------------------
@@ -219,13 +214,11 @@ def check_parameters(nb: View, opts: LintOptions) -> Iterator[Problem]:
 
 
 def _non_literal(src: str) -> str | None:
-    magics = [ln.strip() for ln in src.splitlines() if ln.lstrip().startswith(("%", "!"))]
     try:
         specs, others = parse_parameters_source(src)
     except ParameterError as e:
         return e.message.split(": ", 1)[-1]
     bad = [
-        *magics,
         *others,
         *(f"{s.name} = {s.default_source}" for s in specs if not s.literal_default),
     ]

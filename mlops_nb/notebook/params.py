@@ -20,6 +20,7 @@ from typing import Any
 from mlops_nb import strict_json
 from mlops_nb.errors import ParameterError
 from mlops_nb.notebook.io import INJECTED_TAG, PARAMETERS_TAG, source_of, tags_of
+from mlops_nb.notebook.syntax import python_source
 
 _SIMPLE = {"int", "float", "str", "bool", "list", "dict"}
 _ALIASES = {
@@ -145,11 +146,6 @@ def parse_notebook_params(nb: Mapping[str, Any], *, source: str = "notebook") ->
     return NotebookParams(cell_index=index, specs=specs, non_literal=others)
 
 
-def _strip_magics(src: str) -> str:
-    # IPython magics and shell escapes are not Python; blank them so line numbers stay.
-    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines())
-
-
 def _comments(src: str) -> dict[int, str]:
     out: dict[int, str] = {}
     try:
@@ -166,7 +162,7 @@ def parse_parameters_source(
     src: str, *, source: str = "notebook"
 ) -> tuple[tuple[ParamSpec, ...], tuple[str, ...]]:
     """Parameters declared in a parameters cell's source, and the statements that are not."""
-    clean = _strip_magics(src)
+    clean = python_source(src)  # IPython syntax read as IPython reads it (notebook.syntax)
     try:
         tree = ast.parse(clean)
     except SyntaxError as e:
@@ -190,12 +186,20 @@ def parse_parameters_source(
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             targets, annotation, value = [stmt.target.id], stmt.annotation, stmt.value
         if not targets or value is None:
-            others.append(ast.get_source_segment(clean, stmt) or type(stmt).__name__)
+            others.append(_as_written(src, clean, stmt))
             continue
         help_text = comments.get(stmt.end_lineno or stmt.lineno) or comments.get(stmt.lineno, "")
         for name in targets:
             specs[name] = _spec(name, annotation, value, help_text, clean, stmt.lineno)
     return tuple(specs.values()), tuple(others)
+
+
+def _as_written(src: str, clean: str, stmt: ast.stmt) -> str:
+    """A statement as the user wrote it (a magic, not the call IPython turns it into)."""
+    if clean == src:
+        return ast.get_source_segment(clean, stmt) or type(stmt).__name__
+    lines = src.splitlines()[stmt.lineno - 1 : stmt.end_lineno or stmt.lineno]
+    return "\n".join(ln.strip() for ln in lines) or type(stmt).__name__
 
 
 def _typing_import(stmt: ast.stmt) -> bool:

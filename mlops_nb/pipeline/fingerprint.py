@@ -20,6 +20,7 @@ from typing import Any
 
 from mlops_nb.execution import provenance
 from mlops_nb.notebook.io import code_cells, read_json, source_of
+from mlops_nb.notebook.syntax import parse_cell
 
 
 @dataclass(frozen=True)
@@ -67,15 +68,12 @@ def cell_hashes(nb: Mapping[str, Any]) -> list[str]:
 
 
 def imported_modules(sources: Iterable[str]) -> set[str]:
-    """Absolute module names imported by the given code (magics and syntax errors tolerated)."""
+    """Absolute module names imported by the given code (IPython syntax read as IPython does,
+    ``notebook.syntax``; code that does not parse is skipped)."""
     names: set[str] = set()
     for src in sources:
-        clean = "\n".join(
-            "" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines()
-        )
-        try:
-            tree = ast.parse(clean)
-        except SyntaxError:
+        tree = parse_cell(src)
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

@@ -15,6 +15,7 @@ from typing import Any
 from mlops_nb.errors import UsageError
 from mlops_nb.notebook.io import code_cells, source_of
 from mlops_nb.notebook.params import find_parameters_cell
+from mlops_nb.notebook.syntax import parse_cell
 
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -80,21 +81,15 @@ def _exists(module: str, cwd: Path | None) -> bool:
 
 
 def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple[str, ...]:
-    """Absolute modules imported at the top level of the notebook's code cells (magics skipped)
+    """Absolute modules imported at the top level of the notebook's code cells (IPython syntax read as IPython does)
     that can be found (in this environment or ``cwd``)."""
     params_cell = find_parameters_cell(nb)
     found: list[str] = []
     for i, cell in code_cells(nb):
         if i == params_cell:
             continue
-        src = "\n".join(
-            line
-            for line in source_of(cell).splitlines()
-            if not line.lstrip().startswith(("%", "!"))
-        )
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
+        tree = parse_cell(source_of(cell))  # IPython syntax read as IPython does
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, ast.Import):
