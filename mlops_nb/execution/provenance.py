@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import platform
 import re
+import secrets
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,8 @@ KEY_PACKAGES = (
 )
 _CHUNK = 1 << 20
 _MAX_DIR_FILES = 2000
+MAX_SCAN_ENTRIES = 50_000  # files listed in one input folder before giving up ("too large")
+MAX_SCAN_S = 2.0  # seconds spent listing one input folder before giving up
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,38 +106,115 @@ def file_digest(path: Path) -> dict[str, Any]:
     return {"sha256": _file_sha256(str(path), st.st_size, st.st_mtime_ns), "size": st.st_size}
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def _entry_part(p: Path, by_content: bool, problems: dict[str, str], rel: str) -> str:
+    """What a folder entry contributes to the tree hash; what could not be read is noted."""
+    try:
+        if p.is_symlink() and not p.exists():
+            target = os.readlink(p)
+            problems[rel] = f"broken link -> {target}"
+            return f"link:{target}"  # a link is hashed as a link: retargeting it is a change
+        st = p.stat()
+        return file_digest(p)["sha256"] if by_content else f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError as e:
+        problems[rel] = f"unreadable: {e.strerror or e}"
+        return f"unreadable:{e.errno}"
+
+
 def dir_digest(path: Path, *, exclude: frozenset[Path] = frozenset()) -> dict[str, Any]:
     """A tree hash of a folder's files (names and contents; hidden files and ``exclude`` skipped).
 
+    Nothing is dropped: a broken symbolic link is hashed as a link (its target text), an
+    unreadable file or folder by its name and the error; both are listed under ``unreadable``.
     Beyond ``_MAX_DIR_FILES`` files it hashes names, sizes and modification times instead of
-    contents (``"by": "size+mtime"``): still a change detector, at the cost of a ``stat`` per file.
+    contents (``"by": "size+mtime"``). The scan is bounded: past ``MAX_SCAN_ENTRIES`` entries or
+    ``MAX_SCAN_S`` seconds it stops and the folder is recorded ``"not_hashed": "too large ..."``
+    with ``"sha256": None`` (a run with such an input is never reused as identical work).
     """
+    t0 = time.monotonic()
+    problems: dict[str, str] = {}
     entries: list[tuple[str, Path]] = []
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and (Path(root) / d).resolve() not in exclude
-        )
-        entries += [
-            ((Path(root) / f).relative_to(path).as_posix(), Path(root) / f) for f in sorted(files)
-        ]
+
+    def on_error(e: OSError) -> None:
+        where = Path(e.filename or path)
+        rel = where.relative_to(path).as_posix() if where.is_relative_to(path) else str(where)
+        problems[rel + "/"] = f"unreadable: {e.strerror or e}"
+
+    try:
+        for root, dirs, files in os.walk(path, onerror=on_error):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and (Path(root) / d).resolve() not in exclude
+            )
+            entries += [
+                ((Path(root) / f).relative_to(path).as_posix(), Path(root) / f)
+                for f in sorted(files)
+            ]
+            if len(entries) > MAX_SCAN_ENTRIES or time.monotonic() - t0 > MAX_SCAN_S:
+                raise _TooLarge
+    except _TooLarge:
+        return {
+            "sha256": None,
+            "size": None,
+            "files": len(entries),
+            "not_hashed": f"too large: the scan stopped after {len(entries)} files and "
+            f"{time.monotonic() - t0:.1f} s (limits: {MAX_SCAN_ENTRIES} files, {MAX_SCAN_S:g} s)",
+            "seconds": round(time.monotonic() - t0, 3),
+        }
     by_content = len(entries) <= _MAX_DIR_FILES
     h = hashlib.sha256()
     total = 0
     for rel, p in entries:
-        st = p.stat()
-        total += st.st_size
-        part = file_digest(p)["sha256"] if by_content else f"{st.st_size}:{st.st_mtime_ns}"
+        part = _entry_part(p, by_content, problems, rel)
+        if rel not in problems:
+            with contextlib.suppress(OSError):
+                total += p.stat().st_size
         h.update(f"{rel}\0{part}\n".encode())
+    for rel in sorted(k for k in problems if k.endswith("/")):
+        h.update(f"{rel}\0{problems[rel]}\n".encode())
     by = "content" if by_content else "size+mtime"
-    return {"sha256": h.hexdigest(), "size": total, "files": len(entries), "by": by}
+    out: dict[str, Any] = {"sha256": h.hexdigest(), "size": total, "files": len(entries), "by": by}
+    if problems:
+        out["unreadable"] = dict(sorted(problems.items()))
+    out["seconds"] = round(time.monotonic() - t0, 3)
+    return out
 
 
-def _candidate_paths(value: Any) -> list[str]:
+def _candidate_paths(value: Any, _depth: int = 0) -> list[str]:
+    """Strings that may name files: the value, or the strings inside a list or dict parameter."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
+    if _depth > 20:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _candidate_paths(v, _depth + 1)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _candidate_paths(v, _depth + 1)]
     return []
+
+
+def _input_digest(p: Path, exclude: frozenset[Path]) -> dict[str, Any] | None:
+    """The digest of one named path, or None when it names nothing (not a path after all)."""
+    try:
+        if p.is_symlink() and not p.exists():
+            target = os.readlink(p)
+            return {
+                "sha256": hashlib.sha256(f"link:{target}".encode()).hexdigest(),
+                "size": None,
+                "link": target,
+                "unreadable": {p.name: f"broken link -> {target}"},
+            }
+        if p.is_file():
+            return file_digest(p)
+        if p.is_dir():
+            return dir_digest(p, exclude=exclude)
+    except OSError as e:
+        return {"sha256": None, "size": None, "not_hashed": f"unreadable: {e.strerror or e}"}
+    return None
 
 
 def input_hashes(
@@ -142,9 +224,11 @@ def input_hashes(
     skip: frozenset[str] = frozenset(),
     exclude: frozenset[Path] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
-    """Hashes of files (and folders) named by string parameters, keyed by the value as given.
+    """Hashes of files (and folders) named by parameters, keyed by the value as given.
 
-    ``exclude``: folders never hashed (the runs store: it changes with every run).
+    String parameters and the strings inside list and dict parameters count. Never silently
+    drops an input: see ``dir_digest`` for broken links, unreadable entries and size limits; each
+    such problem is also said on stderr. ``exclude``: folders never hashed (the runs store).
     """
     out: dict[str, dict[str, Any]] = {}
     for name, value in params.items():
@@ -153,18 +237,27 @@ def input_hashes(
         for text in _candidate_paths(value):
             if not text or len(text) > 4096 or "\n" in text or text.startswith("builtin:"):
                 continue
+            if "\0" in text or text in out:
+                continue
             for base in base_dirs:
                 p = Path(text) if os.path.isabs(text) else base / text
-                try:
-                    if p.is_file():
-                        out[text] = {"param": name, **file_digest(p)}
-                        break
-                    if p.is_dir():
-                        out[text] = {"param": name, **dir_digest(p, exclude=exclude)}
-                        break
-                except OSError:
+                digest = _input_digest(p, exclude)
+                if digest is not None:
+                    out[text] = {"param": name, **digest}
+                    _warn(text, name, digest)
                     break
     return out
+
+
+def _warn(text: str, name: str, digest: Mapping[str, Any]) -> None:
+    from mlops_nb import output
+
+    if digest.get("not_hashed"):
+        output.notice(f"input {text!r} (parameter {name}) not hashed: {digest['not_hashed']}")
+    elif digest.get("unreadable"):
+        items = list(digest["unreadable"].items())
+        shown = "; ".join(f"{k}: {v}" for k, v in items[:3]) + ("; ..." if len(items) > 3 else "")
+        output.notice(f"input {text!r} (parameter {name}): recorded but not readable: {shown}")
 
 
 def artifacts(folder: Path) -> dict[str, dict[str, Any]]:
@@ -186,9 +279,9 @@ def artifacts(folder: Path) -> dict[str, dict[str, Any]]:
 
 def run_key(code_sha256: str, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
     """Identical work has an identical key: code + parameters + input contents."""
-    payload = {
-        "code": code_sha256,
-        "params": params,
-        "inputs": {k: v["sha256"] for k, v in sorted(inputs.items())},
-    }
+    hashes = {k: v.get("sha256") for k, v in sorted(inputs.items())}
+    if any(h is None for h in hashes.values()):
+        # An input that could not be hashed: nobody can tell identical work, so no key matches.
+        hashes["(not hashed)"] = secrets.token_hex(16)
+    payload = {"code": code_sha256, "params": params, "inputs": hashes}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -198,6 +198,8 @@ def _initial_record(
         "scraps": {},
         "artifacts": {},
         "inputs": inputs,
+        # time spent hashing input folders (before the kernel started: not in duration_s)
+        "inputs_hash_s": round(sum(v.get("seconds") or 0 for v in inputs.values()), 3),
         "git": None,
         "environment": None,
         "resources": {"peak_rss_bytes": None, "cpu_seconds": None},

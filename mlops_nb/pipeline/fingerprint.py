@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import secrets
 import sys
 import sysconfig
 from collections.abc import Iterable, Mapping
@@ -153,7 +154,8 @@ def _label(f: Path, path: list[Path]) -> str:
 
 def input_files(params: Mapping[str, Any], base_dirs: list[Path]) -> dict[str, str]:
     hashed = provenance.input_hashes(params, base_dirs=base_dirs, skip=frozenset({"output_dir"}))
-    return {k: v["sha256"] for k, v in hashed.items()}
+    # an input that could not be hashed (too large, unreadable) never matches: the step re-runs
+    return {k: v.get("sha256") or f"not hashed {secrets.token_hex(8)}" for k, v in hashed.items()}
 
 
 def notebook_parts(
