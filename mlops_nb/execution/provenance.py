@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import secrets
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -117,7 +118,12 @@ def _entry_part(p: Path, by_content: bool, problems: dict[str, str], rel: str) -
             target = os.readlink(p)
             problems[rel] = f"broken link -> {target}"
             return f"link:{target}"  # a link is hashed as a link: retargeting it is a change
+        if p.is_symlink() and p.is_dir():
+            return f"link:{os.readlink(p)}"
         st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device: reading it could block forever
+            problems[rel] = "not a regular file (not read)"
+            return f"special:{stat.S_IFMT(st.st_mode)}"
         return file_digest(p)["sha256"] if by_content else f"{st.st_size}:{st.st_mtime_ns}"
     except OSError as e:
         problems[rel] = f"unreadable: {e.strerror or e}"
@@ -150,6 +156,8 @@ def dir_digest(path: Path, *, exclude: frozenset[Path] = frozenset()) -> dict[st
                 for d in dirs
                 if not d.startswith(".") and (Path(root) / d).resolve() not in exclude
             )
+            # os.walk does not enter linked folders (loops); they count as links
+            files = [*files, *(d for d in dirs if os.path.islink(os.path.join(root, d)))]
             entries += [
                 ((Path(root) / f).relative_to(path).as_posix(), Path(root) / f)
                 for f in sorted(files)
@@ -210,6 +218,8 @@ def _input_digest(p: Path, exclude: frozenset[Path]) -> dict[str, Any] | None:
             }
         if p.is_file():
             return file_digest(p)
+        if p.exists() and not p.is_dir():
+            return {"sha256": None, "size": None, "not_hashed": "not a regular file or folder"}
         if p.is_dir():
             return dir_digest(p, exclude=exclude)
     except OSError as e:

@@ -45,6 +45,32 @@ def parse_cell(src: str) -> ast.Module | None:
         return None
 
 
+# Magics whose argument is Python code that IPython runs (``%time import x``, ``%%capture``).
+PYTHON_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+
+
+def python_trees(src: str) -> list[ast.Module]:
+    """The cell's tree, plus the trees of the Python code inside magics that run it (``%%time``,
+    ``%timeit``...): what module discovery must read to see every import IPython would run."""
+    tree = parse_cell(src)
+    if tree is None:
+        return []
+    out = [tree]
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("run_line_magic", "run_cell_magic")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in PYTHON_MAGICS
+        ):
+            code = node.args[-1] if node.func.attr == "run_cell_magic" else node.args[1]
+            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                out += python_trees(code.value)
+    return out
+
+
 def is_transformed(src: str) -> bool:
     """Whether the cell uses IPython syntax (magics, shell escapes, help...)."""
     return python_source(src) != src

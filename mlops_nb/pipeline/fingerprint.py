@@ -21,7 +21,7 @@ from typing import Any
 
 from mlops_nb.execution import provenance
 from mlops_nb.notebook.io import code_cells, read_json, source_of
-from mlops_nb.notebook.syntax import parse_cell
+from mlops_nb.notebook.syntax import python_trees
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,7 @@ def imported_modules(sources: Iterable[str]) -> set[str]:
     ``notebook.syntax``; code that does not parse is skipped)."""
     names: set[str] = set()
     for src in sources:
-        tree = parse_cell(src)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
+        for node in (n for tree in python_trees(src) for n in ast.walk(tree)):
             if isinstance(node, ast.Import):
                 names.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -76,7 +76,16 @@ def _done_runs(plan: Plan, force: bool) -> dict[str, Path]:
     return store.ok_runs_by_key(plan.runs_dir)
 
 
-def _entries(plan: Plan, done: dict[str, Path]) -> list[dict[str, Any]]:
+def _entries(
+    plan: Plan, done: dict[str, Path], previous: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    # Attempts of earlier invocations (an interrupted run, a failure before the resume) are kept.
+    earlier: dict[str, list[str]] = {}
+    for old in (previous or {}).get("runs") or []:
+        if isinstance(old, dict) and isinstance(old.get("attempts"), list):
+            earlier.setdefault(str(old.get("key")), []).extend(
+                a for a in old["attempts"] if isinstance(a, str)
+            )
     entries = []
     for i, (values, (key, _)) in enumerate(zip(plan.sets, plan.keys, strict=True)):
         entry: dict[str, Any] = {
@@ -85,7 +94,7 @@ def _entries(plan: Plan, done: dict[str, Path]) -> list[dict[str, Any]]:
             "key": key,
             "status": "pending",
             "run_id": None,
-            "attempts": [],
+            "attempts": list(dict.fromkeys(earlier.get(key, []))),
             "error": None,
             "resumed": False,
         }
@@ -114,7 +123,7 @@ def execute(
 ) -> dict[str, Any]:
     """Run the plan; returns the final sweep record (also written to runs/sweeps/<id>.json)."""
     previous = record.read(plan.runs_dir, plan.sweep_id) or {}
-    entries = _entries(plan, _done_runs(plan, force))
+    entries = _entries(plan, _done_runs(plan, force), previous)
     data: dict[str, Any] = {
         "id": plan.sweep_id,
         "notebook": {

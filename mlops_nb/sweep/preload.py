@@ -15,7 +15,7 @@ from typing import Any
 from mlops_nb.errors import UsageError
 from mlops_nb.notebook.io import code_cells, source_of
 from mlops_nb.notebook.params import find_parameters_cell
-from mlops_nb.notebook.syntax import parse_cell
+from mlops_nb.notebook.syntax import python_trees
 
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -88,10 +88,8 @@ def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple
     for i, cell in code_cells(nb):
         if i == params_cell:
             continue
-        tree = parse_cell(source_of(cell))  # IPython syntax read as IPython does
-        if tree is None:
-            continue
-        for node in tree.body:
+        # IPython syntax read as IPython does, with the code inside %%time and the like
+        for node in (n for tree in python_trees(source_of(cell)) for n in tree.body):
             if isinstance(node, ast.Import):
                 found.extend(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
