@@ -301,6 +301,22 @@ def fast_config(args: list[str]) -> Any:
     return config
 
 
+def unbounded_iopub() -> None:
+    """Kernels never drop output: their IOPub socket gets no high water mark (as in _kernel.py,
+    which explains why; this script imports nothing from mlops_nb)."""
+    import zmq
+    from ipykernel.kernelapp import IPKernelApp
+
+    bind = IPKernelApp._bind_socket
+
+    def _bind_socket(self: Any, s: Any, port: Any) -> Any:
+        if s.socket_type in (zmq.PUB, zmq.XPUB):
+            s.sndhwm = 0
+        return bind(self, s, port)  # type: ignore[no-untyped-call]
+
+    IPKernelApp._bind_socket = _bind_socket  # type: ignore[method-assign]
+
+
 def _kill_group(pid: int) -> None:
     for kill, target in ((os.killpg, pid), (os.kill, pid)):
         try:
@@ -332,6 +348,7 @@ def main(argv: list[str]) -> int:
         control.sendall((json.dumps(msg) + "\n").encode())
         return 1
     _import_all(KERNEL_MODULES[1:])
+    unbounded_iopub()
     failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 PARAM, SCRAP = "params.", "scraps."
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
-STATUSES = ("running", "ok", "failed", "timeout", "interrupted")
+STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 _PREFIXED = re.compile(r"(?<![\w`.])((?:params|scraps)\.[A-Za-z_]\w*)")
 _QUOTED = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`)""")
 

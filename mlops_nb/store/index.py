@@ -215,16 +215,35 @@ def rebuild(runs_dir: Path) -> int:
                 conn.close()
     tmp = runs_dir / f".{INDEX}.{os.getpid()}.tmp"
     _remove_index_files(tmp)
-    conn = sqlite3.connect(str(tmp), isolation_level=None)
     try:
-        n = _build(conn, runs_dir)
-        conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file
-    finally:
-        conn.close()
-    # An old WAL must never be replayed onto the new file.
-    _remove_index_files(path)
-    os.replace(tmp, path)
+        conn = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            n = _build(conn, runs_dir)
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file
+        finally:
+            conn.close()
+        # An old WAL must never be replayed onto the new file.
+        _remove_index_files(path)
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as e:  # a full or read-only store: no temp file is left
+        _remove_index_files(tmp)
+        raise _write_error(e, runs_dir) from None
     return n
+
+
+def _write_error(e: Exception, runs_dir: Path) -> StoreError:
+    import errno
+
+    if isinstance(e, OSError):
+        return store.store_error(e, "write the runs index in", runs_dir)
+    text = str(e)
+    code = errno.ENOSPC if "full" in text else errno.EROFS if "readonly" in text else errno.EIO
+    return store.store_error(OSError(code, os.strerror(code)), "write the runs index in", runs_dir)
+
+
+def writable(runs_dir: Path) -> bool:
+    """Whether this process may write in the runs folder (not read-only, not another user's)."""
+    return os.access(runs_dir, os.W_OK | os.X_OK)
 
 
 def _is_valid(conn: sqlite3.Connection) -> bool:
@@ -247,6 +266,8 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
     A read-only runs folder gets an in-memory index.
     """
     path = index_path(runs_dir)
+    if not writable(runs_dir):  # reads keep working, silently, from the folders
+        return _memory_index(runs_dir)
     reason = None if path.is_file() else "missing"
     if reason is None:
         conn = None
@@ -267,11 +288,17 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
     try:
         rebuild(runs_dir)
         return _connect(path)
-    except (OSError, sqlite3.DatabaseError) as e:
+    except (OSError, sqlite3.DatabaseError, StoreError) as e:
         log.warning("cannot write the runs index in %s (%s); using memory", runs_dir, e)
         conn = sqlite3.connect(":memory:", isolation_level=None)
         _build(conn, runs_dir)
         return conn
+
+
+def _memory_index(runs_dir: Path) -> sqlite3.Connection:
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    _build(mem, runs_dir)
+    return mem
 
 
 def _folder_ids(runs_dir: Path) -> set[str]:
@@ -297,8 +324,11 @@ def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
     changed = []
     for run_id, (status, mtime) in indexed.items():
         if status == "running" and run_id in on_disk:
-            with contextlib.suppress(OSError):
-                if (runs_dir / run_id / store.RECORD).stat().st_mtime_ns != mtime:
+            with contextlib.suppress(OSError, StoreError):
+                folder = runs_dir / run_id
+                if (folder / store.RECORD).stat().st_mtime_ns != mtime or (
+                    store.read_record(folder)["status"] != "running"  # its owner is gone: lost
+                ):
                     changed.append(run_id)
     if not (gone or new or changed):
         return
