@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from mlops_nb.sweep import record
-
 from tests.faults.conftest import (
     assert_clean_store,
     collected,
@@ -52,7 +51,9 @@ def test_store_full_before_the_start(tmp_path: Path) -> None:
         done = mlops("run", str(nb), "--runs-dir", str(runs))
         assert done.returncode == 2, done.stderr
         one_line_error(done, "no space left on device")
-        assert list(runs.iterdir()) == [] or all(p.name.startswith("index.sqlite") for p in runs.iterdir())
+        assert list(runs.iterdir()) == [] or all(
+            p.name.startswith("index.sqlite") for p in runs.iterdir()
+        )
         assert_clean_store(runs)
 
 
