@@ -70,6 +70,7 @@ class Execution:
     current_cell: int | None = None  # index (in the executed notebook) of the cell running
     kernel_manager_factory: Callable[[KernelWatch], Any] | None = None
     output_cuts: list[dict[str, Any]] = field(default_factory=list)  # see execution.client
+    finished: bool = False  # the runner wrote the final notebook: no partial save any more
 
 
 class MlopsEngine(NBClientEngine):  # type: ignore[misc]
@@ -97,7 +98,7 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
             log_output=log_output,
             autosave_cell_every=autosave_cell_every,
         )
-        nb_man.save = throttled = _Throttled(PARTIAL_SAVE_S, _tolerant(nb_man.save, output_path))
+        nb_man.save = throttled = _Throttled(PARTIAL_SAVE_S, _tolerant(nb_man.save, output_path, kwargs.get("execution")))
         nb_man.notebook_start()
         try:
             cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
@@ -165,14 +166,14 @@ papermill_engines.register(ENGINE, MlopsEngine)
 PARTIAL_SAVE_S = 1.0  # the partial output notebook is saved at most this often
 
 
-def _tolerant(save: Callable[..., Any], path: str | None) -> Callable[..., Any]:
+def _tolerant(save: Callable[..., Any], path: str | None, execution: Any) -> Callable[..., Any]:
     """papermill's save of the partial notebook, stopped (and its file removed) at the first
     OSError: it only matters if this process dies, and a full disk must not fail the run."""
     broken = False
 
     def tolerant(**kwargs: Any) -> Any:
         nonlocal broken
-        if broken:
+        if broken or getattr(execution, "finished", False):
             return None
         try:
             return save(**kwargs)

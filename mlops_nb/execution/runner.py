@@ -330,6 +330,7 @@ def _finish(
             atomic_write_text(folder / store.ENVIRONMENT, json.dumps(prov["packages"], indent=1))
         except OSError as e:
             log.warning("environment.json not written in %s: %s", folder, e.strerror or e)
+    execution.finished = True  # an execution thread still busy saves no partial notebook
     with contextlib.suppress(OSError):  # frees its space before the record is written
         (folder / store.PARTIAL_OUTPUT).unlink()
     record["artifacts"] = provenance.artifacts(folder)

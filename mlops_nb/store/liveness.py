@@ -131,6 +131,9 @@ def settle(folder: Path, partial: str, output: str) -> bool:
     except Exception:  # unreadable: nothing to settle
         return False
     seen = resolve(raw)
+    if raw.get("status") == LOST and (folder / output).is_file():
+        with contextlib.suppress(OSError):  # written by a worker whose driver died mid-save
+            (folder / partial).unlink()
     if seen.get("status") != LOST or raw.get("status") != "running":
         return False
     seen["ended_at"] = seen.get("ended_at") or store.utc_now()
