@@ -11,6 +11,7 @@ old-schema index is rebuilt from the folders with a one-line notice.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import logging
@@ -199,6 +200,8 @@ def rebuild(runs_dir: Path) -> int:
     """
     if not runs_dir.is_dir():
         raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+    if not writable(runs_dir):
+        raise _write_error(PermissionError(errno.EACCES, os.strerror(errno.EACCES)), runs_dir)
     path = index_path(runs_dir)
     if path.is_file():
         with contextlib.suppress(sqlite3.DatabaseError):
@@ -232,12 +235,16 @@ def rebuild(runs_dir: Path) -> int:
 
 
 def _write_error(e: Exception, runs_dir: Path) -> StoreError:
-    import errno
-
     if isinstance(e, OSError):
         return store.store_error(e, "write the runs index in", runs_dir)
     text = str(e)
-    code = errno.ENOSPC if "full" in text else errno.EROFS if "readonly" in text else errno.EIO
+    code = (
+        errno.ENOSPC
+        if "full" in text
+        else errno.EROFS
+        if "readonly" in text or "unable to open" in text
+        else errno.EIO
+    )
     return store.store_error(OSError(code, os.strerror(code)), "write the runs index in", runs_dir)
 
 
