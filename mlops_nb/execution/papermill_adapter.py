@@ -98,7 +98,9 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
             log_output=log_output,
             autosave_cell_every=autosave_cell_every,
         )
-        nb_man.save = throttled = _Throttled(PARTIAL_SAVE_S, _tolerant(nb_man.save, output_path, kwargs.get("execution")))
+        nb_man.save = throttled = _Throttled(
+            PARTIAL_SAVE_S, _tolerant(nb_man.save, output_path, kwargs.get("execution"))
+        )
         nb_man.notebook_start()
         try:
             cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
