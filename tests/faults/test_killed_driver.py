@@ -127,3 +127,35 @@ def test_sigkill_single_run_reads_as_lost(tmp_path: Path) -> None:
     assert row["status"] == "lost"
     assert [r["status"] for r in collected(runs, "--status", "lost")] == ["lost"]
     assert psutil.pid_exists(proc.pid) is False
+
+
+def test_sigkill_pipeline_then_rerun_resumes(tmp_path: Path) -> None:
+    notebook(tmp_path / "step.ipynb", "i = 0", SLEEPY)
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text("name: p\nsteps:\n  a:\n    notebook: step.ipynb\n    params: {i: 1}\n")
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "mlops_nb", "pipeline", "run", str(pipeline)]
+    cmd += ["--runs-dir", str(runs)]
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, "FAULT_SLEEP": "120"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: _running(runs, 1), timeout=60, what="the step to start")
+        tree = descendants(proc.pid)
+        os.killpg(proc.pid, 9)
+        proc.wait(10)
+        assert gone(tree) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert [r["status"] for r in collected(runs)] == ["lost"]
+    again = mlops(
+        "pipeline", "run", str(pipeline), "--runs-dir", str(runs), env={"FAULT_SLEEP": "0"}
+    )
+    assert again.returncode == 0, again.stderr  # the lock went with the killed driver
+    assert sorted(r["status"] for r in records(runs)) == ["lost", "ok"]  # written down, re-run
+    assert_clean_store(runs)
