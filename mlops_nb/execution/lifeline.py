@@ -10,6 +10,7 @@ the parent pid instead.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -18,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 log = logging.getLogger(__name__)
@@ -26,14 +27,16 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_DEATH_SIGNAL = signal.SIGUSR2
 POLL_S = 0.5
 _driver: int | None = None  # the parent pid being watched, in a worker
+_busy = False  # a run is in flight in this worker
+_cleanup: Callable[[], None] | None = None  # stops the worker's kernels before it exits
 
 
-def watch_parent() -> None:
+def watch_parent(cleanup: Callable[[], None]) -> None:
     """In a freshly forked worker: when our parent (the driver) dies, raise ``KeyboardInterrupt``
-    in the main thread (the run in flight stops and is recorded ``lost``) and mark the driver
-    lost. Call from the worker's main thread."""
-    global _driver
-    _driver = os.getppid()
+    in the main thread if a run is in flight (it stops and is recorded ``lost``; see ``busy``),
+    else run ``cleanup`` and exit. Call from the worker's main thread."""
+    global _driver, _cleanup
+    _driver, _cleanup = os.getppid(), cleanup
     signal.signal(PARENT_DEATH_SIGNAL, _on_parent_death)
     if not _set_pdeathsig(PARENT_DEATH_SIGNAL):
         threading.Thread(target=_poll_parent, name="mlops-nb-lifeline", daemon=True).start()
@@ -59,8 +62,22 @@ def _poll_parent() -> None:
 
 def _on_parent_death(signum: int, frame: FrameType | None) -> None:
     # The signal also comes when the *thread* that forked us ends; only a changed parent counts.
-    if driver_lost() is not None:
+    if driver_lost() is None:
+        return
+    if _busy:
         raise KeyboardInterrupt
+    exit_if_orphaned(_cleanup or (lambda: None))
+
+
+@contextlib.contextmanager
+def busy() -> Iterator[None]:
+    """Around a run in a worker: a driver dying now interrupts the run (recorded ``lost``)."""
+    global _busy
+    _busy = True
+    try:
+        yield
+    finally:
+        _busy = False
 
 
 def driver_lost() -> str | None:

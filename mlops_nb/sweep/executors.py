@@ -77,7 +77,7 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, _ignore_sigint)
     signal.signal(signal.SIGTERM, _terminate)
     # A driver killed outright (SIGKILL) must not leave its workers waiting forever.
-    lifeline.watch_parent()
+    lifeline.watch_parent(release_all)
 
 
 class LocalExecutor:

@@ -181,7 +181,8 @@ def run_task(task: Task) -> Outcome:
     from mlops_nb.execution import lifeline
 
     try:
-        return _run(task)
+        with lifeline.busy():
+            return _run(task)
     except StoreError as e:  # a full or read-only store: one line, no traceback
         error = {"ename": "StoreError", "evalue": e.message, "cell_index": None}
         return Outcome(task.index, "failed", error=error)
