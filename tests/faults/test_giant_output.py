@@ -108,11 +108,14 @@ def test_flushed_writes_complete_in_a_sweep_of_forked_kernels(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("value", ["lots", "-1", "10X"])
-def test_bad_output_limit(tmp_path: Path, value: str) -> None:
+def test_bad_output_limit(
+    tmp_path: Path, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlops_nb.main import main
+
     nb = notebook(tmp_path / "tiny.ipynb", "x = 1", "print(x)")
-    done = mlops(
-        "run", str(nb), "--runs-dir", str(tmp_path / "runs"), env={"MLOPS_NB_OUTPUT_LIMIT": value}
-    )
-    assert done.returncode == 2
-    one_line_error(done, "MLOPS_NB_OUTPUT_LIMIT")
+    monkeypatch.setenv("MLOPS_NB_OUTPUT_LIMIT", value)
+    assert main(["run", str(nb), "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    one_line_error(subprocess.CompletedProcess([], 2, "", err), "MLOPS_NB_OUTPUT_LIMIT")
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
