@@ -119,3 +119,25 @@ def test_bad_output_limit(
     err = capsys.readouterr().err
     one_line_error(subprocess.CompletedProcess([], 2, "", err), "MLOPS_NB_OUTPUT_LIMIT")
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_output_that_stops_arriving_names_the_cause(tmp_path: Path) -> None:
+    # A kernel that never says its cell's output is complete (its `idle` status is muted):
+    # the run fails after 4 s without output, and the error says so, not "cell timed out".
+    nb = notebook(
+        tmp_path / "stall.ipynb",
+        "x = 1",
+        "k = get_ipython().kernel\n"
+        "k._publish_status_and_flush = lambda *a, **kw: None\n"
+        "k._publish_status = lambda *a, **kw: None\n"
+        "print('muted')",
+        "print('never')",
+    )
+    runs = tmp_path / "runs"
+    done = mlops("run", str(nb), "--runs-dir", str(runs))
+    assert done.returncode == 1, done.stderr
+    (rec,) = records(runs)
+    assert rec["status"] == "failed"
+    assert rec["error"]["ename"] == "OutputStalled"
+    assert "output stopped arriving for 4 s" in rec["error"]["evalue"]
+    assert "iopub_timeout" in rec["error"]["evalue"]
