@@ -301,20 +301,17 @@ def fast_config(args: list[str]) -> Any:
     return config
 
 
-def unbounded_iopub() -> None:
-    """Kernels never drop output: their IOPub socket gets no high water mark (as in _kernel.py,
-    which explains why; this script imports nothing from mlops_nb)."""
-    import zmq
-    from ipykernel.kernelapp import IPKernelApp
+def patch_kernels() -> None:
+    """The patches of ``_kernel.py`` (kernels that never drop output and send it in small
+    messages), applied to the template every kernel is forked from."""
+    import importlib.util
 
-    bind = IPKernelApp._bind_socket
-
-    def _bind_socket(self: Any, s: Any, port: Any) -> Any:
-        if s.socket_type in (zmq.PUB, zmq.XPUB):
-            s.sndhwm = 0
-        return bind(self, s, port)  # type: ignore[no-untyped-call]
-
-    IPKernelApp._bind_socket = _bind_socket  # type: ignore[method-assign]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
+    spec = importlib.util.spec_from_file_location("_mlops_nb_kernel", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.patch()
 
 
 def _kill_group(pid: int) -> None:
@@ -348,7 +345,7 @@ def main(argv: list[str]) -> int:
         control.sendall((json.dumps(msg) + "\n").encode())
         return 1
     _import_all(KERNEL_MODULES[1:])
-    unbounded_iopub()
+    patch_kernels()
     failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector

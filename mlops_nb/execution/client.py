@@ -15,7 +15,7 @@ Three faults of heavy output, and their fixes here:
   dropped and the cap below keeps the driver's memory bounded.
 - **Giant output** (a cell printing 200 MB: a 212 MB notebook, the driver at ~1 GB): stream
   text kept in the notebook is capped at ``output_limit`` characters per run
-  (``MLOPS_NB_OUTPUT_LIMIT``, default 10 MB, ``0`` for no cap). Past the cap, a cell's stream is
+  (``MLOPS_NB_OUTPUT_LIMIT``, default 5M, ``0`` for no cap). Past the cap, a cell's stream is
   written in full to ``output-streams/cell<N>-<stdout|stderr>.txt`` in the run folder and a
   visible note in the cell says where; the record lists the cuts under ``output_cut``.
 - **Many tiny outputs**: consecutive writes to one stream are merged into one output (up to
@@ -44,7 +44,7 @@ from mlops_nb.errors import UsageError
 
 log = logging.getLogger(__name__)
 LIMIT_ENV = "MLOPS_NB_OUTPUT_LIMIT"
-DEFAULT_LIMIT = 10 * 1024 * 1024  # characters of stream text kept in the output notebook
+DEFAULT_LIMIT = 5_000_000  # characters of stream text kept in the output notebook
 MERGE_CHARS = 64 * 1024  # consecutive stream writes are merged into outputs up to this size
 STREAMS_DIR = "output-streams"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
@@ -62,7 +62,8 @@ def output_limit(value: str | None = None) -> int | None:
             f"{LIMIT_ENV}={text!r}: not a size. Use a number of characters with an optional "
             "k, M or G suffix (10M), or 0 for no cap."
         )
-    n = int(float(m.group(1)) * 1024 ** " kmg".index(m.group(2).lower() or " "))
+    # decimal units, as lint's max-output-bytes
+    n = int(float(m.group(1)) * 1000 ** " kmg".index(m.group(2).lower() or " "))
     return n or None
 
 
