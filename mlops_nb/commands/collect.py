@@ -22,7 +22,9 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sweep", metavar="S", help="runs of this sweep (id or id prefix)")
     g.add_argument("--pipeline", metavar="P", help="runs of this pipeline (its name)")
     g.add_argument(
-        "--status", metavar="S", help="ok, failed, timeout, interrupted, running (comma-separated)"
+        "--status",
+        metavar="S",
+        help="ok, failed, timeout, interrupted, lost, running (comma-separated)",
     )
     g.add_argument("--where", metavar="EXPR", help='a pandas query, e.g. "f1 > 0.8 and C < 1"')
 

@@ -301,6 +301,19 @@ def fast_config(args: list[str]) -> Any:
     return config
 
 
+def patch_kernels() -> None:
+    """The patches of ``_kernel.py`` (kernels that never drop output and send it in small
+    messages), applied to the template every kernel is forked from."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
+    spec = importlib.util.spec_from_file_location("_mlops_nb_kernel", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.patch()
+
+
 def _kill_group(pid: int) -> None:
     for kill, target in ((os.killpg, pid), (os.kill, pid)):
         try:
@@ -332,6 +345,7 @@ def main(argv: list[str]) -> int:
         control.sendall((json.dumps(msg) + "\n").encode())
         return 1
     _import_all(KERNEL_MODULES[1:])
+    patch_kernels()
     failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector

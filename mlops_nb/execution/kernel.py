@@ -22,6 +22,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 log = logging.getLogger(__name__)
+KERNEL_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
 
 
 def ipc_available() -> bool:
@@ -31,6 +32,10 @@ def ipc_available() -> bool:
 def _ipc_prefix() -> str:
     import secrets
     import tempfile
+
+    from mlops_nb.execution.sockets import clean_once
+
+    clean_once()  # socket files of killed processes: whoever comes next removes them
 
     return os.path.join(tempfile.gettempdir(), f"mlops-nb-{os.getpid()}-{secrets.token_hex(4)}")
 
@@ -130,6 +135,14 @@ class IPCKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     pre_start_kernel = _async_pre_start_kernel
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """A plain ipykernel starts through ``_kernel.py``: ipykernel_launcher with an IOPub
+        socket that never drops output (see that script)."""
+        cmd: list[str] = super().format_kernel_cmd(extra_arguments)
+        if cmd[1:3] == ["-m", "ipykernel_launcher"]:
+            cmd[1:3] = [KERNEL_SCRIPT]
+        return cmd
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         await super()._async_launch_kernel(kernel_cmd, **kw)

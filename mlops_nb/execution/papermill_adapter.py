@@ -44,7 +44,7 @@ def _without(*names: str) -> Iterator[None]:
 # papermill imports pyarrow (and with it numpy) only for hdfs:// paths, which we never use: half
 # of papermill's import time, paid by every process that runs notebooks.
 with _without("pyarrow"):
-    from papermill.clientwrap import PapermillNotebookClient
+    import papermill.clientwrap  # noqa: F401 - execution.client subclasses its client
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
 
@@ -72,10 +72,46 @@ class Execution:
     # (IPython's UsageError for a bad magic is a stderr line), so the reply is the truth.
     error_replies: dict[int, dict[str, Any]] = field(default_factory=dict)
     kernel_manager_factory: Callable[[KernelWatch], Any] | None = None
+    output_cuts: list[dict[str, Any]] = field(default_factory=list)  # see execution.client
+    finished: bool = False  # the runner wrote the final notebook: no partial save any more
 
 
 class MlopsEngine(NBClientEngine):  # type: ignore[misc]
     """papermill's nbclient engine, with a kernel manager we create and clean up ourselves."""
+
+    @classmethod
+    def execute_notebook(
+        cls,
+        nb: Any,
+        kernel_name: str,
+        output_path: str | None = None,
+        progress_bar: bool = True,
+        log_output: bool = False,
+        autosave_cell_every: int = 30,
+        **kwargs: Any,
+    ) -> Any:
+        """papermill's ``Engine.execute_notebook``, with the partial-notebook saves throttled
+        and harmless (a full disk stops them, never the run) from the first one on."""
+        from papermill.engines import NotebookExecutionManager
+
+        nb_man = NotebookExecutionManager(
+            nb,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
+        )
+        nb_man.save = throttled = _Throttled(
+            PARTIAL_SAVE_S, _tolerant(nb_man.save, output_path, kwargs.get("execution"))
+        )
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+            throttled.cancel()
+        return nb_man.nb
 
     @classmethod
     def execute_managed_notebook(
@@ -93,9 +129,6 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
     ) -> Any:
         assert execution is not None
         execution.nb = nb_man.nb
-        # papermill saves the whole notebook before and after every cell (~5 ms each); the
-        # partial output only matters if this process dies, and the runner writes the final one.
-        nb_man.save = throttled = _Throttled(PARTIAL_SAVE_S, nb_man.save)
         factory = execution.kernel_manager_factory
         km = (
             factory(execution.watch)
@@ -109,8 +142,13 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         def on_cell_error(cell: Any, cell_index: int, execute_reply: Any) -> None:
             execution.error_replies[cell_index] = dict(execute_reply.get("content") or {})
 
-        client = PapermillNotebookClient(
+        from mlops_nb.execution.client import MlopsNotebookClient, StreamCap, output_limit
+
+        folder = Path(nb_man.output_path).parent if nb_man.output_path else None
+        cap = StreamCap(output_limit(), folder)
+        client = MlopsNotebookClient(
             nb_man,
+            stream_cap=cap,
             km=km,
             kernel_name=kernel_name,
             timeout=execution_timeout,
@@ -129,13 +167,38 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         try:
             return client.execute(**start_kwargs)
         finally:
-            throttled.cancel()
+            cap.close()
+            execution.output_cuts.extend(cap.cuts)
 
 
 papermill_engines.register(ENGINE, MlopsEngine)
 PARTIAL_SAVE_S = 1.0  # the partial output notebook is saved at most this often
 
 
+def _tolerant(save: Callable[..., Any], path: str | None, execution: Any) -> Callable[..., Any]:
+    """papermill's save of the partial notebook, stopped (and its file removed) at the first
+    OSError: it only matters if this process dies, and a full disk must not fail the run."""
+    broken = False
+
+    def tolerant(**kwargs: Any) -> Any:
+        nonlocal broken
+        if broken or getattr(execution, "finished", False):
+            return None
+        try:
+            return save(**kwargs)
+        except OSError as e:
+            broken = True
+            log.warning("partial output notebook no longer saved: %s", e.strerror or e)
+            if path:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            return None
+
+    return tolerant
+
+
+# papermill saves the whole notebook before and after every cell (~5 ms each); the partial
+# output only matters if this process dies, and the runner writes the final one.
 class _Throttled:
     """papermill's ``save`` at most every ``seconds``: a save asked for sooner happens when the
     interval is up, on the event loop that runs the notebook (so even during a long, silent
@@ -145,7 +208,7 @@ class _Throttled:
         from jupyter_core.utils import ensure_event_loop
 
         self.seconds, self.save = seconds, save
-        self.last = time.monotonic()  # papermill has just saved (notebook_start)
+        self.last = time.monotonic() - seconds  # the first save (notebook_start) happens now
         self.loop = ensure_event_loop()  # the loop nbclient runs cells on, in this thread
         self.pending: asyncio.TimerHandle | None = None
 

@@ -274,7 +274,8 @@ def artifacts(folder: Path) -> dict[str, dict[str, Any]]:
     """Files a run wrote into its folder (everything but the store's own files)."""
     out: dict[str, dict[str, Any]] = {}
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        skip = {".ipynb_checkpoints", "output-streams"} if root == str(folder) else set()
+        dirs[:] = sorted(d for d in dirs if d not in skip)  # output-streams: execution.client
         for name in sorted(files):
             p = Path(root) / name
             rel = p.relative_to(folder).as_posix()

@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import signal
-import socket
 import threading
 import time
 import traceback
@@ -29,6 +28,7 @@ from mlops_nb.git import git_info
 from mlops_nb.notebook.io import code_sha256, read_json
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
 from mlops_nb.results.scraps import scalar_scraps
+from mlops_nb.store import liveness
 from mlops_nb.store import runs as store
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ def prepare(
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))
     from mlops_nb.errors import UsageError
+    from mlops_nb.execution.client import output_limit
 
+    output_limit()  # a bad MLOPS_NB_OUTPUT_LIMIT is a usage error before anything starts
     if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):
         raise UsageError(
             f"--timeout must be a finite number of seconds > 0, got {timeout!r} "
@@ -142,7 +144,11 @@ def execute_run(
     if spec.declares_output_dir and OUTPUT_DIR_PARAM not in spec.given:
         params[OUTPUT_DIR_PARAM] = str(folder.resolve())
     record = _initial_record(spec, run_id, params, run_key, inputs)
-    store.write_record(folder, record)
+    try:
+        store.write_record(folder, record)
+    except BaseException:  # a full or read-only store: no empty run folder is left behind
+        store.discard_run_folder(folder)
+        raise
 
     execution = Execution(kernel_manager_factory=kernel_manager_factory)
     prov: dict[str, Any] = {}
@@ -207,8 +213,7 @@ def _initial_record(
         "sweep_id": spec.sweep_id,
         "pipeline": spec.pipeline,
         "timeout_s": spec.timeout,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
+        **liveness.owner(),  # host, pid ...: a reader tells a live run from a lost one
         "mlops_nb_version": __version__,
         **spec.extra,
     }
@@ -310,11 +315,15 @@ def _finish(
         text = json.dumps(injected, indent=1, ensure_ascii=False) + "\n"
     if strict_json.encode(nb_dict) is not nb_dict:  # a non-finite number: not JSON (RFC 8259)
         text = strict_json.dumps(nb_dict, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    problem = None
     try:
         atomic_write_text(folder / store.OUTPUT, text)
-    except OSError:
-        log.exception("writing the output notebook failed")
+    except OSError as e:  # never `ok` without its output notebook
+        problem = store.store_error(e, "write the output notebook", folder / store.OUTPUT)
+    del text
     status, error = _status(spec, nb_dict, execution, outcome)
+    if problem is not None and status == "ok":
+        status, error = "failed", {"ename": "StoreError", "evalue": problem.message}
     record.update(
         status=status,
         error=error,
@@ -328,18 +337,37 @@ def _finish(
     if "packages" in prov:
         try:
             atomic_write_text(folder / store.ENVIRONMENT, json.dumps(prov["packages"], indent=1))
-        except OSError:
-            log.exception("writing environment.json failed")
+        except OSError as e:
+            log.warning("environment.json not written in %s: %s", folder, e.strerror or e)
+    execution.finished = True  # an execution thread still busy saves no partial notebook
+    with contextlib.suppress(OSError):  # frees its space before the record is written
+        (folder / store.PARTIAL_OUTPUT).unlink()
     record["artifacts"] = provenance.artifacts(folder)
-    store.write_record(folder, record, final=True)
+    if execution.output_cuts:  # stream output past MLOPS_NB_OUTPUT_LIMIT (execution.client)
+        record["output_cut"] = execution.output_cuts
+    _write_final(folder, record)
     try:  # the index never fails a run: the folder is the truth, `reindex` rebuilds it
         from mlops_nb.store import index
 
         index.update_run(folder, record)
-    except Exception:
-        log.warning("updating the runs index failed", exc_info=True)
-    with contextlib.suppress(FileNotFoundError):
-        (folder / store.PARTIAL_OUTPUT).unlink()
+    except Exception as e:
+        log.warning("runs index not updated (%s); `mlops-nb reindex` rebuilds it", e)
+    if problem is not None:
+        raise problem
+
+
+def _write_final(folder: Path, record: dict[str, Any]) -> None:
+    """The final record; on a full disk a smaller one (no traceback, environment or artifacts)
+    may still fit. If nothing fits the record stays ``running`` and reads as ``lost`` once this
+    process is gone."""
+    from mlops_nb.errors import StoreError
+
+    try:
+        store.write_record(folder, record, final=True)
+    except StoreError:
+        error = dict(record.get("error") or {}, traceback=[])
+        small = {**record, "error": error, "environment": None, "artifacts": {}, "inputs": {}}
+        store.write_record(folder, small, final=True)
 
 
 def _source_index(nb: Mapping[str, Any], index: int | None) -> int | None:
@@ -361,6 +389,16 @@ def _status(
 ) -> tuple[str, dict[str, Any] | None]:
     reason = execution.watch.stop_reason
     current = _source_index(nb, execution.current_cell)
+    from mlops_nb.execution import lifeline
+
+    driver = lifeline.driver_lost()
+    if driver is not None and (reason is not None or outcome.get("exception") is not None):
+        return liveness.LOST, {
+            "ename": liveness.LOST_ENAME,
+            "evalue": driver,
+            "cell_index": current,
+            "traceback": [],
+        }
     if reason == "timeout":
         return "timeout", {
             "ename": "Timeout",

@@ -23,6 +23,7 @@ from mlops_nb.errors import MlopsNbError, RunInterrupted
 from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline.spec import UPSTREAM_PARAM, Pipeline, Step
 from mlops_nb.pipeline.state import StateStore, StepState
+from mlops_nb.store import liveness
 from mlops_nb.store import runs as store
 
 
@@ -143,6 +144,7 @@ def run(
     outcomes: list[Outcome] = []
     emit = on_event or (lambda o: None)
     with sstore.lock(), _signals(cancel):
+        liveness.settle_all(runs_dir)  # step runs whose driver died: written down as lost
         states = sstore.load()
         fps: dict[str, str] = {}
         failed: set[str] = set()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 PARAM, SCRAP = "params.", "scraps."
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
-STATUSES = ("running", "ok", "failed", "timeout", "interrupted")
+STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 
 
 def collect(

@@ -11,6 +11,7 @@ old-schema index is rebuilt from the folders with a one-line notice.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -208,6 +209,8 @@ def rebuild(runs_dir: Path) -> int:
     """
     if not runs_dir.is_dir():
         raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+    if not writable(runs_dir):
+        raise _write_error(PermissionError(errno.EACCES, os.strerror(errno.EACCES)), runs_dir)
     path = index_path(runs_dir)
     if path.is_file():
         with contextlib.suppress(sqlite3.DatabaseError):
@@ -224,17 +227,40 @@ def rebuild(runs_dir: Path) -> int:
                 conn.close()
     tmp = runs_dir / f".{INDEX}.{os.getpid()}.tmp"
     _remove_index_files(tmp)
-    _create(tmp)
-    conn = sqlite3.connect(str(tmp), isolation_level=None)
     try:
-        n = _build(conn, runs_dir)
-        conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file
-    finally:
-        conn.close()
-    # An old WAL must never be replayed onto the new file.
-    _remove_index_files(path)
-    os.replace(tmp, path)
+        _create(tmp)
+        conn = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            n = _build(conn, runs_dir)
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file
+        finally:
+            conn.close()
+        # An old WAL must never be replayed onto the new file.
+        _remove_index_files(path)
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as e:  # a full or read-only store: no temp file is left
+        _remove_index_files(tmp)
+        raise _write_error(e, runs_dir) from None
     return n
+
+
+def _write_error(e: Exception, runs_dir: Path) -> StoreError:
+    if isinstance(e, OSError):
+        return store.store_error(e, "write the runs index in", runs_dir)
+    text = str(e)
+    code = (
+        errno.ENOSPC
+        if "full" in text
+        else errno.EROFS
+        if "readonly" in text or "unable to open" in text
+        else errno.EIO
+    )
+    return store.store_error(OSError(code, os.strerror(code)), "write the runs index in", runs_dir)
+
+
+def writable(runs_dir: Path) -> bool:
+    """Whether this process may write in the runs folder (not read-only, not another user's)."""
+    return os.access(runs_dir, os.W_OK | os.X_OK)
 
 
 def _is_valid(conn: sqlite3.Connection) -> bool:
@@ -257,6 +283,8 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
     A read-only runs folder gets an in-memory index.
     """
     path = index_path(runs_dir)
+    if not writable(runs_dir):  # reads keep working, silently, from the folders
+        return _memory_index(runs_dir)
     reason = None if path.is_file() else "missing"
     if reason is None:
         conn = None
@@ -277,11 +305,17 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
     try:
         rebuild(runs_dir)
         return _connect(path)
-    except (OSError, sqlite3.DatabaseError) as e:
+    except (OSError, sqlite3.DatabaseError, StoreError) as e:
         log.warning("cannot write the runs index in %s (%s); using memory", runs_dir, e)
         conn = sqlite3.connect(":memory:", isolation_level=None)
         _build(conn, runs_dir)
         return conn
+
+
+def _memory_index(runs_dir: Path) -> sqlite3.Connection:
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    _build(mem, runs_dir)
+    return mem
 
 
 def _folder_ids(runs_dir: Path) -> set[str]:
@@ -307,8 +341,11 @@ def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
     changed = []
     for run_id, (status, mtime) in indexed.items():
         if status == "running" and run_id in on_disk:
-            with contextlib.suppress(OSError):
-                if (runs_dir / run_id / store.RECORD).stat().st_mtime_ns != mtime:
+            with contextlib.suppress(OSError, StoreError):
+                folder = runs_dir / run_id
+                if (folder / store.RECORD).stat().st_mtime_ns != mtime or (
+                    store.read_record(folder)["status"] != "running"  # its owner is gone: lost
+                ):
                     changed.append(run_id)
     if not (gone or new or changed):
         return

@@ -61,8 +61,8 @@ def utc_now() -> str:
 
 
 def _store_error(e: OSError, what: str, path: Path) -> StoreError:
-    if e.errno == errno.ENOSPC:
-        why = "the disk is full. Free space or choose another folder with --runs-dir"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "no space left on device. Free space or choose another folder with --runs-dir"
     elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = (
             "it is not writable (permission denied or read-only). Choose a writable folder with "
@@ -81,12 +81,16 @@ def create_run_folder(runs_dir: Path, run_id: str) -> Path:
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
         folder.mkdir()
-        probe = folder / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as e:
         raise _store_error(e, "create a run folder in", runs_dir) from None
     return folder
+
+
+def discard_run_folder(folder: Path) -> None:
+    """Remove a run folder that never got its first record (nothing of a run is in it)."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_record(folder: Path, record: dict[str, Any], *, final: bool = False) -> None:
@@ -98,7 +102,21 @@ def write_record(folder: Path, record: dict[str, Any], *, final: bool = False) -
         raise _store_error(e, "write the run record in", folder) from None
 
 
+def store_error(e: OSError, what: str, path: Path) -> StoreError:
+    """A one-line ``StoreError`` for an OSError met while writing ``path`` (full, read-only...)."""
+    return _store_error(e, what, path)
+
+
 def read_record(folder: Path) -> dict[str, Any]:
+    """``run.json`` as readers should see it: a ``running`` record whose owner process is gone
+    reads as ``lost`` (``mlops_nb.store.liveness``)."""
+    from mlops_nb.store.liveness import resolve
+
+    return resolve(read_raw_record(folder))
+
+
+def read_raw_record(folder: Path) -> dict[str, Any]:
+    """``run.json`` exactly as written."""
     try:
         with open(folder / RECORD, encoding="utf-8") as f:
             data = strict_json.decode(json.load(f))

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from mlops_nb.errors import StoreError
+from mlops_nb.store import liveness, locks
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import executors, record
 from mlops_nb.sweep.plan import Plan
@@ -121,7 +123,46 @@ def execute(
     progress: str | Progress,
     handle_signals: bool,
 ) -> dict[str, Any]:
-    """Run the plan; returns the final sweep record (also written to runs/sweeps/<id>.json)."""
+    """Run the plan; returns the final sweep record (also written to runs/sweeps/<id>.json).
+
+    One invocation of a sweep at a time: a second one started while the first runs refuses with
+    a ``StoreError`` naming the first (a lock the kernel releases however the first ends).
+    """
+    busy = (
+        f"this sweep ({plan.sweep_id}) is already running in {plan.runs_dir} (pid {{pid}}); "
+        "wait for it to finish, then re-invoke it to resume what is left."
+    )
+    with locks.exclusive(record.lock_path(plan.runs_dir, plan.sweep_id), busy=busy):
+        liveness.settle_all(plan.runs_dir)  # runs whose driver died: written down as lost
+        return _execute(
+            plan,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            retries=retries,
+            force=force,
+            fail_fast=fail_fast,
+            prewarm=prewarm,
+            fork=fork,
+            progress=progress,
+            handle_signals=handle_signals,
+        )
+
+
+def _execute(
+    plan: Plan,
+    *,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    retries: int,
+    force: bool,
+    fail_fast: bool,
+    prewarm: bool,
+    fork: bool,
+    progress: str | Progress,
+    handle_signals: bool,
+) -> dict[str, Any]:
     previous = record.read(plan.runs_dir, plan.sweep_id) or {}
     entries = _entries(plan, _done_runs(plan, force), previous)
     data: dict[str, Any] = {
@@ -132,6 +173,7 @@ def execute(
             "code_sha256": _code_sha(plan),
         },
         "status": "running",
+        **liveness.owner(),  # a reader tells a live sweep from one whose driver died
         "created_at": previous.get("created_at") or store.utc_now(),
         "started_at": store.utc_now(),
         "ended_at": None,
@@ -170,21 +212,41 @@ def execute(
     save = _Saver(plan, data)
     save(force=True)
     show.start(len(entries), len(entries) - sum(len(g) for g in todo.values()))
+    problem: StoreError | None = None
     try:
         with _signals(stopper, install=handle_signals):
             if ex is not None:
                 _run_all(plan, data, todo, stopper, show, save, ex, fail_fast=fail_fast)
     except KeyboardInterrupt:
         stopper.request()
+    except StoreError as e:  # the store filled up or became read-only: stop, say so once
+        problem = e
     finally:
         show.close()
         stopper.clear()
         data["counts"] = record.counts(entries)
-        data["status"] = _status(entries, interrupted=stopper.requested)
+        problem = problem or _store_problem(entries)
+        data["status"] = _status(entries, interrupted=stopper.requested and problem is None)
         data["ended_at"] = store.utc_now()
         data["duration_s"] = round(time.monotonic() - t0, 3)
-        save(force=True)
+        try:
+            save(force=True)
+        except StoreError as e:
+            problem = problem or e
+    if problem is not None:
+        left = sum(1 for e in entries if e["status"] != "ok")
+        raise StoreError(
+            f"{problem.message} {left} set(s) not done; re-invoke the sweep to resume."
+        )
     return data
+
+
+def _store_problem(entries: list[dict[str, Any]]) -> StoreError | None:
+    """A run that could not be recorded because of the store (full, read-only)."""
+    for e in entries:
+        if e["status"] != "ok" and str(e.get("error") or "").startswith("StoreError: "):
+            return StoreError(str(e["error"]).removeprefix("StoreError: ").split(" in cell ")[0])
+    return None
 
 
 def _code_sha(plan: Plan) -> str:
@@ -307,6 +369,8 @@ def _run_all(
                         outcome.status, outcome.run_id, e["params"], outcome.duration_s, e["error"]
                     )
                 failed = failed or outcome.status not in ("ok", NOT_RUN, "interrupted")
+                if (outcome.error or {}).get("ename") == "StoreError":
+                    stopper.request()  # every further run would fail the same way
                 show.started(len(inflight))
                 save()
             save.flush()

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from mlops_nb.errors import UsageError
+from mlops_nb.execution import lifeline
 from mlops_nb.sweep.worker import Outcome, Task, release_all, run_task
 
 ENTRY_POINT_GROUP = "mlops_nb.executors"
@@ -75,6 +76,8 @@ def _init_worker() -> None:
     # Python-level handlers (not SIG_IGN): kernels started from here get the defaults back.
     signal.signal(signal.SIGINT, _ignore_sigint)
     signal.signal(signal.SIGTERM, _terminate)
+    # A driver killed outright (SIGKILL) must not leave its workers waiting forever.
+    lifeline.watch_parent(release_all)
 
 
 class LocalExecutor:

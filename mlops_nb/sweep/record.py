@@ -47,7 +47,15 @@ def read(runs_dir: Path, sid: str) -> dict[str, Any] | None:
         raise StoreError(
             f"{path}: unreadable sweep record: {e}. Delete it to start over."
         ) from None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    from mlops_nb.store.liveness import resolve
+
+    return resolve(data, "sweep")  # `running` with its driver gone reads as `lost`
+
+
+def lock_path(runs_dir: Path, sid: str) -> Path:
+    return runs_dir / SWEEPS_DIR / f"{sid}.lock"
 
 
 def write(runs_dir: Path, record: Mapping[str, Any]) -> Path:
@@ -57,7 +65,7 @@ def write(runs_dir: Path, record: Mapping[str, Any]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)
     except OSError as e:
-        raise StoreError(f"cannot write the sweep record {path}: {e.strerror or e}.") from None
+        raise store.store_error(e, "write the sweep record", path) from None
     return path
 
 

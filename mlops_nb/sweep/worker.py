@@ -177,12 +177,22 @@ def kernel_name_of(spec: RunSpec) -> str:
 
 def run_task(task: Task) -> Outcome:
     """Run one parameter set (with retries on kernel failure). Never raises."""
+    from mlops_nb.errors import StoreError
+    from mlops_nb.execution import lifeline
+
     try:
-        return _run(task)
+        with lifeline.busy():
+            return _run(task)
+    except StoreError as e:  # a full or read-only store: one line, no traceback
+        error = {"ename": "StoreError", "evalue": e.message, "cell_index": None}
+        return Outcome(task.index, "failed", error=error)
     except BaseException as e:  # a bug or a broken store must not take the sweep down
-        log.exception("sweep task %s failed", task.index)
+        if lifeline.driver_lost() is None:
+            log.exception("sweep task %s failed", task.index)
         error = {"ename": type(e).__name__, "evalue": str(e), "cell_index": None}
         return Outcome(task.index, "failed", error=error)
+    finally:
+        lifeline.exit_if_orphaned(release_all)
 
 
 def _run(task: Task) -> Outcome:

@@ -1,0 +1,310 @@
+"""papermill's notebook client, made safe for heavy output.
+
+Three faults of heavy output, and their fixes here:
+
+- **Output lost or a run failed at random** (a cell writing 1 MB in 10,000 flushed writes):
+  after a cell's execute reply, nbclient waits for the rest of its output (until the kernel's
+  ``idle`` status) at most ``iopub_timeout`` seconds in total (4 s) and papermill makes that
+  wait fatal (``raise_on_iopub_timeout=True``): when the driver is slower than the kernel
+  writes, the backlog takes longer than 4 s and the run fails with "CellTimeoutError ... after 4
+  seconds" although no timeout was set. Here the wait lasts as long as output keeps arriving;
+  only ``iopub_timeout`` seconds *without any* output fail it (``OutputStalled``, which says so).
+  And ZeroMQ drops messages silently once 1,000 wait in the IOPub subscriber (its default high
+  water mark; zmq_setsockopt(3) ``ZMQ_RCVHWM``), which cut saved output short even in runs
+  recorded ``ok``: the client's IOPub socket is unbounded (``kernel.ReadyClient``), so nothing is
+  dropped and the cap below keeps the driver's memory bounded.
+- **Giant output** (a cell printing 200 MB: a 212 MB notebook, the driver at ~1 GB): stream
+  text kept in the notebook is capped at ``output_limit`` characters per run
+  (``MLOPS_NB_OUTPUT_LIMIT``, default 5M, ``0`` for no cap). Past the cap, a cell's stream is
+  written in full to ``output-streams/cell<N>-<stdout|stderr>.txt`` in the run folder and a
+  visible note in the cell says where; the record lists the cuts under ``output_cut``.
+- **Many tiny outputs**: consecutive writes to one stream are merged into one output (up to
+  ``MERGE_CHARS``), as Jupyter front ends show them, instead of one output object per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import time
+import typing as t
+from pathlib import Path
+from queue import Empty
+
+from nbclient.client import timestamp
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
+from nbformat import NotebookNode
+from papermill.clientwrap import PapermillNotebookClient
+
+from mlops_nb.errors import UsageError
+
+log = logging.getLogger(__name__)
+LIMIT_ENV = "MLOPS_NB_OUTPUT_LIMIT"
+DEFAULT_LIMIT = 5_000_000  # characters of stream text kept in the output notebook
+MERGE_CHARS = 64 * 1024  # consecutive stream writes are merged into outputs up to this size
+STREAMS_DIR = "output-streams"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
+
+
+def output_limit(value: str | None = None) -> int | None:
+    """The cap from ``value`` (or ``MLOPS_NB_OUTPUT_LIMIT``): ``"10M"``, ``"500k"``, ``"0"`` (no
+    cap) → characters, or None for no cap. Raises ``UsageError`` for anything else."""
+    text = os.environ.get(LIMIT_ENV, "") if value is None else value
+    if not text.strip():
+        return DEFAULT_LIMIT
+    m = _SIZE.match(text)
+    if m is None:
+        raise UsageError(
+            f"{LIMIT_ENV}={text!r}: not a size. Use a number of characters with an optional "
+            "k, M or G suffix (10M), or 0 for no cap."
+        )
+    # decimal units, as lint's max-output-bytes
+    n = int(float(m.group(1)) * 1000 ** " kmg".index(m.group(2).lower() or " "))
+    return n or None
+
+
+class OutputStalled(CellTimeoutError):
+    """The kernel finished a cell but its output stopped arriving before the cell's end."""
+
+
+class StreamCap:
+    """Stream text kept per run, and the cells whose stream went to a file instead."""
+
+    def __init__(self, limit: int | None, folder: Path | None) -> None:
+        self.limit, self.folder = limit, folder
+        self.kept = 0
+        self.files: dict[tuple[int, str], t.IO[str] | None] = {}
+        self.cuts: list[dict[str, t.Any]] = []
+
+    def add(self, outs: list[NotebookNode], cell: int, name: str, text: str) -> t.Any:
+        """Keep ``text`` (a stream message of cell number ``cell``) in ``outs`` or its file."""
+        key = (cell, name)
+        if key in self.files:
+            self._spill(key, text)
+            return None
+        if self.limit is None or self.kept + len(text) <= self.limit:
+            self.kept += len(text)
+            return _append(outs, name, text)
+        head = text[: max(0, self.limit - self.kept)]
+        if head:
+            self.kept += len(head)
+            _append(outs, name, head)
+        earlier = "".join(
+            str(o.get("text", ""))
+            for o in outs
+            if o.get("output_type") == "stream" and o.get("name") == name
+        )
+        path = self._open(key)
+        self._spill(key, earlier[: len(earlier) - len(head)] + text)
+        where = (
+            f"the whole {name} of this cell is in {STREAMS_DIR}/{path.name} in the run folder"
+            if path is not None
+            else "the rest could not be saved"
+        )
+        note = (
+            f"\n[mlops-nb: {name} cut here: the run's output notebook keeps {self.limit} "
+            f"characters of stream output ({LIMIT_ENV}); {where}]\n"
+        )
+        self.cuts.append(
+            {
+                "cell": cell,
+                "stream": name,
+                "file": f"{STREAMS_DIR}/{path.name}" if path else None,
+            }
+        )
+        outs.append(new_output("stream", name=name, text=note))
+        return None
+
+    def _open(self, key: tuple[int, str]) -> Path | None:
+        if self.folder is None:
+            self.files[key] = None
+            return None
+        path = self.folder / STREAMS_DIR / f"cell{key[0]}-{key[1]}.txt"
+        try:
+            path.parent.mkdir(exist_ok=True)
+            self.files[key] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        except OSError as e:
+            log.warning("cannot save the cut output to %s: %s", path, e.strerror or e)
+            self.files[key] = None
+            return None
+        return path
+
+    def _spill(self, key: tuple[int, str], text: str) -> None:
+        f = self.files.get(key)
+        if f is None:
+            return
+        try:
+            f.write(text)
+        except OSError as e:  # a full disk: the notebook's note still says where it was cut
+            log.warning("cannot save the cut output of cell %s: %s", key[0], e.strerror or e)
+            self._close(key)
+
+    def forget(self, cell_index: int, outs: list[NotebookNode]) -> None:
+        """The cell's outputs were cleared (``clear_output``): their text no longer counts."""
+        self.kept -= sum(
+            len(str(o.get("text", ""))) for o in outs if o.get("output_type") == "stream"
+        )
+        self.kept = max(self.kept, 0)
+
+    def _close(self, key: tuple[int, str]) -> None:
+        f = self.files.get(key)
+        self.files[key] = None
+        if f is not None:
+            with contextlib.suppress(OSError):
+                f.close()
+
+    def close(self) -> None:
+        for key in list(self.files):
+            self._close(key)
+
+
+def new_output(output_type: str, **fields: t.Any) -> NotebookNode:
+    """An output node, built directly: nbformat's ``new_output`` validates against the JSON
+    schema, which cost ~1 ms per message."""
+    return NotebookNode(output_type=output_type, **fields)  # type: ignore[no-untyped-call]
+
+
+def _append(outs: list[NotebookNode], name: str, text: str) -> NotebookNode:
+    last = outs[-1] if outs else None
+    if (
+        last is not None
+        and last.get("output_type") == "stream"
+        and last.get("name") == name
+        and len(last["text"]) + len(text) <= MERGE_CHARS
+    ):
+        last["text"] += text
+        return new_output("stream", name=name, text=text)  # what this message added
+    out = new_output("stream", name=name, text=text)
+    outs.append(out)
+    return out
+
+
+class MlopsNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
+    """PapermillNotebookClient with the output handling described in this module."""
+
+    @property
+    def _clear_pending(self) -> bool:
+        return bool(self.clear_before_next_output)
+
+    @_clear_pending.setter
+    def _clear_pending(self, value: bool) -> None:
+        self.clear_before_next_output = value
+
+    def __init__(self, nb_man: t.Any, *, stream_cap: StreamCap, **kw: t.Any) -> None:
+        super().__init__(nb_man, **kw)
+        self.stream_cap = stream_cap
+        self._last_output = time.monotonic()
+
+    def output(
+        self,
+        outs: list[NotebookNode],
+        msg: dict[str, t.Any],
+        display_id: str | None,
+        cell_index: int,
+    ) -> NotebookNode | None:
+        parent = msg["parent_header"].get("msg_id")
+        if msg["msg_type"] != "stream" or self.output_hook_stack[parent]:
+            if self._clear_pending:
+                self.stream_cap.forget(cell_index, outs)
+            return super().output(outs, msg, display_id, cell_index)  # type: ignore[no-any-return]
+        if self._clear_pending:
+            self.stream_cap.forget(cell_index, outs)
+            outs[:] = []
+            self.clear_display_id_mapping(cell_index)
+            self._clear_pending = False
+        content = msg["content"]
+        number = self._user_cell_number(cell_index)
+        return self.stream_cap.add(outs, number, str(content["name"]), str(content["text"]))  # type: ignore[no-any-return]
+
+    def _user_cell_number(self, cell_index: int) -> int:
+        """The cell's number in the user's notebook, from 1 (papermill's injected cell does not
+        count), as every message of mlops-nb numbers cells."""
+        cells = self.nb.cells[:cell_index]
+        injected = sum(1 for c in cells if "injected-parameters" in c.metadata.get("tags", []))
+        return int(cell_index) + 1 - injected
+
+    def clear_output(
+        self, outs: list[NotebookNode], msg: dict[str, t.Any], cell_index: int
+    ) -> None:
+        if not msg["content"].get("wait"):
+            self.stream_cap.forget(cell_index, outs)
+        super().clear_output(outs, msg, cell_index)
+
+    async def _async_poll_output_msg(
+        self, parent_msg_id: str, cell: NotebookNode, cell_index: int
+    ) -> None:
+        assert self.kc is not None
+        while True:
+            msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+            self._last_output = time.monotonic()
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    return
+
+    async def _async_poll_for_reply(
+        self,
+        msg_id: str,
+        cell: NotebookNode,
+        timeout: int | None,
+        task_poll_output_msg: asyncio.Future[t.Any],
+        task_poll_kernel_alive: asyncio.Future[t.Any],
+    ) -> dict[str, t.Any]:
+        """nbclient's, except for the wait for the output after the reply (``_drain``)."""
+        assert self.kc is not None
+        new_timeout: float | None = None
+        deadline = 0.0
+        if timeout is not None:
+            deadline = time.monotonic() + timeout
+            new_timeout = float(timeout)
+        error_on_timeout_execute_reply = None
+        while True:
+            try:
+                if error_on_timeout_execute_reply:
+                    msg = error_on_timeout_execute_reply
+                    msg["parent_header"] = {"msg_id": msg_id}
+                else:
+                    msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=new_timeout))
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    if self.record_timing:
+                        cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(msg)
+                    await self._drain(cell, task_poll_output_msg, task_poll_kernel_alive)
+                    task_poll_kernel_alive.cancel()
+                    return t.cast(dict[str, t.Any], msg)
+                if new_timeout is not None:
+                    new_timeout = max(0, deadline - time.monotonic())
+            except Empty:
+                assert timeout is not None
+                task_poll_kernel_alive.cancel()
+                await self._async_check_alive()
+                error_on_timeout_execute_reply = await self._async_handle_timeout(timeout, cell)
+
+    async def _drain(
+        self,
+        cell: NotebookNode,
+        task_poll_output_msg: asyncio.Future[t.Any],
+        task_poll_kernel_alive: asyncio.Future[t.Any],
+    ) -> None:
+        """Wait for the cell's remaining output while it keeps coming; fail after
+        ``iopub_timeout`` seconds with none."""
+        idle = float(self.iopub_timeout)
+        self._last_output = time.monotonic()
+        while not task_poll_output_msg.done():
+            left = self._last_output + idle - time.monotonic()
+            if left <= 0:
+                if not await ensure_async(self.km.is_alive()):
+                    raise DeadKernelError("Kernel died")
+                task_poll_kernel_alive.cancel()
+                task_poll_output_msg.cancel()
+                raise OutputStalled(
+                    f"the kernel finished the cell but its output stopped arriving for {idle:g} s "
+                    "before the cell's end-of-output message (nbclient iopub_timeout); the "
+                    "cell's saved output may be incomplete"
+                )
+            await asyncio.wait({task_poll_output_msg}, timeout=min(left, 0.5))
+        task_poll_output_msg.result()
