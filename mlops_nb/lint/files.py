@@ -18,14 +18,17 @@ def iter_notebook_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Pat
     """Files named (whatever their extension), and ``*.ipynb`` files under folders named.
 
     A path that does not exist is yielded too, so the caller reports it as unreadable.
+    A file reached twice (named twice, or through a symbolic link and its target) is yielded
+    once, under the first name it was reached by.
     """
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
         found = _walk(p) if p.is_dir() else iter([p])
         for f in found:
-            if f not in seen:
-                seen.add(f)
+            key = os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
                 yield f
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,14 @@ INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"
 
 
-def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a notebook file as plain JSON, checking only the structure we rely on."""
+def read_json(path: str | os.PathLike[str], *, upgrade: bool = True) -> dict[str, Any]:
+    """Read a notebook file as plain JSON, checking only the structure we rely on.
+
+    Older notebooks (nbformat 1-3, or no ``nbformat`` key) are read as Jupyter, papermill and
+    nbstripout read them: with ``upgrade`` (the default) they are converted to nbformat 4 in
+    memory (see ``upgraded``); without it they come back as stored, for ``strip``, which keeps a
+    file's version as nbstripout does.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -30,10 +36,10 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise NotebookError(f"{p}: not a notebook: the file is not UTF-8 text.") from None
     except OSError as e:
         raise NotebookError(f"{p}: cannot read the notebook: {e.strerror}.") from None
-    return parse_json(text, source=str(p))
+    return parse_json(text, source=str(p), upgrade=upgrade)
 
 
-def parse_json(text: str, *, source: str) -> dict[str, Any]:
+def parse_json(text: str, *, source: str, upgrade: bool = True) -> dict[str, Any]:
     """Parse notebook JSON text; a malformed file is a ``NotebookError`` naming the line."""
     try:
         nb = json.loads(text)
@@ -46,15 +52,34 @@ def parse_json(text: str, *, source: str) -> dict[str, Any]:
     problem = structure_problem(nb)
     if problem:
         raise NotebookError(f"{source}: not a valid notebook: {problem}.")
-    return nb  # type: ignore[no-any-return]
+    return upgraded(nb, source=source) if upgrade else nb
+
+
+def major_version(nb: Mapping[str, Any]) -> int:
+    """The notebook's nbformat major version.
+
+    Without an ``nbformat`` key the layout decides, as nbstripout's reading does in effect: a
+    top-level ``cells`` list is nbformat 4, ``worksheets`` nbformat 3. (nbformat itself would take
+    such a file for nbformat 1 and drop every cell's source.)
+    """
+    version = nb.get("nbformat")
+    if version is None:
+        return 3 if "worksheets" in nb and "cells" not in nb else 4
+    return version if isinstance(version, int) and not isinstance(version, bool) else -1
 
 
 def structure_problem(nb: Any) -> str | None:
-    """Why ``nb`` is not a usable nbformat-4 notebook, or None."""
+    """Why ``nb`` is not a usable notebook (nbformat 1-4, as stored), or None."""
     if not isinstance(nb, dict):
         return "the top level is not a JSON object"
-    if nb.get("nbformat") != 4:
-        return f"nbformat {nb.get('nbformat')!r} is not supported (only nbformat 4)"
+    version = major_version(nb)
+    if not 1 <= version <= 4:
+        return (
+            f"nbformat {nb.get('nbformat')!r} is not supported (nbformat 1 to 4 are; a newer "
+            "notebook needs a newer mlops-nb)"
+        )
+    if version < 4:
+        return _old_structure_problem(nb)
     cells = nb.get("cells")
     if not isinstance(cells, list):
         return "it has no 'cells' list"
@@ -66,6 +91,53 @@ def structure_problem(nb: Any) -> str | None:
         if cell["cell_type"] == "code" and not isinstance(cell.get("outputs"), list):
             return f"code cell {i} has no 'outputs' list"
     return None
+
+
+def _old_structure_problem(nb: Mapping[str, Any]) -> str | None:
+    if nb.get("nbformat") == 1:
+        ok = isinstance(nb.get("cells"), list)
+        return None if ok else "it has no 'cells' list"
+    sheets = nb.get("worksheets")
+    if not isinstance(sheets, list) or not all(
+        isinstance(ws, dict) and isinstance(ws.get("cells", []), list) for ws in sheets
+    ):
+        return "it has no 'worksheets' list of cells"
+    for ws in sheets:
+        for cell in ws.get("cells", []):
+            if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+                return "a cell has no valid 'cell_type'"
+    return None
+
+
+def cell_lists(nb: Mapping[str, Any]) -> list[list[Any]]:
+    """The notebook's lists of cells: one in nbformat 4, one per worksheet in nbformat 2/3."""
+    if major_version(nb) >= 4 or nb.get("nbformat") == 1:
+        return [nb["cells"]]
+    return [ws.get("cells", []) for ws in nb["worksheets"]]
+
+
+def upgraded(nb: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """``nb`` as nbformat 4 (the same object when it is already), as Jupyter and papermill read
+    it: nbformat's own converter (``nbformat.convert``). New cell ids are random, as there."""
+    if "nbformat" in nb and major_version(nb) == 4:
+        return nb
+    if major_version(nb) == 4:  # no nbformat key, nbformat 4 layout
+        return {**nb, "nbformat": 4, "nbformat_minor": nb.get("nbformat_minor", 0)}
+    import nbformat
+
+    reads: Callable[..., Any] = nbformat.reads  # untyped
+    try:
+        node = reads(json.dumps({"nbformat": 3, **nb}), as_version=4)
+    except Exception as e:  # nbformat raises many kinds on malformed old notebooks
+        raise NotebookError(
+            f"{source}: cannot read this nbformat {nb.get('nbformat', 3)} notebook "
+            f"({type(e).__name__}: {e}). Open and save it in Jupyter to upgrade it."
+        ) from None
+    out: dict[str, Any] = json.loads(json.dumps(node))
+    problem = structure_problem(out)
+    if problem:
+        raise NotebookError(f"{source}: not a valid notebook after upgrading it: {problem}.")
+    return out
 
 
 def source_of(cell: Mapping[str, Any]) -> str:
@@ -95,8 +167,12 @@ def code_sha256(nb: Mapping[str, Any]) -> str:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = False) -> None:
-    """Write a file atomically: a temp file in the same folder, then ``os.replace``."""
-    p = Path(path)
+    """Write a file atomically: a temp file in the same folder, then ``os.replace``.
+
+    A symbolic link is written through (its target is replaced, the link stays), as ``open(path,
+    "w")`` and nbstripout do.
+    """
+    p = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
