@@ -33,7 +33,14 @@ def iter_notebook_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Pat
 
 
 def _walk(folder: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(folder):
+    """``*.ipynb`` under ``folder``, following linked folders (each real folder once: no loops)."""
+    visited: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
         dirs[:] = sorted(d for d in dirs if not _skip(d))
         for name in sorted(files):
             if name.endswith(".ipynb"):

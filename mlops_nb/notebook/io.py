@@ -65,6 +65,8 @@ def major_version(nb: Mapping[str, Any]) -> int:
     version = nb.get("nbformat")
     if version is None:
         return 3 if "worksheets" in nb and "cells" not in nb else 4
+    if isinstance(version, float) and version.is_integer():
+        return int(version)  # 4.0: nbformat looks versions up in a dict, where 4.0 == 4
     return version if isinstance(version, int) and not isinstance(version, bool) else -1
 
 
@@ -119,9 +121,9 @@ def cell_lists(nb: Mapping[str, Any]) -> list[list[Any]]:
 def upgraded(nb: dict[str, Any], *, source: str) -> dict[str, Any]:
     """``nb`` as nbformat 4 (the same object when it is already), as Jupyter and papermill read
     it: nbformat's own converter (``nbformat.convert``). New cell ids are random, as there."""
-    if "nbformat" in nb and major_version(nb) == 4:
+    if nb.get("nbformat") == 4 and type(nb["nbformat"]) is int:
         return nb
-    if major_version(nb) == 4:  # no nbformat key, nbformat 4 layout
+    if major_version(nb) == 4:  # no nbformat key (nbformat 4 layout), or 4.0
         return {**nb, "nbformat": 4, "nbformat_minor": nb.get("nbformat_minor", 0)}
     import nbformat
 

@@ -160,6 +160,16 @@ def test_strip_writes_through_a_symlink_and_keeps_the_link(tmp_path: Path) -> No
     assert main(["strip", "--check", str(tmp_path / "docs"), str(real)]) == 0
 
 
+def test_linked_folders_are_followed_once_without_looping(tmp_path: Path) -> None:
+    real = b.write(tmp_path / "examples" / "nb.ipynb", b.params("a = 1", count=1, outputs=OUT))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "examples").symlink_to(Path("..") / "examples")
+    (tmp_path / "examples" / "loop").symlink_to(Path(".."))  # a cycle
+    assert main(["strip", str(tmp_path / "docs")]) == 1
+    assert _cells(real)[0]["outputs"] == []
+    assert (tmp_path / "docs" / "examples").is_symlink()
+
+
 def test_a_file_named_through_its_link_and_itself_is_processed_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -228,6 +238,15 @@ def test_nbformat_3_run_out_of_order_is_not_stripped(tmp_path: Path) -> None:
     assert main(["lint", str(path)]) == 1
     assert main(["strip", str(path)]) == 1
     assert path.read_bytes() == before
+
+
+def test_nbformat_written_as_4_point_0_is_nbformat_4(tmp_path: Path) -> None:
+    nb = b.notebook(b.params("a = 1", count=1, outputs=OUT))
+    path = tmp_path / "float.ipynb"
+    path.write_text(json.dumps({**nb, "nbformat": 4.0}), "utf-8")
+    assert main(["lint", str(path)]) == 0
+    assert strip_main([str(path)]) == 1
+    assert _cells(path)[0]["outputs"] == []
 
 
 def test_a_notebook_without_nbformat_key_keeps_its_sources(tmp_path: Path) -> None:
