@@ -223,6 +223,10 @@ def test_nbformat_3_is_linted_upgraded_and_stripped_in_its_own_version(tmp_path:
     nb4 = read_json(path)
     assert nb4["nbformat"] == 4 and [c["source"] for c in nb4["cells"]] == ["a = 1", "print(a)"]
     assert main(["inspect", str(path)]) == 0
+    saved = path.read_bytes()
+    assert hook_main([str(path)]) == 1  # the combined hook strips it in its own version too
+    assert path.read_text("utf-8") != saved.decode()
+    path.write_bytes(saved)
     assert strip_main([str(path)]) == 1
     stripped = json.loads(path.read_text("utf-8"))
     assert stripped["nbformat"] == 3
