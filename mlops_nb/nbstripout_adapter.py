@@ -104,6 +104,12 @@ def strip_notebook(nb: Mapping[str, Any], *, options: StripOptions) -> dict[str,
     """A stripped copy of a notebook dict (the input is not modified)."""
     from nbstripout import MetadataError, strip_output
 
+    if nb.get("nbformat") == 1:  # nbstripout fails on these too (no metadata, no worksheets)
+        raise NotebookError(
+            "cannot strip an nbformat 1 notebook in its own version; upgrade the file once with "
+            "`jupyter nbconvert --to notebook --inplace NOTEBOOK.ipynb` (lint and run read it as "
+            "it is)."
+        )
     node = _node(nb)
     _clear_outputs_nbstripout_would_drop(node, options)
     _drop_cells(node, options)

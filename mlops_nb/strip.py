@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from mlops_nb.lint.files import iter_notebook_paths
 from mlops_nb.lint.findings import Finding
 from mlops_nb.lint.options import parse_size
 from mlops_nb.nbstripout_adapter import StripOptions, notebook_text, strip_notebook
-from mlops_nb.notebook.io import cell_lists, read_json, upgraded
+from mlops_nb.notebook.io import atomic_write_text, cell_lists, read_json, upgraded
 
 __all__ = ["StripOptions", "StripReport", "changes", "strip_file", "strip_notebook", "strip_paths"]
 
@@ -128,20 +127,10 @@ def _count(cell: Mapping[str, Any]) -> Any:
 def write_preserving_mode(path: Path, text: str) -> None:
     """Atomic write (temp file in the same folder, then rename) that keeps the file's mode.
 
-    A symbolic link is written through: its target gets the new text and the link stays a link
-    (as with nbstripout, which writes with ``open``).
+    Links are written through (``atomic_write_text``): a symbolic link stays a link and its
+    target is stripped, as with nbstripout, which writes with ``open``.
     """
-    path = Path(os.path.realpath(path))
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text, mode=stat.S_IMODE(Path(os.path.realpath(path)).stat().st_mode))
 
 
 def strip_file(

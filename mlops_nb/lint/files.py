@@ -18,15 +18,15 @@ def iter_notebook_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Pat
     """Files named (whatever their extension), and ``*.ipynb`` files under folders named.
 
     A path that does not exist is yielded too, so the caller reports it as unreadable.
-    A file reached twice (named twice, or through a symbolic link and its target) is yielded
-    once, under the first name it was reached by.
+    A file reached twice (named twice, through a symbolic link and its target, or by two hard
+    links) is yielded once, under the first name it was reached by.
     """
-    seen: set[str] = set()
+    seen: set[object] = set()
     for raw in paths:
         p = Path(raw)
         found = _walk(p) if p.is_dir() else iter([p])
         for f in found:
-            key = os.path.realpath(f)
+            key = _identity(f)
             if key not in seen:
                 seen.add(key)
                 yield f
@@ -45,3 +45,12 @@ def _walk(folder: Path) -> Iterator[Path]:
         for name in sorted(files):
             if name.endswith(".ipynb"):
                 yield Path(root) / name
+
+
+def _identity(path: Path) -> object:
+    """The file itself (device, inode) when it exists, else its resolved path."""
+    try:
+        st = path.stat()
+    except OSError:
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -168,25 +169,42 @@ def code_sha256(nb: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = False) -> None:
+def atomic_write_text(
+    path: str | os.PathLike[str], text: str, *, fsync: bool = False, mode: int | None = None
+) -> None:
     """Write a file atomically: a temp file in the same folder, then ``os.replace``.
 
-    A symbolic link is written through (its target is replaced, the link stays), as ``open(path,
-    "w")`` and nbstripout do.
+    Links are written through, as ``open(path, "w")`` and nbstripout do: a symbolic link's target
+    is replaced (the link stays), and a file with several hard links is rewritten in place once
+    the new text is safely in the temp file (replacing it would leave its other names with the
+    old text). ``mode``: the new file's permission bits (default: the temp file's).
     """
     p = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
-        os.replace(tmp, p)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        if _hard_linked(p):
+            shutil.copyfile(tmp, p)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _hard_linked(path: Path) -> bool:
+    try:
+        return path.stat().st_nlink > 1
+    except OSError:
+        return False
 
 
 def write_json_notebook(path: str | os.PathLike[str], nb: Mapping[str, Any]) -> None:

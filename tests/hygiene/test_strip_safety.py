@@ -180,13 +180,32 @@ def test_a_file_named_through_its_link_and_itself_is_processed_once(
     assert (tmp_path / "link.ipynb").is_symlink()
 
 
-def test_every_atomic_write_goes_through_links(tmp_path: Path) -> None:
+def test_a_hard_linked_notebook_is_stripped_under_every_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = b.write(tmp_path / "examples" / "nb.ipynb", b.params("a = 1", count=1, outputs=OUT))
+    (tmp_path / "docs").mkdir()
+    os.link(real, tmp_path / "docs" / "nb.ipynb")
+    assert main(["strip", str(tmp_path / "docs"), str(tmp_path / "examples")]) == 1
+    assert capsys.readouterr().out.count("stripped") == 1  # one file, two names
+    assert os.path.samefile(real, tmp_path / "docs" / "nb.ipynb")
+    assert _cells(real)[0]["outputs"] == []
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["nb.ipynb"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_every_atomic_write_goes_through_links(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "target.html"
     target.write_text("old", encoding="utf-8")
-    (tmp_path / "link.html").symlink_to(target)
-    atomic_write_text(tmp_path / "link.html", "new")
-    assert (tmp_path / "link.html").is_symlink()
+    link = tmp_path / "link.html"
+    if kind == "symlink":
+        link.symlink_to(target)
+    else:
+        os.link(target, link)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() == (kind == "symlink")
     assert target.read_text(encoding="utf-8") == "new"
+    assert link.read_text(encoding="utf-8") == "new"
 
 
 # --- older nbformat versions ------------------------------------------------------------------
@@ -263,6 +282,19 @@ def test_a_notebook_without_nbformat_key_keeps_its_sources(tmp_path: Path) -> No
     assert hook_main([str(path)]) == 1
     assert [c["source"] for c in _cells(path)] == [["a = 1"], ["print(a)"]]
     assert [c["outputs"] for c in _cells(path)] == [[], []]
+
+
+def test_nbformat_1_is_read_and_its_strip_names_the_upgrade_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "v1.ipynb"
+    cells = [{"cell_type": "code", "code": "a = 1", "prompt_number": 1, "outputs": []}]
+    path.write_text(json.dumps({"nbformat": 1, "cells": cells}), "utf-8")
+    assert [c["source"] for c in read_json(path)["cells"]] == ["a = 1"]
+    before = path.read_bytes()
+    assert strip_main([str(path)]) == 2
+    assert path.read_bytes() == before
+    assert "jupyter nbconvert --to notebook --inplace" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
