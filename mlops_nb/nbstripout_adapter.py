@@ -95,6 +95,11 @@ class StripOptions:
                 "drop-tagged-cells."
             )
 
+    def removes_more_than_outputs(self) -> bool:
+        """Whether these settings drop cells or extra metadata (beyond outputs, counts and the
+        default volatile keys, none of which lint or run reads)."""
+        return bool(self.drop_empty_cells or self.drop_tagged_cells or self.extra_keys)
+
     def metadata_keys(self) -> list[str]:
         keys = [*DEFAULT_EXTRA_KEYS, *self.extra_keys]
         return [k for k in dict.fromkeys(keys) if k not in self.keep_metadata_keys]

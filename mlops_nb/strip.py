@@ -144,8 +144,14 @@ def strip_file(
     stripped = strip_notebook(nb, options=options)
     if stripped == nb:
         return None
-    made = introduced(
-        upgraded(dict(nb), source=str(path)), upgraded(stripped, source=str(path)), path=str(path)
+    made = (
+        introduced(
+            upgraded(dict(nb), source=str(path)),
+            upgraded(stripped, source=str(path)),
+            path=str(path),
+        )
+        if options.removes_more_than_outputs()
+        else []
     )
     if made:
         what = "; ".join(f"{f.code} {f.message}" for f in made[:3])

@@ -13,6 +13,7 @@ And a strip setting must never turn a notebook lint accepts into one it rejects 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from mlops_nb.lint.api import KNOWN_CODES, lint_notebook
@@ -22,18 +23,30 @@ from mlops_nb.lint.options import LintOptions
 # Findings whose evidence lives in execution counts and outputs, which stripping clears: the
 # order of execution (NB101), skipped cells (NB102), error outputs (NB103).
 EVIDENCE_CODES = frozenset({"NB101", "NB102", "NB103"})
-_ALL_RULES = LintOptions(known_codes=KNOWN_CODES)
+# What stripping can create: it drops cells, counts and metadata, never adds outputs or changes
+# sources, so error outputs (NB103), long cells and definitions (NB3xx) and big outputs (NB4xx)
+# cannot appear; leaving those rules out keeps `strip` fast.
+_STRIP_CAN_CREATE = LintOptions(
+    select=("NB1", "NB2", "NB5"), ignore=("NB103",), known_codes=KNOWN_CODES
+)
 
 
 def evidence(nb: Mapping[str, Any], *, path: str, options: LintOptions) -> list[Finding]:
     """The enabled findings in ``EVIDENCE_CODES`` of an nbformat-4 notebook dict."""
-    return [f for f in lint_notebook(nb, path=path, options=options) if f.code in EVIDENCE_CODES]
+    codes = tuple(sorted(c for c in EVIDENCE_CODES if options.enabled(c)))
+    if not codes:
+        return []
+    only = replace(options, select=codes, ignore=())
+    return lint_notebook(nb, path=path, options=only)
 
 
 def introduced(before: Mapping[str, Any], after: Mapping[str, Any], *, path: str) -> list[Finding]:
-    """Findings (every rule enabled) of ``after`` whose code ``before`` does not have.
+    """Findings (every rule stripping could trigger) of ``after`` whose code ``before`` lacks.
 
     Both are nbformat-4 notebook dicts: a notebook and its stripped copy.
     """
-    old = {f.code for f in lint_notebook(before, path=path, options=_ALL_RULES)}
-    return [f for f in lint_notebook(after, path=path, options=_ALL_RULES) if f.code not in old]
+    made = lint_notebook(after, path=path, options=_STRIP_CAN_CREATE)
+    if not made:
+        return []
+    old = {f.code for f in lint_notebook(before, path=path, options=_STRIP_CAN_CREATE)}
+    return [f for f in made if f.code not in old]
