@@ -41,7 +41,22 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mlops_nb' has no attribute {name!r}")
+    _require_run_extra(f"mlops_nb.{name}")
     return getattr(importlib.import_module(module), name)
+
+
+def _require_run_extra(feature: str) -> None:
+    """``MissingExtraError`` (with its pip command) unless the ``[run]`` extra is installed.
+
+    The public API runs notebooks; ``pip install mlops-nb`` alone is the light hygiene core.
+    """
+    import importlib.util
+
+    from mlops_nb.errors import EXTRA_OF_MODULE, missing_extra
+
+    for top, extra in EXTRA_OF_MODULE.items():
+        if extra == "run" and importlib.util.find_spec(top) is None:
+            raise missing_extra(top, "run", feature)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -67,6 +67,40 @@ def missing_extra(module: str, extra: str, feature: str) -> MissingExtraError:
     )
 
 
+# Top-level modules of the extras (pyproject.toml), for the one message a missing one gets.
+EXTRA_OF_MODULE = {
+    **dict.fromkeys(
+        (
+            "papermill",
+            "scrapbook",
+            "six",
+            "nbclient",
+            "jupyter_client",
+            "ipykernel",
+            "pandas",
+            "numpy",
+            "yaml",
+            "tqdm",
+            "psutil",
+        ),
+        "run",
+    ),
+    **dict.fromkeys(("sklearn", "scipy", "seaborn", "matplotlib", "pyarrow"), "ml"),
+    **dict.fromkeys(("dask", "distributed"), "dask"),
+}
+
+
+def extra_error(error: ModuleNotFoundError, feature: str) -> MissingExtraError | None:
+    """The ``missing_extra`` error for an import of a module one of our extras provides, else None.
+
+    ``pip install mlops-nb`` is the light hygiene core; the modules behind running notebooks are
+    the ``[run]`` extra, so a command that needs them fails with the pip command that fixes it.
+    """
+    top = (error.name or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    return None if extra is None else missing_extra(top, extra, feature)
+
+
 class RunInterrupted(MlopsNbError):
     """The user interrupted the work (Ctrl-C or SIGTERM)."""
 

@@ -12,6 +12,12 @@ front end tells the kernel: ``__session__`` / ``JPY_SESSION_NAME`` (Jupyter Serv
 ``__vsc_ipynb_file__`` (VS Code). The order is read again whenever the file changes, so save the
 notebook after adding cells. Cells above the cell that loads the guard count as already run.
 
+The guard's own cells (only ``%mlops_nb_guard ...`` and ``%load_ext``/``%reload_ext``/
+``%unload_ext mlops_nb`` lines, blank lines and comments) always run, in any order and mode: the
+off switch is never locked. When the notebook is unknown the guard says so once, after the first
+other cell has run, so naming it with ``%mlops_nb_guard PATH`` or ``watch(PATH)`` right after
+``%load_ext`` gives no warning.
+
     %load_ext mlops_nb
     %mlops_nb_guard --strict          # or --warn (default), --off, --status; optional PATH
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +39,18 @@ from IPython.core.error import InputRejected
 
 MODES = ("warn", "strict", "off")
 _GUARDS: dict[int, Guard] = {}
+_OWN_LINE = re.compile(r"\s*(%mlops_nb_guard(\s.*)?|%(load|reload|unload)_ext\s+mlops_nb\s*|#.*)?")
+UNKNOWN_NOTEBOOK = (
+    "mlops-nb guard: cannot tell which notebook this kernel runs; "
+    "name it with %mlops_nb_guard PATH.ipynb"
+)
+
+
+def is_guard_cell(source: object) -> bool:
+    """True for a cell holding only the guard's own magics (blank lines and comments allowed)."""
+    if not isinstance(source, str) or not source.strip():
+        return False
+    return all(_OWN_LINE.fullmatch(line) for line in source.splitlines())
 
 
 class OutOfOrderError(InputRejected):
@@ -105,6 +124,8 @@ class Guard:
         self._ran: set[str] = set()
         self._fresh = True  # nothing recorded yet: cells above the first one count as run
         self.rejected: str | None = None
+        self._started = False  # a cell began while the guard was installed
+        self._told_unknown = False
 
     # --- the notebook's cell order ------------------------------------------------------------
 
@@ -167,6 +188,9 @@ class Guard:
         cell_id = getattr(info, "cell_id", None)
         if self.mode == "off" or not isinstance(cell_id, str):
             return
+        if is_guard_cell(getattr(info, "raw_cell", None)):
+            return  # the guard's own switches always run
+        self._started = True
         message = self.problem(cell_id)
         if message is None:
             return
@@ -182,6 +206,12 @@ class Guard:
         cell_id = getattr(info, "cell_id", None)
         if isinstance(cell_id, str) and getattr(result, "error_before_exec", None) is None:
             self.record(cell_id)
+        if self._started and self.path is None and self.mode != "off" and not self._told_unknown:
+            # Only now: the cells that load the guard and name the notebook have had their turn.
+            from mlops_nb.output import err
+
+            self._told_unknown = True
+            err(UNKNOWN_NOTEBOOK)
 
 
 class _Reject(ast.NodeTransformer):
@@ -248,15 +278,9 @@ def _install(shell: Any) -> Guard:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext mlops_nb``."""
-    guard = _GUARDS.get(id(ipython)) or _install(ipython)
-    if guard.path is None:
-        from mlops_nb.output import err
-
-        err(
-            "mlops-nb guard: cannot tell which notebook this kernel runs; "
-            "name it with %mlops_nb_guard PATH.ipynb"
-        )
+    """``%load_ext mlops_nb``. Says nothing yet when the notebook is unknown: the next cell may
+    name it (``%mlops_nb_guard PATH``)."""
+    _GUARDS.get(id(ipython)) or _install(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from mlops_nb import __version__
-from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError
+from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError, extra_error
 
 # name -> (module, one-line help). Order is the order of `mlops-nb --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -125,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("mlops-nb: interrupted\n")
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as e:
+        missing = extra_error(e, f"mlops-nb {args.command}")
+        if missing is None:
+            return _report_bug(e)
+        sys.stderr.write(f"mlops-nb: error: {missing.message}\n")
+        return missing.exit_code
     except BrokenPipeError:
         # `mlops-nb collect | head`: the reader went away; not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -6,8 +6,14 @@ What this module guarantees on top of ``nbstripout.strip_output`` (0.8/0.9):
   ``"0"``, ``"1"``..., nbstripout#184);
 - ``drop_tagged_cells`` is done here: nbstripout 0.9.1 builds its filters in a loop of lambdas
   that all see the *last* tag, so only the last of several tags was honoured;
-- settings that would delete ids or tags (``cell.id``, ``cell.metadata.tags``) are refused, so the
-  ``parameters`` tag can never be stripped (the nb-clean#42 failure);
+- settings that would delete what ``run`` and ``lint`` need are refused: extra keys reaching ids,
+  sources, tags or the kernelspec (``cell.id``, ``cell.metadata``, ``metadata.kernelspec``...), so the
+  ``parameters`` tag can never be stripped (the nb-clean#42 failure), and ``drop-tagged-cells``
+  naming ``parameters``;
+- the ``parameters`` cell is never dropped: ``drop_empty_cells`` and ``drop_tagged_cells`` are done
+  here and keep it (an empty parameters cell is a valid one: papermill injects after it);
+- nbformat 2/3 notebooks are stripped in their own version, as nbstripout does (its
+  ``drop_empty_cells`` would drop every nbformat-3 code cell: they hold ``input``, not ``source``);
 - cells tagged ``keep_output`` keep their outputs even with ``keep_output_types`` (nbstripout 0.9.1
   then filters the outputs of every cell, tagged or not);
 - nbstripout's exceptions become ``NotebookError``.
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_nb.errors import ConfigError, NotebookError
-from mlops_nb.notebook.io import tags_of
+from mlops_nb.notebook.io import PARAMETERS_TAG, cell_lists, major_version, tags_of
 
 # nbstripout's own defaults (its CLI adds them; its API does not), plus papermill's timing records.
 DEFAULT_EXTRA_KEYS: tuple[str, ...] = (
@@ -35,7 +41,28 @@ DEFAULT_EXTRA_KEYS: tuple[str, ...] = (
     "cell.metadata.scrolled",
     "cell.metadata.papermill",
 )
-PROTECTED_KEYS = frozenset({"cell.id", "cell.metadata", "cell.metadata.tags", "cell.source"})
+# What run and lint read: an extra key equal to one of these, above one (``cell.metadata``) or
+# below one (``metadata.kernelspec.name``) is refused. papermill picks the kernel from the
+# kernelspec; lint's NB501 asks for it.
+PROTECTED_KEYS = frozenset(
+    {
+        "cell.id",
+        "cell.cell_type",
+        "cell.source",
+        "cell.input",
+        "cell.outputs",
+        "cell.execution_count",
+        "cell.prompt_number",
+        "cell.metadata.tags",
+        "metadata.kernelspec",
+    }
+)
+
+
+def _protected(key: str) -> bool:
+    return any(
+        key == p or p.startswith(key + ".") or key.startswith(p + ".") for p in PROTECTED_KEYS
+    )
 
 
 @dataclass(frozen=True)
@@ -54,12 +81,24 @@ class StripOptions:
     max_size: int = 0
 
     def __post_init__(self) -> None:
-        bad = sorted(PROTECTED_KEYS.intersection(self.extra_keys))
+        bad = sorted(k for k in self.extra_keys if _protected(k))
         if bad:
             raise ConfigError(
-                f"extra-keys {', '.join(bad)}: mlops-nb never strips cell ids, sources or tags "
-                "(the 'parameters' tag must survive). Remove them from extra-keys."
+                f"extra-keys {', '.join(bad)}: mlops-nb never strips cell ids, sources, tags or "
+                "the kernelspec (run and lint need them; the 'parameters' tag must survive). "
+                "Remove them from extra-keys."
             )
+        if PARAMETERS_TAG in self.drop_tagged_cells:
+            raise ConfigError(
+                "drop-tagged-cells 'parameters': the parameters cell is what run, sweep and lint "
+                "read the notebook's parameters from, so it is never dropped. Remove it from "
+                "drop-tagged-cells."
+            )
+
+    def removes_more_than_outputs(self) -> bool:
+        """Whether these settings drop cells or extra metadata (beyond outputs, counts and the
+        default volatile keys, none of which lint or run reads)."""
+        return bool(self.drop_empty_cells or self.drop_tagged_cells or self.extra_keys)
 
     def metadata_keys(self) -> list[str]:
         keys = [*DEFAULT_EXTRA_KEYS, *self.extra_keys]
@@ -70,11 +109,15 @@ def strip_notebook(nb: Mapping[str, Any], *, options: StripOptions) -> dict[str,
     """A stripped copy of a notebook dict (the input is not modified)."""
     from nbstripout import MetadataError, strip_output
 
+    if nb.get("nbformat") == 1:  # nbstripout fails on these too (no metadata, no worksheets)
+        raise NotebookError(
+            "cannot strip an nbformat 1 notebook in its own version; upgrade the file once with "
+            "`jupyter nbconvert --to notebook --inplace NOTEBOOK.ipynb` (lint and run read it as "
+            "it is)."
+        )
     node = _node(nb)
     _clear_outputs_nbstripout_would_drop(node, options)
-    if options.drop_tagged_cells:
-        drop = set(options.drop_tagged_cells)
-        node["cells"] = [c for c in node["cells"] if not drop.intersection(tags_of(c))]
+    _drop_cells(node, options)
     kept = _tagged_outputs(node) if options.keep_output_types else {}
     try:
         out = strip_output(
@@ -83,7 +126,7 @@ def strip_notebook(nb: Mapping[str, Any], *, options: StripOptions) -> dict[str,
             keep_count=options.keep_count,
             keep_id=True,
             extra_keys=options.metadata_keys(),
-            drop_empty_cells=options.drop_empty_cells,
+            drop_empty_cells=False,
             drop_tagged_cells=[],
             strip_init_cells=options.strip_init_cells,
             drop_output_types=set(options.drop_output_types),
@@ -98,10 +141,38 @@ def strip_notebook(nb: Mapping[str, Any], *, options: StripOptions) -> dict[str,
         raise NotebookError(
             f"cannot strip: malformed notebook ({type(e).__name__}: {e})."
         ) from None
-    for cell in out["cells"]:
-        if id(cell) in kept:
-            cell["outputs"] = _filtered(kept[id(cell)], options)
+    for cells in cell_lists(out):
+        for cell in cells:
+            if id(cell) in kept:
+                cell["outputs"] = _filtered(kept[id(cell)], options)
     return out  # type: ignore[no-any-return]
+
+
+def _drop_cells(node: Any, options: StripOptions) -> None:
+    """``drop_tagged_cells`` and ``drop_empty_cells``, keeping the parameters cell(s)."""
+    drop = set(options.drop_tagged_cells)
+    if not (drop or options.drop_empty_cells):
+        return
+
+    def keep(cell: Any) -> bool:
+        tags = tags_of(cell) if isinstance(cell, dict) else []
+        if PARAMETERS_TAG in tags:
+            return True
+        if drop.intersection(tags):
+            return False
+        return not options.drop_empty_cells or _has_source(cell)
+
+    for cells in cell_lists(node):
+        cells[:] = [c for c in cells if keep(c)]
+
+
+def _has_source(cell: Any) -> bool:
+    """nbstripout's test for an empty cell, reading nbformat 3's ``input`` too."""
+    if not isinstance(cell, dict):
+        return True
+    src = cell.get("source", cell.get("input", ""))
+    lines = [src] if isinstance(src, str) else src if isinstance(src, list) else []
+    return any(isinstance(line, str) and line.strip() for line in lines)
 
 
 def _node(nb: Mapping[str, Any]) -> Any:
@@ -130,7 +201,13 @@ def _node(nb: Mapping[str, Any]) -> Any:
 
     node = NotebookNode(nb)
     node["metadata"] = from_dict(nb.get("metadata", {}))
-    node["cells"] = [cell(c) for c in nb["cells"]]
+    if major_version(nb) >= 4 or nb.get("nbformat") == 1:
+        node["cells"] = [cell(c) for c in nb["cells"]]
+    else:
+        node["worksheets"] = [
+            NotebookNode({**ws, "cells": [cell(c) for c in ws.get("cells", [])]})
+            for ws in nb["worksheets"]
+        ]
     return node
 
 
@@ -151,7 +228,7 @@ def _clear_outputs_nbstripout_would_drop(node: Any, options: StripOptions) -> No
         keep = not isinstance(md, dict) or bool(md.get("keep_output", False))
     if keep:
         return
-    for cell in node["cells"]:
+    for cell in (c for cells in cell_lists(node) for c in cells):
         md = cell.get("metadata") if isinstance(cell, dict) else None
         if not isinstance(md, dict) or "init_cell" in md or "keep_output" in md:
             continue
@@ -175,7 +252,8 @@ def _tagged_outputs(node: Mapping[str, Any]) -> dict[int, list[Any]]:
     """Outputs of the cells tagged ``keep_output``, by cell object (the cells are not copied)."""
     return {
         id(c): list(c["outputs"])
-        for c in node["cells"]
+        for cells in cell_lists(node)
+        for c in cells
         if "keep_output" in tags_of(c) and isinstance(c.get("outputs"), list)
     }
 
@@ -194,10 +272,14 @@ def _filtered(outputs: list[Any], options: StripOptions) -> list[Any]:
 
 
 def notebook_text(nb: Mapping[str, Any]) -> str:
-    """The notebook as ``nbformat.write`` formats it (indent 1, sorted keys, lines split), without
-    re-validating it against the schema (the expensive part)."""
-    from nbformat import from_dict
-    from nbformat.v4.nbjson import writes
+    """The notebook as ``nbformat.write`` formats it (indent 1, sorted keys, lines split), in its
+    own nbformat version, without re-validating it against the schema (the expensive part)."""
+    import nbformat
 
-    text: str = writes(from_dict(dict(nb)))  # type: ignore[no-untyped-call]
+    version = major_version(nb)
+    writes: Callable[[Any], str] = nbformat.versions[
+        version if 1 <= version <= 3 else 4
+    ].writes_json
+    from_dict: Callable[[Any], Any] = nbformat.from_dict
+    text = writes(from_dict(dict(nb)))
     return text if text.endswith("\n") else text + "\n"

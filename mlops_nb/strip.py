@@ -1,6 +1,10 @@
 """``mlops-nb strip``: outputs, execution counts and volatile metadata go; sources, order, ids and
 tags stay. One process for all files; nbstripout is reached through ``nbstripout_adapter``.
 
+A notebook lint rejects for its execution (run out of order, cells skipped, error outputs) is not
+stripped: that would erase the evidence (``lint.evidence``). Settings that would make lint reject
+the stripped notebook are refused. nbformat 1-3 notebooks are stripped in their own version.
+
 A file that needs no change is not rewritten (its mtime is kept). A changed file is written the
 way ``nbformat.write`` writes it, atomically, with its permissions kept.
 """
@@ -16,10 +20,13 @@ from typing import Any
 
 from mlops_nb.config import ConfigFinder, check_keys
 from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, NotebookError
+from mlops_nb.lint.api import OptionsResolver
+from mlops_nb.lint.evidence import evidence, introduced
 from mlops_nb.lint.files import iter_notebook_paths
+from mlops_nb.lint.findings import Finding
 from mlops_nb.lint.options import parse_size
 from mlops_nb.nbstripout_adapter import StripOptions, notebook_text, strip_notebook
-from mlops_nb.notebook.io import atomic_write_text, read_json
+from mlops_nb.notebook.io import atomic_write_text, cell_lists, read_json, upgraded
 
 __all__ = ["StripOptions", "StripReport", "changes", "strip_file", "strip_notebook", "strip_paths"]
 
@@ -39,13 +46,14 @@ class StripReport:
 
     changed: list[tuple[str, str]] = field(default_factory=list)  # (path, what changed)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    kept: list[Finding] = field(default_factory=list)  # why notebooks were left as saved
     checked: int = 0
 
     @property
     def exit_code(self) -> int:
         if self.unreadable:
             return EXIT_USAGE
-        return EXIT_FAILED if self.changed else EXIT_OK
+        return EXIT_FAILED if self.changed or self.kept else EXIT_OK
 
 
 def options_from_table(table: Mapping[str, Any], *, where: str) -> StripOptions:
@@ -89,15 +97,16 @@ class StripOptionsResolver:
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     """What stripping changed, in words ("3 outputs, 2 execution counts, metadata")."""
-    old, new = before.get("cells", []), after.get("cells", [])
+    old = [c for cells in cell_lists(before) for c in cells if isinstance(c, dict)]
+    new = [c for cells in cell_lists(after) for c in cells if isinstance(c, dict)]
     parts: list[str] = []
     if len(new) != len(old):
         parts.append(f"{len(old) - len(new)} cells dropped")
     outputs = sum(len(c.get("outputs") or []) for c in old) - sum(
         len(c.get("outputs") or []) for c in new
     )
-    counts = sum(1 for c in old if c.get("execution_count") is not None) - sum(
-        1 for c in new if c.get("execution_count") is not None
+    counts = sum(1 for c in old if _count(c) is not None) - sum(
+        1 for c in new if _count(c) is not None
     )
     if outputs:
         parts.append(f"{outputs} output{'s' if outputs != 1 else ''}")
@@ -111,18 +120,45 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     return ", ".join(parts) or "output counts"
 
 
+def _count(cell: Mapping[str, Any]) -> Any:
+    return cell.get("execution_count", cell.get("prompt_number"))
+
+
 def write_preserving_mode(path: Path, text: str) -> None:
-    """Atomic write (temp file in the same folder, then rename) that keeps the file's mode."""
-    atomic_write_text(path, text, mode=stat.S_IMODE(path.stat().st_mode))
+    """Atomic write (temp file in the same folder, then rename) that keeps the file's mode.
+
+    Links are written through (``atomic_write_text``): a symbolic link stays a link and its
+    target is stripped, as with nbstripout, which writes with ``open``.
+    """
+    atomic_write_text(path, text, mode=stat.S_IMODE(Path(os.path.realpath(path)).stat().st_mode))
 
 
 def strip_file(
     path: Path, nb: Mapping[str, Any], *, options: StripOptions, check: bool
 ) -> str | None:
-    """Strip one already-read notebook; write it unless ``check``. What changed, or None."""
+    """Strip one already-read notebook (as stored: ``read_json(path, upgrade=False)``); write it
+    unless ``check``. What changed, or None.
+
+    Raises ``NotebookError`` when the settings would make lint reject the stripped notebook.
+    """
     stripped = strip_notebook(nb, options=options)
     if stripped == nb:
         return None
+    made = (
+        introduced(
+            upgraded(dict(nb), source=str(path)),
+            upgraded(stripped, source=str(path)),
+            path=str(path),
+        )
+        if options.removes_more_than_outputs()
+        else []
+    )
+    if made:
+        what = "; ".join(f"{f.code} {f.message}" for f in made[:3])
+        raise NotebookError(
+            f"{path}: not stripped: with these [tool.mlops-nb.strip] settings the stripped "
+            f"notebook would fail lint ({what}). Change the settings in the nearest pyproject.toml."
+        )
     if not check:
         try:
             write_preserving_mode(path, notebook_text(stripped))
@@ -136,15 +172,24 @@ def strip_file(
 def strip_paths(paths: Iterable[str | os.PathLike[str]], *, check: bool = False) -> StripReport:
     """Strip notebook files and folders in this process; unreadable files are reported."""
     resolver = StripOptionsResolver()
+    lint_options = OptionsResolver()
     report = StripReport()
     for path in iter_notebook_paths(paths):
         try:
-            nb = read_json(path)
-            what = strip_file(path, nb, options=resolver.for_path(path), check=check)
+            nb = read_json(path, upgrade=False)
+            found = evidence(
+                upgraded(nb, source=str(path)), path=str(path), options=lint_options.for_path(path)
+            )
+            what = (
+                None
+                if found
+                else strip_file(path, nb, options=resolver.for_path(path), check=check)
+            )
         except NotebookError as e:
             report.unreadable.append((str(path), _without_prefix(e.message, path)))
             continue
         report.checked += 1
+        report.kept.extend(found)
         if what is not None:
             report.changed.append((str(path), what))
     return report

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, NotebookError
 from mlops_nb.lint.api import LintReport, OptionsResolver, lint_notebook, unreadable_finding
 from mlops_nb.lint.files import iter_notebook_paths
-from mlops_nb.notebook.io import read_json
+from mlops_nb.notebook.io import read_json, upgraded
 
 
 @dataclass
@@ -44,12 +44,13 @@ def verify_then_strip(
     report = HookReport()
     for path in iter_notebook_paths(paths):
         try:
-            nb = read_json(path)
+            nb = read_json(path, upgrade=False)  # stripped in its own nbformat version
+            nb4 = upgraded(nb, source=str(path))
         except NotebookError as e:
             report.lint.unreadable.append(unreadable_finding(path, e))
             continue
         report.lint.checked += 1
-        findings = lint_notebook(nb, path=str(path), options=lint_options.for_path(path))
+        findings = lint_notebook(nb4, path=str(path), options=lint_options.for_path(path))
         report.lint.findings.extend(findings)
         if findings:
             continue

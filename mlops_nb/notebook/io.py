@@ -7,7 +7,8 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,14 @@ INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"
 
 
-def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a notebook file as plain JSON, checking only the structure we rely on."""
+def read_json(path: str | os.PathLike[str], *, upgrade: bool = True) -> dict[str, Any]:
+    """Read a notebook file as plain JSON, checking only the structure we rely on.
+
+    Older notebooks (nbformat 1-3, or no ``nbformat`` key) are read as Jupyter, papermill and
+    nbstripout read them: with ``upgrade`` (the default) they are converted to nbformat 4 in
+    memory (see ``upgraded``); without it they come back as stored, for ``strip``, which keeps a
+    file's version as nbstripout does.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -30,10 +37,10 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise NotebookError(f"{p}: not a notebook: the file is not UTF-8 text.") from None
     except OSError as e:
         raise NotebookError(f"{p}: cannot read the notebook: {e.strerror}.") from None
-    return parse_json(text, source=str(p))
+    return parse_json(text, source=str(p), upgrade=upgrade)
 
 
-def parse_json(text: str, *, source: str) -> dict[str, Any]:
+def parse_json(text: str, *, source: str, upgrade: bool = True) -> dict[str, Any]:
     """Parse notebook JSON text; a malformed file is a ``NotebookError`` naming the line."""
     try:
         nb = json.loads(text)
@@ -46,15 +53,36 @@ def parse_json(text: str, *, source: str) -> dict[str, Any]:
     problem = structure_problem(nb)
     if problem:
         raise NotebookError(f"{source}: not a valid notebook: {problem}.")
-    return nb  # type: ignore[no-any-return]
+    return upgraded(nb, source=source) if upgrade else nb
+
+
+def major_version(nb: Mapping[str, Any]) -> int:
+    """The notebook's nbformat major version.
+
+    Without an ``nbformat`` key the layout decides, as nbstripout's reading does in effect: a
+    top-level ``cells`` list is nbformat 4, ``worksheets`` nbformat 3. (nbformat itself would take
+    such a file for nbformat 1 and drop every cell's source.)
+    """
+    version = nb.get("nbformat")
+    if version is None:
+        return 3 if "worksheets" in nb and "cells" not in nb else 4
+    if isinstance(version, float) and version.is_integer():
+        return int(version)  # 4.0: nbformat looks versions up in a dict, where 4.0 == 4
+    return version if isinstance(version, int) and not isinstance(version, bool) else -1
 
 
 def structure_problem(nb: Any) -> str | None:
-    """Why ``nb`` is not a usable nbformat-4 notebook, or None."""
+    """Why ``nb`` is not a usable notebook (nbformat 1-4, as stored), or None."""
     if not isinstance(nb, dict):
         return "the top level is not a JSON object"
-    if nb.get("nbformat") != 4:
-        return f"nbformat {nb.get('nbformat')!r} is not supported (only nbformat 4)"
+    version = major_version(nb)
+    if not 1 <= version <= 4:
+        return (
+            f"nbformat {nb.get('nbformat')!r} is not supported (nbformat 1 to 4 are; a newer "
+            "notebook needs a newer mlops-nb)"
+        )
+    if version < 4:
+        return _old_structure_problem(nb)
     cells = nb.get("cells")
     if not isinstance(cells, list):
         return "it has no 'cells' list"
@@ -66,6 +94,53 @@ def structure_problem(nb: Any) -> str | None:
         if cell["cell_type"] == "code" and not isinstance(cell.get("outputs"), list):
             return f"code cell {i + 1} has no 'outputs' list"
     return None
+
+
+def _old_structure_problem(nb: Mapping[str, Any]) -> str | None:
+    if nb.get("nbformat") == 1:
+        ok = isinstance(nb.get("cells"), list)
+        return None if ok else "it has no 'cells' list"
+    sheets = nb.get("worksheets")
+    if not isinstance(sheets, list) or not all(
+        isinstance(ws, dict) and isinstance(ws.get("cells", []), list) for ws in sheets
+    ):
+        return "it has no 'worksheets' list of cells"
+    for ws in sheets:
+        for cell in ws.get("cells", []):
+            if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+                return "a cell has no valid 'cell_type'"
+    return None
+
+
+def cell_lists(nb: Mapping[str, Any]) -> list[list[Any]]:
+    """The notebook's lists of cells: one in nbformat 4, one per worksheet in nbformat 2/3."""
+    if major_version(nb) >= 4 or nb.get("nbformat") == 1:
+        return [nb["cells"]]
+    return [ws.get("cells", []) for ws in nb["worksheets"]]
+
+
+def upgraded(nb: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """``nb`` as nbformat 4 (the same object when it is already), as Jupyter and papermill read
+    it: nbformat's own converter (``nbformat.convert``). New cell ids are random, as there."""
+    if nb.get("nbformat") == 4 and type(nb["nbformat"]) is int:
+        return nb
+    if major_version(nb) == 4:  # no nbformat key (nbformat 4 layout), or 4.0
+        return {**nb, "nbformat": 4, "nbformat_minor": nb.get("nbformat_minor", 0)}
+    import nbformat
+
+    reads: Callable[..., Any] = nbformat.reads  # untyped
+    try:
+        node = reads(json.dumps({"nbformat": 3, **nb}), as_version=4)
+    except Exception as e:  # nbformat raises many kinds on malformed old notebooks
+        raise NotebookError(
+            f"{source}: cannot read this nbformat {nb.get('nbformat', 3)} notebook "
+            f"({type(e).__name__}: {e}). Open and save it in Jupyter to upgrade it."
+        ) from None
+    out: dict[str, Any] = json.loads(json.dumps(node))
+    problem = structure_problem(out)
+    if problem:
+        raise NotebookError(f"{source}: not a valid notebook after upgrading it: {problem}.")
+    return out
 
 
 def source_of(cell: Mapping[str, Any]) -> str:
@@ -101,9 +176,14 @@ def atomic_write_text(
 
     The file gets the mode a plain ``open(path, "w")`` gives (0o666 less the umask, which the
     kernel applies at creation), or ``mode`` when given; ``tempfile.mkstemp`` would make it 0600
-    and hide it from the other users of a shared runs folder. Raises ``OSError``.
+    and hide it from the other users of a shared runs folder.
+
+    Links are written through, as ``open(path, "w")`` and nbstripout do: a symbolic link's target
+    is replaced (the link stays), and a file with several hard links is rewritten in place once
+    the new text is safely in the temp file (replacing it would leave its other names with the
+    old text). Raises ``OSError``.
     """
-    p = Path(path)
+    p = Path(os.path.realpath(path))
     tmp = p.parent / f".{p.name}.{secrets.token_hex(6)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
@@ -114,11 +194,22 @@ def atomic_write_text(
                 os.fsync(f.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
-        os.replace(tmp, p)
+        if _hard_linked(p):
+            shutil.copyfile(tmp, p)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _hard_linked(path: Path) -> bool:
+    try:
+        return path.stat().st_nlink > 1
+    except OSError:
+        return False
 
 
 def write_json_notebook(path: str | os.PathLike[str], nb: Mapping[str, Any]) -> None:

@@ -25,11 +25,12 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     [
         ('{"cells": [', "invalid JSON at line 1"),
         ("[1, 2]", "the top level is not a JSON object"),
-        ('{"nbformat": 3, "cells": []}', "nbformat 3 is not supported"),
+        ('{"nbformat": 3, "cells": []}', "no 'worksheets' list"),  # nbformat 3 has worksheets
+        ('{"nbformat": 5, "cells": []}', "nbformat 5 is not supported"),
         ('{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 has no valid 'cell_type'"),
         ("\udcff", "not a notebook"),
     ],
-    ids=["truncated", "array", "old-format", "bad-cell", "binary"],
+    ids=["truncated", "array", "old-format", "future-format", "bad-cell", "binary"],
 )
 def test_malformed_notebook(tmp_path: Path, runs_dir: Path, content: str, message: str) -> None:
     nb = tmp_path / "broken.ipynb"

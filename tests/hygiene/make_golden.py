@@ -77,6 +77,36 @@ def nb(
     return {"cells": out, "metadata": md, "nbformat": 4, "nbformat_minor": minor}
 
 
+def old_nb(*cells: dict[str, Any], version: int = 3, **metadata: Any) -> dict[str, Any]:
+    """An nbformat 2/3 notebook: cells in worksheets, code in ``input``, ``prompt_number``."""
+    top: dict[str, Any] = {"metadata": {"name": "", **metadata}, "nbformat": version}
+    if version == 3:
+        top["nbformat_minor"] = 0
+    return {**top, "worksheets": [{"cells": list(cells), "metadata": {}}]}
+
+
+def C3(
+    src: str, count: int | None = None, outputs: list[Any] | None = None, **md: Any
+) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "collapsed": False,
+        "input": src,
+        "language": "python",
+        "metadata": md,
+        "outputs": outputs or [],
+        "prompt_number": count,
+    }
+
+
+def stream3(text: str) -> dict[str, Any]:
+    return {"output_type": "stream", "stream": "stdout", "text": text}
+
+
+def no_key(nb: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in nb.items() if k not in ("nbformat", "nbformat_minor")}
+
+
 def P(src: str = "alpha = 0.5  # learning rate\nn: int = 10\n", **kw: Any) -> dict[str, Any]:
     return cell("code", src, tags=["parameters"], **kw)
 
@@ -156,6 +186,14 @@ LINT: dict[str, dict[str, Any]] = {
     ),
     **{f"nbformat_4_{m}_clean": nb(P(count=1), C("a = 1", count=2), minor=m) for m in range(5)},
     "nbformat_4_0_out_of_order": nb(P(count=2), C("a = 1", count=1), minor=0),
+    "nbformat_3_clean": old_nb(
+        C3("a = 1", count=1, tags=["parameters"]), C3("print(a)", count=2), kernelspec=KERNELSPEC
+    ),
+    "nbformat_3_out_of_order": old_nb(
+        C3("a = 1", count=1, tags=["parameters"]), C3("b = 2", count=3), C3("c = 3", count=2)
+    ),
+    "nbformat_2": old_nb(C3("print(1)", count=1), version=2),
+    "no_nbformat_key_out_of_order": no_key(nb(P(count=2), C("a = 1", count=1))),
 }
 
 STRIP_INPUTS: dict[str, dict[str, Any]] = {
@@ -195,6 +233,17 @@ STRIP_INPUTS: dict[str, dict[str, Any]] = {
         },
     ),
     "stripped": nb(M("# Done"), P(), C("a = 1\n")),
+    "nbformat_3": old_nb(
+        {"cell_type": "markdown", "metadata": {}, "source": "# Old"},
+        C3("alpha = 1", count=1, tags=["parameters"]),
+        C3("print(alpha)", count=2, outputs=[stream3("1\n")]),
+        C3("", count=None),
+        kernelspec=KERNELSPEC,
+    ),
+    "nbformat_2": old_nb(C3("print(1)", count=1, outputs=[stream3("1\n")]), version=2),
+    "no_nbformat_key": no_key(
+        nb(P(count=1), C("print(1)", count=2, outputs=[stream("1\n")]), minor=5)
+    ),
     **{
         f"nbformat_4_{m}": nb(
             P(count=1),
@@ -229,6 +278,10 @@ STRIP_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "max_size": ("executed", {"max-size": "40"}),
     "already_stripped": ("stripped", {}),
     **{f"nbformat_4_{m}": (f"nbformat_4_{m}", {}) for m in range(5)},
+    "nbformat_3": ("nbformat_3", {}),
+    "nbformat_3_drop_empty_cells": ("nbformat_3", {"drop-empty-cells": True}),
+    "nbformat_2": ("nbformat_2", {}),
+    "no_nbformat_key": ("no_nbformat_key", {}),
 }
 
 
@@ -245,7 +298,7 @@ def write_inputs() -> None:
         '{"cells": [\n  {"cell_type": "code",\n', encoding="utf-8"
     )
     (HERE / "lint" / "not_a_notebook.ipynb").write_text('["a", "list"]\n', encoding="utf-8")
-    (HERE / "lint" / "nbformat_3.ipynb").write_text(
+    (HERE / "lint" / "nbformat_3_malformed.ipynb").write_text(
         json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}) + "\n", encoding="utf-8"
     )
     for name, notebook in STRIP_INPUTS.items():

@@ -142,7 +142,7 @@ def test_strict_mode_stops_the_cell_and_magic_controls(tmp_path: Path, kernel_fa
     nb = _notebook(tmp_path / "y.ipynb")
     k = kernel_factory()  # no JPY_SESSION_NAME: the guard asks for the path
     loaded = k.run("%load_ext mlops_nb", "load")
-    assert "cannot tell which notebook" in loaded.stderr
+    assert loaded.stderr == ""  # the next cell may name the notebook: no warning yet
     status = k.run(f"%mlops_nb_guard --strict {nb}", "load")
     assert f"mode strict, notebook {nb.resolve()}" in status.stderr
     assert k.run("a = 1", "c1").status == "ok"
@@ -169,3 +169,61 @@ def test_env_var_sets_strict_mode_and_watch_api(tmp_path: Path, kernel_factory: 
     )
     assert k.run("print(g.mode)", "c2").stdout == "strict\n"
     assert k.run("x = 1", "c1").status == "error"
+
+
+def test_the_guards_own_cells_always_run_even_strict_and_out_of_order(
+    tmp_path: Path, kernel_factory: Any
+) -> None:
+    nb = _notebook(tmp_path / "s.ipynb")
+    k = kernel_factory(JPY_SESSION_NAME=str(nb), MLOPS_NB_GUARD="strict")
+    assert k.run("%load_ext mlops_nb", "load").stderr == ""
+    assert k.run("a = 1", "c1").status == "ok"
+    assert k.run("b = a + 1", "c2").status == "ok"
+    assert k.run("a = 5", "c1").status == "error"  # strict: out of order is refused
+    # The top cell, edited and re-run (out of order): the switches are never locked.
+    status = k.run("%mlops_nb_guard --status", "load")
+    assert (status.status, status.error) == ("ok", "")
+    assert f"mode strict, notebook {nb.resolve()}" in status.stderr
+    assert k.run("%reload_ext mlops_nb", "load").status == "ok"
+    off = k.run("# switch the guard off\n%mlops_nb_guard --off\n", "load")
+    assert (off.status, off.error) == ("ok", "")
+    assert k.run("a = 5", "c1").status == "ok"  # off: nothing is checked
+    assert k.run("%mlops_nb_guard --strict", "c1").status == "ok"
+    # A cell mixing the guard's magic with code is an ordinary cell: checked as such.
+    mixed = k.run("%mlops_nb_guard --status\nx = 1", "c1")
+    assert mixed.status == "ok"  # c1 again right after c1: in order
+
+
+def test_naming_the_notebook_after_loading_gives_no_warning(
+    tmp_path: Path, kernel_factory: Any
+) -> None:
+    nb = _notebook(tmp_path / "n.ipynb")
+    k = kernel_factory()  # not started by Jupyter Server: the kernel cannot tell the notebook
+    assert k.run("%load_ext mlops_nb", "load").stderr == ""
+    named = k.run(f"%mlops_nb_guard {nb}", "load")
+    assert named.stderr == f"mlops-nb guard: mode warn, notebook {nb.resolve()}\n"
+    assert k.run("a = 1", "c1").stderr == ""
+    # Loading and naming in one cell, or naming with watch() in the next one: no warning either.
+    k2 = kernel_factory()
+    both = k2.run(f"%load_ext mlops_nb\n%mlops_nb_guard {nb}", "load")
+    assert "cannot tell" not in both.stderr
+    assert k2.run("a = 1", "c1").stderr == ""
+    k3 = kernel_factory()
+    assert k3.run("%load_ext mlops_nb", "load").stderr == ""
+    watched = k3.run(f"import mlops_nb.guard; mlops_nb.guard.watch({str(nb)!r})", "c1")
+    assert watched.stderr == ""
+    assert k3.run("b = 2", "c2").stderr == ""
+
+
+def test_an_unknown_notebook_is_reported_once_after_the_first_other_cell(
+    tmp_path: Path, kernel_factory: Any
+) -> None:
+    k = kernel_factory()
+    assert k.run("%load_ext mlops_nb", "load").stderr == ""
+    assert k.run("%mlops_nb_guard --strict", "load").stderr.startswith(
+        "mlops-nb guard: mode strict, notebook unknown notebook"
+    )
+    first = k.run("a = 1", "c1")
+    assert first.status == "ok"  # nothing to check against: the cell runs
+    assert "cannot tell which notebook this kernel runs" in first.stderr
+    assert k.run("b = 2", "c2").stderr == ""  # said once

@@ -34,3 +34,22 @@ def test_command_modules_import_only_argparse_at_module_level() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_core_is_light_and_running_notebooks_is_the_run_extra() -> None:
+    """pre-commit installs the core into every hook environment: it must stay the hygiene part."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))[
+        "project"
+    ]
+
+    def names(reqs: list[str]) -> set[str]:
+        return {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower() for r in reqs}
+
+    assert names(project["dependencies"]) == {"nbformat", "nbstripout"}
+    extras = project["optional-dependencies"]
+    assert {"papermill", "scrapbook", "ipykernel", "pandas", "pyyaml"} <= names(extras["run"])
+    for extra in ("ml", "dask", "dev"):  # each of them runs notebooks
+        assert any(re.fullmatch(r"mlops-nb\[.*\brun\b.*\]", r) for r in extras[extra]), extra

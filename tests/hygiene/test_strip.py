@@ -16,6 +16,7 @@ from mlops_nb.commands.hook import strip_main
 from mlops_nb.errors import ConfigError, NotebookError
 from mlops_nb.main import main
 from mlops_nb.nbstripout_adapter import StripOptions, notebook_text, strip_notebook
+from mlops_nb.notebook.io import cell_lists
 from mlops_nb.strip import options_from_table, strip_paths
 from tests import nbbuild as b
 
@@ -51,8 +52,14 @@ def test_golden_strip_through_the_cli(tmp_path: Path, case: str) -> None:
 
 def _kept(nb: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [
-        (c.get("id"), c["cell_type"], "".join(c["source"]), c["metadata"].get("tags"))
-        for c in nb["cells"]
+        (
+            c.get("id"),
+            c["cell_type"],
+            "".join(c.get("source", c.get("input", ""))),
+            c.get("metadata", {}).get("tags"),
+        )
+        for cells in cell_lists(nb)
+        for c in cells
     ]
 
 
@@ -148,13 +155,29 @@ def test_contradicting_keep_output_metadata_is_a_notebook_error() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"extra_keys": ["cell.metadata.tags"]}, "never strips cell ids, sources or tags"),
+        ({"extra_keys": ["cell.metadata.tags"]}, "never strips cell ids, sources, tags"),
+        ({"extra_keys": ["cell.metadata"]}, "cell.metadata: mlops-nb never strips"),
+        ({"extra_keys": ["metadata.kernelspec"]}, "or the kernelspec (run and lint need them"),
+        ({"extra_keys": ["metadata.kernelspec.name"]}, "kernelspec.name: mlops-nb never"),
+        ({"extra_keys": ["cell.source", "cell.outputs"]}, "cell.outputs, cell.source: mlops"),
+        ({"drop_tagged_cells": ["scratch", "parameters"]}, "drop-tagged-cells 'parameters'"),
         ({"keep_id": False}, "unknown setting(s) keep-id"),
         ({"keep_output": "yes"}, "keep-output must be true or false"),
         ({"extra_keys": [1]}, "extra-keys must be a list of strings"),
         ({"max_size": "huge"}, "is not a size"),
     ],
-    ids=["protected-key", "keep-id", "bool", "list", "size"],
+    ids=[
+        "protected-key",
+        "cell-metadata",
+        "kernelspec",
+        "below-kernelspec",
+        "structure",
+        "drop-parameters",
+        "keep-id",
+        "bool",
+        "list",
+        "size",
+    ],
 )
 def test_bad_strip_settings(table: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match="pyproject") as info:
