@@ -8,7 +8,11 @@ else alone, string literals included: a ``%d`` or ``!`` line inside a triple-quo
 text. Blanking lines that start with ``%`` or ``!`` got exactly that wrong.
 
 Plain Python, most cells, is parsed without importing IPython (~0.25 s), which keeps lint and
-the pre-commit hooks fast.
+the pre-commit hooks fast. IPython is not among the core dependencies (it pulls in jedi, ~60 MB,
+three times the whole hook environment): where it is missing, a cell holding IPython syntax is
+left as it is, so it does not parse and the rules that read code skip it rather than guess.
+Adding ``ipython`` to the hook's ``additional_dependencies`` (or installing the ``[run]`` extra)
+makes those cells read exactly.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ def python_source(src: str) -> str:
         return src
     except (SyntaxError, ValueError):
         pass
-    from IPython.core.inputtransformer2 import TransformerManager
-
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # the light core (pre-commit hook environments): see the module docstring
+        return src
     try:
         return str(TransformerManager().transform_cell(src))  # type: ignore[no-untyped-call]
     except Exception:  # IPython's transformer gives up on some broken code: report it as is
