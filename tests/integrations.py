@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # environment name -> (extras installed beside [dev], markers whose tests run there)
 ENVIRONMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tracking": (("mlflow", "tensorboard", "wandb"), ("mlflow", "tensorboard", "wandb")),
-    "repro": (("dvc", "kfp", "argo"), ("dvc", "kfp", "argo")),
+    "repro": (("dvc", "kfp", "argo", "env"), ("dvc", "kfp", "argo", "env")),
 }
 
 

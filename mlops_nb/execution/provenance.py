@@ -164,7 +164,9 @@ def input_hashes(
                         break
                 except OSError:
                     break
-    return out
+    from mlops_nb import dvc_adapter
+
+    return dvc_adapter.annotate(out, base_dirs)
 
 
 def artifacts(folder: Path) -> dict[str, dict[str, Any]]:

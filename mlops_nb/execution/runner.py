@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any
 
 from mlops_nb import __version__
-from mlops_nb.execution import provenance
+from mlops_nb.execution import outputs, provenance
 from mlops_nb.git import git_info
 from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_json, tags_of
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
@@ -137,6 +137,8 @@ def execute_run(
     if spec.declares_output_dir and OUTPUT_DIR_PARAM not in spec.given:
         params[OUTPUT_DIR_PARAM] = str(folder.resolve())
     record = _initial_record(spec, run_id, params, run_key, inputs)
+    if spec.declares_output_dir and OUTPUT_DIR_PARAM in spec.given:  # artifacts land there
+        record[OUTPUT_DIR_PARAM] = outputs.explicit_output_dir(spec.given, work_dir(spec))
     store.write_record(folder, record)
 
     execution = Execution(kernel_manager_factory=kernel_manager_factory)
@@ -322,6 +324,7 @@ def _finish(
         except OSError:
             log.exception("writing environment.json failed")
     record["artifacts"] = provenance.artifacts(folder)
+    record["artifacts"].update(outputs.output_artifacts(record, spec.runs_dir))
     store.write_record(folder, record, final=True)
     try:  # the index never fails a run: the folder is the truth, `reindex` rebuilds it
         from mlops_nb.store import index
