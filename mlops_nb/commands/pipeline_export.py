@@ -35,6 +35,13 @@ def add_parsers(sub: Any) -> None:
         help=f"container image with the project and mlops-nb (kfp/argo; default {DEFAULT_IMAGE}; "
         "build one from `mlops-nb env export RUN --format dockerfile`)",
     )
+    e.add_argument(
+        "--resources",
+        action="append",
+        metavar="STEP:KEY=VALUE[,...]",
+        help="kfp/argo: a step's container resources, keys cpu, cpu_request, memory, "
+        "memory_request, gpu, accelerator (e.g. train:cpu=2,memory=4G; repeatable)",
+    )
     s = sub.add_parser("select", help="(used by exported pipelines) fan-in of a grid step")
     s.add_argument("--metric", required=True)
     s.add_argument("--mode", choices=("max", "min"), default="max")
@@ -78,7 +85,10 @@ def _export(args: argparse.Namespace, output: Any) -> int:
     else:
         target = Path(f"{pipeline.name}.{args.format}.yaml")
     image = args.image or DEFAULT_IMAGE
-    files = export(pipeline, args.format, target=target, image=image)
+    from mlops_nb.pipeline.export.common import parse_resources
+
+    resources = parse_resources(args.resources, pipeline.steps)
+    files = export(pipeline, args.format, target=target, image=image, resources=resources)
     if args.format != "dvc" and not args.output:
         output.out(files[target.name].rstrip("\n"))
         return 0

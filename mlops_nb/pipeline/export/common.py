@@ -115,3 +115,43 @@ def report_args(pipeline: Pipeline, step: Step, *, runs_dir: str | None) -> list
     if runs_dir:
         args += ["--runs-dir", runs_dir]
     return args
+
+
+def project_root(base: Path) -> Path:
+    """The folder holding ``.dvc`` or ``.git`` at or above ``base`` (else ``base``): DVC deps
+    stay inside it, and container images hold it as their working directory."""
+    here = base.resolve()
+    for d in (here, *here.parents):
+        if (d / ".dvc").is_dir() or (d / ".git").exists():
+            return d
+    return here
+
+
+def parse_resources(items: list[str] | None, steps: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``["train:cpu=2,memory=4G"]`` → ``{"train": {"cpu": "2", "memory": "4G"}}``.
+
+    Keys: cpu, cpu_request, memory, memory_request, gpu, accelerator (Kubernetes quantities).
+    Raises ``UsageError`` naming the bad item.
+    """
+    from mlops_nb.errors import UsageError
+
+    out: dict[str, dict[str, str]] = {}
+    for item in items or []:
+        step, sep, rest = item.partition(":")
+        if not sep or step not in steps:
+            raise UsageError(
+                f"--resources {item!r}: expected STEP:KEY=VALUE[,KEY=VALUE] with STEP one of "
+                f"{', '.join(steps)}."
+            )
+        for pair in rest.split(","):
+            key, eq, value = pair.partition("=")
+            if not eq or key not in RESOURCE_KEYS or not value:
+                raise UsageError(
+                    f"--resources {item!r}: {pair!r} is not KEY=VALUE with KEY one of "
+                    f"{', '.join(RESOURCE_KEYS)}."
+                )
+            out.setdefault(step, {})[key] = value
+    return out
+
+
+RESOURCE_KEYS = ("cpu", "cpu_request", "memory", "memory_request", "gpu", "accelerator")

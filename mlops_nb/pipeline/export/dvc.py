@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,17 @@ from mlops_nb.pipeline.spec import Pipeline, Step
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def export(pipeline: Pipeline, *, target: Path, image: str | None = None) -> dict[str, str]:
-    """``{"dvc.yaml": ..., "params.yaml": ...}`` for a ``dvc.yaml`` at ``target``."""
+def export(
+    pipeline: Pipeline,
+    *,
+    target: Path,
+    image: str | None = None,
+    resources: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, str]:
+    """``{"dvc.yaml": ..., "params.yaml": ...}`` for a ``dvc.yaml`` at ``target``.
+
+    ``image`` and ``resources`` do not apply (DVC runs the commands on this machine).
+    """
     base = target.parent
     runs_dir = common.rel(pipeline.runs_dir, base) if pipeline.runs_dir else None
     stages: dict[str, Any] = {}
@@ -155,7 +165,7 @@ def _report_stage(pipeline: Pipeline, step: Step, runs_dir: str | None) -> dict[
 def _deps(pipeline: Pipeline, step: Step, base: Path) -> list[str]:
     """The notebook, input files, local modules and upstream outputs, inside the project."""
     assert step.notebook is not None
-    root = _project_root(base)
+    root = common.project_root(base)
     nb_dir = step.notebook.parent.resolve()
     found: list[Path] = [step.notebook.resolve()]
     nb = read_json(step.notebook)
@@ -182,12 +192,3 @@ def _deps(pipeline: Pipeline, step: Step, base: Path) -> list[str]:
 def _roots(pipeline: Pipeline) -> list[Path]:
     root = pipeline.root.resolve()
     return [root, root.parent]
-
-
-def _project_root(base: Path) -> Path:
-    """The folder holding ``.dvc`` or ``.git`` above ``base`` (DVC deps stay inside it)."""
-    here = base.resolve()
-    for d in (here, *here.parents):
-        if (d / ".dvc").is_dir() or (d / ".git").exists():
-            return d
-    return here
