@@ -155,3 +155,20 @@ def parse_resources(items: list[str] | None, steps: Mapping[str, Any]) -> dict[s
 
 
 RESOURCE_KEYS = ("cpu", "cpu_request", "memory", "memory_request", "gpu", "accelerator")
+
+
+def notebook_upstream(pipeline: Pipeline, step: Step) -> list[str]:
+    """The upstream steps whose output folder ``step`` receives (reports have none)."""
+    return [u for u in step.upstream if pipeline.steps[u].report is None]
+
+
+def ancestors(pipeline: Pipeline, step: Step) -> list[str]:
+    """Every notebook step upstream of ``step``, directly or not, in pipeline order."""
+    seen: set[str] = set()
+    todo = list(step.upstream)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += list(pipeline.steps[name].upstream)
+    return [n for n in pipeline.order() if n in seen and pipeline.steps[n].report is None]

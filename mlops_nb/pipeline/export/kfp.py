@@ -41,14 +41,14 @@ def notebook_component(pipeline: Pipeline, step: Step, image: str) -> dict[str, 
         params,
         out="OUT",
         metrics="METRICS",
-        upstream={u: f"UP:{u}" for u in _notebook_upstream(pipeline, step)},
+        upstream={u: f"UP:{u}" for u in common.notebook_upstream(pipeline, step)},
         ref=lambda name, value: {"inputValue": name} if name in grid else str(value),
     )
     args: list[Any] = [_placeholder(a) for a in raw]
     args += ["--runs-dir", {"concat": [out, f"/{RUNS}"]}]
     inputs = [
         {"name": f"upstream_{u}", "type": "Artifact"}
-        for u in _notebook_upstream(pipeline, step)
+        for u in common.notebook_upstream(pipeline, step)
     ]
     inputs += [{"name": k, "type": "String"} for k in grid]
     return {
@@ -75,7 +75,7 @@ def _placeholder(arg: Any) -> Any:
 
 def report_component(pipeline: Pipeline, step: Step, image: str) -> dict[str, Any]:
     """``mlops-nb report`` over the run records of every notebook step upstream of ``step``."""
-    sources = _ancestors(pipeline, step)
+    sources = common.ancestors(pipeline, step)
     report = step.report or {}
     title = f" --title {shlex.quote(str(report['title']))}" if report.get("title") else ""
     script = (
@@ -91,21 +91,6 @@ def report_component(pipeline: Pipeline, step: Step, image: str) -> dict[str, An
         "outputs": [{"name": "report", "type": "HTML"}],
         "implementation": _container(image, args),
     }
-
-
-def _notebook_upstream(pipeline: Pipeline, step: Step) -> list[str]:
-    return [u for u in step.upstream if pipeline.steps[u].report is None]
-
-
-def _ancestors(pipeline: Pipeline, step: Step) -> list[str]:
-    seen: list[str] = []
-    todo = list(step.upstream)
-    while todo:
-        name = todo.pop(0)
-        if name not in seen:
-            seen.append(name)
-            todo += list(pipeline.steps[name].upstream)
-    return [n for n in pipeline.order() if n in seen and pipeline.steps[n].report is None]
 
 
 def _apply_resources(task: Any, wanted: Mapping[str, str]) -> None:
@@ -152,10 +137,10 @@ def export(
         outputs: dict[str, Any] = {}  # step -> its output_dir artifact
         for name in pipeline.order():
             step = pipeline.steps[name]
-            ups = {f"upstream_{u}": outputs[u] for u in _notebook_upstream(pipeline, step)}
+            ups = {f"upstream_{u}": outputs[u] for u in common.notebook_upstream(pipeline, step)}
             if step.report is not None:
                 op = load(report_component(pipeline, step, image))
-                task = op(**{f"upstream_{u}": outputs[u] for u in _ancestors(pipeline, step)})
+                task = op(**{f"upstream_{u}": outputs[u] for u in common.ancestors(pipeline, step)})
             elif step.grid:
                 op = load(notebook_component(pipeline, step, image))
                 items = [{k: str(v) for k, v in c.items()} for c in common.combinations(step.grid)]
