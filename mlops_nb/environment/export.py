@@ -52,4 +52,3 @@ def _write(out: Path, files: dict[str, str]) -> None:
             os.chmod(out / "postBuild", mode | (mode & 0o444) >> 2)
     except OSError as e:
         raise UsageError(f"-o {out}: cannot write there: {e.strerror}.") from None
-
