@@ -56,6 +56,8 @@ def run_environment(name: str) -> int:
     env = {**os.environ, "MLOPS_NB_INTEGRATIONS": ",".join(markers)}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
     env["VIRTUAL_ENV"] = str(env_dir)
+    # uv's downloads survive between test runs (tests point XDG_CACHE_HOME at temp folders)
+    env.setdefault("UV_CACHE_DIR", str(env_dir / "uv-cache"))
     expr = " or ".join(markers)
     start = time.monotonic()
     rc = subprocess.run(
@@ -66,7 +68,9 @@ def run_environment(name: str) -> int:
     ).returncode
     # pytest exits 5 when nothing was collected: an environment with no tests yet is not a failure
     ok = rc in (0, 5)
-    print(f"integrations: {name}: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s")
+    print(
+        f"integrations: {name}: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s"
+    )
     return 0 if ok else 1
 
 

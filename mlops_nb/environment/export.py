@@ -28,9 +28,14 @@ def export(
     env = environment.load(run_folder)
     files = {"requirements.txt": lock.requirements(env, hashes=hashes or fmt != "requirements")}
     out = Path(out_dir) if out_dir is not None else None
-    project = recipes.project_root(out.parent if out is not None else Path.cwd())
+    project = recipes.project_root(Path.cwd())  # the build context
     if fmt == "dockerfile":
         assert out is not None
+        if not out.resolve().is_relative_to(project):
+            raise UsageError(
+                f"-o {out}: the Dockerfile's folder must be inside the build context, the "
+                f"project {project} (run from the project, e.g. -o build/env)."
+            )
         lock_path = recipes.rel_posix(out / "requirements.txt", project)
         files["Dockerfile"] = recipes.dockerfile(env, lock_path=lock_path, project=project)
     elif fmt == "repo2docker":

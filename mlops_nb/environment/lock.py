@@ -31,15 +31,22 @@ def pins(env: RunEnvironment) -> list[str]:
     return [f"{k}=={v}" for k, v in sorted(env.installable.items())]
 
 
+def tooling(env: RunEnvironment) -> dict[str, str]:
+    """The run's installer tooling (pip, setuptools, wheel...) with versions."""
+    return {k: v for k, v in sorted(env.packages.items()) if k in INSTALLER_TOOLING}
+
+
 def header(env: RunEnvironment, *, resolver: str | None) -> list[str]:
     lines = [
         f"# The environment of run {env.run_id}: Python {env.python} on {env.platform}.",
         "# Written by `mlops-nb env export`"
         + (f"; hashes resolved with {resolver} for Python {env.python}." if resolver else "."),
     ]
-    tooling = sorted(k for k in env.packages if k in INSTALLER_TOOLING)
-    if tooling:
-        lines.append(f"# Installer tooling left to the installer: {', '.join(tooling)}.")
+    if tooling(env):
+        lines.append(
+            f"# Installer tooling left to the installer: {', '.join(tooling(env))} (pinned below "
+            "only where a package depends on it)."
+        )
     for name, info in sorted(env.unindexed.items()):
         if name not in env.packages:
             continue
@@ -69,15 +76,17 @@ def resolve_with_hashes(env: RunEnvironment) -> tuple[str, str]:
     Raises ``UsageError`` when neither uv nor a matching pip can resolve them (with the fix).
     """
     requirements = "\n".join(pins(env)) + "\n"
+    # tooling is not pinned, but a package that depends on it at run time gets the run's version
+    constraints = "".join(f"{k}=={v}\n" for k, v in sorted(tooling(env).items()))
     uv = _uv()
     if uv is not None:
-        return _uv_compile(uv, requirements, env.python), "uv"
+        return _uv_compile(uv, requirements, constraints, env.python), "uv"
     if platform.python_version() != env.python:
         raise UsageError(
             f"run {env.run_id} ran Python {env.python}; resolving its hashes here (Python "
             f"{platform.python_version()}) needs uv: pip install uv (or the [env] extra)."
         )
-    return _pip_report(requirements), "pip"
+    return _pip_report(requirements, constraints), "pip"
 
 
 def _run(cmd: list[str], what: str) -> str:
@@ -88,16 +97,24 @@ def _run(cmd: list[str], what: str) -> str:
     return done.stdout
 
 
-def _uv_compile(uv: str, requirements: str, python: str) -> str:
+def _inputs(tmp: str, requirements: str, constraints: str) -> tuple[Path, Path]:
+    req, con = Path(tmp) / "requirements.in", Path(tmp) / "constraints.txt"
+    req.write_text(requirements, encoding="utf-8")
+    con.write_text(constraints, encoding="utf-8")
+    return req, con
+
+
+def _uv_compile(uv: str, requirements: str, constraints: str, python: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        req = Path(tmp) / "requirements.in"
-        req.write_text(requirements, encoding="utf-8")
+        req, con = _inputs(tmp, requirements, constraints)
         out = _run(
             [
                 uv,
                 "pip",
                 "compile",
                 str(req),
+                "--constraint",
+                str(con),
                 "--generate-hashes",
                 "--python-version",
                 python,
@@ -113,10 +130,9 @@ def _uv_compile(uv: str, requirements: str, python: str) -> str:
     return out
 
 
-def _pip_report(requirements: str) -> str:
+def _pip_report(requirements: str, constraints: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        req = Path(tmp) / "requirements.txt"
-        req.write_text(requirements, encoding="utf-8")
+        req, con = _inputs(tmp, requirements, constraints)
         report = Path(tmp) / "report.json"
         _run(
             [
@@ -131,6 +147,8 @@ def _pip_report(requirements: str) -> str:
                 str(report),
                 "-r",
                 str(req),
+                "-c",
+                str(con),
             ],
             "pip install --dry-run",
         )
