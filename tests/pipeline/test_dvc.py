@@ -174,7 +174,10 @@ def test_example_pipeline_under_dvc_repro(git_repo: Path, runs_dir: Path) -> Non
     dvc(git_repo, "init", "-q")
     assert main(["pipeline", "export", "--format", "dvc", str(project / "pipeline.yaml")]) == 0
     first = dvc(project, "repro")
-    for stage in ("eda", "train_grid@0", "train", "evaluate", "monitor", "report"):
+    grid = [
+        f"train_grid@{m}-{w}" for m in ("logreg", "random_forest") for w in ("balanced", "none")
+    ]
+    for stage in ("eda", *grid, "train", "evaluate", "monitor", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "outputs" / "train" / "model.joblib").is_file()
     assert (project / "outputs" / "report.html").is_file()
