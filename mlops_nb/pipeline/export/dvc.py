@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb import yaml_io
-from mlops_nb.errors import ConfigError
+from mlops_nb.errors import ConfigError, UsageError
 from mlops_nb.notebook.io import code_cells, read_json, source_of
 from mlops_nb.notebook.params import parse_notebook_params
 from mlops_nb.pipeline import fingerprint as fp
@@ -42,6 +42,12 @@ def export(
     ``image`` and ``resources`` do not apply (DVC runs the commands on this machine).
     """
     base = target.parent
+    root = common.project_root(base)
+    if not pipeline.root.resolve().is_relative_to(root):
+        raise UsageError(
+            f"-o {target}: dvc.yaml must be inside the project that holds the pipeline "
+            f"({pipeline.root}); DVC runs its stages from there."
+        )
     runs_dir = common.rel(pipeline.runs_dir, base) if pipeline.runs_dir else None
     stages: dict[str, Any] = {}
     params: dict[str, Any] = {}
@@ -50,7 +56,7 @@ def export(
         if step.report is not None:
             stages[name] = _report_stage(pipeline, step, runs_dir)
             continue
-        scalars = {k: v for k, v in step.params.items() if common.is_scalar(v)}
+        scalars = {k: v for k, v in step.params.items() if _templated(v)}
         if scalars:
             params[name] = scalars
         if step.grid:
@@ -63,13 +69,26 @@ def export(
     return files
 
 
+def _templated(value: Any) -> bool:
+    """Scalars go through params.yaml, except strings the shell would still interpret once
+    DVC substituted them inside double quotes (those stay literal, shell-quoted, in ``cmd``)."""
+    return common.is_scalar(value) and not (isinstance(value, str) and set(value) & set('"$`\\'))
+
+
+def _ref(step: str, name: str, value: Any) -> str:
+    if not _templated(value):
+        return str(value)
+    ref = "${" + f"{step}.{name}" + "}"
+    return f'"{ref}"' if isinstance(value, str) else ref
+
+
 def _template(step: str) -> Any:
-    return lambda name, value: "${" + f"{step}.{name}" + "}"
+    return lambda name, value: _ref(step, name, value)
 
 
 def _cmd(args: list[str]) -> str:
-    # `${...}` must reach DVC unquoted (it substitutes before the shell runs the command)
-    return " ".join(a if a.startswith("${") and a.endswith("}") else shlex.quote(a) for a in args)
+    # `${...}` must reach DVC as written (it substitutes before the shell runs the command)
+    return " ".join(a if "${" in a else shlex.quote(a) for a in args)
 
 
 def _upstream(pipeline: Pipeline, step: Step) -> dict[str, str]:
@@ -109,7 +128,7 @@ def _grid_stage(pipeline: Pipeline, step: Step, base: Path, runs_dir: str | None
     grid_params = {**step.params, **{k: values[0] for k, values in step.grid.items()}}
 
     def ref(name: str, value: Any) -> str:
-        return "${item." + name + "}" if name in grid else "${" + f"{step.name}.{name}" + "}"
+        return "${item." + name + "}" if name in grid else _ref(step.name, name, value)
 
     args = common.run_args(
         common.rel(step.notebook, base),
