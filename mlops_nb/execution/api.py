@@ -91,6 +91,7 @@ def run(
     """
     from mlops_nb.execution import outputs, runner
 
+    outputs.check_metrics_file(metrics_file)
     spec = runner.prepare(
         notebook,
         outputs.with_flags(notebook, params, output_dir=output_dir, upstream=upstream),

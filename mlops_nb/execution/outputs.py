@@ -148,6 +148,20 @@ def explicit_output_dir(given: Mapping[str, Any], cwd: Path) -> str | None:
     return str((p if p.is_absolute() else cwd / p).resolve())
 
 
+def check_metrics_file(path: str | os.PathLike[str] | None) -> None:
+    """Fail before the run (``UsageError``) when the metrics file could not be written after it."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"--metrics-file {path}: is a folder; give a file name such as m.json.")
+    parent = next((d for d in (p.parent, *p.parent.parents) if d.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"--metrics-file {path}: cannot write there ({parent} is not a writable folder)."
+        )
+
+
 def write_metrics(path: str | os.PathLike[str], scraps: Mapping[str, Any]) -> None:
     """Write the run's scalar scraps as one strict JSON object (NaN/Infinity become null).
 

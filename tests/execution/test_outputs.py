@@ -97,8 +97,10 @@ def test_explicit_output_dir_param_records_artifacts(
         (["--upstream", "=x"], "expected NAME=PATH"),
         (["--upstream", "a=missing-folder"], "no such folder"),
         (["--output-dir", "o", "-p", "output_dir", "x"], "give only --output-dir"),
+        (["--metrics-file", "NOTEBOOK/m.json"], "cannot write there"),  # under a file
+        (["--metrics-file", "."], "is a folder"),
     ],
-    ids=["no-equals", "no-name", "missing-folder", "both"],
+    ids=["no-equals", "no-name", "missing-folder", "both", "metrics-unwritable", "metrics-folder"],
 )
 def test_bad_flags_are_usage_errors(
     writer: Path,
@@ -107,6 +109,7 @@ def test_bad_flags_are_usage_errors(
     extra: list[str],
     message: str,
 ) -> None:
+    extra = [a.replace("NOTEBOOK", str(writer)) for a in extra]
     assert main(["run", str(writer), "--runs-dir", str(runs_dir), *extra]) == 2
     err = capsys.readouterr().err
     assert message in err

@@ -77,7 +77,6 @@ def test_kfp_ir_tasks_wiring_fan_out_and_resources(tmp_path: Path) -> None:
     assert components.load_component_from_file(str(out)).name == "example"
 
 
-@pytest.mark.kfp
 def test_kfp_bad_resources_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
