@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # Integration tests whose packages conflict with this environment run in environments of their
 # own (tests/integrations.py), which names the markers it runs in MLOPS_NB_INTEGRATIONS. Here they
 # are deselected, not skipped: a skip would look like a missing feature.
-INTEGRATION_MARKERS = ("mlflow", "tensorboard", "wandb", "dvc", "kfp", "argo")
+INTEGRATION_MARKERS = ("mlflow", "tensorboard", "wandb", "dvc", "kfp", "argo", "env")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

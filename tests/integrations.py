@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # environment name -> (extras installed beside [dev], markers whose tests run there)
 ENVIRONMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tracking": (("mlflow", "tensorboard", "wandb"), ("mlflow", "tensorboard", "wandb")),
-    "repro": (("dvc", "kfp", "argo"), ("dvc", "kfp", "argo")),
+    "repro": (("dvc", "kfp", "argo", "env"), ("dvc", "kfp", "argo", "env")),
 }
 
 
@@ -56,6 +56,8 @@ def run_environment(name: str) -> int:
     env = {**os.environ, "MLOPS_NB_INTEGRATIONS": ",".join(markers)}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
     env["VIRTUAL_ENV"] = str(env_dir)
+    # uv's downloads survive between test runs (tests point XDG_CACHE_HOME at temp folders)
+    env.setdefault("UV_CACHE_DIR", str(env_dir / "uv-cache"))
     expr = " or ".join(markers)
     start = time.monotonic()
     rc = subprocess.run(

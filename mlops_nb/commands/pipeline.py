@@ -4,6 +4,8 @@ run        run the steps that are stale (all with --force, one with --force STEP
 status     each step: up to date, or stale and why
 show       the DAG as text, or as a Mermaid diagram (--format mermaid)
 mark-done  accept a step's current state without running it (e.g. after a cosmetic edit)
+export     the pipeline for DVC (dvc.yaml), Kubeflow Pipelines (IR YAML) or Argo Workflows
+select     (inside exported pipelines) copy the best grid candidate's folder downstream
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("file", nargs="?", metavar="FILE", help="pipeline file")
     for p in (r, s, m):
         add_runs_dir(p)
+    from mlops_nb.commands import pipeline_export
+
+    pipeline_export.add_parsers(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.pipeline import spec
     from mlops_nb.store.runs import resolve_runs_dir
 
+    if args.action in ("export", "select"):
+        from mlops_nb.commands import pipeline_export
+
+        return pipeline_export.run(args)
     pipeline = spec.load(args.file)
     if args.action == "show":
         return _show(pipeline, args.format)

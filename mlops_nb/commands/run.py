@@ -35,6 +35,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="working directory of the kernel (default: the notebook's folder)",
     )
+    parser.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="the notebook's output_dir: artifacts land in DIR and are recorded with hashes",
+    )
+    parser.add_argument(
+        "--metrics-file", metavar="F.json", help="write the scalar scraps to F.json (DVC metrics)"
+    )
+    parser.add_argument(
+        "--upstream",
+        action="append",
+        metavar="NAME=PATH",
+        help="an upstream step's output folder, passed in the notebook's upstream parameter "
+        "(repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print the run record as JSON")
 
 
@@ -42,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.errors import EXIT_FAILED
     from mlops_nb.execution.api import run as run_notebook
+    from mlops_nb.execution.outputs import parse_upstream
     from mlops_nb.notebook.io import read_json
     from mlops_nb.notebook.params import parse_notebook_params
     from mlops_nb.notebook.values import collect_values
@@ -57,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
         reuse=args.reuse,
         cwd=args.cwd,
         kernel_name=args.kernel_name,
+        output_dir=args.output_dir,
+        metrics_file=args.metrics_file,
+        upstream=parse_upstream(args.upstream),
     )
     if args.json:
         output.print_json(result.record)

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         for path, d in (r.get(label) or {}).items():
             output.out(
                 f"  {label[:-1]}:{' ' * (10 - len(label))}{path}  sha256:{d['sha256'][:12]}"
-                f"  {d['size']} B"
+                f"  {d['size']} B{_dvc(d)}"
             )
     if args.lineage:
         from mlops_nb.results.lineage import lineage_lines
@@ -84,3 +84,9 @@ def run(args: argparse.Namespace) -> int:
         for line in lineage_lines(result):
             output.out(line)
     return 0
+
+
+def _dvc(digest: dict[str, Any]) -> str:
+    from mlops_nb.dvc_adapter import describe
+
+    return f"  {describe(digest['dvc'])}" if digest.get("dvc") else ""

@@ -73,6 +73,9 @@ def run(
     reuse: bool = False,
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    metrics_file: str | os.PathLike[str] | None = None,
+    upstream: Mapping[str, str] | None = None,
 ) -> Run:
     """Run a parameterized notebook once, in a fresh kernel, and record everything.
 
@@ -81,12 +84,17 @@ def run(
     says so; Ctrl-C/SIGTERM records the run as ``interrupted`` and raises ``RunInterrupted``.
     With ``reuse=True`` an earlier successful run with the same key (code, parameters, inputs) is
     returned instead of executing.
-    """
-    from mlops_nb.execution import runner
 
+    ``output_dir`` (a folder; the notebook must declare ``output_dir``) receives the artifacts,
+    recorded with their hashes; ``upstream`` (``{step: folder}``) fills the notebook's
+    ``upstream`` parameter; ``metrics_file`` gets the scalar scraps as JSON (for DVC/Kubeflow).
+    """
+    from mlops_nb.execution import outputs, runner
+
+    outputs.check_metrics_file(metrics_file)
     spec = runner.prepare(
         notebook,
-        params,
+        outputs.with_flags(notebook, params, output_dir=output_dir, upstream=upstream),
         runs_dir=runs_dir,
         name=name,
         timeout=timeout,
@@ -97,13 +105,21 @@ def run(
     if reuse:
         found = store.find_ok_by_key(spec.runs_dir, key[0])
         if found is not None:
-            return Run(found)
+            return _with_metrics(Run(found), metrics_file)
     folder = runner.execute_run(spec, key=key)
-    result = Run(folder)
+    result = _with_metrics(Run(folder), metrics_file)
     if result.status == "interrupted":
         raise RunInterrupted(
             f"interrupted: run {result.id} is recorded as 'interrupted' in {result.path}"
         )
+    return result
+
+
+def _with_metrics(result: Run, metrics_file: str | os.PathLike[str] | None) -> Run:
+    if metrics_file is not None:
+        from mlops_nb.execution.outputs import write_metrics
+
+        write_metrics(metrics_file, result.record.get("scraps") or {})
     return result
 
 

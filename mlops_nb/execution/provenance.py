@@ -76,10 +76,53 @@ def installed_packages() -> dict[str, str]:
     return dict(sorted(pkgs.items()))
 
 
+# Installer tooling: present in every virtualenv at whatever version it was created with, and not
+# part of what a run computes with, so it does not count in the environment's hash
+# (``mlops-nb env export`` leaves it to the installer too).
+INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute", "uv"})
+
+
+@functools.lru_cache(maxsize=1)
+def unindexed_packages() -> dict[str, dict[str, Any]]:
+    """Packages installed from a path or URL rather than an index (PEP 610 ``direct_url.json``):
+    ``{name: {"url", "editable", "vcs"?, "commit"?}}``. No index serves their recorded version
+    (an editable install of the project itself, above all). Spec:
+    https://packaging.python.org/en/latest/specifications/direct-url-data-structure/
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for entry in sys.path:
+        try:
+            names = [f for f in os.listdir(entry or ".") if f.endswith(".dist-info")]
+        except OSError:
+            continue
+        for folder in names:
+            try:
+                with open(os.path.join(entry or ".", folder, "direct_url.json")) as f:
+                    data = json.load(f)
+            except (OSError, ValueError):
+                continue
+            key = re.sub(r"[-_.]+", "-", folder[: -len(".dist-info")].partition("-")[0]).lower()
+            vcs = data.get("vcs_info") or {}
+            info = {
+                "url": data.get("url"),
+                "editable": bool((data.get("dir_info") or {}).get("editable")),
+            }
+            if vcs:
+                info.update(vcs=vcs.get("vcs"), commit=vcs.get("commit_id"))
+            out.setdefault(key, info)
+    return out
+
+
+def packages_digest(pkgs: Mapping[str, str]) -> str:
+    """sha256 of the package set without installer tooling (``INSTALLER_TOOLING``)."""
+    kept = {k: v for k, v in pkgs.items() if k not in INSTALLER_TOOLING}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+
+
 def environment() -> tuple[dict[str, Any], dict[str, str]]:
     """The record's ``environment`` summary and the full package list to store beside it."""
     pkgs = installed_packages()
-    digest = hashlib.sha256(json.dumps(pkgs, sort_keys=True).encode()).hexdigest()
+    digest = packages_digest(pkgs)
     summary = {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -89,6 +132,7 @@ def environment() -> tuple[dict[str, Any], dict[str, str]]:
         "packages": {k: pkgs[k] for k in KEY_PACKAGES if k in pkgs},
         "packages_sha256": digest,
         "packages_file": "environment.json",
+        "unindexed": unindexed_packages(),
     }
     return summary, pkgs
 
@@ -256,7 +300,9 @@ def input_hashes(
                     out[text] = {"param": name, **digest}
                     _warn(text, name, digest)
                     break
-    return out
+    from mlops_nb import dvc_adapter
+
+    return dvc_adapter.annotate(out, base_dirs)
 
 
 def _warn(text: str, name: str, digest: Mapping[str, Any]) -> None:

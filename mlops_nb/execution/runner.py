@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from mlops_nb import __version__, strict_json
-from mlops_nb.execution import provenance
+from mlops_nb.execution import outputs, provenance
 from mlops_nb.git import git_info
 from mlops_nb.notebook.io import code_sha256, read_json
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
@@ -144,6 +144,8 @@ def execute_run(
     if spec.declares_output_dir and OUTPUT_DIR_PARAM not in spec.given:
         params[OUTPUT_DIR_PARAM] = str(folder.resolve())
     record = _initial_record(spec, run_id, params, run_key, inputs)
+    if spec.declares_output_dir and OUTPUT_DIR_PARAM in spec.given:  # artifacts land there
+        record[OUTPUT_DIR_PARAM] = outputs.explicit_output_dir(spec.given, work_dir(spec))
     try:
         store.write_record(folder, record)
     except BaseException:  # a full or read-only store: no empty run folder is left behind
@@ -343,6 +345,7 @@ def _finish(
     with contextlib.suppress(OSError):  # frees its space before the record is written
         (folder / store.PARTIAL_OUTPUT).unlink()
     record["artifacts"] = provenance.artifacts(folder)
+    record["artifacts"].update(outputs.output_artifacts(record, spec.runs_dir))
     if execution.output_cuts:  # stream output past MLOPS_NB_OUTPUT_LIMIT (execution.client)
         record["output_cut"] = execution.output_cuts
     _write_final(folder, record)

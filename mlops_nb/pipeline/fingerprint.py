@@ -34,6 +34,7 @@ class Parts:
     inputs: dict[str, str]  # path -> sha256
     modules: dict[str, str]  # module -> sha256
     extra: dict[str, Any] = field(default_factory=dict)  # grid, select, report options
+    dvc: dict[str, str] = field(default_factory=dict)  # input path -> DVC md5 (DVC-tracked data)
 
     def digest(self) -> str:
         return _sha(json.dumps(self.to_dict(), sort_keys=True, default=str))
@@ -46,6 +47,8 @@ class Parts:
             "inputs": self.inputs,
             "modules": self.modules,
             "extra": self.extra,
+            # only when present, so fingerprints of pipelines without DVC data stay as they were
+            **({"dvc": self.dvc} if self.dvc else {}),
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class Parts:
             inputs=dict(d.get("inputs", {})),
             modules=dict(d.get("modules", {})),
             extra=dict(d.get("extra", {})),
+            dvc=dict(d.get("dvc", {})),
         )
 
 
@@ -149,10 +153,16 @@ def _label(f: Path, path: list[Path]) -> str:
     return str(f)  # pragma: no cover
 
 
-def input_files(params: Mapping[str, Any], base_dirs: list[Path]) -> dict[str, str]:
+def input_files(
+    params: Mapping[str, Any], base_dirs: list[Path]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``({path: sha256}, {path: DVC md5})`` of the input files named by parameters."""
     hashed = provenance.input_hashes(params, base_dirs=base_dirs, skip=frozenset({"output_dir"}))
     # an input that could not be hashed (too large, unreadable) never matches: the step re-runs
-    return {k: v.get("sha256") or f"not hashed {secrets.token_hex(8)}" for k, v in hashed.items()}
+    dvc = {k: str(v["dvc"]["md5"]) for k, v in hashed.items() if "dvc" in v}
+    return {
+        k: v.get("sha256") or f"not hashed {secrets.token_hex(8)}" for k, v in hashed.items()
+    }, dvc
 
 
 def notebook_parts(
@@ -165,13 +175,15 @@ def notebook_parts(
 ) -> Parts:
     nb = read_json(notebook)
     sources = [source_of(c) for _, c in code_cells(nb)]
+    inputs, dvc = input_files(params, [notebook.parent.resolve(), *roots])
     return Parts(
         cells=cell_hashes(nb),
         params=dict(params),
         upstream=dict(upstream),
-        inputs=input_files(params, [notebook.parent.resolve(), *roots]),
+        inputs=inputs,
         modules=local_modules(sources, roots=[notebook.parent.resolve(), *roots]),
         extra=dict(extra or {}),
+        dvc=dvc,
     )
 
 
@@ -199,8 +211,20 @@ def reasons(old: Parts | None, new: Parts) -> list[str]:
             why.append(f"upstream {k} changed")
     for k in sorted(set(old.inputs) | set(new.inputs)):
         if old.inputs.get(k) != new.inputs.get(k):
-            why.append(f"input file {k} changed")
+            why.append(f"input file {k} changed{_dvc_note(old.dvc.get(k), new.dvc.get(k))}")
     for k in sorted(set(old.modules) | set(new.modules)):
         if old.modules.get(k) != new.modules.get(k):
             why.append(f"module {k} changed")
     return why
+
+
+def _dvc_note(old: str | None, new: str | None) -> str:
+    if new is None and old is None:
+        return ""
+    if new is None:
+        return " (no longer tracked by DVC)"
+    if old == new:
+        return f" (DVC md5 still {new[:8]}: run `dvc add` or `dvc commit` to record the new data)"
+    if old is None:
+        return f" (now tracked by DVC, md5 {new[:8]})"
+    return f" (DVC md5 {old[:8]} -> {new[:8]})"

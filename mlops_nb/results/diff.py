@@ -166,7 +166,14 @@ def diff_runs(folder_a: Path, folder_b: Path) -> RunDiff:
         )
 
     def inputs(r: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: (v or {}).get("sha256") for k, v in (r.get("inputs") or {}).items()}
+        from mlops_nb.dvc_adapter import describe
+
+        return {
+            k: (v or {}).get("sha256")
+            if not (v or {}).get("dvc")
+            else f"{v.get('sha256')} ({describe(v['dvc'])})"
+            for k, v in (r.get("inputs") or {}).items()
+        }
 
     def commit(r: Mapping[str, Any]) -> str | None:
         g = r.get("git") or {}
