@@ -207,6 +207,7 @@ def _initial_record(
         "sweep_id": spec.sweep_id,
         "pipeline": spec.pipeline,
         "timeout_s": spec.timeout,
+        "kernel": spec.kernel_name,
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "mlops_nb_version": __version__,

@@ -201,7 +201,13 @@ def test_no_kernelspec_is_a_usage_error_before_anything_starts(
     args = ["run", str(path), "--runs-dir", str(runs_dir), "-k", "python3"]
     assert main([*args, "-p", "f", "-1e-3", "-r", "s", "-abc"]) == 0
     rec = store.read_record(only_run(runs_dir))
-    assert (rec["status"], rec["params"]) == ("ok", {"f": -0.001, "s": "-abc"})
+    assert (rec["status"], rec["params"], rec["kernel"]) == (
+        "ok",
+        {"f": -0.001, "s": "-abc"},
+        "python3",
+    )
+    # rerun uses the kernel the run was made with (the notebook still names none)
+    assert main(["rerun", rec["id"], "--runs-dir", str(runs_dir)]) == 0
 
 
 @pytest.mark.parametrize(
