@@ -151,6 +151,10 @@ def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
         )
     runs_dir = data.get("runs_dir")
     workers = data.get("workers")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ConfigError(f"{p}: invalid pipeline: 'workers' must be a whole number >= 1.")
     return Pipeline(
         path=p,
         name=name,
