@@ -44,7 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("mlops_nb.commands.init", "create a new project skeleton"),
     "pipeline": ("mlops_nb.commands.pipeline", "run or inspect a pipeline of notebooks"),
     "reindex": ("mlops_nb.commands.reindex", "rebuild the runs index from the run folders"),
-    "env": ("mlops_nb.commands.env", "export a run's environment (lock, Dockerfile) or compare two"),
+    "env": (
+        "mlops_nb.commands.env",
+        "export a run's environment (lock, Dockerfile) or compare two",
+    ),
 }
 
 EXIT_BUG = 3

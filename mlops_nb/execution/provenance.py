@@ -36,7 +36,7 @@ KEY_PACKAGES = (
 _CHUNK = 1 << 20
 _MAX_DIR_FILES = 2000
 MAX_SCAN_ENTRIES = 50_000  # files listed in one input folder before giving up ("too large")
-MAX_SCAN_S = 2.0  # seconds spent listing one input folder before giving up
+MAX_SCAN_S = 5.0  # seconds spent listing one input folder before giving up
 
 
 @functools.lru_cache(maxsize=1)

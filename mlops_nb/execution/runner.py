@@ -215,6 +215,7 @@ def _initial_record(
         "sweep_id": spec.sweep_id,
         "pipeline": spec.pipeline,
         "timeout_s": spec.timeout,
+        "kernel": spec.kernel_name,
         **liveness.owner(),  # host, pid ...: a reader tells a live run from a lost one
         "mlops_nb_version": __version__,
         **spec.extra,

@@ -99,8 +99,10 @@ def plan_step(
     if old is not None:
         if old.status != "ok":
             reasons.append(f"last run {old.status}")
-        elif old.run_folder and Path(old.run_folder).is_dir() and not store.ran_clean(
-            Path(old.run_folder)
+        elif (
+            old.run_folder
+            and Path(old.run_folder).is_dir()
+            and not store.ran_clean(Path(old.run_folder))
         ):
             reasons.append("last run stopped at a kernel error")
         if step.report is None and (not old.run_folder or not Path(old.run_folder).is_dir()):

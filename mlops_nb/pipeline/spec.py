@@ -151,6 +151,10 @@ def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
         )
     runs_dir = data.get("runs_dir")
     workers = data.get("workers")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ConfigError(f"{p}: invalid pipeline: 'workers' must be a whole number >= 1.")
     return Pipeline(
         path=p,
         name=name,
@@ -269,6 +273,7 @@ def find_cycle(steps: Mapping[str, Step]) -> list[str] | None:
 
 def _check_params(steps: Mapping[str, Step]) -> list[str]:
     from mlops_nb.errors import MlopsNbError
+    from mlops_nb.execution.kernelspec import notebook_kernel_name
     from mlops_nb.notebook.io import read_json
     from mlops_nb.notebook.params import parse_notebook_params, problems_for
 
@@ -277,10 +282,16 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
         if step.notebook is None:
             continue
         try:
-            declared = parse_notebook_params(read_json(step.notebook), source=str(step.notebook))
+            nb = read_json(step.notebook)
+            declared = parse_notebook_params(nb, source=str(step.notebook))
         except MlopsNbError as e:
             problems.append(f"step {step.name!r}: {e.message}")
             continue
+        if step.kernel is None and notebook_kernel_name(nb) is None:
+            problems.append(
+                f"step {step.name!r}: its notebook names no kernel (metadata.kernelspec is "
+                "missing); add `kernel: python3` (or another kernel name) to the step"
+            )
         names = set(declared.names)
         if step.upstream and UPSTREAM_PARAM not in names:
             problems.append(

@@ -94,6 +94,7 @@ def rerun(folder: Path, *, rtol: float = DEFAULT_RTOL, timeout: float | None = N
         timeout=timeout if timeout is not None else record.get("timeout_s"),
         cwd=path.parent if path.parent.is_dir() else Path.cwd(),
         nb=nb,
+        kernel_name=record.get("kernel"),  # the kernel it ran with (-k, or the kernelspec)
         extra={"rerun_of": record.get("id", folder.name)},
     )
     new = runner.execute_run(spec)

@@ -201,7 +201,13 @@ def test_no_kernelspec_is_a_usage_error_before_anything_starts(
     args = ["run", str(path), "--runs-dir", str(runs_dir), "-k", "python3"]
     assert main([*args, "-p", "f", "-1e-3", "-r", "s", "-abc"]) == 0
     rec = store.read_record(only_run(runs_dir))
-    assert (rec["status"], rec["params"]) == ("ok", {"f": -0.001, "s": "-abc"})
+    assert (rec["status"], rec["params"], rec["kernel"]) == (
+        "ok",
+        {"f": -0.001, "s": "-abc"},
+        "python3",
+    )
+    # rerun uses the kernel the run was made with (the notebook still names none)
+    assert main(["rerun", rec["id"], "--runs-dir", str(runs_dir)]) == 0
 
 
 @pytest.mark.parametrize(
@@ -301,3 +307,22 @@ def test_sweep_attempts_are_kept_across_invocations(tmp_path: Path, runs_dir: Pa
     assert a2["ok"] == a1["ok"]  # done in the first invocation: its attempt is still listed
     assert a2["fail"][0] == a1["fail"][0] and len(a2["fail"]) == 2
     assert second.record["invocations"] == 2
+
+
+def test_pipeline_does_not_trust_an_ok_state_whose_run_stopped(
+    tmp_path: Path, runs_dir: Path
+) -> None:
+    from mlops_nb.pipeline import engine, spec
+
+    b.write(tmp_path / "a.ipynb", b.params("n: int = 1"), b.code("%no_such_magic"), b.code("m = n"))
+    pf = tmp_path / "p.yaml"
+    pf.write_text("steps:\n  a: {notebook: a.ipynb, kernel: python3}\n")
+    pipeline = spec.load(pf)
+    result = engine.run(pipeline, runs_dir=runs_dir)
+    assert [o.action for o in result.outcomes] == ["failed"]
+    state = runs_dir / "pipelines" / pipeline.name / "state.json"
+    data = json.loads(state.read_text())
+    data["steps"]["a"]["status"] = "ok"  # what an older version recorded for such a run
+    state.write_text(json.dumps(data))
+    (plan,) = engine.plan(pipeline, runs_dir)
+    assert plan.reasons == ["last run stopped at a kernel error"]

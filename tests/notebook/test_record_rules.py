@@ -203,3 +203,24 @@ def test_pipeline_step_kernel_and_timeout(tmp_path: Path, step: str, message: st
     pf.write_text("steps:\n  a: {notebook: a.ipynb, kernel: python3, timeout: 30}\n")
     a = spec.load(pf).steps["a"]
     assert (a.kernel, a.timeout) == ("python3", 30.0)
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "2.5", "abc", "true", ".nan"])
+def test_pipeline_workers_must_be_a_positive_whole_number(tmp_path: Path, workers: str) -> None:
+    b.write(tmp_path / "a.ipynb", b.params("n: int = 1"), b.code("pass"))
+    pf = tmp_path / "p.yaml"
+    pf.write_text(f"workers: {workers}\nsteps:\n  a: {{notebook: a.ipynb}}\n")
+    with pytest.raises(ConfigError, match="'workers' must be a whole number >= 1"):
+        spec.load(pf)
+
+
+def test_pipeline_step_without_a_kernel_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    nb = b.notebook(b.params("n: int = 1"), b.code("pass"))
+    del nb["metadata"]["kernelspec"]
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    pf = tmp_path / "p.yaml"
+    pf.write_text("steps:\n  a: {notebook: a.ipynb}\n")
+    with pytest.raises(ConfigError, match=r"names no kernel.*add `kernel: python3`"):
+        spec.load(pf)
+    pf.write_text("steps:\n  a: {notebook: a.ipynb, kernel: python3}\n")
+    assert spec.load(pf).steps["a"].kernel == "python3"
