@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("mlops_nb.commands.init", "create a new project skeleton"),
     "pipeline": ("mlops_nb.commands.pipeline", "run or inspect a pipeline of notebooks"),
     "reindex": ("mlops_nb.commands.reindex", "rebuild the runs index from the run folders"),
+    "registry": ("mlops_nb.commands.registry", "registered models: versions, aliases, history"),
+    "promote": ("mlops_nb.commands.promote", "point model aliases at a run"),
+    "approve": ("mlops_nb.commands.approve", "apply a pending promotion (human in the loop)"),
+    "reject": ("mlops_nb.commands.reject", "discard a pending promotion"),
+    "rollback": ("mlops_nb.commands.rollback", "point an alias back at its previous version"),
 }
 
 EXIT_BUG = 3

@@ -76,6 +76,12 @@ def prepare(
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))
     from mlops_nb.errors import UsageError
+    from mlops_nb.registry.refs import resolve_params
+
+    # registry:MODEL@ALIAS values become run folders now, before a kernel (lineage: `registry`)
+    merged, models = resolve_params(merged, store.resolve_runs_dir(runs_dir), source=str(path))
+    if models:
+        extra = {**(extra or {}), "registry": models}
 
     if timeout is not None and timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}.")
