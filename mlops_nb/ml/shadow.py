@@ -144,3 +144,61 @@ def disagreements(
         key = "score_gap"
     differ = out[out["champion_pred"] != out["challenger_pred"]]
     return differ.sort_values(key, ascending=False, kind="stable")
+
+
+@dataclass(frozen=True)
+class Served:
+    """A model ready to serve: the fitted Pipeline, its input columns, its decision threshold."""
+
+    model: Any
+    features: list[str]
+    threshold: float
+    source: str
+
+    def predict(self, X: pd.DataFrame, *, positive: Any = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(P(positive), 0/1 predictions at the threshold) for the rows of ``X``."""
+        from mlops_nb.ml.metrics import predict_at
+        from mlops_nb.ml.models import scores
+
+        s = scores(self.model, X[self.features], positive=positive)
+        return s, predict_at(s, self.threshold)
+
+
+def model_from(
+    source: str, reference: pd.DataFrame, target: str, *, positive: Any = 1, seed: int = 0
+) -> Served | None:
+    """The model a template's ``champion``/``challenger``/``model_dir`` parameter names.
+
+    ``source``: a run folder holding ``model.joblib`` and ``model.json`` (what the ``train``
+    template writes; ``registry:MODEL@ALIAS`` parameters arrive as such a folder), ``fit:NAME``
+    (fit model NAME on ``reference`` as ``train_default`` does: standalone runs), or ``""``
+    (no such model yet: None). Raises ``FileNotFoundError`` for a folder without the two files.
+    """
+    import json
+    from pathlib import Path
+
+    from mlops_nb.ml.models import load_model, train_default
+
+    if not source:
+        return None
+    if source.startswith("fit:"):
+        t = train_default(reference, target, positive=positive, model=source[4:], seed=seed)
+        return Served(t.model, t.features, t.threshold, source)
+    folder = Path(source)
+    for name in ("model.joblib", "model.json"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name}: no model here (expected a training run)")
+    card = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    model = load_model(folder / "model.joblib")
+    return Served(model, list(card["features"]), float(card["threshold"]), source)
+
+
+def prediction_table(ids: Any, scores: Any, predictions: Any) -> pd.DataFrame:
+    """``id``, ``score``, ``prediction`` per row: what a batch-scoring job hands on."""
+    return pd.DataFrame(
+        {
+            "id": np.asarray(ids),
+            "score": np.asarray(scores, dtype=float),
+            "prediction": np.asarray(predictions).astype(int),
+        }
+    )
