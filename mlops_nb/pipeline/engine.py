@@ -78,14 +78,14 @@ def plan_step(
     extra: dict[str, Any] = {}
     if step.grid:
         extra = {"grid": step.grid, "select": step.select}
-    if step.report is not None:
+    if step.report is not None or step.gate is not None:
         parts = fp.Parts(
             cells=[],
-            params=dict(step.report),
+            params=dict(step.report if step.report is not None else step.gate or {}),
             upstream=upstream_fps,
             inputs={},
             modules={},
-            extra={"report": True},
+            extra={step.kind: True},
         )
     else:
         assert step.notebook is not None
@@ -218,6 +218,8 @@ def _run_wave(
             results.append((p, Outcome(p.step.name, "blocked", detail="interrupted")))
             continue
         runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
+        if p.step.kind == "gate":
+            from mlops_nb.pipeline.gate import run_gate_step as runner
         results.append((p, runner(pipeline, p, states, runs_dir, run_id, cancel, workers)))
     return results
 
@@ -304,6 +306,8 @@ def _run_sweep_step(
             workers=workers or pipeline.workers,
             timeout=step.timeout,
             name=step.name,
+            # run while up to date: --force, so the sweep must not resume from its old runs
+            force=not p.stale,
             extra={"pipeline": _run_meta(pipeline, run_id, step, p, states)},
         )
     except RunInterrupted:

@@ -31,7 +31,17 @@ from mlops_nb import yaml_io
 from mlops_nb.errors import ConfigError
 
 DEFAULT_FILE = Path("notebooks") / "pipeline.yaml"
-STEP_KEYS = {"notebook", "params", "upstream", "grid", "select", "report", "timeout", "show"}
+STEP_KEYS = {
+    "notebook",
+    "params",
+    "upstream",
+    "grid",
+    "select",
+    "report",
+    "timeout",
+    "show",
+    "gate",
+}
 TOP_KEYS = {"name", "steps", "runs_dir", "workers"}
 UPSTREAM_PARAM = "upstream"
 
@@ -49,9 +59,12 @@ class Step:
     report: dict[str, Any] | None = None
     timeout: float | None = None
     show: tuple[str, ...] = ()
+    gate: dict[str, Any] | None = None  # see mlops_nb.pipeline.gate
 
     @property
     def kind(self) -> str:
+        if self.gate is not None:
+            return "gate"
         return "report" if self.report is not None else ("sweep" if self.grid else "notebook")
 
 
@@ -184,6 +197,9 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
             report = {}
         if notebook:
             problems.append(f"{where}: give either 'notebook' or 'report', not both")
+    elif "gate" in raw:
+        if notebook:
+            problems.append(f"{where}: give either 'notebook' or 'gate', not both")
     elif not notebook:
         problems.append(f"{where}: missing 'notebook:' (the .ipynb to run, relative to the file)")
     else:
@@ -211,6 +227,11 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
     if select and not grid:
         problems.append(f"{where}: 'select' only applies to a step with a 'grid'")
     show = raw.get("show") or []
+    gate = None
+    if "gate" in raw:
+        from mlops_nb.pipeline.gate import parse_gate
+
+        gate = parse_gate(raw["gate"], tuple(str(u) for u in upstream), where, problems)
     return Step(
         name=name,
         notebook=nb_path,
@@ -221,6 +242,7 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         report=report,
         timeout=float(raw["timeout"]) if isinstance(raw.get("timeout"), (int, float)) else None,
         show=tuple(str(s) for s in show) if isinstance(show, list) else (),
+        gate=gate,
     )
 
 
