@@ -74,6 +74,7 @@ def plan_step(
     step: Step,
     states: dict[str, StepState],
     upstream_fps: dict[str, str],
+    runs_dir: Path | None = None,
 ) -> Plan:
     extra: dict[str, Any] = {}
     if step.grid:
@@ -89,8 +90,13 @@ def plan_step(
         )
     else:
         assert step.notebook is not None
+        params = step.params
+        if runs_dir is not None:  # an alias that moved makes the step stale
+            from mlops_nb.registry.refs import pinned
+
+            params = pinned(params, runs_dir)
         parts = fp.notebook_parts(
-            step.notebook, step.params, upstream_fps, roots=roots(pipeline), extra=extra
+            step.notebook, params, upstream_fps, roots=roots(pipeline), extra=extra
         )
     digest = parts.digest()
     old = states.get(step.name)
@@ -120,7 +126,7 @@ def plan(pipeline: Pipeline, runs_dir: Path) -> list[Plan]:
     for name in pipeline.order():
         step = pipeline.steps[name]
         ups = {u: plans[u].fingerprint for u in step.upstream}
-        plans[name] = plan_step(pipeline, step, states, ups)
+        plans[name] = plan_step(pipeline, step, states, ups, runs_dir)
     return list(plans.values())
 
 
@@ -146,7 +152,7 @@ def run(
             todo: list[Plan] = []
             for name in wave:
                 step = pipeline.steps[name]
-                p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream})
+                p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream}, runs_dir)
                 fps[name] = p.fingerprint
                 blocked = [u for u in step.upstream if u in failed]
                 if blocked or cancel.is_set():

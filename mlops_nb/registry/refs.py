@@ -81,3 +81,21 @@ def _unset(runs_dir: Path, ref: Ref) -> bool:
 
     doc = store.read_model(runs_dir, ref.model)
     return doc is None or ref.alias not in doc["aliases"]
+
+
+def pinned(params: Mapping[str, Any], runs_dir: Path) -> dict[str, Any]:
+    """``params`` with each reference annotated by the version it points to now, e.g.
+    ``registry:m@live (v3)``: a pipeline step is stale when an alias it reads moved."""
+    from mlops_nb.registry import store
+
+    out = dict(params)
+    for name, value in params.items():
+        try:
+            ref = parse(value)
+            doc = store.read_model(runs_dir, ref.model) if ref else None
+        except MlopsNbError:
+            continue  # reported when the step runs
+        if ref is not None:
+            version = (doc or {}).get("aliases", {}).get(ref.alias)
+            out[name] = f"{value} ({'v' + str(version) if version else 'unset'})"
+    return out
