@@ -92,9 +92,10 @@ def plan_step(
         assert step.notebook is not None
         params = step.params
         if runs_dir is not None:  # an alias that moved makes the step stale
+            from mlops_nb.pipeline.gate import downstream_gates
             from mlops_nb.registry.refs import pinned
 
-            params = pinned(params, runs_dir)
+            params = pinned(params, runs_dir, ignore=downstream_gates(pipeline, step.name))
         parts = fp.notebook_parts(
             step.notebook, params, upstream_fps, roots=roots(pipeline), extra=extra
         )

@@ -242,3 +242,10 @@ def pending_approvals(pipeline: Any, runs_dir: Path) -> dict[str, list[dict[str,
 def requester(pipeline: str, step: str) -> str:
     """Who a gate's promotions are requested by, in the registry's history."""
     return f"pipeline {pipeline} step {step}"
+
+
+def downstream_gates(pipeline: Any, step: str) -> frozenset[str]:
+    """The requesters of the gates downstream of ``step`` (see ``registry.refs.pinned``)."""
+    return frozenset(
+        requester(pipeline.name, n) for n in pipeline.downstream(step) if pipeline.steps[n].gate
+    )

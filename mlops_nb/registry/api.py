@@ -271,7 +271,9 @@ def promote(
                 }
             )
         else:
-            entry = _set_aliases(doc, aliases, version, "promote", reason)
+            entry = _set_aliases(
+                doc, aliases, version, "promote", reason, requested_by=requested_by
+            )
         rs.write_model(runs_dir, doc)
     return Change(name, entry)
 
@@ -307,6 +309,7 @@ def approve(
             "approve",
             reason or p.get("reason"),
             request=p["seq"],
+            requested_by=p.get("requested_by"),
         )
         rs.write_model(runs_dir, doc)
     return Change(name, entry)

@@ -83,9 +83,15 @@ def _unset(runs_dir: Path, ref: Ref) -> bool:
     return doc is None or ref.alias not in doc["aliases"]
 
 
-def pinned(params: Mapping[str, Any], runs_dir: Path) -> dict[str, Any]:
+def pinned(
+    params: Mapping[str, Any], runs_dir: Path, *, ignore: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """``params`` with each reference annotated by the version it points to now, e.g.
-    ``registry:m@live (v3)``: a pipeline step is stale when an alias it reads moved."""
+    ``registry:m@live (v3)``: a pipeline step is stale when an alias it reads moved.
+
+    Moves requested by ``ignore`` (the gates downstream of the step) do not count: the step's
+    result is what led to them, and running it again against its own outcome is a loop.
+    """
     from mlops_nb.registry import store
 
     out = dict(params)
@@ -96,6 +102,18 @@ def pinned(params: Mapping[str, Any], runs_dir: Path) -> dict[str, Any]:
         except MlopsNbError:
             continue  # reported when the step runs
         if ref is not None:
-            version = (doc or {}).get("aliases", {}).get(ref.alias)
+            version = _before(doc, ref.alias, ignore) if doc else None
             out[name] = f"{value} ({'v' + str(version) if version else 'unset'})"
     return out
+
+
+def _before(doc: Mapping[str, Any], alias: str, ignore: frozenset[str]) -> Any:
+    """The alias's version, stepping back over the moves requested by ``ignore``."""
+    version = doc["aliases"].get(alias)
+    for e in reversed(doc["history"]):
+        if alias not in e.get("aliases", []) or e.get("action") not in ("promote", "approve"):
+            continue
+        if e.get("to") != version or e.get("requested_by") not in ignore:
+            break
+        version = e.get("from", {}).get(alias)
+    return version
