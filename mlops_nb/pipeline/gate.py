@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -124,7 +125,9 @@ def decide(
 
     passed = rules.evaluate(gate["rule"], scraps)
     tree = rules.compile_rule(gate["rule"])
-    values = {f"{s}.{k}": scraps.get(s, {}).get(k) for s, k in sorted(rules.references(tree))}
+    values = {
+        f"{s}.{k}": _json_safe(scraps.get(s, {}).get(k)) for s, k in sorted(rules.references(tree))
+    }
     action, approval = gate.get("action"), gate["approval"]
     change = None
     if not passed:
@@ -158,6 +161,13 @@ def decide(
         "decision": decision,
         "change": change,
     }
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities as strings: gate.json stays strict JSON (RFC 8259)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
 
 
 def run_gate_step(

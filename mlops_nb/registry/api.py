@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,6 +153,10 @@ def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: st
         return int(_version(doc, int(run_ref[1:]))["version"])
     folder = runs_store.resolve_run(Path(runs_dir), run_ref)
     rec = runs_store.read_record(folder)
+    if Path(artifact).is_absolute() or ".." in Path(artifact).parts or not artifact.strip():
+        raise StoreError(
+            f"--artifact {artifact!r}: name a file inside the run folder (e.g. model.joblib)."
+        )
     if rec.get("status") != "ok":
         raise StoreError(
             f"run {rec.get('id')} is {rec.get('status')}; only a successful run can be promoted."
@@ -178,15 +183,18 @@ def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: st
             "registered_at": runs_store.utc_now(),
             "registered_by": who(),
             "notebook": (rec.get("notebook") or {}).get("path"),
-            "scraps": {
-                k: s
-                for k, s in (rec.get("scraps") or {}).items()
-                if isinstance(s, (int, float, str, bool))
-            },
+            "scraps": {k: v for k, v in (rec.get("scraps") or {}).items() if _finite(v)},
         }
     )
     _append(doc, "register", [], {}, number, None)
     return number
+
+
+def _finite(value: Any) -> bool:
+    """A scalar that strict JSON can hold (no NaN/Infinity)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (int, str, bool))
 
 
 def _append(

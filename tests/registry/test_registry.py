@@ -41,6 +41,8 @@ def test_versions_aliases_and_history(store: Store, capsys: pytest.CaptureFixtur
     assert doc["aliases"] == {"champion": 1, "challenger": 2, "blue": 1}
     v1 = doc["versions"][0]
     assert v1["artifact"] == "model.joblib" and len(v1["sha256"]) == 64
+    assert v1["scraps"]["f1"] == 0.5  # a snapshot of the run's scalar scraps; strict JSON:
+    json.loads(_file(runs).read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     promotes = [e for e in doc["history"] if e["action"] == "promote"]
     assert [(e["aliases"], e["from"], e["to"]) for e in promotes] == [
         (["champion"], {"champion": None}, 1),
@@ -119,6 +121,8 @@ def _unchanged(runs: Path, before: bytes | None) -> None:
         (["promote", "../m", "{b}", "--alias", "champion"], "invalid model name"),
         (["promote", "m", "@nope", "--alias", "live"], "has no alias 'nope'"),
         (["promote", "m", "v9", "--alias", "live"], "has no version 9"),
+        (["promote", "m", "{b}", "--alias", "x", "--artifact", "../m.json"], "inside the run"),
+        (["promote", "m", "{b}", "--alias", "x", "--artifact", "/etc/hostname"], "inside the run"),
         (["approve", "m"], "no pending promotion"),
         (["reject", "m", "--alias", "champion"], "no pending promotion for alias 'champion'"),
         (["rollback", "m", "--alias", "ghost"], "has no alias 'ghost'"),
