@@ -217,8 +217,8 @@ def run_gate_step(
         run_id=gate_id,
         run_folder=str(folder),
         reasons=p.reasons,
-        scraps={"passed": record["passed"], "decision": record["decision"]},
-        detail="",
+        scraps={"passed": record["passed"]},
+        detail=record["decision"],  # also lands in the pipeline run record
         seconds=time.monotonic() - t0,
     )
 

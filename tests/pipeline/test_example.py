@@ -58,9 +58,9 @@ def test_the_loop_in_three_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     for step in STEPS:
         assert f"  {step} " in out
     assert "8 ran" in out and "best of 4 runs by f1 (max)" in out
-    assert "decision=promoted rare_events v1 -> challenger" in out
+    assert "promoted rare_events v1 -> challenger" in out
     assert "has_champion=False" in out
-    assert "decision=promoted rare_events v1 -> champion, live" in out
+    assert "promoted rare_events v1 -> champion, live" in out
     assert (runs / "report.html").is_file()
     first = _records(runs)
     doc = api.load(runs, "rare_events")
@@ -98,7 +98,7 @@ def test_the_loop_in_three_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # 3. retrain: the new model is the challenger, shadowed against the champion, gated
     out = _cli("pipeline", "run", "--force", "train", cwd=tmp_path)
     assert "eda       skipped" in out and "7 ran" in out
-    assert "decision=promoted rare_events v2 -> challenger" in out
+    assert "promoted rare_events v2 -> challenger" in out
     second = _records(runs)
     assert len(second["train"]) == 8  # the forced sweep re-ran its runs
     shadow = second["shadow"][-1]

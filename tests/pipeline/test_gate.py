@@ -129,7 +129,7 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     pf = _pipeline(project, quality=0.9, approval="human")
     code, out, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 0, out + err
-    assert "decision=pending approval: m v1 -> champion, live" in out
+    assert "pending approval: m v1 -> champion, live" in out
     doc = api.load(runs, "m")
     assert doc["aliases"] == {} and doc["pending"][0]["requested_by"] == "pipeline gated step gate"
     served = json.loads(next(runs.glob("*-serve/run.json")).read_text())
@@ -139,6 +139,10 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     gate_dir = next((runs / "pipelines" / "gated" / "gates").iterdir())
     decision = json.loads((gate_dir / "gate.json").read_text())
     assert decision["passed"] is True and decision["values"] == {"train.score": 0.9}
+    (record,) = (runs / "pipelines" / "gated" / "runs").glob("*.json")
+    steps = json.loads(record.read_text())["steps"]
+    assert steps["gate"]["detail"] == "pending approval: m v1 -> champion, live"
+    assert steps["gate"]["run_id"] == decision["id"] == gate_dir.name
 
     assert _main(capsys, "approve", "m", "--runs-dir", str(runs))[0] == 0
     assert api.load(runs, "m")["aliases"] == {"champion": 1, "live": 1}
@@ -176,7 +180,7 @@ def test_automation_degrees(
     pf = _pipeline(project, quality=quality, approval=approval, action=action)
     code, out, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 0, out + err
-    assert f"decision={decision}" in out
+    assert decision in out
     if aliases is None:
         assert api.pending(runs) == [] and not (runs / "registry" / "m.json").exists()
     else:
