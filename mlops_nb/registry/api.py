@@ -145,18 +145,21 @@ def resolve(runs_dir: Path, name: str, alias: str) -> Resolved:
     )
 
 
-def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: str) -> int:
-    """The version for ``run_ref`` (``@ALIAS``, ``vN``, or a run): existing, or a new one."""
+def _is_version_ref(runs_dir: Path, run_ref: str) -> bool:
+    """``@ALIAS`` or ``vN`` (unless a run folder has that very name)."""
     if run_ref.startswith("@"):
-        return alias_version(doc, run_ref[1:])
-    if run_ref[:1] == "v" and run_ref[1:].isdigit() and not (Path(runs_dir) / run_ref).exists():
-        return int(_version(doc, int(run_ref[1:]))["version"])
-    folder = runs_store.resolve_run(Path(runs_dir), run_ref)
-    rec = runs_store.read_record(folder)
+        return True
+    return run_ref[:1] == "v" and run_ref[1:].isdigit() and not (Path(runs_dir) / run_ref).exists()
+
+
+def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, Any], Path]:
+    """(the run's record, its artifact path); ``StoreError`` if the run cannot be promoted."""
     if Path(artifact).is_absolute() or ".." in Path(artifact).parts or not artifact.strip():
         raise StoreError(
             f"--artifact {artifact!r}: name a file inside the run folder (e.g. model.joblib)."
         )
+    folder = runs_store.resolve_run(Path(runs_dir), run_ref)
+    rec = runs_store.read_record(folder)
     if rec.get("status") != "ok":
         raise StoreError(
             f"run {rec.get('id')} is {rec.get('status')}; only a successful run can be promoted."
@@ -168,6 +171,16 @@ def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: st
             f"run {rec.get('id')} has no model artifact {artifact!r} (its files: "
             f"{', '.join(files) or 'none'}); pass --artifact NAME or promote a training run."
         )
+    return rec, path
+
+
+def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: str) -> int:
+    """The version for ``run_ref`` (``@ALIAS``, ``vN``, or a run): existing, or a new one."""
+    if run_ref.startswith("@"):
+        return alias_version(doc, run_ref[1:])
+    if _is_version_ref(runs_dir, run_ref):
+        return int(_version(doc, int(run_ref[1:]))["version"])
+    rec, path = _promotable(runs_dir, run_ref, artifact)
     digest = sha256_of(path)
     for v in doc["versions"]:
         if v["run_id"] == rec["id"] and v["artifact"] == artifact and v["sha256"] == digest:
@@ -258,6 +271,8 @@ def promote(
         raise StoreError("give at least one --alias (e.g. --alias champion).")
     for a in aliases:
         rs.check_alias(a)
+    if not _is_version_ref(runs_dir, run_ref):
+        _promotable(runs_dir, run_ref, artifact)  # refuse before the registry folder is made
     with rs.locked(runs_dir):
         doc = rs.read_model(runs_dir, name) or rs.empty_model(name)
         version = _new_version(runs_dir, doc, run_ref, artifact)

@@ -142,6 +142,15 @@ def test_bad_input_is_one_line_exit_2_registry_unchanged(
     _unchanged(runs, before)
 
 
+def test_a_refused_first_promotion_creates_nothing(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs, ids = store
+    code, _, err = _cli(capsys, runs, "promote", "m", ids["failed"], "--alias", "champion")
+    assert code == 2 and "is failed" in err
+    assert not (runs / "registry").exists()
+
+
 def test_corrupt_registry_file_is_a_clear_error_and_loses_nothing(
     store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
