@@ -48,6 +48,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mlops_nb.commands.env",
         "export a run's environment (lock, Dockerfile) or compare two",
     ),
+    "registry": ("mlops_nb.commands.registry", "registered models: versions, aliases, history"),
+    "promote": ("mlops_nb.commands.promote", "point model aliases at a run"),
+    "approve": ("mlops_nb.commands.approve", "apply a pending promotion (human in the loop)"),
+    "reject": ("mlops_nb.commands.reject", "discard a pending promotion"),
+    "rollback": ("mlops_nb.commands.rollback", "point an alias back at its previous version"),
 }
 
 EXIT_BUG = 3

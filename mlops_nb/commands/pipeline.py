@@ -76,7 +76,7 @@ def _show(pipeline: Any, fmt: str) -> int:
     if fmt == "mermaid":
         output.out("flowchart LR")
         for name, step in pipeline.steps.items():
-            label = f"{name}<br/>{step.notebook.name}" if step.notebook else f"{name}<br/>report"
+            label = f"{name}<br/>{step.notebook.name if step.notebook else step.kind}"
             if step.grid:
                 label += "<br/>sweep: " + " x ".join(f"{k}[{len(v)}]" for k, v in step.grid.items())
             output.out(f'    {name}["{label}"]')
@@ -88,7 +88,9 @@ def _show(pipeline: Any, fmt: str) -> int:
     for i, wave in enumerate(pipeline.levels()):
         for name in wave:
             step = pipeline.steps[name]
-            what = step.notebook.name if step.notebook else "report"
+            what = step.notebook.name if step.notebook else step.kind
+            if step.gate:
+                what += f"  if {step.gate['rule']}"
             if step.grid:
                 sel = step.select or {}
                 what += f"  sweep over {', '.join(step.grid)}; best by {sel.get('metric')} ({sel.get('mode')})"
@@ -100,8 +102,10 @@ def _show(pipeline: Any, fmt: str) -> int:
 def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
     from mlops_nb import output
     from mlops_nb.pipeline.engine import plan
+    from mlops_nb.pipeline.gate import pending_approvals
 
     plans = plan(pipeline, runs_dir)
+    pending = pending_approvals(pipeline, runs_dir)
     if as_json:
         output.print_json(
             [
@@ -110,6 +114,7 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
                     "up_to_date": not p.stale,
                     "reasons": p.reasons,
                     "fingerprint": p.fingerprint,
+                    **({"pending": pending.get(p.step.name, [])} if p.step.gate else {}),
                 }
                 for p in plans
             ]
@@ -120,6 +125,13 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
         state = "stale" if p.stale else "up to date"
         why = f"  ({'; '.join(p.reasons)})" if p.stale else ""
         output.out(f"  {p.step.name:<{width}}  {state}{why}")
+    for step, items in pending.items():
+        for item in items:
+            output.out(
+                f"pending approval ({step}): {item['model']} v{item['version']} -> "
+                f"{', '.join(item['aliases'])}; `mlops-nb approve {item['model']}` "
+                f"or `mlops-nb reject {item['model']}`"
+            )
     return 0
 
 

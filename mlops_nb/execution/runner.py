@@ -76,6 +76,12 @@ def prepare(
     merged = validate(declared, given, source=str(path))
     from mlops_nb.errors import UsageError
     from mlops_nb.execution.client import output_limit
+    from mlops_nb.registry.refs import resolve_params
+
+    # registry:MODEL@ALIAS values become run folders now, before a kernel (lineage: `registry`)
+    merged, models = resolve_params(merged, store.resolve_runs_dir(runs_dir), source=str(path))
+    if models:
+        extra = {**(extra or {}), "registry": models}
 
     output_limit()  # a bad MLOPS_NB_OUTPUT_LIMIT is a usage error before anything starts
     if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):

@@ -11,6 +11,9 @@ on nothing else of mlops-nb, so the logic is testable without notebooks:
 * ``analysis``: per-sample loss, errors sorted by loss, error rates per slice and tag;
 * ``drift``: per-feature KS / chi-square tests and PSI, missing/malformed rates, prediction drift;
 * ``rare_events``: simulated magnet signals, window-shift augmentation, case-control sampling;
+* ``shadow``: champion vs challenger on the same rows (agreement, metric deltas with bootstrap
+  CIs, disagreements), scoring latency and memory;
+* ``rollout``: canary routing by a stable hash and the cumulative two-proportion decision;
 * ``models``: a scikit-learn Pipeline (preprocessing + classifier) factory;
 * ``plots``: the templates' figures.
 """
@@ -25,7 +28,9 @@ from mlops_nb.ml import (
     models,
     plots,
     rare_events,
+    rollout,
     schema,
+    shadow,
     split,
 )
 from mlops_nb.ml.analysis import (
@@ -107,9 +112,11 @@ __all__ = [
     "predict_at",
     "psi",
     "rare_events",
+    "rollout",
     "save_model",
     "schema",
     "scores",
+    "shadow",
     "shift_windows",
     "slice_table",
     "split",

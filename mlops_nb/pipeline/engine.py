@@ -75,23 +75,30 @@ def plan_step(
     step: Step,
     states: dict[str, StepState],
     upstream_fps: dict[str, str],
+    runs_dir: Path | None = None,
 ) -> Plan:
     extra: dict[str, Any] = {}
     if step.grid:
         extra = {"grid": step.grid, "select": step.select}
-    if step.report is not None:
+    if step.report is not None or step.gate is not None:
         parts = fp.Parts(
             cells=[],
-            params=dict(step.report),
+            params=dict(step.report if step.report is not None else step.gate or {}),
             upstream=upstream_fps,
             inputs={},
             modules={},
-            extra={"report": True},
+            extra={step.kind: True},
         )
     else:
         assert step.notebook is not None
+        params = step.params
+        if runs_dir is not None:  # an alias that moved makes the step stale
+            from mlops_nb.pipeline.gate import downstream_gates
+            from mlops_nb.registry.refs import pinned
+
+            params = pinned(params, runs_dir, ignore=downstream_gates(pipeline, step.name))
         parts = fp.notebook_parts(
-            step.notebook, step.params, upstream_fps, roots=roots(pipeline), extra=extra
+            step.notebook, params, upstream_fps, roots=roots(pipeline), extra=extra
         )
     digest = parts.digest()
     old = states.get(step.name)
@@ -127,7 +134,7 @@ def plan(pipeline: Pipeline, runs_dir: Path) -> list[Plan]:
     for name in pipeline.order():
         step = pipeline.steps[name]
         ups = {u: plans[u].fingerprint for u in step.upstream}
-        plans[name] = plan_step(pipeline, step, states, ups)
+        plans[name] = plan_step(pipeline, step, states, ups, runs_dir)
     return list(plans.values())
 
 
@@ -154,7 +161,7 @@ def run(
             todo: list[Plan] = []
             for name in wave:
                 step = pipeline.steps[name]
-                p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream})
+                p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream}, runs_dir)
                 fps[name] = p.fingerprint
                 blocked = [u for u in step.upstream if u in failed]
                 if blocked or cancel.is_set():
@@ -226,6 +233,8 @@ def _run_wave(
             results.append((p, Outcome(p.step.name, "blocked", detail="interrupted")))
             continue
         runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
+        if p.step.kind == "gate":
+            from mlops_nb.pipeline.gate import run_gate_step as runner
         results.append((p, runner(pipeline, p, states, runs_dir, run_id, cancel, workers)))
     return results
 
@@ -314,6 +323,8 @@ def _run_sweep_step(
             timeout=step.timeout,
             kernel_name=step.kernel,
             name=step.name,
+            # run while up to date: --force, so the sweep must not resume from its old runs
+            force=not p.stale,
             extra={"pipeline": _run_meta(pipeline, run_id, step, p, states)},
         )
     except RunInterrupted:

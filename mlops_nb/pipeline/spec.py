@@ -32,7 +32,17 @@ from mlops_nb import yaml_io
 from mlops_nb.errors import ConfigError
 
 DEFAULT_FILE = Path("notebooks") / "pipeline.yaml"
-STEP_KEYS = {"notebook", "params", "upstream", "grid", "select", "report", "timeout", "show"}
+STEP_KEYS = {
+    "notebook",
+    "params",
+    "upstream",
+    "grid",
+    "select",
+    "report",
+    "timeout",
+    "show",
+    "gate",
+}
 STEP_KEYS |= {"kernel"}  # the Jupyter kernel of a step, like `run -k`
 TOP_KEYS = {"name", "steps", "runs_dir", "workers"}
 UPSTREAM_PARAM = "upstream"
@@ -52,9 +62,12 @@ class Step:
     timeout: float | None = None
     show: tuple[str, ...] = ()
     kernel: str | None = None  # a Jupyter kernel name, like papermill's -k/--kernel
+    gate: dict[str, Any] | None = None  # see mlops_nb.pipeline.gate
 
     @property
     def kind(self) -> str:
+        if self.gate is not None:
+            return "gate"
         return "report" if self.report is not None else ("sweep" if self.grid else "notebook")
 
 
@@ -191,6 +204,9 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
             report = {}
         if notebook:
             problems.append(f"{where}: give either 'notebook' or 'report', not both")
+    elif "gate" in raw:
+        if notebook:
+            problems.append(f"{where}: give either 'notebook' or 'gate', not both")
     elif not notebook:
         problems.append(f"{where}: missing 'notebook:' (the .ipynb to run, relative to the file)")
     else:
@@ -230,6 +246,11 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
     if kernel is not None and (not isinstance(kernel, str) or not kernel.strip()):
         problems.append(f"{where}: 'kernel' must be a Jupyter kernel name, e.g. python3")
         kernel = None
+    gate = None
+    if "gate" in raw:
+        from mlops_nb.pipeline.gate import parse_gate
+
+        gate = parse_gate(raw["gate"], tuple(str(u) for u in upstream), where, problems)
     return Step(
         name=name,
         notebook=nb_path,
@@ -241,6 +262,7 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         timeout=float(timeout) if timeout is not None else None,
         show=tuple(str(s) for s in show) if isinstance(show, list) else (),
         kernel=kernel,
+        gate=gate,
     )
 
 

@@ -38,6 +38,26 @@ def _walk(rec: dict[str, Any], folder: Path, lines: list[str], depth: int, seen:
         lines.append(f"{pad}  data: {path}  sha256:{d.get('sha256')}  {d.get('size')} B")
     for ref in _data_refs(params):
         lines.append(f"{pad}  data: {ref}  (bundled, mlops-nb {rec.get('mlops_nb_version')})")
+    for param, reg in (rec.get("registry") or {}).items():
+        if not isinstance(reg, dict) or reg.get("version") is None:
+            lines.append(
+                f"{pad}  model: {param}={reg.get('ref') if isinstance(reg, dict) else reg} (unset)"
+            )
+            continue
+        lines.append(
+            f"{pad}  model: {param}={reg.get('model')}@{reg.get('alias')} v{reg.get('version')}"
+            f"  sha256:{reg.get('sha256')}"
+        )
+        try:
+            _walk(
+                store.read_record(Path(str(params.get(param)))),
+                Path(str(params.get(param))),
+                lines,
+                depth + 1,
+                seen,
+            )
+        except StoreError:
+            lines.append(f"{pad}  {param}: run {reg.get('run_id')} (run folder missing)")
     upstream = params.get("upstream")
     if isinstance(upstream, dict):
         for name, up in upstream.items():

@@ -1,4 +1,11 @@
-"""The README's main job: the example pipeline in notebooks/, end to end, twice."""
+"""The README's main job: the example loop in notebooks/, end to end, in its three commands.
+
+1. `pipeline run`: no champion yet, so the first evaluated model becomes champion and live;
+   a second invocation skips every step.
+2. `run monitor.ipynb` on a new (drifted) production batch with `registry:rare_events@live`: alarm.
+3. `pipeline run --force train`: the retrained model is the challenger, compared in shadow with
+   the champion, and the gate promotes it or not (its rule, on the shadow's scraps, decides).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,44 +22,96 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
+STEPS = ("eda", "train", "evaluate", "register", "shadow", "promote", "monitor", "report")
 
-def test_example_pipeline_runs_then_skips(tmp_path: Path) -> None:
-    project = tmp_path / "notebooks"
-    shutil.copytree(REPO / "notebooks", project, ignore=shutil.ignore_patterns("runs", ".*"))
+
+def _records(runs: Path) -> dict[str, list[dict[str, Any]]]:
+    by_step: dict[str, list[dict[str, Any]]] = {}
+    for p in sorted(runs.glob("*/run.json")):
+        rec = json.loads(p.read_text())
+        step = (rec.get("pipeline") or {}).get("step", "-")
+        by_step.setdefault(step, []).append(rec)
+    return by_step
+
+
+def _cli(*argv: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops_nb", *argv],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_loop_in_three_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlops_nb.registry import api
+
+    shutil.copytree(REPO / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".*"))
     runs = tmp_path / "runs"
-    cmd = [
-        sys.executable,
-        "-m",
-        "mlops_nb",
-        "pipeline",
-        "run",
-        str(project / "pipeline.yaml"),
-        "--runs-dir",
-        str(runs),
-    ]
-    first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert first.returncode == 0, first.stdout + first.stderr
-    out = first.stdout
-    for step in ("eda", "train", "evaluate", "monitor", "report"):
+    monkeypatch.setenv("MLOPS_NB_RUNS_DIR", str(runs))
+
+    # 1. the first run: no champion yet, the evaluated model is promoted
+    out = _cli("pipeline", "run", cwd=tmp_path)
+    for step in STEPS:
         assert f"  {step} " in out
-    assert "5 ran" in out
-    assert "best of 4 runs by f1 (max)" in out
-    report = runs / "report.html"
-    assert report.is_file()
-    assert str(report) in out
+    assert "8 ran" in out and "best of 4 runs by f1 (max)" in out
+    assert "promoted rare_events v1 -> challenger" in out
+    assert "has_champion=False" in out
+    assert "promoted rare_events v1 -> champion, live" in out
+    assert (runs / "report.html").is_file()
+    first = _records(runs)
+    doc = api.load(runs, "rare_events")
+    assert doc["aliases"] == {"challenger": 1, "champion": 1, "live": 1}
+    assert doc["versions"][0]["run_id"] in {r["id"] for r in first["train"]}
+    (shadow,) = first["shadow"]
+    assert shadow["registry"]["champion"]["version"] is None
+    assert shadow["registry"]["challenger"]["version"] == 1
+    (monitor,) = first["monitor"]
+    assert monitor["registry"]["model_dir"]["run_id"] == doc["versions"][0]["run_id"]
+    assert monitor["scraps"]["drift_detected"] is False  # same distribution as training
+    assert first["evaluate"][0]["scraps"]["f1"] > first["evaluate"][0]["scraps"]["baseline_f1"]
+    assert "8 skipped" in _cli("pipeline", "run", cwd=tmp_path)
+    assert _records(runs).keys() == first.keys() and len(list(runs.glob("*/run.json"))) == sum(
+        len(v) for v in first.values()
+    )
 
-    records = [json.loads(p.read_text()) for p in runs.glob("*/run.json")]
-    by_step: dict[str, list[dict]] = {}
-    for rec in records:
-        by_step.setdefault(rec["pipeline"]["step"], []).append(rec)
-    assert len(by_step["train"]) == 4
-    (evaluate,) = by_step["evaluate"]
-    assert evaluate["status"] == "ok"
-    assert evaluate["scraps"]["f1"] > evaluate["scraps"]["baseline_f1"] + 0.3
-    (monitor,) = by_step["monitor"]
-    assert monitor["scraps"]["drift_detected"] is True
+    # 2. a new production batch, scored by the live model: the drift alarm
+    out = _cli(
+        "run",
+        "notebooks/monitor.ipynb",
+        "-p",
+        "current",
+        "builtin:rare_events_drifted",
+        "-p",
+        "model_dir",
+        "registry:rare_events@live",
+        "--json",
+        cwd=tmp_path,
+    )
+    alarm = json.loads(out)
+    assert alarm["scraps"]["drift_detected"] is True
+    assert alarm["registry"]["model_dir"]["version"] == 1
 
-    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "5 skipped" in second.stdout
-    assert len(list(runs.glob("*/run.json"))) == len(records)  # nothing ran again
+    # 3. retrain: the new model is the challenger, shadowed against the champion, gated
+    out = _cli("pipeline", "run", "--force", "train", cwd=tmp_path)
+    assert "eda       skipped" in out and "7 ran" in out
+    assert "promoted rare_events v2 -> challenger" in out
+    second = _records(runs)
+    assert len(second["train"]) == 8  # the forced sweep re-ran its runs
+    shadow = second["shadow"][-1]
+    assert shadow["scraps"]["has_champion"] is True
+    assert shadow["registry"]["champion"]["version"] == 1
+    assert shadow["registry"]["challenger"]["version"] == 2
+    gate_dirs = sorted((runs / "pipelines" / "example" / "gates").glob("*-promote"))
+    decision = json.loads((gate_dirs[-1] / "gate.json").read_text())
+    better = shadow["scraps"]["delta_f1_low"] > 0
+    assert decision["passed"] is better
+    assert decision["values"]["shadow.delta_f1_low"] == shadow["scraps"]["delta_f1_low"]
+    doc = api.load(runs, "rare_events")
+    assert doc["aliases"]["challenger"] == 2
+    assert doc["aliases"]["champion"] == doc["aliases"]["live"] == (2 if better else 1)
+    shown = _cli("registry", "show", "rare_events", cwd=tmp_path)
+    assert "champion none -> v1, live none -> v1" in shown

@@ -83,7 +83,16 @@ def test_init_creates_a_lint_clean_project(git_repo: Path) -> None:
     from mlops_nb.pipeline import spec
 
     pipeline = spec.load(git_repo / "notebooks" / "pipeline.yaml")
-    assert pipeline.order() == ["eda", "train", "evaluate", "monitor", "report"]
+    assert pipeline.order() == [
+        "eda",
+        "train",
+        "evaluate",
+        "register",
+        "shadow",
+        "promote",
+        "monitor",
+        "report",
+    ]
 
 
 def test_init_keeps_existing_files(tmp_path: Path) -> None:

@@ -1,0 +1,16 @@
+"""Discard a pending promotion of MODEL: no alias moves; the rejection is kept in the history.
+
+With several pending promotions (for different aliases), --alias says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mlops_nb.commands.approve import add_arguments, decide
+
+__all__ = ["add_arguments", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    return decide(args, approve=False)

@@ -1,0 +1,261 @@
+"""The ``gate`` step kind: a rule over upstream scraps and what to do when it holds.
+
+    promote:
+      upstream: [shadow, train]
+      gate:
+        rule: "not shadow.has_champion or shadow.delta_f1_low > 0"
+        action: {promote: rare_events, run: train, alias: [champion, live]}
+        approval: human        # human (default) | auto | none
+
+The degrees of automation of the lecture: ``approval: human`` stores a pending promotion that
+``mlops-nb approve MODEL`` completes (human in the loop); ``auto`` promotes at once (full
+automation); ``none``, or no ``action``, only evaluates and records the rule (human inspection).
+``run`` names the upstream step whose run is promoted (a sweep: its selected run).
+
+Each evaluation writes ``<runs>/pipelines/<name>/gates/<id>/gate.json`` (rule, the values it
+read, the decision, the registry change) and its id is the step's run id, so downstream steps
+re-run when the gate ran again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import MlopsNbError
+from mlops_nb.pipeline import rules
+
+GATE_KEYS = {"rule", "action", "approval", "reason"}
+ACTION_KEYS = {"promote", "run", "alias", "artifact"}
+APPROVALS = ("human", "auto", "none")
+GATE_FILE = "gate.json"
+
+
+def parse_gate(
+    raw: Any, upstream: tuple[str, ...], where: str, problems: list[str]
+) -> dict[str, Any] | None:
+    """The validated ``gate:`` mapping (rule compiled, names checked), or None with problems."""
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: 'gate' is a mapping with 'rule:' (and 'action:', 'approval:')")
+        return None
+    n = len(problems)
+    for key in sorted(set(raw) - GATE_KEYS):
+        problems.append(
+            f"{where}: unknown gate key {key!r} (gate keys: {', '.join(sorted(GATE_KEYS))})"
+        )
+    try:
+        tree = rules.compile_rule(raw.get("rule"))  # type: ignore[arg-type]
+        for step, _ in sorted(rules.references(tree)):
+            if step not in upstream:
+                problems.append(
+                    f"{where}: the rule reads {step!r}, which is not an upstream step "
+                    f"(add it to 'upstream:')"
+                )
+    except rules.RuleError as e:
+        problems.append(f"{where}: {e.message}")
+    approval = raw.get("approval", "human")
+    if approval not in APPROVALS:
+        problems.append(
+            f"{where}: approval must be one of {', '.join(APPROVALS)}, got {approval!r}"
+        )
+    action = raw.get("action")
+    if action is not None:
+        action = _parse_action(action, upstream, where, problems)
+    if len(problems) > n:
+        return None
+    return {
+        "rule": raw["rule"],
+        "action": action,
+        "approval": approval,
+        "reason": raw.get("reason"),
+    }
+
+
+def _parse_action(
+    raw: Any, upstream: tuple[str, ...], where: str, problems: list[str]
+) -> dict[str, Any] | None:
+    shape = "action is {promote: MODEL, run: STEP, alias: ALIAS or [ALIAS, ...]}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("promote"), str):
+        problems.append(f"{where}: {shape}")
+        return None
+    for key in sorted(set(raw) - ACTION_KEYS):
+        problems.append(f"{where}: unknown action key {key!r}; {shape}")
+    run = raw.get("run")
+    if run not in upstream:
+        problems.append(
+            f"{where}: action run {run!r} must name an upstream step whose run is promoted"
+        )
+    aliases = raw.get("alias")
+    aliases = [aliases] if isinstance(aliases, str) else aliases
+    if not isinstance(aliases, list) or not aliases:
+        problems.append(f"{where}: {shape}")
+        return None
+    from mlops_nb.registry import store
+
+    try:
+        store.check_model_name(raw["promote"])
+        for a in aliases:
+            store.check_alias(str(a))
+    except MlopsNbError as e:
+        problems.append(f"{where}: {e.message}")
+    return {
+        "promote": raw["promote"],
+        "run": run,
+        "alias": [str(a) for a in aliases],
+        "artifact": str(raw.get("artifact") or "model.joblib"),
+    }
+
+
+def decide(
+    gate: Mapping[str, Any],
+    scraps: Mapping[str, Mapping[str, Any]],
+    run_ids: Mapping[str, str | None],
+    *,
+    runs_dir: Path,
+    who: str,
+) -> dict[str, Any]:
+    """Evaluate the rule and act; the decision record. ``RuleError``/``StoreError`` propagate."""
+    from mlops_nb.registry import api
+
+    passed = rules.evaluate(gate["rule"], scraps)
+    tree = rules.compile_rule(gate["rule"])
+    values = {
+        f"{s}.{k}": _json_safe(scraps.get(s, {}).get(k)) for s, k in sorted(rules.references(tree))
+    }
+    action, approval = gate.get("action"), gate["approval"]
+    change = None
+    if not passed:
+        decision = "not promoted (rule is false)"
+    elif action is None or approval == "none":
+        decision = "report only (human inspection)"
+    else:
+        run_id = run_ids.get(action["run"])
+        if not run_id:
+            raise MlopsNbError(f"upstream step {action['run']!r} has no run to promote")
+        reason = gate.get("reason") or f"{who}: {gate['rule']}"
+        c = api.promote(
+            runs_dir,
+            action["promote"],
+            run_id,
+            action["alias"],
+            reason=reason,
+            require_approval=approval == "human",
+            artifact=action["artifact"],
+            requested_by=who,
+        )
+        change = c.entry
+        version = f"{action['promote']} v{change['to']} -> {', '.join(action['alias'])}"
+        decision = f"pending approval: {version}" if approval == "human" else f"promoted {version}"
+    return {
+        "rule": gate["rule"],
+        "passed": passed,
+        "values": values,
+        "approval": approval,
+        "action": action,
+        "decision": decision,
+        "change": change,
+    }
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities as strings: gate.json stays strict JSON (RFC 8259)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def run_gate_step(
+    pipeline: Any,
+    p: Any,
+    states: dict[str, Any],
+    runs_dir: Path,
+    run_id: str,
+    cancel: threading.Event,
+    workers: int | None,
+) -> Any:
+    """The engine's runner for a gate step (same signature as the report and sweep runners)."""
+    from mlops_nb.notebook.io import atomic_write_text
+    from mlops_nb.pipeline import engine
+    from mlops_nb.store import runs as store
+
+    step = p.step
+    t0 = time.monotonic()
+    scraps = {u: engine._scraps(states[u].run_folder) for u in step.upstream}
+    ids = {u: states[u].run_id for u in step.upstream}
+    who = requester(pipeline.name, step.name)
+    gate_id = store.new_run_id(step.name)
+    folder = runs_dir / "pipelines" / pipeline.name / "gates" / gate_id
+    try:
+        folder.mkdir(parents=True)  # first: a promotion is never left without its record
+        record = decide(step.gate, scraps, ids, runs_dir=runs_dir, who=who)
+        record = {
+            "id": gate_id,
+            "pipeline": pipeline.name,
+            "pipeline_run": run_id,
+            "step": step.name,
+            "at": store.utc_now(),
+            **record,
+        }
+        text = json.dumps(record, indent=1, allow_nan=False, default=str) + "\n"
+        atomic_write_text(folder / GATE_FILE, text)
+    except (MlopsNbError, OSError) as e:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        why = e.message if isinstance(e, MlopsNbError) else f"cannot record the gate: {e.strerror}"
+        return engine.Outcome(step.name, "failed", detail=why, reasons=p.reasons)
+    engine._remember(states, step, p, "ok", gate_id, str(folder.resolve()), None)
+    return engine.Outcome(
+        step.name,
+        "ran",
+        status="ok",
+        run_id=gate_id,
+        run_folder=str(folder),
+        reasons=p.reasons,
+        scraps={"passed": record["passed"]},
+        detail=record["decision"],  # also lands in the pipeline run record
+        seconds=time.monotonic() - t0,
+    )
+
+
+def read_decision(folder: str | None) -> dict[str, Any]:
+    """A gate run's record (``{}`` when missing or unreadable)."""
+    if not folder:
+        return {}
+    try:
+        data = json.loads((Path(folder) / GATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pending_approvals(pipeline: Any, runs_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """``{gate step: [its pending promotions, ...]}`` for ``pipeline status``."""
+    from mlops_nb.registry import api
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, step in pipeline.steps.items():
+        action = (step.gate or {}).get("action")
+        if not action:
+            continue
+        for model, item in api.pending(runs_dir, [action["promote"]]):
+            if item.get("requested_by") == requester(pipeline.name, name):
+                out.setdefault(name, []).append({"model": model, **item})
+    return out
+
+
+def requester(pipeline: str, step: str) -> str:
+    """Who a gate's promotions are requested by, in the registry's history."""
+    return f"pipeline {pipeline} step {step}"
+
+
+def downstream_gates(pipeline: Any, step: str) -> frozenset[str]:
+    """The requesters of the gates downstream of ``step`` (see ``registry.refs.pinned``)."""
+    return frozenset(
+        requester(pipeline.name, n) for n in pipeline.downstream(step) if pipeline.steps[n].gate
+    )

@@ -1,0 +1,400 @@
+"""Model registry operations: promote, approve, reject, rollback, resolve.
+
+Every change reads the model's file, checks the request, and writes the new state under the
+registry lock in one step; a refused request (unknown model, alias or run, a failed run, no model
+artifact, nothing pending) raises ``StoreError`` before anything is written. Aliases follow
+MLflow's registry (``set_registered_model_alias``; ``models:/name@alias``), stages are not used
+(deprecated there).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.errors import StoreError
+from mlops_nb.registry import store as rs
+from mlops_nb.store import runs as runs_store
+
+DEFAULT_ARTIFACT = "model.joblib"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one command did: the history entry it appended (``action``, ``aliases``, ``to``...)."""
+
+    model: str
+    entry: dict[str, Any]
+
+    def line(self) -> str:
+        e = self.entry
+        moves = ", ".join(
+            f"{a}: {_v(e['from'].get(a))} -> {_v(e.get('to'))}" for a in e.get("aliases", [])
+        )
+        what = {"request": "pending approval", "reject": "rejected"}.get(e["action"], e["action"])
+        return f"{self.model}: {what} {moves}".rstrip()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A ``MODEL@ALIAS`` reference resolved to a version and the run folder holding its artifact."""
+
+    model: str
+    alias: str
+    version: int
+    run_id: str
+    folder: Path
+    artifact: str
+    sha256: str
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "alias": self.alias,
+            "version": self.version,
+            "run_id": self.run_id,
+            "artifact": self.artifact,
+            "sha256": self.sha256,
+        }
+
+
+def _v(version: Any) -> str:
+    return f"v{version}" if version is not None else "none"
+
+
+def who() -> str:
+    """The user recorded in the history: ``MLOPS_NB_USER``, else the login name."""
+    try:
+        return os.environ.get("MLOPS_NB_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load(runs_dir: Path, name: str) -> dict[str, Any]:
+    """The model's document; an unknown model is a ``StoreError`` listing the known ones."""
+    doc = rs.read_model(runs_dir, name)
+    if doc is None:
+        known = rs.model_names(runs_dir)
+        listed = f"registered models: {', '.join(known)}" if known else "no model is registered yet"
+        raise StoreError(
+            f"unknown model {name!r} in {rs.registry_dir(runs_dir)} ({listed}); "
+            f"register one with `mlops-nb promote {name} RUN --alias ALIAS`."
+        )
+    return doc
+
+
+def _version(doc: dict[str, Any], number: int) -> dict[str, Any]:
+    for v in doc["versions"]:
+        if v["version"] == number:
+            return dict(v)
+    raise StoreError(
+        f"model {doc['name']!r} has no version {number} (versions 1-{len(doc['versions'])})."
+    )
+
+
+def alias_version(doc: dict[str, Any], alias: str) -> int:
+    """The version ``alias`` points to; an unset alias is a ``StoreError`` listing the set ones."""
+    rs.check_alias(alias)
+    if alias not in doc["aliases"]:
+        have = ", ".join(f"{a}=v{n}" for a, n in sorted(doc["aliases"].items())) or "none"
+        raise StoreError(
+            f"model {doc['name']!r} has no alias {alias!r} (aliases: {have}); "
+            f"set it with `mlops-nb promote {doc['name']} RUN --alias {alias}`."
+        )
+    return int(doc["aliases"][alias])
+
+
+def resolve(runs_dir: Path, name: str, alias: str) -> Resolved:
+    """``MODEL@ALIAS`` → its version's run folder, after checking the artifact's sha256."""
+    doc = load(runs_dir, name)
+    v = _version(doc, alias_version(doc, alias))
+    folder = Path(runs_dir) / v["run_id"]
+    artifact = folder / v["artifact"]
+    if not artifact.is_file():
+        raise StoreError(
+            f"{name}@{alias} is version {v['version']} (run {v['run_id']}), but its artifact "
+            f"{artifact} is gone; promote another run to {alias!r}."
+        )
+    if sha256_of(artifact) != v["sha256"]:
+        raise StoreError(
+            f"{name}@{alias}: the artifact {artifact} changed since version {v['version']} was "
+            "registered (sha256 differs); register the run again or restore the file."
+        )
+    return Resolved(
+        name,
+        alias,
+        int(v["version"]),
+        str(v["run_id"]),
+        folder.resolve(),
+        str(v["artifact"]),
+        str(v["sha256"]),
+    )
+
+
+def _is_version_ref(runs_dir: Path, run_ref: str) -> bool:
+    """``@ALIAS`` or ``vN`` (unless a run folder has that very name)."""
+    if run_ref.startswith("@"):
+        return True
+    return run_ref[:1] == "v" and run_ref[1:].isdigit() and not (Path(runs_dir) / run_ref).exists()
+
+
+def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, Any], Path]:
+    """(the run's record, its artifact path); ``StoreError`` if the run cannot be promoted."""
+    if Path(artifact).is_absolute() or ".." in Path(artifact).parts or not artifact.strip():
+        raise StoreError(
+            f"--artifact {artifact!r}: name a file inside the run folder (e.g. model.joblib)."
+        )
+    folder = runs_store.resolve_run(Path(runs_dir), run_ref)
+    rec = runs_store.read_record(folder)
+    if rec.get("status") != "ok":
+        raise StoreError(
+            f"run {rec.get('id')} is {rec.get('status')}; only a successful run can be promoted."
+        )
+    path = folder / artifact
+    if not path.is_file():
+        files = sorted(p.name for p in folder.iterdir() if p.name not in runs_store.STORE_FILES)
+        raise StoreError(
+            f"run {rec.get('id')} has no model artifact {artifact!r} (its files: "
+            f"{', '.join(files) or 'none'}); pass --artifact NAME or promote a training run."
+        )
+    return rec, path
+
+
+def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: str) -> int:
+    """The version for ``run_ref`` (``@ALIAS``, ``vN``, or a run): existing, or a new one."""
+    if run_ref.startswith("@"):
+        return alias_version(doc, run_ref[1:])
+    if _is_version_ref(runs_dir, run_ref):
+        return int(_version(doc, int(run_ref[1:]))["version"])
+    rec, path = _promotable(runs_dir, run_ref, artifact)
+    digest = sha256_of(path)
+    for v in doc["versions"]:
+        if v["run_id"] == rec["id"] and v["artifact"] == artifact and v["sha256"] == digest:
+            return int(v["version"])
+    number = len(doc["versions"]) + 1
+    doc["versions"].append(
+        {
+            "version": number,
+            "run_id": rec["id"],
+            "artifact": artifact,
+            "sha256": digest,
+            "size": path.stat().st_size,
+            "registered_at": runs_store.utc_now(),
+            "registered_by": who(),
+            "notebook": (rec.get("notebook") or {}).get("path"),
+            "scraps": {k: v for k, v in (rec.get("scraps") or {}).items() if _finite(v)},
+        }
+    )
+    _append(doc, "register", [], {}, number, None)
+    return number
+
+
+def _finite(value: Any) -> bool:
+    """A scalar that strict JSON can hold (no NaN/Infinity)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (int, str, bool))
+
+
+def _append(
+    doc: dict[str, Any],
+    action: str,
+    aliases: Sequence[str],
+    before: dict[str, int | None],
+    to: int | None,
+    reason: str | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    entry = {
+        "seq": len(doc["history"]) + 1,
+        "at": runs_store.utc_now(),
+        "by": who(),
+        "action": action,
+        "aliases": list(aliases),
+        "from": dict(before),
+        "to": to,
+        "reason": reason,
+        **extra,
+    }
+    doc["history"].append(entry)
+    return entry
+
+
+def _set_aliases(
+    doc: dict[str, Any],
+    aliases: Sequence[str],
+    version: int,
+    action: str,
+    reason: str | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    before = {a: doc["aliases"].get(a) for a in aliases}
+    for a in aliases:
+        doc["aliases"][a] = version
+    return _append(doc, action, aliases, before, version, reason, **extra)
+
+
+def promote(
+    runs_dir: Path,
+    name: str,
+    run_ref: str,
+    aliases: Sequence[str],
+    *,
+    reason: str | None = None,
+    require_approval: bool = False,
+    artifact: str = DEFAULT_ARTIFACT,
+    requested_by: str | None = None,
+) -> Change:
+    """Point ``aliases`` at the version of ``run_ref`` (registering it first if new).
+
+    ``run_ref``: a run (id, prefix, name, ``latest``), ``@ALIAS`` (e.g. ``@green`` to switch
+    ``live`` to it: blue/green) or ``vN``. With ``require_approval`` the change is stored as
+    pending until ``approve`` (a newer request for the same aliases replaces an older one).
+    Raises ``StoreError`` for invalid names, unknown runs, unsuccessful runs, missing artifacts.
+    """
+    rs.check_model_name(name)
+    if not aliases:
+        raise StoreError("give at least one --alias (e.g. --alias champion).")
+    for a in aliases:
+        rs.check_alias(a)
+    if not _is_version_ref(runs_dir, run_ref):
+        _promotable(runs_dir, run_ref, artifact)  # refuse before the registry folder is made
+    with rs.locked(runs_dir):
+        doc = rs.read_model(runs_dir, name) or rs.empty_model(name)
+        version = _new_version(runs_dir, doc, run_ref, artifact)
+        if require_approval:
+            replaced = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)]
+            doc["pending"] = [p for p in doc["pending"] if p not in replaced]
+            before = {a: doc["aliases"].get(a) for a in aliases}
+            entry = _append(
+                doc, "request", aliases, before, version, reason, requested_by=requested_by
+            )
+            doc["pending"].append(
+                {
+                    "seq": entry["seq"],
+                    "version": version,
+                    "aliases": list(aliases),
+                    "reason": reason,
+                    "requested_by": requested_by or entry["by"],
+                    "requested_at": entry["at"],
+                }
+            )
+        else:
+            entry = _set_aliases(
+                doc, aliases, version, "promote", reason, requested_by=requested_by
+            )
+        rs.write_model(runs_dir, doc)
+    return Change(name, entry)
+
+
+def _take_pending(doc: dict[str, Any], alias: str | None, verb: str) -> dict[str, Any]:
+    pending = [p for p in doc["pending"] if alias is None or alias in p["aliases"]]
+    if not pending:
+        what = f" for alias {alias!r}" if alias else ""
+        raise StoreError(
+            f"model {doc['name']!r} has no pending promotion{what}: nothing to {verb}."
+        )
+    if len(pending) > 1:
+        listed = "; ".join(f"v{p['version']} -> {', '.join(p['aliases'])}" for p in pending)
+        raise StoreError(
+            f"model {doc['name']!r} has {len(pending)} pending promotions ({listed}); "
+            "say which with --alias ALIAS."
+        )
+    doc["pending"].remove(pending[0])
+    return dict(pending[0])
+
+
+def approve(
+    runs_dir: Path, name: str, *, alias: str | None = None, reason: str | None = None
+) -> Change:
+    """Apply the pending promotion (human in the loop); ``StoreError`` when nothing is pending."""
+    with rs.locked(runs_dir):
+        doc = load(runs_dir, name)
+        p = _take_pending(doc, alias, "approve")
+        entry = _set_aliases(
+            doc,
+            p["aliases"],
+            int(p["version"]),
+            "approve",
+            reason or p.get("reason"),
+            request=p["seq"],
+            requested_by=p.get("requested_by"),
+        )
+        rs.write_model(runs_dir, doc)
+    return Change(name, entry)
+
+
+def reject(
+    runs_dir: Path, name: str, *, alias: str | None = None, reason: str | None = None
+) -> Change:
+    """Discard the pending promotion (recorded in the history); aliases do not move."""
+    with rs.locked(runs_dir):
+        doc = load(runs_dir, name)
+        p = _take_pending(doc, alias, "reject")
+        before = {a: doc["aliases"].get(a) for a in p["aliases"]}
+        entry = _append(
+            doc, "reject", p["aliases"], before, int(p["version"]), reason, request=p["seq"]
+        )
+        rs.write_model(runs_dir, doc)
+    return Change(name, entry)
+
+
+def alias_stack(doc: dict[str, Any], alias: str) -> list[int]:
+    """The versions ``alias`` went through, a rollback undoing the move before it."""
+    stack: list[int] = []
+    for e in doc["history"]:
+        if alias not in e.get("aliases", []):
+            continue
+        if e["action"] in ("promote", "approve") and e.get("to") is not None:
+            if not stack or stack[-1] != e["to"]:
+                stack.append(int(e["to"]))
+        elif e["action"] == "rollback" and stack:
+            stack.pop()
+    return stack
+
+
+def rollback(runs_dir: Path, name: str, alias: str, *, reason: str | None = None) -> Change:
+    """Point ``alias`` back at its previous version; ``StoreError`` when it has none."""
+    with rs.locked(runs_dir):
+        doc = load(runs_dir, name)
+        current = alias_version(doc, alias)
+        stack = alias_stack(doc, alias)
+        if len(stack) < 2:
+            raise StoreError(
+                f"{name}@{alias} (v{current}) has no previous version to roll back to; "
+                f"promote another run with `mlops-nb promote {name} RUN --alias {alias}`."
+            )
+        before: dict[str, int | None] = {alias: current}
+        doc["aliases"][alias] = stack[-2]
+        entry = _append(doc, "rollback", [alias], before, stack[-2], reason)
+        rs.write_model(runs_dir, doc)
+    return Change(name, entry)
+
+
+def all_models(runs_dir: Path) -> list[dict[str, Any]]:
+    """Every registered model's document (``registry list``), by name."""
+    return [load(runs_dir, n) for n in rs.model_names(runs_dir)]
+
+
+def pending(runs_dir: Path, names: Sequence[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """``(model, pending promotion)`` pairs, for ``pipeline status`` and ``registry list``."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for n in names if names is not None else rs.model_names(runs_dir):
+        doc = rs.read_model(runs_dir, n)
+        for p in (doc or {}).get("pending", []):
+            out.append((n, p))
+    return out

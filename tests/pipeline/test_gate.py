@@ -1,0 +1,237 @@
+"""Gate steps: rules over upstream scraps, promotion with approval human / auto / none."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mlops_nb.main import main
+from mlops_nb.pipeline import rules
+from mlops_nb.registry import api
+from tests import nbbuild as b
+
+UPSTREAM = "upstream: dict | None = None"
+SCRAPS = {
+    "shadow": {"delta_f1": 0.02, "has_champion": False, "name": "rf", "n": 3, "none": None},
+    "monitor": {"drift_detected": False},
+}
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("shadow.delta_f1 > 0.01 and not monitor.drift_detected", True),
+        ("not shadow.has_champion or shadow.missing > 0", True),  # short-circuit guards
+        ("shadow.has_champion and shadow.missing > 0", False),
+        ("0 < shadow.delta_f1 * 100 <= 2", True),
+        ("shadow.n - 1 == 2 and -shadow.delta_f1 < 0", True),
+        ("shadow.name in ['rf', 'gb'] and shadow.name != 'logreg'", True),
+        ("shadow.none == None", True),
+        ("shadow.delta_f1 / 2 >= 0.02", False),
+    ],
+)
+def test_rules_evaluate(rule: str, expected: bool) -> None:
+    assert rules.evaluate(rule, SCRAPS) is expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("__import__('os').system('touch pwned')", "Call is not allowed"),
+        ("shadow.delta_f1.__class__ == 1", "write scraps as STEP.SCRAP"),
+        ("shadow.n ** 999999999 > 1", "operator Pow is not allowed"),
+        ("shadow['n'] > 1", "Subscript is not allowed"),
+        ("(lambda: 1)() == 1", "not allowed"),
+        ("[x for x in (1, 2)] == [1, 2]", "ListComp is not allowed"),
+        ("open == 1", "'open' alone is not a value"),
+        ("shadow.n if True else 0", "IfExp is not allowed"),
+        ("shadow.n > ", "invalid syntax"),
+        ("'a' * 10**9 == 'a'", "not allowed"),
+        ("'a' * 1000 == 'a'", "arithmetic needs numbers"),
+        ("shadow.none > 1", "cannot compare None with 1"),
+        ("shadow.missing > 1", "step 'shadow' glued no 'missing' (it glued: delta_f1"),
+        ("evaluate.f1 > 1", "'evaluate' is not an upstream step"),
+        ("shadow.n", "gives 3, not True/False"),
+        ("shadow.n and True", "3 is not True/False"),
+        ("shadow.n / 0 > 1", "division by zero"),
+        ("1 > 0 and " * 200 + "True", "at most 1000 characters"),
+        ("", "non-empty expression"),
+    ],
+)
+def test_rules_refuse_programs_and_bad_values(rule: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(rules.RuleError, match=None) as caught:
+        rules.evaluate(rule, SCRAPS)
+    assert message in caught.value.message
+    assert not Path("pwned").exists()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    b.write(
+        proj / "train.ipynb",
+        b.params(f"quality: float = 0.5\noutput_dir: str = '.'\n{UPSTREAM}"),
+        b.code(
+            "import scrapbook as sb\nfrom pathlib import Path\n"
+            "Path(output_dir, 'model.joblib').write_text(str(quality))\n"
+            "sb.glue('score', quality)"
+        ),
+    )
+    b.write(
+        proj / "serve.ipynb",
+        b.params(f"model_dir: str = ''\noutput_dir: str = '.'\n{UPSTREAM}"),
+        b.code(
+            "import scrapbook as sb\nfrom pathlib import Path\n"
+            "sb.glue('served', Path(model_dir, 'model.joblib').read_text() if model_dir else '')"
+        ),
+    )
+    return proj
+
+
+def _pipeline(proj: Path, *, quality: float, approval: str, action: bool = True) -> Path:
+    act = "action: {promote: m, run: train, alias: [champion, live]}" if action else ""
+    text = f"""\
+        name: gated
+        steps:
+          train:
+            notebook: train.ipynb
+            params: {{quality: {quality}}}
+          gate:
+            upstream: [train]
+            gate:
+              rule: "train.score > 0.8"
+              {act}
+              approval: {approval}
+          serve:
+            notebook: serve.ipynb
+            upstream: [gate]
+            params: {{model_dir: "registry:m@live?"}}
+        """
+    path = proj / "pipeline.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    got = capsys.readouterr()
+    return code, got.out, got.err
+
+
+@pytest.mark.kernel
+def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="human")
+    code, out, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0, out + err
+    assert "pending approval: m v1 -> champion, live" in out
+    doc = api.load(runs, "m")
+    assert doc["aliases"] == {} and doc["pending"][0]["requested_by"] == "pipeline gated step gate"
+    served = json.loads(next(runs.glob("*-serve/run.json")).read_text())
+    assert served["scraps"]["served"] == ""  # nothing is live before the approval
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
+    assert "pending approval (gate): m v1 -> champion, live; `mlops-nb approve m`" in out
+    gate_dir = next((runs / "pipelines" / "gated" / "gates").iterdir())
+    decision = json.loads((gate_dir / "gate.json").read_text())
+    assert decision["passed"] is True and decision["values"] == {"train.score": 0.9}
+    (record,) = (runs / "pipelines" / "gated" / "runs").glob("*.json")
+    steps = json.loads(record.read_text())["steps"]
+    assert steps["gate"]["detail"] == "pending approval: m v1 -> champion, live"
+    assert steps["gate"]["run_id"] == decision["id"] == gate_dir.name
+
+    assert _main(capsys, "approve", "m", "--runs-dir", str(runs))[0] == 0
+    assert api.load(runs, "m")["aliases"] == {"champion": 1, "live": 1}
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
+    assert "pending approval" not in out
+    assert "serve  stale  (parameter model_dir changed" in out  # the alias it reads moved
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "served=0.9" in out and "gate   skipped" in out
+    code, _, err = _main(capsys, "approve", "m", "--runs-dir", str(runs))
+    assert code == 2 and "no pending promotion" in err
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(
+    ("quality", "approval", "action", "decision", "aliases"),
+    [
+        (0.9, "auto", True, "promoted m v1 -> champion, live", {"champion": 1, "live": 1}),
+        (0.5, "auto", True, "not promoted (rule is false)", None),
+        (0.9, "none", True, "report only (human inspection)", None),
+        (0.9, "auto", False, "report only (human inspection)", None),
+    ],
+    ids=["auto", "rule-false", "approval-none", "no-action"],
+)
+def test_automation_degrees(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    quality: float,
+    approval: str,
+    action: bool,
+    decision: str,
+    aliases: dict[str, int] | None,
+) -> None:
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=quality, approval=approval, action=action)
+    code, out, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0, out + err
+    assert decision in out
+    if aliases is None:
+        assert api.pending(runs) == [] and not (runs / "registry" / "m.json").exists()
+    else:
+        assert api.load(runs, "m")["aliases"] == aliases
+        assert f"served={quality}" in out
+
+
+@pytest.mark.kernel
+def test_a_rule_on_a_missing_scrap_fails_the_gate_and_blocks_downstream(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="auto")
+    pf.write_text(pf.read_text().replace("train.score > 0.8", "train.f1 > 0.8"))
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 1
+    assert "step 'train' glued no 'f1' (it glued: score)" in out
+    assert "serve  blocked" in out
+    assert not (runs / "registry" / "m.json").exists()
+    assert not list((runs / "pipelines" / "gated").glob("gates/*"))
+
+
+@pytest.mark.parametrize(
+    ("gate", "message"),
+    [
+        ("{rule: 'train.score > 0.8', approvl: human}", "unknown gate key 'approvl'"),
+        ("{rule: 'other.score > 0.8'}", "reads 'other', which is not an upstream step"),
+        ("{rule: 'train.score > 0.8', approval: maybe}", "approval must be one of human"),
+        ("{rule: 'import os'}", "invalid syntax"),
+        ("{rule: 'train.score > 0.8', action: {promote: m, run: nope, alias: x}}", "action run"),
+        (
+            "{rule: 'train.score > 0.8', action: {promote: m, run: train, alias: X}}",
+            "invalid alias",
+        ),
+        (
+            "{rule: 'train.score > 0.8', action: {promote: ../m, run: train, alias: x}}",
+            "model name",
+        ),
+        ("{rule: 'train.score > 0.8', action: promote m}", "action is {promote: MODEL"),
+        ("just text", "'gate' is a mapping"),
+    ],
+)
+def test_invalid_gates_are_refused_before_anything_runs(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], gate: str, message: str
+) -> None:
+    pf = project / "pipeline.yaml"
+    pf.write_text(
+        "steps:\n  train: {notebook: train.ipynb}\n"
+        f"  g:\n    upstream: [train]\n    gate: {gate}\n"
+    )
+    runs = tmp_path / "runs"
+    code, _, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not runs.exists()
