@@ -11,8 +11,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from mlops_nb import output
     from mlops_nb.notebook.io import read_json
     from mlops_nb.notebook.params import parse_notebook_params
@@ -37,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         [
             s.name,
             str(s.type),
-            json.dumps(s.default) if s.literal_default else s.default_source,
+            # Python's spelling (True, None, 'text'), as -p takes it
+            repr(s.default) if s.literal_default else s.default_source,
             s.help,
         ]
         for s in params.specs

@@ -35,6 +35,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="working directory of the kernel (default: the notebook's folder)",
     )
     parser.add_argument("--json", action="store_true", help="print the run record as JSON")
+    parser.add_argument(
+        "--log-output",
+        action="store_true",
+        help="stream the cells' output (prints, results, errors) to the terminal as they run",
+    )
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="run past failing cells; the run is still 'failed' and the record lists every error",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="write the parameterized notebook (to RUNS_DIR/prepared/) without executing it, "
+        "to open it in Jupyter",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
     declared = parse_notebook_params(read_json(args.notebook), source=args.notebook)
     values = collect_values(args.param_flags, declared)
+    if args.prepare_only:
+        from mlops_nb.execution.prepared import prepare_notebook
+
+        path = prepare_notebook(args.notebook, values, runs_dir=args.runs_dir, name=args.name)
+        output.out(f"parameterized notebook written to {path} (not executed)")
+        return 0
     result = run_notebook(
         args.notebook,
         values,
@@ -55,11 +77,19 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         reuse=args.reuse,
         cwd=args.cwd,
+        log_output=args.log_output,
+        allow_errors=args.allow_errors,
     )
     if args.json:
         output.print_json(result.record)
     else:
         from mlops_nb.commands.show import summary_lines
+
+        if result.reused:
+            output.out(
+                f"reused run {result.id}: same code, parameters and inputs; not executed again "
+                "(drop --reuse to run anyway)"
+            )
 
         for line in summary_lines(result):
             output.out(line)

@@ -26,6 +26,7 @@ class Run:
     def __init__(self, path: str | os.PathLike[str], record: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self.record = record if record is not None else store.read_record(self.path)
+        self.reused = False  # True when ``run(reuse=True)`` returned an earlier run
 
     @classmethod
     def find(cls, ref: str, *, runs_dir: str | os.PathLike[str] | None = None) -> Run:
@@ -73,6 +74,8 @@ def run(
     reuse: bool = False,
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str | None = None,
+    log_output: bool = False,
+    allow_errors: bool = False,
 ) -> Run:
     """Run a parameterized notebook once, in a fresh kernel, and record everything.
 
@@ -80,7 +83,9 @@ def run(
     (``ParameterError``). A notebook that fails, dies or times out gives a ``Run`` whose ``status``
     says so; Ctrl-C/SIGTERM records the run as ``interrupted`` and raises ``RunInterrupted``.
     With ``reuse=True`` an earlier successful run with the same key (code, parameters, inputs) is
-    returned instead of executing.
+    returned instead of executing. ``log_output`` streams the cells' output to this process's
+    stdout/stderr as they run (papermill's ``--log-output``); ``allow_errors`` runs past failing
+    cells (the run is still ``failed``; the record's ``errors`` lists every error).
     """
     from mlops_nb.execution import runner
 
@@ -92,12 +97,16 @@ def run(
         timeout=timeout,
         cwd=cwd,
         kernel_name=kernel_name,
+        log_output=log_output,
+        allow_errors=allow_errors,
     )
     key = runner.key_of(spec)
     if reuse:
         found = store.find_ok_by_key(spec.runs_dir, key[0])
         if found is not None:
-            return Run(found)
+            earlier = Run(found)
+            earlier.reused = True
+            return earlier
     folder = runner.execute_run(spec, key=key)
     result = Run(folder)
     if result.status == "interrupted":

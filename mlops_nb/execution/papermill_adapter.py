@@ -103,7 +103,7 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         def on_cell_start(cell: Any, cell_index: int) -> None:
             execution.current_cell = cell_index
 
-        client = PapermillNotebookClient(
+        client = _Client(
             nb_man,
             km=km,
             kernel_name=kernel_name,
@@ -115,6 +115,7 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
             stderr_file=stderr_file,
             shutdown_kernel="immediate",
             on_cell_start=on_cell_start,
+            allow_errors=bool(kwargs.get("allow_errors", False)),
         )
         start_kwargs: dict[str, Any] = {"cleanup_kc": True}
         if cwd is not None and not km.has_kernel:
@@ -123,6 +124,22 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
             return client.execute(**start_kwargs)
         finally:
             throttled.cancel()
+
+
+class _Client(PapermillNotebookClient):  # type: ignore[misc]
+    """papermill's client; with an output stream, results (``text/plain``) and errors are
+    written there too, not only print() output (papermill sends those to its logger)."""
+
+    def log_output_message(self, output: Any) -> None:
+        super().log_output_message(output)
+        if not self.stdout_file or output.output_type == "stream":
+            return
+        if output.output_type == "error":
+            text = f"{output.ename}: {output.evalue}"
+            (self.stderr_file or self.stdout_file).write(text + "\n")
+        elif "text/plain" in output.get("data", {}):
+            self.stdout_file.write("".join(output.data["text/plain"]) + "\n")
+            self.stdout_file.flush()
 
 
 papermill_engines.register(ENGINE, MlopsEngine)
@@ -172,6 +189,8 @@ def execute(
     cwd: Path,
     kernel_name: str | None = None,
     start_timeout: float = 60,
+    log_output: bool = False,
+    allow_errors: bool = False,
 ) -> Any:
     """Execute an already-parameterized notebook; returns the executed NotebookNode.
 
@@ -192,7 +211,10 @@ def execute(
         input_path=str(input_path),
         output_path=str(partial_output),
         progress_bar=False,
-        log_output=False,
+        log_output=False,  # papermill's logger; streams go to stdout/stderr below instead
+        stdout_file=sys.stdout if log_output else None,
+        stderr_file=sys.stderr if log_output else None,
+        allow_errors=allow_errors,
         start_timeout=start_timeout,
         execution=execution,
         cwd=str(cwd),

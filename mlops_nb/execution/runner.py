@@ -53,6 +53,8 @@ class RunSpec:
     pipeline: dict[str, Any] | None = None
     declares_output_dir: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    log_output: bool = False  # stream cell output to this process's stdout/stderr
+    allow_errors: bool = False  # run past failing cells (still 'failed'; every error recorded)
 
 
 def prepare(
@@ -68,6 +70,8 @@ def prepare(
     pipeline: Mapping[str, Any] | None = None,
     nb: dict[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    log_output: bool = False,
+    allow_errors: bool = False,
 ) -> RunSpec:
     """Read the notebook and validate parameters: every user error surfaces here, before a kernel."""
     path = Path(notebook)
@@ -95,6 +99,8 @@ def prepare(
         pipeline=dict(pipeline) if pipeline else None,
         declares_output_dir=declared.get(OUTPUT_DIR_PARAM) is not None,
         extra=dict(extra or {}),
+        log_output=log_output,
+        allow_errors=allow_errors,
     )
 
 
@@ -230,6 +236,8 @@ def _execute_in_thread(
             execution=execution,
             cwd=work_dir(spec),
             kernel_name=spec.kernel_name,
+            log_output=spec.log_output,
+            allow_errors=spec.allow_errors,
         )
     except BaseException as e:  # recorded as the run's error
         outcome["exception"] = e
@@ -321,6 +329,10 @@ def _finish(
             atomic_write_text(folder / store.ENVIRONMENT, json.dumps(prov["packages"], indent=1))
         except OSError:
             log.exception("writing environment.json failed")
+    if spec.allow_errors:
+        from mlops_nb.execution.outputs import all_errors
+
+        record["errors"] = all_errors(nb_dict)
     record["artifacts"] = provenance.artifacts(folder)
     store.write_record(folder, record, final=True)
     try:  # the index never fails a run: the folder is the truth, `reindex` rebuilds it

@@ -261,10 +261,12 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
         if step.notebook is None:
             continue
         try:
-            declared = parse_notebook_params(read_json(step.notebook), source=str(step.notebook))
+            nb = read_json(step.notebook)
+            declared = parse_notebook_params(nb, source=str(step.notebook))
         except MlopsNbError as e:
             problems.append(f"step {step.name!r}: {e.message}")
             continue
+        problems += _show_problems(step, nb)
         names = set(declared.names)
         if step.upstream and UPSTREAM_PARAM not in names:
             problems.append(
@@ -282,3 +284,14 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
                     seen.add(problem)
                     problems.append(f"step {step.name!r}: {problem}")
     return problems
+
+
+def _show_problems(step: Step, nb: Mapping[str, Any]) -> list[str]:
+    from mlops_nb.pipeline.shows import unglued
+
+    missing, glued = unglued(step.show, nb)
+    return [
+        f"step {step.name!r}: show: {name!r} is never glued by {step.notebook}"
+        f"{_did_you_mean(name, glued)}; it glues {', '.join(sorted(glued)) or 'nothing'}"
+        for name in missing
+    ]
