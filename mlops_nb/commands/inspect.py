@@ -12,10 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params
 
-    params = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    params = parse_notebook_params(read_notebook(args.notebook), source=args.notebook)
     if args.json:
         output.print_json(
             {

@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.errors import EXIT_FAILED
     from mlops_nb.execution.api import run as run_notebook
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params
     from mlops_nb.notebook.values import collect_values
 
-    declared = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    declared = parse_notebook_params(read_notebook(args.notebook), source=args.notebook)
     values = collect_values(args.param_flags, declared)
     if args.prepare_only:
         from mlops_nb.execution.prepared import prepare_notebook

@@ -104,10 +104,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.sweep.preload import start_fork_server
 
-    nb = read_json(args.notebook)
+    nb = read_notebook(args.notebook)
     # First thing: the fork server's template imports while this process imports the rest.
     server = start_fork_server(
         nb,

@@ -120,12 +120,12 @@ class NotebookFunction:
     """A notebook as a function: keyword arguments are its parameters; returns the ``Run``."""
 
     def __init__(self, notebook: str | os.PathLike[str], **options: Any) -> None:
-        from mlops_nb.notebook.io import read_json
+        from mlops_nb.notebook.io import read_notebook
         from mlops_nb.notebook.params import parse_notebook_params
 
         self.notebook = Path(notebook)
         self.options = options
-        self.params = parse_notebook_params(read_json(self.notebook), source=str(self.notebook))
+        self.params = parse_notebook_params(read_notebook(self.notebook), source=str(self.notebook))
         self.__name__ = self.notebook.stem
         self.__doc__ = f"Run {self.notebook} with papermill and return the Run."
         self.__signature__ = inspect.Signature(

@@ -26,7 +26,7 @@ from typing import Any
 from mlops_nb import __version__
 from mlops_nb.execution import provenance
 from mlops_nb.git import git_info
-from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_json, tags_of
+from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_notebook, tags_of
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
 from mlops_nb.results.scraps import scalar_scraps
 from mlops_nb.store import runs as store
@@ -75,7 +75,7 @@ def prepare(
 ) -> RunSpec:
     """Read the notebook and validate parameters: every user error surfaces here, before a kernel."""
     path = Path(notebook)
-    nb = nb if nb is not None else read_json(path)
+    nb = nb if nb is not None else read_notebook(path)
     declared = parse_notebook_params(nb, source=str(path))
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))

@@ -20,8 +20,12 @@ PARAMETERS_TAG = "parameters"
 def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a notebook file as plain JSON, checking only the structure we rely on."""
     p = Path(path)
+    return parse_json(_text_of(p), source=str(p))
+
+
+def _text_of(p: Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotebookError(f"{p}: no such notebook file. Check the path.") from None
     except IsADirectoryError:
@@ -30,7 +34,21 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise NotebookError(f"{p}: not a notebook: the file is not UTF-8 text.") from None
     except OSError as e:
         raise NotebookError(f"{p}: cannot read the notebook: {e.strerror}.") from None
-    return parse_json(text, source=str(p))
+
+
+def read_notebook(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a notebook: an ``.ipynb`` as JSON, a Jupytext text notebook (``.py``, ``.md``)
+    through jupytext. Used wherever a notebook to run, sweep, inspect or lint is accepted."""
+    from mlops_nb.jupytext_adapter import is_text_notebook, parse_text_notebook
+
+    if not is_text_notebook(path):
+        return read_json(path)
+    p = Path(path)
+    nb = parse_text_notebook(_text_of(p), source=str(p))
+    problem = structure_problem(nb)
+    if problem:
+        raise NotebookError(f"{p}: not a valid notebook: {problem}.")
+    return nb
 
 
 def parse_json(text: str, *, source: str) -> dict[str, Any]:

@@ -253,7 +253,7 @@ def find_cycle(steps: Mapping[str, Step]) -> list[str] | None:
 
 def _check_params(steps: Mapping[str, Step]) -> list[str]:
     from mlops_nb.errors import MlopsNbError
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params, problems_for
 
     problems: list[str] = []
@@ -261,7 +261,7 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
         if step.notebook is None:
             continue
         try:
-            nb = read_json(step.notebook)
+            nb = read_notebook(step.notebook)
             declared = parse_notebook_params(nb, source=str(step.notebook))
         except MlopsNbError as e:
             problems.append(f"step {step.name!r}: {e.message}")

@@ -574,9 +574,10 @@ def _body(
 def _where(runs_dir: Path, out_dir: Path) -> str:
     """The runs folder as seen from the page's folder (a page to share names no home folder)."""
     try:
-        return os.path.relpath(runs_dir.resolve(), out_dir.resolve())
+        rel = os.path.relpath(runs_dir.resolve(), out_dir.resolve())
     except ValueError:
         return str(runs_dir)
+    return "the report's folder" if rel == "." else rel
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def store(runs_dir: Path) -> Path:
     eda = make_run(
         runs_dir,
         notebook="eda.ipynb",
-        params={"rows": 10},
+        params={"rows": 10, "label": "<svg onload=alert(5)>"},
         scraps={"mean": 1.5},
         name='"><script>alert(3)</script>',
     )
@@ -182,6 +182,46 @@ def test_every_string_is_escaped(store: Path, tmp_path: Path) -> None:
     assert f"<th>{html.escape(XSS)}</th>" in page
     assert html.escape("<b>bold</b>") in page
     assert "&quot;&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in page
+    assert "<svg" not in page
+    assert "&lt;svg onload=alert(5)&gt;" in page
+
+
+def test_headline_of_a_pipeline_invocation_is_escaped_too(runs_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    step = "<b>st</b>"
+    meta = {"name": "p", "file": "nowhere.yaml", "run_id": "inv-1", "step": step, "upstream": {}}
+    folder = make_run(
+        runs_dir,
+        params={"x": "<i>x</i>"},
+        scraps={
+            "f1": 0.8,
+            "baseline_f1": 0.1,
+            "drift_detected": True,
+            "drifted_features": "<script>alert(6)</script>",
+        },
+        pipeline=meta,
+    )
+    record = {
+        "id": "inv-1",
+        "pipeline": "p",
+        "file": "nowhere.yaml",
+        "finished_at": "2026-01-01T00:00:00Z",
+        "ok": True,
+        "steps": {
+            step: {"action": "ran", "status": "ok", "run_id": folder.name, "detail": "<i>d</i>"}
+        },
+    }
+    (runs_dir / "pipelines" / "p" / "runs").mkdir(parents=True)
+    (runs_dir / "pipelines" / "p" / "runs" / "inv-1.json").write_text(json.dumps(record))
+    page = build(runs_dir, tmp_path)
+    head = re.search(r'<section class="headline" id="headline-p-inv-1">(.*?)</section>', page, re.S)
+    assert head
+    assert "<b>st" not in page and "<script" not in page and "<i>" not in page
+    assert "&lt;b&gt;st&lt;/b&gt;" in head.group(1)
+    assert "Drift alarm" in head.group(1)
+    assert "&lt;script&gt;alert(6)&lt;/script&gt;" in head.group(1)
+    assert "<td>f1</td><td class='num'><b>0.8</b></td><td class='num'>0.1</td>" in head.group(1)
 
 
 def test_filters_and_sort(store: Path, tmp_path: Path) -> None:
