@@ -6,7 +6,9 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    parser.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the notebook (.ipynb, or Jupytext .py/.md)"
+    )
     parser.add_argument("--json", action="store_true", help="print the parameters as JSON")
 
 

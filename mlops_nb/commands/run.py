@@ -13,7 +13,9 @@ from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_fl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    parser.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the notebook to run (.ipynb, or Jupytext .py/.md)"
+    )
     add_param_flags(parser)
     parser.add_argument("--name", metavar="LABEL", help="a label for the run (kept in the record)")
     add_runs_dir(parser)

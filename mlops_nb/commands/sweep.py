@@ -27,7 +27,9 @@ def _non_negative_int(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    parser.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the notebook to run (.ipynb, or Jupytext .py/.md)"
+    )
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--grid", metavar="FILE", help="YAML mapping name: [values]; all combinations")
     src.add_argument(
