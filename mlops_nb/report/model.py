@@ -208,14 +208,16 @@ def _data_uri(mime: str, data: bytes) -> str:
 
 def _output_images(nb: Mapping[str, Any]) -> list[Image]:
     out: list[Image] = []
-    code = 0
+    number = 0  # cells counted from 1 in the user's notebook (the injected cell is not theirs)
     for cell in nb.get("cells", []) if isinstance(nb.get("cells"), list) else []:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict):
             continue
         tags = (cell.get("metadata") or {}).get("tags") or []
         if "injected-parameters" in tags:
             continue
-        code += 1
+        number += 1
+        if cell.get("cell_type") != "code":
+            continue
         for o in cell.get("outputs") or []:
             data = o.get("data") if isinstance(o, dict) else None
             if not isinstance(data, dict):
@@ -234,7 +236,7 @@ def _output_images(nb: Mapping[str, Any]) -> list[Image]:
                         continue  # not an image: never put arbitrary text into src
                     uri = f"data:{mime};base64,{b64}"
                 if len(uri) <= MAX_IMAGE_BYTES * 4 // 3 + 64:
-                    out.append(Image(f"cell {code}", uri))
+                    out.append(Image(f"cell {number}", uri))
                 break  # one picture per output (png preferred)
     return out
 
