@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         columns=args.columns,
     )
     if args.format == "table":
-        table = table_text(df, width=output.terminal_width(200))
+        table = table_text(df, width=output.terminal_width(200), keep_empty=bool(args.columns))
         text: str | None = table
         if args.output:
             from mlops_nb.notebook.io import atomic_write_text, writing

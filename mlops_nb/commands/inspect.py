@@ -6,18 +6,18 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    parser.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the notebook (.ipynb, or Jupytext .py/.md)"
+    )
     parser.add_argument("--json", action="store_true", help="print the parameters as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from mlops_nb import output
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params
 
-    params = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    params = parse_notebook_params(read_notebook(args.notebook), source=args.notebook)
     if args.json:
         output.print_json(
             {
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         [
             s.name,
             str(s.type),
-            json.dumps(s.default) if s.literal_default else s.default_source,
+            # Python's spelling (True, None, 'text'), as -p takes it
+            repr(s.default) if s.literal_default else s.default_source,
             s.help,
         ]
         for s in params.specs

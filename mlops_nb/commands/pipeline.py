@@ -158,6 +158,9 @@ def _line(o: Any, step: Any, width: int) -> str:
         parts.append(", ".join(f"{k}={v}" for k, v in o.params.items()))
     if shown:
         parts.append(shown)
+    absent = [k for k in step.show if k not in o.scraps] if o.status == "ok" else []
+    if absent:  # the notebook glued no such scrap: say so rather than show nothing
+        parts.append(f"(not glued: {', '.join(absent)})")
     if o.detail:
         parts.append(o.detail)
     if o.action == "ran" and o.reasons:

@@ -1,6 +1,10 @@
-"""Write a self-contained HTML report across runs: a leaderboard, seaborn plots of each numeric
-scrap against the parameters (per sweep or notebook), run durations, failed runs with their
-error line, and an anchored section per run. Images are embedded; the page loads nothing.
+"""Write a self-contained HTML report across runs: a headline per pipeline invocation (the DAG,
+each step's status and key numbers, the best model, metrics against their baselines, the drift
+alarm), then one section per pipeline step, sweep or notebook with its own leaderboard, seaborn
+plots of each numeric scrap against each varying parameter (None is a category; constant
+metrics are summarised in a line; parallel coordinates for 3+ parameters), the images its best
+runs saved, its failed runs with their errors, and each run's details; then run durations.
+Images are embedded; the page has no script and loads nothing.
 
 Needs the [ml] extra (seaborn, matplotlib). Filters are those of `mlops-nb collect`.
 """
@@ -19,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--asc", action="store_true", help="smallest first (e.g. for a loss)")
     parser.add_argument("--title", default="mlops-nb report", help="the page title")
+    parser.add_argument(
+        "--metrics",
+        metavar="NAME",
+        nargs="+",
+        default=(),
+        help="plot these scraps first (default: every numeric scrap, in column order)",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -50,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         sort=args.sort,
         ascending=args.asc,
         title=args.title,
+        metrics=args.metrics,
     )
     output.out(f"report written to {path}")
     return 0

@@ -13,7 +13,9 @@ from mlops_nb.commands._common import add_kernel, add_param_flags, add_runs_dir,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    parser.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the notebook to run (.ipynb, or Jupytext .py/.md)"
+    )
     add_param_flags(parser)
     add_kernel(parser)
     parser.add_argument("--name", metavar="LABEL", help="a label for the run (kept in the record)")
@@ -51,6 +53,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(repeatable)",
     )
     parser.add_argument("--json", action="store_true", help="print the run record as JSON")
+    parser.add_argument(
+        "--log-output",
+        action="store_true",
+        help="stream the cells' output (prints, results, errors) to the terminal as they run",
+    )
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="run past failing cells; the run is still 'failed' and the record lists every error",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="write the parameterized notebook (to RUNS_DIR/prepared/) without executing it, "
+        "to open it in Jupyter",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,12 +76,18 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.errors import EXIT_FAILED
     from mlops_nb.execution.api import run as run_notebook
     from mlops_nb.execution.outputs import parse_upstream
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params
     from mlops_nb.notebook.values import collect_values
 
-    declared = parse_notebook_params(read_json(args.notebook), source=args.notebook)
+    declared = parse_notebook_params(read_notebook(args.notebook), source=args.notebook)
     values = collect_values(args.param_flags, declared)
+    if args.prepare_only:
+        from mlops_nb.execution.prepared import prepare_notebook
+
+        path = prepare_notebook(args.notebook, values, runs_dir=args.runs_dir, name=args.name)
+        output.out(f"parameterized notebook written to {path} (not executed)")
+        return 0
     result = run_notebook(
         args.notebook,
         values,
@@ -76,11 +100,19 @@ def run(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         metrics_file=args.metrics_file,
         upstream=parse_upstream(args.upstream),
+        log_output=args.log_output,
+        allow_errors=args.allow_errors,
     )
     if args.json:
         output.print_json(result.record)
     else:
         from mlops_nb.commands.show import summary_lines
+
+        if result.reused:
+            output.out(
+                f"reused run {result.id}: same code, parameters and inputs; not executed again "
+                "(drop --reuse to run anyway)"
+            )
 
         for line in summary_lines(result):
             output.out(line)

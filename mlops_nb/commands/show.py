@@ -1,6 +1,8 @@
 """Show one run's record: status, parameters, scalar scraps, error, provenance.
 
 RUN is a run id, a unique prefix of one, a run name (the latest with that name) or `latest`.
+With --html, the run's output notebook as one offline HTML page (nbconvert; the [html] extra);
+--no-input hides the code (papermill's "report mode").
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lineage",
         action="store_true",
         help="the chain of upstream runs back to the raw data files",
+    )
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="write the run's output notebook as an offline HTML page (needs the [html] extra)",
+    )
+    parser.add_argument(
+        "--no-input", action="store_true", help="with --html: hide code cells (report mode)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="with --html: the page to write (default: RUN_ID.html here; '-' for stdout)",
     )
 
 
@@ -53,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.execution.api import Run
 
     result = Run.find(args.run_ref, runs_dir=args.runs_dir)
+    if (args.no_input or args.output) and not args.html:
+        from mlops_nb.errors import UsageError
+
+        raise UsageError("--no-input and -o go with --html (e.g. show RUN --html --no-input).")
+    if args.html:
+        return _html(result, args.output, no_input=args.no_input)
     if args.json:
         output.print_json(result.record)
         return 0
@@ -90,3 +112,17 @@ def _dvc(digest: dict[str, Any]) -> str:
     from mlops_nb.dvc_adapter import describe
 
     return f"  {describe(digest['dvc'])}" if digest.get("dvc") else ""
+
+
+def _html(result: Any, target: str | None, *, no_input: bool) -> int:
+    from mlops_nb import output
+    from mlops_nb.nbconvert_adapter import notebook_html, write_run_html
+
+    if target == "-":
+        from mlops_nb.notebook.io import read_json
+
+        output.out(notebook_html(read_json(result.output_notebook), no_input=no_input))
+        return 0
+    path = write_run_html(result.path, target or f"{result.id}.html", no_input=no_input)
+    output.out(f"run {result.id} written to {path}")
+    return 0

@@ -33,7 +33,9 @@ def _non_negative_int(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
+    parser.add_argument(
+        "notebook", metavar="NOTEBOOK", help="the notebook to run (.ipynb, or Jupytext .py/.md)"
+    )
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--grid", metavar="FILE", help="YAML mapping name: [values]; all combinations")
     src.add_argument(
@@ -111,10 +113,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.sweep.preload import start_fork_server
 
-    nb = read_json(args.notebook)
+    nb = read_notebook(args.notebook)
     # First thing: the fork server's template imports while this process imports the rest.
     server = start_fork_server(
         nb,

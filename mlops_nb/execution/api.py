@@ -26,6 +26,7 @@ class Run:
     def __init__(self, path: str | os.PathLike[str], record: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self.record = record if record is not None else store.read_record(self.path)
+        self.reused = False  # True when ``run(reuse=True)`` returned an earlier run
 
     @classmethod
     def find(cls, ref: str, *, runs_dir: str | os.PathLike[str] | None = None) -> Run:
@@ -76,6 +77,8 @@ def run(
     output_dir: str | os.PathLike[str] | None = None,
     metrics_file: str | os.PathLike[str] | None = None,
     upstream: Mapping[str, str] | None = None,
+    log_output: bool = False,
+    allow_errors: bool = False,
 ) -> Run:
     """Run a parameterized notebook once, in a fresh kernel, and record everything.
 
@@ -83,8 +86,9 @@ def run(
     (``ParameterError``). A notebook that fails, dies or times out gives a ``Run`` whose ``status``
     says so; Ctrl-C/SIGTERM records the run as ``interrupted`` and raises ``RunInterrupted``.
     With ``reuse=True`` an earlier successful run with the same key (code, parameters, inputs) is
-    returned instead of executing.
-
+    returned instead of executing. ``log_output`` streams the cells' output to this process's
+    stdout/stderr as they run (papermill's ``--log-output``); ``allow_errors`` runs past failing
+    cells (the run is still ``failed``; the record's ``errors`` lists every error).
     ``output_dir`` (a folder; the notebook must declare ``output_dir``) receives the artifacts,
     recorded with their hashes; ``upstream`` (``{step: folder}``) fills the notebook's
     ``upstream`` parameter; ``metrics_file`` gets the scalar scraps as JSON (for DVC/Kubeflow).
@@ -100,12 +104,16 @@ def run(
         timeout=timeout,
         cwd=cwd,
         kernel_name=kernel_name,
+        log_output=log_output,
+        allow_errors=allow_errors,
     )
     key = runner.key_of(spec)
     if reuse:
         found = store.find_ok_by_key(spec.runs_dir, key[0])
         if found is not None:
-            return _with_metrics(Run(found), metrics_file)
+            earlier = _with_metrics(Run(found), metrics_file)
+            earlier.reused = True
+            return earlier
     folder = runner.execute_run(spec, key=key)
     result = _with_metrics(Run(folder), metrics_file)
     if result.status == "interrupted":
@@ -127,12 +135,12 @@ class NotebookFunction:
     """A notebook as a function: keyword arguments are its parameters; returns the ``Run``."""
 
     def __init__(self, notebook: str | os.PathLike[str], **options: Any) -> None:
-        from mlops_nb.notebook.io import read_json
+        from mlops_nb.notebook.io import read_notebook
         from mlops_nb.notebook.params import parse_notebook_params
 
         self.notebook = Path(notebook)
         self.options = options
-        self.params = parse_notebook_params(read_json(self.notebook), source=str(self.notebook))
+        self.params = parse_notebook_params(read_notebook(self.notebook), source=str(self.notebook))
         self.__name__ = self.notebook.stem
         self.__doc__ = f"Run {self.notebook} with papermill and return the Run."
         self.__signature__ = inspect.Signature(

@@ -194,6 +194,19 @@ class MlopsNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
     def _clear_pending(self, value: bool) -> None:
         self.clear_before_next_output = value
 
+    # With an output stream (--log-output), results (``text/plain``) and errors are written there
+    # too, not only print() output (papermill sends those to its logger).
+    def log_output_message(self, output: t.Any) -> None:
+        super().log_output_message(output)
+        if not self.stdout_file or output.output_type == "stream":
+            return
+        if output.output_type == "error":
+            text = f"{output.ename}: {output.evalue}"
+            (self.stderr_file or self.stdout_file).write(text + "\n")
+        elif "text/plain" in output.get("data", {}):
+            self.stdout_file.write("".join(output.data["text/plain"]) + "\n")
+            self.stdout_file.flush()
+
     def __init__(self, nb_man: t.Any, *, stream_cap: StreamCap, **kw: t.Any) -> None:
         super().__init__(nb_man, **kw)
         self.stream_cap = stream_cap

@@ -160,6 +160,7 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
             shutdown_kernel="immediate",
             on_cell_start=on_cell_start,
             on_cell_error=on_cell_error,
+            allow_errors=bool(kwargs.get("allow_errors", False)),
         )
         start_kwargs: dict[str, Any] = {"cleanup_kc": True}
         if cwd is not None and not km.has_kernel:
@@ -242,6 +243,8 @@ def execute(
     cwd: Path,
     kernel_name: str | None = None,
     start_timeout: float = 60,
+    log_output: bool = False,
+    allow_errors: bool = False,
 ) -> Any:
     """Execute an already-parameterized notebook; returns the executed NotebookNode.
 
@@ -262,7 +265,10 @@ def execute(
         input_path=str(input_path),
         output_path=str(partial_output),
         progress_bar=False,
-        log_output=False,
+        log_output=False,  # papermill's logger; streams go to stdout/stderr below instead
+        stdout_file=sys.stdout if log_output else None,
+        stderr_file=sys.stderr if log_output else None,
+        allow_errors=allow_errors,
         start_timeout=start_timeout,
         execution=execution,
         cwd=str(cwd),

@@ -25,7 +25,7 @@ from typing import Any
 from mlops_nb import __version__, strict_json
 from mlops_nb.execution import outputs, provenance
 from mlops_nb.git import git_info
-from mlops_nb.notebook.io import code_sha256, read_json
+from mlops_nb.notebook.io import code_sha256, read_notebook
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
 from mlops_nb.results.scraps import scalar_scraps
 from mlops_nb.store import liveness
@@ -52,6 +52,8 @@ class RunSpec:
     pipeline: dict[str, Any] | None = None
     declares_output_dir: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    log_output: bool = False  # stream cell output to this process's stdout/stderr
+    allow_errors: bool = False  # run past failing cells (still 'failed'; every error recorded)
 
 
 def prepare(
@@ -67,10 +69,12 @@ def prepare(
     pipeline: Mapping[str, Any] | None = None,
     nb: dict[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    log_output: bool = False,
+    allow_errors: bool = False,
 ) -> RunSpec:
     """Read the notebook and validate parameters: every user error surfaces here, before a kernel."""
     path = Path(notebook)
-    nb = nb if nb is not None else read_json(path)
+    nb = nb if nb is not None else read_notebook(path)
     declared = parse_notebook_params(nb, source=str(path))
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))
@@ -108,6 +112,8 @@ def prepare(
         pipeline=dict(pipeline) if pipeline else None,
         declares_output_dir=declared.get(OUTPUT_DIR_PARAM) is not None,
         extra=dict(extra or {}),
+        log_output=log_output,
+        allow_errors=allow_errors,
     )
 
 
@@ -251,6 +257,8 @@ def _execute_in_thread(
             execution=execution,
             cwd=work_dir(spec),
             kernel_name=spec.kernel_name,
+            log_output=spec.log_output,
+            allow_errors=spec.allow_errors,
         )
     except BaseException as e:  # recorded as the run's error
         outcome["exception"] = e
@@ -351,6 +359,10 @@ def _finish(
     execution.finished = True  # an execution thread still busy saves no partial notebook
     with contextlib.suppress(OSError):  # frees its space before the record is written
         (folder / store.PARTIAL_OUTPUT).unlink()
+    if spec.allow_errors:
+        from mlops_nb.execution.cell_errors import all_errors
+
+        record["errors"] = all_errors(nb_dict)
     record["artifacts"] = provenance.artifacts(folder)
     record["artifacts"].update(outputs.output_artifacts(record, spec.runs_dir))
     if execution.output_cuts:  # stream output past MLOPS_NB_OUTPUT_LIMIT (execution.client)

@@ -14,7 +14,7 @@ from mlops_nb.lint.files import iter_notebook_paths
 from mlops_nb.lint.findings import UNREADABLE, Finding
 from mlops_nb.lint.options import LintOptions, options_from_table
 from mlops_nb.lint.rules import CHECKS, RULES, view
-from mlops_nb.notebook.io import read_json
+from mlops_nb.notebook.io import read_notebook
 
 KNOWN_CODES = frozenset(RULES)
 
@@ -101,7 +101,7 @@ def lint_paths(
     report = LintReport()
     for path in iter_notebook_paths(paths):
         try:
-            nb = read_json(path)
+            nb = read_notebook(path)
         except NotebookError as e:
             report.unreadable.append(unreadable_finding(path, e))
             continue

@@ -27,8 +27,12 @@ def read_json(path: str | os.PathLike[str], *, upgrade: bool = True) -> dict[str
     file's version as nbstripout does.
     """
     p = Path(path)
+    return parse_json(_text_of(p), source=str(p), upgrade=upgrade)
+
+
+def _text_of(p: Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotebookError(f"{p}: no such notebook file. Check the path.") from None
     except IsADirectoryError:
@@ -37,7 +41,21 @@ def read_json(path: str | os.PathLike[str], *, upgrade: bool = True) -> dict[str
         raise NotebookError(f"{p}: not a notebook: the file is not UTF-8 text.") from None
     except OSError as e:
         raise NotebookError(f"{p}: cannot read the notebook: {e.strerror}.") from None
-    return parse_json(text, source=str(p), upgrade=upgrade)
+
+
+def read_notebook(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a notebook: an ``.ipynb`` as JSON, a Jupytext text notebook (``.py``, ``.md``)
+    through jupytext. Used wherever a notebook to run, sweep, inspect or lint is accepted."""
+    from mlops_nb.jupytext_adapter import is_text_notebook, parse_text_notebook
+
+    if not is_text_notebook(path):
+        return read_json(path)
+    p = Path(path)
+    nb = parse_text_notebook(_text_of(p), source=str(p))
+    problem = structure_problem(nb)
+    if problem:
+        raise NotebookError(f"{p}: not a valid notebook: {problem}.")
+    return nb
 
 
 def parse_json(text: str, *, source: str, upgrade: bool = True) -> dict[str, Any]:

@@ -397,6 +397,7 @@ def _run_report_step(
         path = build_report(
             runs_dir,
             output=output,
+            current=_so_far(pipeline, run_id, states, step.name),
             title=str(opts.pop("title", f"{pipeline.name} pipeline")),
             **opts,
         )
@@ -460,6 +461,18 @@ def _run_meta(
         "fingerprint": p.fingerprint,
         "upstream": _consumed(step, states),
     }
+
+
+def _so_far(
+    pipeline: Pipeline, run_id: str, states: dict[str, StepState], me: str
+) -> dict[str, Any]:
+    """This invocation's steps until now, for the report's headline (the record comes later)."""
+    steps = {
+        n: {"status": s.status, "run_id": s.run_id, "upstream": s.consumed}
+        for n in pipeline.order()
+        if n != me and (s := states.get(n)) is not None
+    }
+    return {"id": run_id, "pipeline": pipeline.name, "file": str(pipeline.path), "steps": steps}
 
 
 def _scraps(folder: str | None) -> dict[str, Any]:

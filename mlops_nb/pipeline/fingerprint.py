@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.execution import provenance
-from mlops_nb.notebook.io import code_cells, read_json, source_of
+from mlops_nb.notebook.io import code_cells, read_notebook, source_of
 from mlops_nb.notebook.syntax import python_trees
 
 
@@ -173,7 +173,7 @@ def notebook_parts(
     roots: list[Path],
     extra: Mapping[str, Any] | None = None,
 ) -> Parts:
-    nb = read_json(notebook)
+    nb = read_notebook(notebook)
     sources = [source_of(c) for _, c in code_cells(nb)]
     inputs, dvc = input_files(params, [notebook.parent.resolve(), *roots])
     return Parts(

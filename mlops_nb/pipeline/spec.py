@@ -296,7 +296,7 @@ def find_cycle(steps: Mapping[str, Step]) -> list[str] | None:
 def _check_params(steps: Mapping[str, Step]) -> list[str]:
     from mlops_nb.errors import MlopsNbError
     from mlops_nb.execution.kernelspec import notebook_kernel_name
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params, problems_for
 
     problems: list[str] = []
@@ -304,7 +304,7 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
         if step.notebook is None:
             continue
         try:
-            nb = read_json(step.notebook)
+            nb = read_notebook(step.notebook)
             declared = parse_notebook_params(nb, source=str(step.notebook))
         except MlopsNbError as e:
             problems.append(f"step {step.name!r}: {e.message}")
@@ -314,6 +314,7 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
                 f"step {step.name!r}: its notebook names no kernel (metadata.kernelspec is "
                 "missing); add `kernel: python3` (or another kernel name) to the step"
             )
+        problems += _show_problems(step, nb)
         names = set(declared.names)
         if step.upstream and UPSTREAM_PARAM not in names:
             problems.append(
@@ -331,3 +332,14 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
                     seen.add(problem)
                     problems.append(f"step {step.name!r}: {problem}")
     return problems
+
+
+def _show_problems(step: Step, nb: Mapping[str, Any]) -> list[str]:
+    from mlops_nb.pipeline.shows import unglued
+
+    missing, glued = unglued(step.show, nb)
+    return [
+        f"step {step.name!r}: show: {name!r} is never glued by {step.notebook}"
+        f"{_did_you_mean(name, glued)}; it glues {', '.join(sorted(glued)) or 'nothing'}"
+        for name in missing
+    ]

@@ -1,20 +1,28 @@
-"""Seaborn figures for the report, rendered to PNG data URIs (matplotlib's Agg, no pyplot)."""
+"""Seaborn figures for the report, rendered to PNG data URIs (matplotlib's Agg, no pyplot).
+
+A metric is drawn against each parameter that varies in a section; a parameter with a ``None``
+value (or a value some runs lack) gets a categorical axis where ``None`` and ``(missing)`` are
+categories of their own, so those runs stay on the plot. A metric that is the same in every run
+is not drawn (the page says so in a line).
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
-MAX_GROUPS = 6
-MAX_METRICS = 4
-MAX_PARAMS = 4
+NONE, MISSING = "None", "(missing)"
+MAX_PARAMS = 6  # panels per figure
+MAX_CATEGORIES = 30  # a parameter with more distinct texts is not drawn
 
 
 @dataclass(frozen=True)
@@ -35,92 +43,176 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _numeric(s: pd.Series) -> bool:
+@contextmanager
+def _quiet() -> Iterator[None]:
+    from matplotlib import rc_context
+
+    # Text from notebooks is never mathtext; seaborn/matplotlib style notes are not ours.
+    with rc_context({"text.parse_math": False}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def numeric(s: pd.Series) -> bool:
     import pandas as pd
 
     return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Numpy dtypes with NaN for seaborn: floats for numbers, text for everything else."""
+def _floats(s: pd.Series) -> Any:
     import numpy as np
-    import pandas as pd
 
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if _numeric(s):
-            out[c] = s.to_numpy(dtype="float64", na_value=np.nan)
+    return s.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def axis_values(df: pd.DataFrame, param: str) -> tuple[list[Any], list[str] | None]:
+    """Values of ``param`` for the plot: floats (numeric axis, categories None), or texts with
+    their order (None first, then the values sorted, then ``(missing)``)."""
+    from mlops_nb.results.collect import null_mask
+
+    s = df[param]
+    nulls = null_mask(df, param)
+    if numeric(s) and not s.isna().any():
+        return list(_floats(s)), None
+    texts = []
+    for v, is_null in zip(s.tolist(), nulls, strict=True):
+        if v is None or v is _na():
+            texts.append(NONE if is_null else MISSING)
         else:
-            out[c] = s.astype(object).where(s.notna(), "(none)").astype(str).to_numpy(dtype=object)
-    return pd.DataFrame(out)
+            texts.append(_text(v))
+    present = {t for t in texts if t not in (NONE, MISSING)}
+    if numeric(s):
+        middle = sorted(present, key=float)
+    else:
+        middle = sorted(present)
+    order = [t for t in (NONE,) if t in texts] + middle + [t for t in (MISSING,) if t in texts]
+    return texts, order
 
 
-def groups(df: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
-    """Runs grouped by sweep (when in one) or notebook: plots compare like with like."""
+def _na() -> Any:
     import pandas as pd
 
-    label = pd.Series(
-        [
-            "sweep " + str(s) if s is not pd.NA else "notebook " + str(n)
-            for s, n in zip(df["sweep"], df["notebook"], strict=True)
-        ],
-        index=df.index,
-    )
-    for i, (name, sub) in enumerate(df.groupby(label, sort=True)):
-        if i >= MAX_GROUPS:
-            break
-        yield str(name), sub
+    return pd.NA
 
 
-def metric_plots(df: pd.DataFrame) -> list[Plot]:
-    """Per group: one figure per numeric scrap, one panel per varying parameter."""
+def _text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v)) if abs(v) < 1e15 else f"{v:g}"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def varying(df: pd.DataFrame) -> list[str]:
+    """The parameters whose value differs between runs (None and absent count as values)."""
+    out = []
+    for c in df.columns:
+        if not str(c).startswith("params."):
+            continue
+        values, order = axis_values(df, str(c))
+        distinct = set(order) if order is not None else {v for v in values if not math.isnan(v)}
+        if len(distinct) > 1 and (order is None or len(order) <= MAX_CATEGORIES):
+            out.append(str(c))
+    return out
+
+
+def constant(s: pd.Series) -> Any:
+    """The one value of a series that never changes (missing ignored), or ``None``."""
+    values = s.dropna().unique()
+    return values[0] if len(values) == 1 and s.notna().any() else None
+
+
+def metric_plot(df: pd.DataFrame, metric: str, params: Sequence[str], group: str) -> Plot:
+    """``metric`` against each parameter in ``params``: one panel each."""
+    import pandas as pd
     import seaborn as sns
-    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    plots: list[Plot] = []
-    ok = df[df["status"] == "ok"]
-    for group, sub in groups(ok):
-        metrics = [
-            c
-            for c in sub.columns
-            if c.startswith("scraps.") and _numeric(sub[c]) and sub[c].notna().any()
-        ][:MAX_METRICS]
-        params = [
-            c for c in sub.columns if c.startswith("params.") and sub[c].nunique(dropna=False) > 1
-        ][:MAX_PARAMS]
-        if not metrics or not params:
-            continue
-        data = _plain(sub[metrics + params])
-        for metric in metrics:
-            with rc_context({"text.parse_math": False}), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # seaborn/matplotlib style notes are not ours
-                fig = Figure(figsize=(3.4 * len(params), 3.0))
-                axes = fig.subplots(1, len(params), squeeze=False)[0]
-                for ax, param in zip(axes, params, strict=True):
-                    if _numeric(sub[param]):
-                        sns.lineplot(data=data, x=param, y=metric, marker="o", errorbar=None, ax=ax)
-                    else:
-                        sns.stripplot(data=data, x=param, y=metric, ax=ax)
-                    ax.set_xlabel(param.removeprefix("params."))
-                    ax.set_ylabel(metric.removeprefix("scraps."))
-                fig.suptitle(f"{metric.removeprefix('scraps.')} ({group})", fontsize=10)
-                plots.append(Plot(group, f"{metric} against parameters", _png(fig)))
-    return plots
+    shown = list(params)[:MAX_PARAMS]
+    y = _floats(df[metric])
+    name = metric.removeprefix("scraps.")
+    with _quiet():
+        fig = Figure(figsize=(3.2 * len(shown), 2.8))
+        axes = fig.subplots(1, len(shown), squeeze=False)[0]
+        for ax, param in zip(axes, shown, strict=True):
+            x, order = axis_values(df, param)
+            data = pd.DataFrame({"x": x, "y": y})
+            if order is None:
+                sns.lineplot(data=data, x="x", y="y", marker="o", errorbar=None, ax=ax)
+            else:
+                sns.stripplot(data=data, x="x", y="y", order=order, size=7, jitter=0.15, ax=ax)
+                if len(order) > 4:
+                    ax.tick_params(axis="x", labelrotation=30)
+            ax.set_xlabel(param.removeprefix("params."))
+            ax.set_ylabel(name)
+        fig.suptitle(name, fontsize=10)
+        return Plot(
+            group,
+            f"{name} against {', '.join(p.removeprefix('params.') for p in shown)}",
+            _png(fig),
+        )
+
+
+def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: str) -> Plot:
+    """Parallel coordinates: one vertical axis per parameter and one for ``metric``; each run is
+    a line coloured by the metric (categorical axes keep None and missing as categories)."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    axes_values: list[list[float]] = []
+    labels: list[list[tuple[float, str]]] = []
+    for col in [*params, metric]:
+        values, order = axis_values(df, col) if col != metric else (list(_floats(df[col])), None)
+        if order is not None:
+            pos = {t: i / max(len(order) - 1, 1) for i, t in enumerate(order)}
+            axes_values.append([pos[t] for t in values])
+            labels.append([(pos[t], t) for t in order])
+        else:
+            finite = [v for v in values if not math.isnan(v)]
+            lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+            span = (hi - lo) or 1.0
+            axes_values.append([(v - lo) / span if not math.isnan(v) else math.nan for v in values])
+            labels.append([(0.0, _text(lo)), (1.0, _text(hi))])
+    score = axes_values[-1]
+    cmap = colormaps["viridis"]
+    name = metric.removeprefix("scraps.")
+    with _quiet():
+        fig = Figure(figsize=(1.6 * len(axes_values) + 1, 3.2))
+        ax = fig.subplots()
+        xs = list(range(len(axes_values)))
+        for i in range(len(df)):
+            ys = [a[i] for a in axes_values]
+            colour = cmap(score[i]) if not math.isnan(score[i]) else (0.6, 0.6, 0.6, 1)
+            ax.plot(xs, ys, color=colour, alpha=0.8, linewidth=1.2)
+        for x, ticks in zip(xs, labels, strict=True):
+            ax.axvline(x, color="#999", linewidth=0.8)
+            for y, text in ticks:
+                ax.text(x + 0.03, y, text[:20], fontsize=7, va="center")
+        ax.set_xticks(xs, [c.split(".", 1)[-1] for c in [*params, metric]], fontsize=8)
+        ax.set_yticks([])
+        ax.set_ylim(-0.05, 1.05)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        fig.suptitle(f"{name}: parallel coordinates", fontsize=10)
+        return Plot(group, f"{name}: parallel coordinates of {len(params)} parameters", _png(fig))
 
 
 def duration_plot(df: pd.DataFrame) -> Plot | None:
     """Run durations by notebook and status."""
+    import pandas as pd
     import seaborn as sns
-    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
     if df["duration"].notna().sum() == 0:
         return None
-    data = _plain(df[["notebook", "status", "duration"]])
-    with rc_context({"text.parse_math": False}), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    data = pd.DataFrame(
+        {
+            "duration": _floats(df["duration"]),
+            "notebook": df["notebook"].astype(str).to_numpy(dtype=object),
+            "status": df["status"].astype(str).to_numpy(dtype=object),
+        }
+    )
+    with _quiet():
         fig = Figure(figsize=(7, 0.5 + 0.45 * data["notebook"].nunique() + 1.2))
         ax = fig.subplots()
         sns.stripplot(data=data, x="duration", y="notebook", hue="status", ax=ax)

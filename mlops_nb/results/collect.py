@@ -6,6 +6,11 @@ MLflow convention), then ``error`` (the failed run's one-line error). Dtypes are
 ones, missing values are ``pd.NA``: ``Int64``, ``Float64``, ``boolean``, ``string``; ``started`` is
 a UTC datetime. A column whose values mix types (or holds lists/dicts) becomes strings (JSON).
 
+A parameter or scrap set to ``None`` and one the run does not have are both ``pd.NA`` in the frame;
+``explicit_nulls(df)`` tells them apart (kept in ``df.attrs``, by run id, through filters and
+sorts), and the table, csv and json formats show them differently (``None``/``null`` vs empty or
+absent).
+
 In ``where``, ``sort`` and ``columns`` a column is named in full (``scraps.f1``, ``params.C``), by
 its bare name when that is unambiguous (``f1``, ``C``), or with ``_`` for the dot (``scraps_f1``).
 """
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PARAM, SCRAP = "params.", "scraps."
+NULLS = "mlops_nb.explicit_nulls"  # df.attrs key: {column: [ids of runs whose value is None]}
+NULL_ROWS = "mlops_nb.explicit_null_rows"  # the same by row position, once ``id`` is not selected
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
 STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 
@@ -66,7 +73,13 @@ def collect(
     if limit is not None:
         df = df.head(limit)
     if columns:
+        ids = df["id"].tolist()
         df = df[[resolve_column(df, c) for c in _split(columns)]]
+        if "id" not in df.columns:  # keep the None-vs-absent marks by row position
+            df.attrs[NULL_ROWS] = {
+                c: [i for i, rid in enumerate(ids) if rid in set(v)]
+                for c, v in df.attrs.get(NULLS, {}).items()
+            }
     return df.reset_index(drop=True)
 
 
@@ -113,13 +126,19 @@ def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     n = len(rows)
     params: dict[str, list[Any]] = {}
     scraps: dict[str, list[Any]] = {}
+    nulls: dict[str, list[str]] = {}
     for i, row in enumerate(rows):
-        for target, text in ((params, row["params"]), (scraps, row["scraps"])):
+        for prefix, target, text in (
+            (PARAM, params, row["params"]),
+            (SCRAP, scraps, row["scraps"]),
+        ):
             for k, v in (strict_json.loads(text) if text else {}).items():
                 col = target.get(k)
                 if col is None:
                     col = target[k] = [None] * n
                 col[i] = v
+                if v is None:
+                    nulls.setdefault(prefix + k, []).append(row["id"])
     data: dict[str, Any] = {
         "id": pd.array([r["id"] for r in rows], dtype="string"),
         "name": pd.array([r["name"] for r in rows], dtype="string"),
@@ -137,7 +156,23 @@ def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
                 continue  # the run's own folder: different in every run, says nothing
             data[prefix + k] = typed_array(cols[k])
     data["error"] = pd.array([r["error"] for r in rows], dtype="string")
-    return pd.DataFrame(data, index=pd.RangeIndex(n))
+    df = pd.DataFrame(data, index=pd.RangeIndex(n))
+    df.attrs[NULLS] = {c: ids for c, ids in nulls.items() if c in df.columns}
+    return df
+
+
+def explicit_nulls(df: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """``{column: ids of the runs whose value there is None}`` (as opposed to absent)."""
+    return {c: frozenset(ids) for c, ids in df.attrs.get(NULLS, {}).items() if c in df.columns}
+
+
+def null_mask(df: pd.DataFrame, column: str) -> list[bool]:
+    """Per row of ``df``: was ``column`` set to None there (not absent)?"""
+    if "id" not in df.columns:
+        rows = set(df.attrs.get(NULL_ROWS, {}).get(column, ()))
+        return [i in rows for i in range(len(df))]
+    ids = explicit_nulls(df).get(column, frozenset())
+    return [rid in ids for rid in df["id"].tolist()]
 
 
 def typed_array(values: list[Any]) -> Any:
@@ -204,11 +239,11 @@ def _where_mask(df: pd.DataFrame, expr: str) -> Any:
 FORMATS = ("table", "csv", "json", "parquet")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, *, null: bool = False) -> str:
     import pandas as pd
 
     if value is None or value is pd.NA or value is pd.NaT:
-        return ""
+        return "None" if null else ""
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, pd.Timestamp):
@@ -217,15 +252,25 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def table_text(df: pd.DataFrame, *, width: int) -> str:
-    """An aligned text table that fits ``width``: empty columns dropped, then columns clipped
-    from the right (a last line says how many and how to see them)."""
+def table_text(df: pd.DataFrame, *, width: int, keep_empty: bool = False) -> str:
+    """An aligned text table that fits ``width``: empty columns dropped (unless ``keep_empty``:
+    the columns were asked for), then columns clipped from the right (a last line says how many
+    and how to see them). A value set to None shows as ``None``, an absent one as nothing."""
     from mlops_nb import output
 
     if df.empty:
         return "no runs match." if len(df.columns) else "no runs."
-    cols = [c for c in df.columns if not df[c].isna().all()]
-    cells = {c: [_cell(v) for v in df[c].tolist()] for c in cols}
+    marks = {str(c): null_mask(df, str(c)) for c in df.columns if str(c).startswith((PARAM, SCRAP))}
+    cols = [
+        c for c in df.columns if keep_empty or any(marks.get(str(c), ())) or df[c].notna().any()
+    ]
+    cells = {
+        c: [
+            _cell(v, null=bool(marks.get(str(c)) and marks[str(c)][i]))
+            for i, v in enumerate(df[c].tolist())
+        ]
+        for c in cols
+    }
     shown: list[str] = []
     used = 0
     for c in cols:
@@ -245,29 +290,12 @@ def table_text(df: pd.DataFrame, *, width: int) -> str:
     return text
 
 
-def json_records(df: pd.DataFrame) -> str:
-    """``df`` as a JSON list of row objects under ``mlops_nb.strict_json``'s rule: a missing value
-    (pandas' NA, which a NaN in a column is too) is ``null``; infinities are written
-    ``{"$numberDouble": "Infinity"}`` (pandas' ``to_json`` would write ``null``)."""
-    import pandas as pd
-
-    def iso(value: Any) -> str:  # as pandas' to_json(date_format="iso"): UTC, milliseconds
-        if isinstance(value, pd.Timestamp):
-            utc = value.tz_convert("UTC") if value.tzinfo else value
-            return str(utc.strftime("%Y-%m-%dT%H:%M:%S.%f"))[:-3] + "Z"
-        return str(value)
-
-    rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-    text: str = strict_json.dumps(rows, indent=1, ensure_ascii=False, default=iso)
-    return text
-
-
 def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
     """Write ``df`` as csv/json/parquet to ``path``, or return the text when ``path`` is None."""
     if fmt == "csv":
-        text: str = df.to_csv(index=False)
+        text: str = _with_nulls(df).to_csv(index=False)
     elif fmt == "json":
-        text = json_records(df)
+        text = json_text(df)
     elif fmt == "parquet":
         if path is None:
             raise UsageError("--format parquet writes a binary file: give -o FILE.parquet.")
@@ -291,3 +319,49 @@ def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
     with writing(path):
         atomic_write_text(path, text)
     return None
+
+
+def _with_nulls(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``None`` written where a value was set to None (csv: empty means absent)."""
+    out = df
+    for c in df.columns:
+        mask = null_mask(df, str(c)) if str(c).startswith((PARAM, SCRAP)) else []
+        if any(mask):
+            out = out.copy() if out is df else out
+            out[c] = out[c].astype(object).where([not m for m in mask], "None")
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    import math
+
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT or value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        # the recorded spelling: microseconds, UTC as Z (pandas' own json cuts to milliseconds)
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None  # a missing value in a DataFrame; infinities are kept (mlops_nb.strict_json)
+    return value
+
+
+def json_text(df: pd.DataFrame) -> str:
+    """The rows as a JSON array of objects, exactly: floats at full precision (``repr``),
+    timestamps to the microsecond; a missing value (a NaN too) is ``null``, infinities follow
+    ``mlops_nb.strict_json``'s rule (``{"$numberDouble": "Infinity"}``). A parameter or scrap set to None is ``null``; one the run
+    does not have is left out of its object."""
+    marks = {str(c): null_mask(df, str(c)) for c in df.columns if str(c).startswith((PARAM, SCRAP))}
+    records = []
+    for i, row in enumerate(df.to_dict(orient="records")):
+        rec = {}
+        for c, v in row.items():
+            value = _json_value(v)
+            if value is None and str(c) in marks and not marks[str(c)][i]:
+                continue  # absent in this run
+            rec[str(c)] = value
+        records.append(rec)
+    return strict_json.dumps(records, indent=1, ensure_ascii=False) + "\n"

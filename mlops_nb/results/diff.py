@@ -23,12 +23,15 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Change:
-    """One named value that differs (``a``/``b`` are None when absent on that side)."""
+    """One named value that differs. ``a``/``b`` are None both when the value is ``None`` and when
+    it is absent on that side; ``a_missing``/``b_missing`` tell the two apart."""
 
     name: str
     a: Any
     b: Any
     delta: float | None = None
+    a_missing: bool = False
+    b_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,11 @@ class RunDiff:
 
     def as_dict(self) -> dict[str, Any]:
         def ch(c: Change | None) -> dict[str, Any] | None:
-            return None if c is None else {"name": c.name, "a": c.a, "b": c.b, "delta": c.delta}
+            if c is None:
+                return None
+            out = {"name": c.name, "a": c.a, "b": c.b, "delta": c.delta}
+            out.update({f"{side}_missing": True for side in "ab" if getattr(c, f"{side}_missing")})
+            return out
 
         return {
             "a": self.a,
@@ -106,9 +113,10 @@ def compare_maps(
         va, vb = a.get(name, _MISSING), b.get(name, _MISSING)
         if va is not _MISSING and vb is not _MISSING and same(va, vb):
             continue
-        va = None if va is _MISSING else va
-        vb = None if vb is _MISSING else vb
-        out.append(Change(name, va, vb, _delta(va, vb) if deltas else None))
+        gone_a, gone_b = va is _MISSING, vb is _MISSING
+        va = None if gone_a else va
+        vb = None if gone_b else vb
+        out.append(Change(name, va, vb, _delta(va, vb) if deltas else None, gone_a, gone_b))
     return out
 
 
@@ -199,9 +207,11 @@ def diff_runs(folder_a: Path, folder_b: Path) -> RunDiff:
     )
 
 
-def _v(value: Any) -> str:
+def _v(value: Any, missing: bool = False) -> str:
+    if missing:
+        return "(missing)"
     if value is None:
-        return "(none)"
+        return "None"  # Python's spelling, as -p takes it
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value) if isinstance(value, str) else str(value)
@@ -225,7 +235,7 @@ def diff_lines(d: RunDiff) -> list[str]:
             lines.append(f"{title}:")
             for c in changes:
                 delta = f"  ({c.delta:+.6g})" if c.delta is not None else ""
-                lines.append(f"  {c.name}: {_v(c.a)} -> {_v(c.b)}{delta}")
+                lines.append(f"  {c.name}: {_v(c.a, c.a_missing)} -> {_v(c.b, c.b_missing)}{delta}")
     if d.code:
         lines.append("code:")
         lines.extend(d.code)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import StoreError
-from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_json, source_of, tags_of
+from mlops_nb.notebook.io import INJECTED_TAG, code_sha256, read_notebook, source_of, tags_of
 from mlops_nb.results.diff import Change, compare_maps
 from mlops_nb.store import runs as store
 
@@ -36,7 +36,7 @@ def recorded_notebook(folder: Path) -> dict[str, Any]:
     path = folder / store.OUTPUT
     if not path.is_file():
         raise StoreError(f"{folder}: no {store.OUTPUT}; the recorded code is gone, cannot rerun.")
-    nb = copy.deepcopy(read_json(path))
+    nb = copy.deepcopy(read_notebook(path))
     nb["cells"] = [c for c in nb.get("cells", []) if INJECTED_TAG not in tags_of(c)]
     for cell in nb["cells"]:
         cell["source"] = source_of(cell)  # papermill/nbclient want strings, files may hold lists

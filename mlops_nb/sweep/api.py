@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.execution.api import Run
-from mlops_nb.notebook.io import read_json
+from mlops_nb.notebook.io import read_notebook
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import record
 from mlops_nb.sweep.drive import execute
@@ -139,7 +139,7 @@ def sweep(
         raise UsageError(f"--retries must be 0 or more, got {retries}.")
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}.")
-    nb = read_json(notebook)
+    nb = read_notebook(notebook)
     # The fork server's template imports while the sets are checked and planned; pool workers
     # forked from this process share it.
     server = start_fork_server(

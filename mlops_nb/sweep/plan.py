@@ -13,7 +13,7 @@ from typing import Any
 
 from mlops_nb.errors import UsageError
 from mlops_nb.execution import runner
-from mlops_nb.notebook.io import code_sha256, read_json
+from mlops_nb.notebook.io import code_sha256, read_notebook
 from mlops_nb.notebook.params import parse_notebook_params
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import record, sets
@@ -48,7 +48,7 @@ def expand(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The parameter sets (shared ``params`` merged under each) and a description of the source."""
     path = Path(notebook)
-    nb = nb if nb is not None else read_json(path)
+    nb = nb if nb is not None else read_notebook(path)
     declared = parse_notebook_params(nb, source=str(path))
     if (grid is None) == (sets_ is None):
         raise UsageError("give exactly one of --grid FILE or --list FILE.")

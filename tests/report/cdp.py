@@ -111,6 +111,18 @@ class Browser:
         )
         return r["result"].get("value")
 
+    def screenshot(self, session: str, width: int = 1280, height: int = 1000) -> bytes:
+        """A PNG of the page's top ``width`` x ``height`` CSS pixels."""
+        import base64
+
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
+        shot = self.send("Page.captureScreenshot", {"format": "png"}, session=session)
+        return base64.b64decode(shot["data"])
+
     def problems(self) -> list[dict[str, Any]]:
         """Console errors, uncaught exceptions, error log entries and dialogs (alert())."""
         bad = []

@@ -1,0 +1,137 @@
+"""Benchmark: the HTML report of the example pipeline (notebooks/pipeline.yaml).
+
+Runs the example pipeline once for real into a temporary store, then times `mlops-nb report
+--pipeline example` end to end (a subprocess: imports, collect, plots, images, writing; wall
+clock and CPU time, which a shared machine's load inflates less) and `build_report` in this
+process (warm imports), and prints the figures against the target (<= 5 s end to end). With a
+git ref (e.g. the commit before the redesign) the same command of that version runs side by side
+on the same store, interleaved, as the baseline.
+Usage: python benchmarks/report.py [REPEATS] [BASELINE_REF]   (default: 5, no baseline)
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_S = 5.0
+OLD_S = (3.0, 6.0)  # the report before issue 17, fewer plots (its issue's figure)
+
+
+def main(argv: list[str]) -> int:
+    repeats = int(argv[0]) if argv else 5
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(
+            REPO / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns("runs")
+        )
+        runs = work / "runs"
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlops_nb",
+                "pipeline",
+                "run",
+                "notebooks/pipeline.yaml",
+                "--runs-dir",
+                str(runs),
+            ],
+            cwd=work,
+            check=True,
+            capture_output=True,
+        )
+        print(f"example pipeline run: {time.perf_counter() - t0:.1f} s (setup, not measured)")
+        old_src = _checkout(argv[1], work) if len(argv) > 1 else None
+        cli, cpu, base, base_cpu = [], [], [], []
+        for _ in range(repeats):
+            wall, used = _report(runs, work, None)
+            cli.append(wall)
+            cpu.append(used)
+            if old_src:
+                wall, used = _report(runs, work, old_src)
+                base.append(wall)
+                base_cpu.append(used)
+        from mlops_nb.report import build_report
+
+        warm = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            build_report(runs, output=work / "w.html", pipeline="example", sort="f1")
+            warm.append(time.perf_counter() - t0)
+        size = (work / "r.html").stat().st_size
+        plots = (work / "r.html").read_text(encoding="utf-8").count('<figure class="plot">')
+    med = statistics.median(cli)
+    print(f"report page: {size / 1024:.0f} KiB, {plots} plots")
+    print(
+        f"mlops-nb report (end to end), median of {repeats}: {med:.2f} s "
+        f"(min {min(cli):.2f}, max {max(cli):.2f}); CPU {statistics.median(cpu):.2f} s"
+    )
+    if base:
+        print(
+            f"baseline {argv[1][:12]}: {statistics.median(base):.2f} s, CPU "
+            f"{statistics.median(base_cpu):.2f} s; ratio (wall) "
+            f"{med / statistics.median(base):.2f}, (CPU) "
+            f"{statistics.median(cpu) / statistics.median(base_cpu):.2f}"
+        )
+    print(f"build_report in-process (warm imports), median: {statistics.median(warm):.2f} s")
+    print(
+        f"target <= {TARGET_S:.0f} s: ratio {med / TARGET_S:.2f}; "
+        f"old report {OLD_S[0]:.0f}-{OLD_S[1]:.0f} s with 4 plots"
+    )
+    return 0 if med <= TARGET_S else 1
+
+
+def _checkout(ref: str, work: Path) -> Path:
+    """The package as it was at ``ref`` (git archive), to run the old report from."""
+    dest = work / "baseline-src"
+    dest.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "mlops_nb"], cwd=REPO, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def _report(runs: Path, work: Path, src: Path | None) -> tuple[float, float]:
+    """Wall clock and CPU seconds (user + system) of one `mlops-nb report` subprocess."""
+    env = dict(os.environ, PYTHONPATH=str(src)) if src else None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlops_nb",
+            "report",
+            "--runs-dir",
+            str(runs),
+            "--pipeline",
+            "example",
+            "--sort",
+            "f1",
+            "-o",
+            str(work / "r.html" if not src else work / "old.html"),
+        ],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, used
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
