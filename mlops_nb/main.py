@@ -44,6 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("mlops_nb.commands.init", "create a new project skeleton"),
     "pipeline": ("mlops_nb.commands.pipeline", "run or inspect a pipeline of notebooks"),
     "reindex": ("mlops_nb.commands.reindex", "rebuild the runs index from the run folders"),
+    "export": (
+        "mlops_nb.commands.export",
+        "send runs to MLflow, TensorBoard or W&B (idempotently)",
+    ),
 }
 
 EXIT_BUG = 3
