@@ -252,7 +252,16 @@ def summary(result: ExportResult) -> list[str]:
             )
     totals = ", ".join(
         f"{n} {a}"
-        for a in ("created", "completed", "updated", "unchanged", "new", "update", "failed")
+        for a in (
+            "created",
+            "completed",
+            "updated",
+            "grouped",
+            "unchanged",
+            "new",
+            "update",
+            "failed",
+        )
         if (n := result.count(a))
     )
     lines.append(f"{result.target}: {totals or 'nothing to export'}")
