@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_float
+from mlops_nb.commands._track import add_track, tracking
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="working directory of the kernel (default: the notebook's folder)",
     )
     parser.add_argument("--json", action="store_true", help="print the run record as JSON")
+    add_track(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,15 +49,16 @@ def run(args: argparse.Namespace) -> int:
 
     declared = parse_notebook_params(read_json(args.notebook), source=args.notebook)
     values = collect_values(args.param_flags, declared)
-    result = run_notebook(
-        args.notebook,
-        values,
-        name=args.name,
-        runs_dir=args.runs_dir,
-        timeout=args.timeout,
-        reuse=args.reuse,
-        cwd=args.cwd,
-    )
+    with tracking(args):
+        result = run_notebook(
+            args.notebook,
+            values,
+            name=args.name,
+            runs_dir=args.runs_dir,
+            timeout=args.timeout,
+            reuse=args.reuse,
+            cwd=args.cwd,
+        )
     if args.json:
         output.print_json(result.record)
     else:

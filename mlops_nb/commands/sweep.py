@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from mlops_nb.commands._common import add_param_flags, add_runs_dir, positive_float, positive_int
+from mlops_nb.commands._track import add_track, tracking
 
 
 def _non_negative_int(text: str) -> int:
@@ -101,6 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--json", action="store_true", help="print the sweep record as JSON")
+    add_track(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         fork=not args.no_fork,
     )
     try:
-        return _run(args, nb)
+        with tracking(args):
+            return _run(args, nb)
     finally:
         if server is not None:
             from mlops_nb.execution.forking import release

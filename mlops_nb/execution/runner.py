@@ -331,6 +331,12 @@ def _finish(
         log.warning("updating the runs index failed", exc_info=True)
     with contextlib.suppress(FileNotFoundError):
         (folder / store.PARTIAL_OUTPUT).unlink()
+    try:  # tracking never fails a run either ([tool.mlops-nb.track], --track): it warns
+        from mlops_nb.tracking.track import after_run
+
+        after_run(folder, record)
+    except Exception:
+        log.warning("tracking the run failed", exc_info=True)
 
 
 def _source_index(nb: Mapping[str, Any], index: int | None) -> int | None:

@@ -15,6 +15,7 @@ export leaves no half-written run; the next export removes the scratch and write
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -128,7 +129,8 @@ class TensorBoardExporter:
             writer.close()
 
     def close(self) -> None:
-        pass
+        with contextlib.suppress(OSError):  # only when empty: TensorBoard need not see it
+            (self.logdir / SCRATCH).rmdir()
 
 
 def _session(params: Mapping[str, Any], status: str, start: float, end: float) -> tuple[Any, Any]:
