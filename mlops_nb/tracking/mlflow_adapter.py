@@ -68,20 +68,25 @@ def param_value(value: Any) -> str:
 
 
 @contextlib.contextmanager
-def _fail_fast() -> Iterator[None]:
-    """An unreachable server answers in seconds instead of after MLflow's 7 retries with
-    backoff (about two minutes); the user's own settings win."""
-    saved = {
-        k: os.environ.get(k)
-        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+def _settings(retries: int) -> Iterator[None]:
+    """MLflow environment settings while exporting; the user's own values win.
+
+    An unreachable server answers after ``retries`` retries instead of MLflow's 7 with backoff
+    (about two minutes), and MLflow does not print "View run at" lines into our output
+    (``mlflow/environment_variables.py``)."""
+    wanted = {
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries),
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+        "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     }
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    saved = {k: os.environ.get(k) for k in wanted}
+    for k, v in wanted.items():
+        os.environ.setdefault(k, v)
     try:
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
+        for k, old in saved.items():
+            if old is None:
                 os.environ.pop(k, None)
 
 
@@ -119,7 +124,7 @@ class MlflowExporter:
             from mlflow.tracking import MlflowClient
         except ImportError:
             raise missing_extra("mlflow", "mlflow", "export mlflow") from None
-        with _fail_fast():
+        with _settings(retries=0):
             try:
                 self._client = MlflowClient(tracking_uri=self.uri)
                 self._client.search_experiments(max_results=1)
@@ -147,7 +152,7 @@ class MlflowExporter:
         if name in self._experiments:
             return self._experiments[name], False
         want = self._artifact_root(name)
-        with _fail_fast():
+        with _settings(retries=0):
             try:
                 exp = self._client.get_experiment_by_name(name)
                 if exp is None:
@@ -192,7 +197,8 @@ class MlflowExporter:
     # -- sending --------------------------------------------------------------------------------
     def put(self, entity: Entity, parent: str | None) -> tuple[str, str]:
         try:
-            return self._put(entity, parent)
+            with _settings(retries=2):
+                return self._put(entity, parent)
         except ExportError:
             raise
         except Exception as e:  # MLflow, SQLAlchemy, requests, OS errors: all mean "not sent"
@@ -319,9 +325,16 @@ class MlflowExporter:
 
         # The repository straight from the run's artifact URI: MlflowClient.log_artifact looks
         # the run up again for every file.
-        repo = get_artifact_repository(artifact_uri)
-        for local, dest in artifact_files(entity.folder, record, self.artifacts):
-            repo.log_artifact(str(local), dest)
+        files = artifact_files(entity.folder, record, self.artifacts)
+        if artifact_uri.startswith(("file:", "/")):
+            repo = get_artifact_repository(artifact_uri)
+            for local, dest in files:
+                repo.log_artifact(str(local), dest)
+            return
+        # a server's mlflow-artifacts: URI is resolved against the client's tracking URI
+        run_id = self._found[entity.key][0]
+        for local, dest in files:
+            self._client.log_artifact(run_id, str(local), dest)
 
     def close(self) -> None:
         self._client = None
