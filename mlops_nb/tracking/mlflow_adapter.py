@@ -56,6 +56,30 @@ def normalize_uri(uri: str) -> str:
     return uri.rstrip("/") if "://" in uri and not uri.startswith(prefix) else uri
 
 
+def new_sqlite_store(uri: str) -> None:
+    """Create a SQLite store that does not exist yet in WAL mode (before MLflow migrates it).
+
+    In SQLite's default rollback-journal mode every commit syncs the journal, the database and
+    the folder; in WAL mode one append is synced. MLflow commits several times per logged run,
+    so this is most of an export's time (see benchmarks/export.py). WAL is kept by the file;
+    readers (``mlflow ui``) and other local writers work as before. An existing store is left
+    as it is. (SQLite docs, "Write-Ahead Logging": not for databases on network filesystems.)
+    """
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix):
+        return
+    path = Path(uri[len(prefix) :])
+    if path.exists() or not path.parent.is_dir():
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(str(path))
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        conn.close()
+
+
 def millis(iso: str | None) -> int | None:
     if not iso:
         return None
@@ -126,6 +150,7 @@ class MlflowExporter:
             raise missing_extra("mlflow", "mlflow", "export mlflow") from None
         with _settings(retries=0):
             try:
+                new_sqlite_store(self.uri)
                 self._client = MlflowClient(tracking_uri=self.uri)
                 self._client.search_experiments(max_results=1)
             except Exception as e:
@@ -210,6 +235,10 @@ class MlflowExporter:
         record = entity.record() if entity.kind == "run" else None
         if record is not None:
             tags.update(_run_tags(record))
+            for k, v in (record.get("scraps") or {}).items():
+                if isinstance(v, str):
+                    tags.setdefault(k, v)
+        tags = {k: v[:MAX_TAG] for k, v in tags.items()}
         found = self._found.get(entity.key)
         if found is not None:
             run_id, artifact_uri = found
@@ -226,7 +255,7 @@ class MlflowExporter:
         elif action != "created":
             from mlflow.entities import RunTag
 
-            self._log_batch(run_id, [], [], [RunTag(k, v[:MAX_TAG]) for k, v in tags.items()])
+            self._log_batch(run_id, [], [], [RunTag(k, v) for k, v in tags.items()])
         if entity.status in STATUS:
             self._client.set_terminated(
                 run_id, STATUS[entity.status], end_time=millis(entity.ended_at)
@@ -265,9 +294,6 @@ class MlflowExporter:
             for k, v in (record.get("scraps") or {}).items()
             if isinstance(v, (int, float))
         }
-        for k, v in (record.get("scraps") or {}).items():
-            if isinstance(v, str):
-                tags.setdefault(k, v)
         if not fresh:  # completing: MLflow keeps params immutable and appends metric history
             have = self._client.get_run(run_id).data
             params = {k: v for k, v in params.items() if k not in have.params}
@@ -276,7 +302,8 @@ class MlflowExporter:
             run_id,
             [Param(k, v) for k, v in params.items()],
             [Metric(k, v, ts, 0) for k, v in metrics.items()],
-            [RunTag(k, v[:MAX_TAG]) for k, v in tags.items()],
+            # a new run got its tags from create_run, in the same transaction
+            [] if fresh else [RunTag(k, v) for k, v in tags.items()],
         )
         self._log_inputs(run_id, record, fresh=fresh)
         self._log_artifacts(artifact_uri, entity, record)

@@ -88,9 +88,10 @@ class TensorBoardExporter:
         rel = f"{parent or _safe(entity.group)}/{_safe(entity.name)}"
         final = self.logdir / rel
         try:
-            if entity.kind != "run":
+            if entity.kind != "run":  # a folder holding its runs' folders
+                existed = final.is_dir()
                 final.mkdir(parents=True, exist_ok=True)
-                return rel, "created"
+                return rel, "completed" if existed else "created"
             if final.is_dir():  # renamed into place by an export killed before it said so
                 return rel, "completed"
             scratch = self.logdir / SCRATCH / uuid.uuid4().hex

@@ -10,6 +10,14 @@ import pytest
 from tests.tracking import store
 
 
+@pytest.fixture(autouse=True)
+def _no_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow and W&B send usage data to their vendors unless told not to; tests stay offline."""
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("DO_NOT_TRACK", "true")
+    monkeypatch.setenv("WANDB_DISABLE_SENTRY", "true")
+
+
 @pytest.fixture(scope="session")
 def template_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small runs store of ``tests/tracking/store.py``, made once per session (real kernels)."""

@@ -313,3 +313,39 @@ def wait_ready(uri: str, server: subprocess.Popen[bytes], limit_s: float = 120) 
         except OSError:
             time.sleep(0.5)
     raise AssertionError(f"mlflow server not ready after {limit_s} s")
+
+
+@pytest.mark.slow
+def test_example_pipeline_tracked_in_full(
+    tmp_path: Path, mlflow_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repository's example pipeline, run with --track mlflow: pipeline → sweep → runs."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "notebooks", tmp_path / "notebooks")
+    shutil.copyfile(mlflow_template, tmp_path / "mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    runs = tmp_path / "runs"
+    argv = ["pipeline", "run", "notebooks/pipeline.yaml", "--runs-dir", str(runs)]
+    assert main([*argv, "--track", "mlflow"]) == 0
+    assert main(["export", "mlflow", "--pipeline", "example", "--runs-dir", str(runs)]) == 0
+    found = by_entity(all_runs(tmp_path / "mlflow.db"))
+    kinds = [k.partition(":")[0] for k in found]
+    assert kinds.count("pipeline") == 1 and kinds.count("sweep") == 1
+    steps: dict[str, list[str]] = {}
+    ids = {r.info.run_id: r for r in found.values()}
+    for r in found.values():
+        if r.data.tags["mlops_nb.kind"] == "run":
+            parent = ids[r.data.tags["mlflow.parentRunId"]]
+            steps.setdefault(r.data.tags["mlops_nb.step"], []).append(
+                parent.data.tags["mlops_nb.kind"]
+            )
+    assert steps == {
+        "eda": ["pipeline"],
+        "train": ["sweep"] * 4,
+        "evaluate": ["pipeline"],
+        "monitor": ["pipeline"],
+    }
+    assert all(r.info.status == "FINISHED" for r in found.values())
