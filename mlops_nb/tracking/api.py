@@ -106,7 +106,7 @@ def export(
                 Entry(e.kind, e.key, "unchanged", done[e.key].remote_id) for e in ents
             ]
             return result
-    exporter.connect()
+    exporter.connect(ents)
     try:
         with exports.locked(rd), exports.ExportsTable(rd) as table:
             _send(exporter, table, ents, result)
@@ -184,6 +184,8 @@ def _send(
             continue
         try:
             rid, action = exporter.put(e, parent)
+            if e.key in done and action == "completed":
+                action = "updated"  # known here, changed since (a sweep that got more runs)
         except MlopsNbError as err:
             result.error = _partial_line(exporter.name, e, err, result)
             result.entries.append(Entry(e.kind, e.key, "failed", None, err.message))

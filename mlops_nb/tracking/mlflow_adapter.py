@@ -137,13 +137,14 @@ class MlflowExporter:
         self.artifacts = artifacts or "all"
         self._client: Any = None
         self._experiments: dict[str, str] = {}
+        self._new: set[str] = set()  # experiments this export created: nothing to find there
         self._found: dict[str, tuple[str, str]] = {}  # entity -> (run id, artifact uri)
 
     def destination(self, entity: Entity) -> str:
         return f"{self.uri}#{self.experiment or entity.group}"
 
     # -- connecting ----------------------------------------------------------------------------
-    def connect(self) -> None:
+    def connect(self, entities: Sequence[Entity]) -> None:
         try:
             from mlflow.tracking import MlflowClient
         except ImportError:
@@ -159,10 +160,18 @@ class MlflowExporter:
                     "--tracking-uri (or MLFLOW_TRACKING_URI) and that the server is running."
                 ) from None
 
+        # Experiments are checked (and made) now: one that keeps its artifacts elsewhere stops
+        # the export before the runs store is touched.
+        self._new = {
+            g
+            for g in sorted({self.experiment or e.group for e in entities})
+            if self._experiment(g)[1]
+        }
+
     def begin(self, todo: Sequence[Entity]) -> None:
         for group in sorted({self.experiment or e.group for e in todo}):
-            exp_id, new = self._experiment(group)
-            if not new:
+            exp_id, _ = self._experiment(group)
+            if group not in self._new:
                 self._find_existing(exp_id)
 
     def _artifact_root(self, name: str) -> str | None:

@@ -33,7 +33,8 @@ class ExportError(MlopsNbError):
 class Exporter(Protocol):
     """Sends entities to one tracking system; never changes the runs store.
 
-    ``connect`` reaches the destination (or raises ``ExportError`` before anything is written);
+    ``connect`` reaches the destination and checks it can take ``entities`` (or raises
+    ``ExportError`` before anything is written, here or in the runs store);
     ``begin`` runs under the store's export lock with what is to be sent (batch look-ups);
     ``put`` creates the entity remotely, or completes one an earlier, killed export left behind,
     and returns ``(remote id, "created" | "completed" | "updated")``.
@@ -43,7 +44,7 @@ class Exporter(Protocol):
 
     def destination(self, entity: Entity) -> str: ...
 
-    def connect(self) -> None: ...
+    def connect(self, entities: Sequence[Entity]) -> None: ...
 
     def begin(self, todo: Sequence[Entity]) -> None: ...
 

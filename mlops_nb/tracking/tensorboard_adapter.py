@@ -64,7 +64,7 @@ class TensorBoardExporter:
     def destination(self, entity: Entity) -> str:
         return str(self.logdir)
 
-    def connect(self) -> None:
+    def connect(self, entities: Sequence[Entity]) -> None:
         try:
             import tensorboardX  # noqa: F401
         except ImportError:

@@ -65,7 +65,7 @@ class WandbExporter:
     def destination(self, entity: Entity) -> str:
         return f"{self.mode}:{self.dir}#{self.project or entity.group}"
 
-    def connect(self) -> None:
+    def connect(self, entities: Sequence[Entity]) -> None:
         try:
             import wandb
         except ImportError:

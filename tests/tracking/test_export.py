@@ -32,7 +32,7 @@ class JsonExporter:
     def destination(self, entity):
         return str(self.dir)
 
-    def connect(self):
+    def connect(self, entities):
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def begin(self, todo):
