@@ -9,12 +9,11 @@ SDK's failures into ``ExportError``; a missing SDK is a ``MissingExtraError`` na
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
-from importlib import metadata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlops_nb import plugins
 from mlops_nb.errors import MlopsNbError, UsageError
 from mlops_nb.tracking.model import Entity
 
@@ -55,27 +54,15 @@ class Exporter(Protocol):
 
 def available() -> list[str]:
     """Every exporter name: the built-in ones and those of installed plugins."""
-    names = set(EXPORTERS)
-    names.update(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
+    return plugins.names(ENTRY_POINT_GROUP, EXPORTERS)
 
 
 def make(name: str, *, runs_dir: Path, **options: Any) -> Exporter:
     """The exporter called ``name`` (options checked, no SDK imported yet); an unknown name lists
     the valid ones."""
-    factory = _lookup(name)
+    factory = plugins.load(ENTRY_POINT_GROUP, EXPORTERS, name, "export target")
     exporter: Exporter = factory(runs_dir=runs_dir, **options)
     return exporter
-
-
-def _lookup(name: str) -> Callable[..., Any]:
-    target = EXPORTERS.get(name)
-    if target is not None:
-        module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
-        return ep.load()  # type: ignore[no-any-return]
-    raise UsageError(f"unknown export target {name!r}. Valid targets: {', '.join(available())}.")
 
 
 def check_options(target: str, options: dict[str, Any], valid: Sequence[str]) -> None:

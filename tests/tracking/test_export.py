@@ -81,7 +81,7 @@ def test_unknown_target_lists_the_valid_ones(
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
         "mlops-nb: error: unknown export target 'neptune'. "
-        "Valid targets: jsonfiles, mlflow, tensorboard, wandb."
+        "Valid export targets: jsonfiles, mlflow, tensorboard, wandb."
     ]
 
 
@@ -245,3 +245,12 @@ def test_track_with_a_missing_extra_refuses_before_running(
     assert main(["run", "train.ipynb", "--track", "mlflow"]) == 2
     assert "pip install 'mlops-nb[mlflow]'" in capsys.readouterr().err
     assert sorted(p.name for p in (project / "runs").iterdir()) == before
+
+
+def test_the_executors_share_the_plugin_lookup() -> None:
+    from mlops_nb.errors import UsageError
+    from mlops_nb.sweep import executors
+
+    with pytest.raises(UsageError, match=r"unknown executor 'nope'\. Valid executors: .*serial"):
+        executors.make("nope")
+    assert {"serial", "local", "dask"} <= set(executors.available())
