@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="only say what would be created or updated"
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="one line per run even for many runs"
+    )
     g = parser.add_argument_group("mlflow")
     g.add_argument(
         "--tracking-uri",
@@ -77,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
         project=args.project,
         mode=args.mode,
     )
-    for line in summary(result):
+    for line in summary(result, each=args.verbose):
         output.out(line)
     return 0

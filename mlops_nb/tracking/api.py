@@ -244,11 +244,16 @@ def select(
     return rows
 
 
-def summary(result: ExportResult) -> list[str]:
-    """Lines for the user: counts per action, runs left out, the failure if any."""
+SHOW_EACH = 30  # more changed entities than this: only failures are listed one by one
+
+
+def summary(result: ExportResult, *, each: bool = False) -> list[str]:
+    """Lines for the user: one per entity sent (all of them with ``each``, else when there are
+    at most ``SHOW_EACH``; failures always), then the counts and the runs left out."""
     lines = []
-    for e in result.entries:
-        if e.action not in ("unchanged",):
+    changed = [e for e in result.entries if e.action != "unchanged"]
+    for e in changed:
+        if each or len(changed) <= SHOW_EACH or e.action == "failed":
             lines.append(
                 f"{e.action:<10} {e.kind:<8} {e.key.partition(':')[2]}  {e.detail or e.remote_id or ''}".rstrip()
             )
