@@ -66,7 +66,9 @@ def run_environment(name: str) -> int:
     ).returncode
     # pytest exits 5 when nothing was collected: an environment with no tests yet is not a failure
     ok = rc in (0, 5)
-    print(f"integrations: {name}: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s")
+    print(
+        f"integrations: {name}: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s"
+    )
     return 0 if ok else 1
 
 
