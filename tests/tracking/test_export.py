@@ -254,3 +254,19 @@ def test_the_executors_share_the_plugin_lookup() -> None:
     with pytest.raises(UsageError, match=r"unknown executor 'nope'\. Valid executors: .*serial"):
         executors.make("nope")
     assert {"serial", "local", "dask"} <= set(executors.available())
+
+
+def test_sweep_track_exports_each_run_from_the_workers(
+    project: Path, plugin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "grid.yaml").write_text("lr: [0.05, 0.15]\n")
+    argv = ["sweep", "train.ipynb", "--grid", "grid.yaml", "--workers", "2", "--quiet"]
+    assert main([*argv, "--track", plugin]) == 0
+    keys = {json.loads(p.read_text())["key"] for p in (project / "json-exports").iterdir()}
+    assert sum(k.startswith("run:") for k in keys) == 2
+    assert sum(k.startswith("sweep:") for k in keys) == 1
+    # a tracking failure is a warning; the runs succeed
+    monkeypatch.setenv("JSONFILES_FAIL", "run:")
+    assert main(["run", "train.ipynb", "-p", "lr", "0.45", "--track", plugin]) == 0
+    err = capsys.readouterr().err
+    assert "was not tracked in jsonfiles" in err and f"mlops-nb export {plugin}" in err
