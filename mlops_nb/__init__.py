@@ -1,7 +1,7 @@
 """mlops-nb: Jupyter notebooks as reproducible, production-grade ML work.
 
 The public API is imported lazily so that ``import mlops_nb`` (and the CLI's ``--help``) stays fast:
-``run``, ``load``, ``sweep``, ``collect``, ``Run``, ``Sweep``.
+``run``, ``load``, ``sweep``, ``collect``, ``export``, ``Run``, ``Sweep``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ _LAZY = {
     "sweep": "mlops_nb.sweep.api",
     "Sweep": "mlops_nb.sweep.api",
     "collect": "mlops_nb.results.collect",
+    "export": "mlops_nb.tracking.api",
 }
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Sweep",
     "__version__",
     "collect",
+    "export",
     "load",
     "load_ipython_extension",
     "run",
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from mlops_nb.execution.api import Run, load, run
     from mlops_nb.results.collect import collect
     from mlops_nb.sweep.api import Sweep, sweep
+    from mlops_nb.tracking.api import export
 
 
 def __getattr__(name: str) -> Any:

@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("mlops_nb.commands.approve", "apply a pending promotion (human in the loop)"),
     "reject": ("mlops_nb.commands.reject", "discard a pending promotion"),
     "rollback": ("mlops_nb.commands.rollback", "point an alias back at its previous version"),
+    "export": (
+        "mlops_nb.commands.export",
+        "send runs to MLflow, TensorBoard or W&B (idempotently)",
+    ),
 }
 
 EXIT_BUG = 3

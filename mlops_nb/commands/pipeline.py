@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from mlops_nb.commands._common import add_runs_dir, positive_int
+from mlops_nb.commands._track import add_track, tracking
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--workers", type=positive_int, metavar="N", help="parallel kernels (default: CPU count)"
     )
+    add_track(r)
     s = sub.add_parser("status", help="up to date / stale, and why")
     s.add_argument("file", nargs="?", metavar="FILE", help="pipeline file")
     s.add_argument("--json", action="store_true", help="print the status as JSON")
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         return _status(pipeline, runs_dir, as_json=args.json)
     if args.action == "mark-done":
         return _mark_done(pipeline, runs_dir, args.step)
-    return _run(pipeline, runs_dir, args.force, args.workers)
+    with tracking(args):
+        return _run(pipeline, runs_dir, args.force, args.workers)
 
 
 def _show(pipeline: Any, fmt: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from mlops_nb.commands._common import add_kernel, add_param_flags, add_runs_dir, positive_float
+from mlops_nb.commands._track import add_track, tracking
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the parameterized notebook (to RUNS_DIR/prepared/) without executing it, "
         "to open it in Jupyter",
     )
+    add_track(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,21 +90,22 @@ def run(args: argparse.Namespace) -> int:
         path = prepare_notebook(args.notebook, values, runs_dir=args.runs_dir, name=args.name)
         output.out(f"parameterized notebook written to {path} (not executed)")
         return 0
-    result = run_notebook(
-        args.notebook,
-        values,
-        name=args.name,
-        runs_dir=args.runs_dir,
-        timeout=args.timeout,
-        reuse=args.reuse,
-        cwd=args.cwd,
-        kernel_name=args.kernel_name,
-        output_dir=args.output_dir,
-        metrics_file=args.metrics_file,
-        upstream=parse_upstream(args.upstream),
-        log_output=args.log_output,
-        allow_errors=args.allow_errors,
-    )
+    with tracking(args):
+        result = run_notebook(
+            args.notebook,
+            values,
+            name=args.name,
+            runs_dir=args.runs_dir,
+            timeout=args.timeout,
+            reuse=args.reuse,
+            cwd=args.cwd,
+            kernel_name=args.kernel_name,
+            output_dir=args.output_dir,
+            metrics_file=args.metrics_file,
+            upstream=parse_upstream(args.upstream),
+            log_output=args.log_output,
+            allow_errors=args.allow_errors,
+        )
     if args.json:
         output.print_json(result.record)
     else:

@@ -20,6 +20,7 @@ from mlops_nb.commands._common import (
     positive_float,
     positive_int,
 )
+from mlops_nb.commands._track import add_track, tracking
 
 
 def _non_negative_int(text: str) -> int:
@@ -110,6 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--json", action="store_true", help="print the sweep record as JSON")
+    add_track(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
         fork=not args.no_fork,
     )
     try:
-        return _run(args, nb)
+        with tracking(args):
+            return _run(args, nb)
     finally:
         if server is not None:
             from mlops_nb.execution.forking import release

@@ -374,6 +374,12 @@ def _finish(
         index.update_run(folder, record)
     except Exception as e:
         log.warning("runs index not updated (%s); `mlops-nb reindex` rebuilds it", e)
+    try:  # tracking never fails a run either ([tool.mlops-nb.track], --track): it warns
+        from mlops_nb.tracking.track import after_run
+
+        after_run(folder, record)
+    except Exception:
+        log.warning("tracking the run failed", exc_info=True)
     if problem is not None:
         raise problem
 

@@ -10,16 +10,15 @@ dask.distributed cluster (``mlops_nb.dask_adapter``). More can be plugged in thr
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable
-from importlib import metadata
 from types import FrameType
 from typing import Any, Protocol
 
+from mlops_nb import plugins
 from mlops_nb.errors import UsageError
 from mlops_nb.execution import lifeline
 from mlops_nb.sweep.worker import Outcome, Task, release_all, run_task
@@ -105,9 +104,7 @@ class LocalExecutor:
 
 
 def available() -> list[str]:
-    names = set(EXECUTORS)
-    names.update(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
+    return plugins.names(ENTRY_POINT_GROUP, EXECUTORS)
 
 
 def make(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Executor:
@@ -118,10 +115,4 @@ def make(name: str, *, workers: int | None = None, scheduler: str | None = None)
 
 
 def _lookup(name: str) -> Callable[..., Any]:
-    target = EXECUTORS.get(name)
-    if target is not None:
-        module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
-        return ep.load()  # type: ignore[no-any-return]
-    raise UsageError(f"unknown executor {name!r}. Valid executors: {', '.join(available())}.")
+    return plugins.load(ENTRY_POINT_GROUP, EXECUTORS, name, "executor")
