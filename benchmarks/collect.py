@@ -56,7 +56,7 @@ def _set_scraps(nb: dict[str, Any], scraps: dict[str, Any]) -> None:
                     payload["data"] = scraps[payload["name"]]
 
 
-def replicate(seeds: list[Path], runs_dir: Path, n: int) -> None:
+def replicate(seeds: list[Path], runs_dir: Path, n: int, *, notebooks: bool = True) -> None:
     t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     templates = [
         (
@@ -86,10 +86,11 @@ def replicate(seeds: list[Path], runs_dir: Path, n: int) -> None:
             "sweep_id": f"sweep-{i // 1000}",
             "key": f"k{i}",
         }
-        out = copy.deepcopy(nb)
-        _set_scraps(out, scraps)
-        out["metadata"]["papermill"]["parameters"] = params
-        (folder / store.OUTPUT).write_text(json.dumps(out))
+        if notebooks:  # only the scrapbook comparison reads them
+            out = copy.deepcopy(nb)
+            _set_scraps(out, scraps)
+            out["metadata"]["papermill"]["parameters"] = params
+            (folder / store.OUTPUT).write_text(json.dumps(out))
         (folder / store.ENVIRONMENT).write_text(env)
         (folder / store.RECORD).write_text(json.dumps(rec, indent=2))
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import UsageError
-from mlops_nb.store import index
+from mlops_nb.store import query
 from mlops_nb.store import runs as store
 
 if TYPE_CHECKING:
@@ -53,10 +53,12 @@ def collect(
     is a pandas query (``"f1 > 0.8 and model == 'rf'"``); ``sort`` a column (``desc`` reverses);
     ``limit`` keeps the first rows after sorting; ``columns`` selects and orders columns.
     """
-    rows = index.query_rows(
-        store.resolve_runs_dir(runs_dir), *_sql_filters(notebook, sweep, status, pipeline)
+    cols = query.columns(
+        store.resolve_runs_dir(runs_dir),
+        INDEX_COLUMNS,
+        *_sql_filters(notebook, sweep, status, pipeline),
     )
-    df = frame(rows)
+    df = frame_of_columns(cols)
     if where:
         df = df[_where_mask(df, where)]
     if sort:
@@ -107,58 +109,122 @@ def _sql_filters(
     return " AND ".join(conds), args
 
 
+INDEX_COLUMNS = (
+    "id",
+    "name",
+    "notebook",
+    "status",
+    "started_at",
+    "duration_s",
+    "sweep_id",
+    "params",
+    "scraps",
+    "error",
+)
+
+
 def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The collect DataFrame of index rows."""
+    """The collect DataFrame of index rows (dicts with at least ``INDEX_COLUMNS``)."""
+    return frame_of_columns({c: [r[c] for r in rows] for c in INDEX_COLUMNS})
+
+
+def frame_of_columns(cols: dict[str, list[Any]]) -> pd.DataFrame:
+    """The collect DataFrame of index columns (``query.columns`` of ``INDEX_COLUMNS``)."""
     import pandas as pd
 
-    n = len(rows)
-    params: dict[str, list[Any]] = {}
-    scraps: dict[str, list[Any]] = {}
-    for i, row in enumerate(rows):
-        for target, text in ((params, row["params"]), (scraps, row["scraps"])):
-            for k, v in (json.loads(text) if text else {}).items():
-                col = target.get(k)
-                if col is None:
-                    col = target[k] = [None] * n
-                col[i] = v
-    data: dict[str, Any] = {
-        "id": pd.array([r["id"] for r in rows], dtype="string"),
-        "name": pd.array([r["name"] for r in rows], dtype="string"),
-        "notebook": pd.array([r["notebook"] for r in rows], dtype="string"),
-        "status": pd.array([r["status"] for r in rows], dtype="string"),
-        "started": pd.to_datetime(
-            pd.Series([r["started_at"] for r in rows], dtype=object), utc=True, format="ISO8601"
-        ).array,
-        "duration": pd.array([r["duration_s"] for r in rows], dtype="Float64"),
-        "sweep": pd.array([r["sweep_id"] for r in rows], dtype="string"),
-    }
-    for prefix, cols in ((PARAM, params), (SCRAP, scraps)):
-        for k in sorted(cols):
+    data: dict[str, Any] = {}
+    for name, values, kind in typed_columns(cols):
+        if kind == "datetime":
+            series = pd.Series(values, dtype=object)
+            data[name] = pd.to_datetime(series, utc=True, format="ISO8601").array
+        else:
+            data[name] = _array(values, kind)
+    return pd.DataFrame(data, index=pd.RangeIndex(len(cols["id"])))
+
+
+def typed_columns(cols: dict[str, list[Any]]) -> list[tuple[str, list[Any], str]]:
+    """``(column, values, kind)`` of the collect table, in order (kinds: ``column_kind``'s, and
+    ``datetime`` for ``started``)."""
+    out: list[tuple[str, list[Any], str]] = [
+        ("id", cols["id"], "string"),
+        ("name", cols["name"], "string"),
+        ("notebook", cols["notebook"], "string"),
+        ("status", cols["status"], "string"),
+        ("started", cols["started_at"], "datetime"),
+        ("duration", cols["duration_s"], "Float64"),
+        ("sweep", cols["sweep_id"], "string"),
+    ]
+    for prefix, texts in ((PARAM, cols["params"]), (SCRAP, cols["scraps"])):
+        pivoted = _pivot(texts)
+        for k in sorted(pivoted):
             if k == "output_dir" and prefix == PARAM:
                 continue  # the run's own folder: different in every run, says nothing
-            data[prefix + k] = typed_array(cols[k])
-    data["error"] = pd.array([r["error"] for r in rows], dtype="string")
-    return pd.DataFrame(data, index=pd.RangeIndex(n))
+            out.append((prefix + k, pivoted[k], column_kind(pivoted[k])))
+    out.append(("error", cols["error"], "string"))
+    return out
+
+
+def _pivot(texts: list[str | None]) -> dict[str, list[Any]]:
+    """JSON objects (one per run) → ``{key: [value or None per run]}``. One ``json.loads`` of
+    them all, and when every run has the same keys in the same order (a sweep's runs), one
+    ``zip``: at 100,000 runs a loop over every value costs most of a second."""
+    n = len(texts)
+    try:
+        dicts = json.loads("[" + ",".join(t or "{}" for t in texts) + "]")
+    except ValueError:  # not from this index's writer; read them one by one
+        dicts = [json.loads(t) if t else {} for t in texts]
+    dicts = [d if isinstance(d, dict) else {} for d in dicts]
+    signatures = set(map(tuple, dicts))
+    if len(signatures) == 1:
+        keys = next(iter(signatures))
+        if not keys:
+            return {}
+        return dict(zip(keys, map(list, zip(*map(dict.values, dicts), strict=True)), strict=True))
+    out: dict[str, list[Any]] = {}
+    for i, d in enumerate(dicts):
+        for k, v in d.items():
+            col = out.get(k)
+            if col is None:
+                col = out[k] = [None] * n
+            col[i] = v
+    return out
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def column_kind(values: list[Any]) -> str:
+    """The dtype of a column of JSON values: ``boolean``, ``Int64``, ``Float64``, ``string``
+    (all strings), or ``json`` (mixed or nested: each value that is not a string as JSON text)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds == {bool}:
+        return "boolean"
+    if kinds == {int} and all(_INT64[0] <= v <= _INT64[1] for v in values if v is not None):
+        return "Int64"
+    if kinds and kinds <= {int, float}:
+        try:
+            [float(v) for v in values if v is not None]
+        except OverflowError:
+            return "json"
+        return "Float64"
+    return "string" if kinds <= {str} else "json"
 
 
 def typed_array(values: list[Any]) -> Any:
     """A nullable pandas array for JSON values: Int64, Float64, boolean or string."""
+    return _array(values, column_kind(values))
+
+
+def _array(values: list[Any], kind: str) -> Any:
     import pandas as pd
 
-    kinds = {type(v) for v in values if v is not None}
-    try:
-        if kinds == {bool}:
-            return pd.array(values, dtype="boolean")
-        if kinds == {int}:
-            return pd.array(values, dtype="Int64")
-        if kinds and kinds <= {int, float}:
-            return pd.array(
-                [None if v is None or v != v else float(v) for v in values], dtype="Float64"
-            )
-    except (OverflowError, TypeError, ValueError):
-        pass
-    if kinds <= {str}:
-        return pd.array(values, dtype="string")
+    if kind == "Float64":
+        return pd.array(
+            [None if v is None or v != v else float(v) for v in values], dtype="Float64"
+        )
+    if kind in ("boolean", "Int64", "string"):
+        return pd.array(values, dtype=kind)
     return pd.array(
         [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], dtype="string"
     )

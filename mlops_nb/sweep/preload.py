@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import importlib.util
+import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,9 @@ from mlops_nb.errors import UsageError
 from mlops_nb.notebook.io import code_cells, source_of
 from mlops_nb.notebook.params import find_parameters_cell
 
+log = logging.getLogger(__name__)
+_WARNED: set[tuple[str, ...]] = set()
+AUTO = "auto"  # the default: the notebook's own imports (where fork-safe)
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -50,18 +54,22 @@ def preload_modules(
     check: bool,
     cwd: Path | None = None,
 ) -> tuple[str, ...]:
-    """``"pandas,sklearn"`` → modules; ``"auto"`` → the modules the notebook itself imports.
-    Modules are looked up in this environment and, as a kernel would, in ``cwd`` (the kernels'
-    working directory: a notebook's own modules)."""
+    """``"pandas,sklearn"`` → modules; ``"auto"`` or None (the default) → the modules the
+    notebook itself imports; ``""`` or ``()`` (``--no-preload``) → none. Modules are looked up in
+    this environment and, as a kernel would, in ``cwd`` (the kernels' working directory: a
+    notebook's own modules). Which of them a fork template may import: ``forksafety``."""
+    if preload is None:
+        preload = AUTO
     if not preload:
         return ()
     names = preload.split(",") if isinstance(preload, str) else list(preload)
     names = [n.strip() for n in names if n.strip()]
-    if names == ["auto"]:
+    if names == [AUTO]:
         return notebook_imports(nb, cwd=cwd)
     bad = [n for n in names if not _MODULE.match(n)]
     if bad:
         raise UsageError(f"--preload: not module names: {', '.join(bad)} (use 'pandas,sklearn').")
+    _warn_fork_unsafe(names)
     if check:
         missing = [n for n in names if not _exists(n, cwd)]
         if missing:
@@ -70,6 +78,19 @@ def preload_modules(
                 "environment. Install it or remove it from --preload."
             )
     return tuple(dict.fromkeys(names))
+
+
+def _warn_fork_unsafe(names: Sequence[str]) -> None:
+    from mlops_nb.execution.forksafety import split_unsafe
+
+    unsafe = split_unsafe(names)[1]
+    if unsafe and unsafe not in _WARNED:
+        _WARNED.add(unsafe)
+        log.warning(
+            "--preload %s: not fork-safe, so each forked kernel imports it itself; "
+            "with --no-fork it is preloaded into kernels started ahead instead",
+            ",".join(unsafe),
+        )
 
 
 def _exists(module: str, cwd: Path | None) -> bool:
