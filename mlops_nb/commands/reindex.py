@@ -22,9 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.store import index
-    from mlops_nb.store.runs import resolve_runs_dir
-
     from mlops_nb.store.reindex import refresh
+    from mlops_nb.store.runs import resolve_runs_dir
 
     runs_dir = resolve_runs_dir(args.runs_dir)
     if args.full:
