@@ -9,7 +9,7 @@ import importlib.util
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,9 @@ def preload_modules(
     names = preload.split(",") if isinstance(preload, str) else list(preload)
     names = [n.strip() for n in names if n.strip()]
     if names == [AUTO]:
-        return notebook_imports(nb, cwd=cwd)
+        from mlops_nb.sweep.lazy_imports import expand
+
+        return expand(notebook_imports(nb, cwd=cwd), nb)
     bad = [n for n in names if not _MODULE.match(n)]
     if bad:
         raise UsageError(f"--preload: not module names: {', '.join(bad)} (use 'pandas,sklearn').")
@@ -103,8 +105,18 @@ def _exists(module: str, cwd: Path | None) -> bool:
 def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple[str, ...]:
     """Absolute modules imported at the top level of the notebook's code cells (magics skipped)
     that can be found (in this environment or ``cwd``)."""
-    params_cell = find_parameters_cell(nb)
     found: list[str] = []
+    for node in import_statements(nb):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif node.module and not node.level:
+            found.append(node.module)
+    return tuple(dict.fromkeys(m for m in found if _exists(m, cwd)))
+
+
+def import_statements(nb: Mapping[str, Any]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The top-level import statements of the code cells but the parameters cell."""
+    params_cell = find_parameters_cell(nb)
     for i, cell in code_cells(nb):
         if i == params_cell:
             continue
@@ -117,9 +129,4 @@ def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple
             tree = ast.parse(src)
         except SyntaxError:
             continue
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                found.extend(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found.append(node.module)
-    return tuple(dict.fromkeys(m for m in found if _exists(m, cwd)))
+        yield from (n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
