@@ -34,10 +34,17 @@ class StepKernels:
     def __init__(self, steps: Iterable[Step], *, fork: bool = True) -> None:
         self.steps = [s for s in steps if s.notebook is not None]
         self.fork = fork
-        self.preload = _preload_of(self.steps)
+        self._preload: tuple[str, ...] | None = None
         self._lock = threading.Lock()
         self._sources: dict[tuple[str, Path], Any] = {}
         self._started: list[Any] | None = None
+
+    @property
+    def preload(self) -> tuple[str, ...]:
+        """What the steps' notebooks import (computed when first needed)."""
+        if self._preload is None:
+            self._preload = _preload_of(self.steps)
+        return self._preload
 
     def start(self) -> None:
         """Start the fork servers the steps need, in the background (once; best effort)."""
@@ -74,11 +81,13 @@ class StepKernels:
         return make
 
     def close(self) -> None:
-        from mlops_nb.execution.forking import release
-
         with self._lock:
             sources, self._sources = list(self._sources.values()), {}
             started, self._started = self._started or [], []
+        if not (sources or started):
+            return  # nothing ran: nothing imported
+        from mlops_nb.execution.forking import release
+
         for source in sources:
             source.close()
         for server in started:
