@@ -178,6 +178,8 @@ def dask_cluster(work: Path) -> Iterator[str | None]:
                 "--port",
                 "0",
                 "--no-dashboard",
+                "--dashboard-address",
+                "127.0.0.1:0",
                 "--scheduler-file",
                 str(info),
             ],

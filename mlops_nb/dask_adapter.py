@@ -52,7 +52,7 @@ def connect(scheduler: str | None, *, workers: int | None = None) -> tuple[Any, 
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # no fixed port: 8787 may be taken (a shared machine)
     )
     return distributed.Client(cluster, set_as_default=False), cluster
 

@@ -65,6 +65,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--port",
             "0",
             "--no-dashboard",
+            "--dashboard-address",
+            "127.0.0.1:0",
             "--scheduler-file",
             str(info),
         )
