@@ -105,6 +105,9 @@ def _report_bug(exc: BaseException) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlops-nb``; returns the exit code."""
+    from mlops_nb.startup import skip_optional_imports
+
+    skip_optional_imports()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
