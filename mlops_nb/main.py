@@ -119,7 +119,9 @@ def _report_bug(exc: BaseException) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlops-nb``; returns the exit code."""
     from mlops_nb.commands._common import protect_dash_values
+    from mlops_nb.startup import skip_optional_imports
 
+    skip_optional_imports()
     parser = build_parser()
     args = parser.parse_args(protect_dash_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "_module", None):

@@ -49,19 +49,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.results.collect import collect, export, table_text
+    from mlops_nb.results.plain import collect_text
 
-    df = collect(
-        args.runs_dir,
-        notebook=args.notebook,
-        sweep=args.sweep,
-        pipeline=args.pipeline,
-        status=args.status,
-        where=args.where,
-        sort=args.sort,
-        desc=args.desc,
-        limit=args.limit,
-        columns=args.columns,
-    )
+    filters = {
+        "notebook": args.notebook,
+        "sweep": args.sweep,
+        "pipeline": args.pipeline,
+        "status": args.status,
+        "where": args.where,
+        "sort": args.sort,
+        "desc": args.desc,
+        "limit": args.limit,
+        "columns": args.columns,
+    }
+    fast = collect_text(args.runs_dir, args.format, filters)  # None: pandas is needed
+    if fast is not None:
+        return _write(*fast, args.output)
+    df = collect(args.runs_dir, **filters)
     if args.format == "table":
         table = table_text(df, width=output.terminal_width(200), keep_empty=bool(args.columns))
         text: str | None = table
@@ -77,4 +81,18 @@ def run(args: argparse.Namespace) -> int:
         output.out(text.rstrip("\n"))
     elif args.output:
         output.notice(f"{len(df)} runs written to {args.output}")
+    return 0
+
+
+def _write(text: str, n: int, path: str | None) -> int:
+    from mlops_nb import output
+
+    if path is None:
+        output.out(text.rstrip("\n"))
+        return 0
+    from mlops_nb.notebook.io import atomic_write_text, writing
+
+    with writing(path):
+        atomic_write_text(path, text)
+    output.notice(f"{n} runs written to {path}")
     return 0

@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=positive_int, metavar="N", help="parallel kernels (default: CPU count)"
     )
     add_track(r)
+    r.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="start every kernel as a new process instead of forking it from a template that "
+        "has imported what the steps import (for libraries that are not safe after fork())",
+    )
     s = sub.add_parser("status", help="up to date / stale, and why")
     s.add_argument("file", nargs="?", metavar="FILE", help="pipeline file")
     s.add_argument("--json", action="store_true", help="print the status as JSON")
@@ -70,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "mark-done":
         return _mark_done(pipeline, runs_dir, args.step)
     with tracking(args):
-        return _run(pipeline, runs_dir, args.force, args.workers)
+        return _run(pipeline, runs_dir, args.force, args.workers, fork=not args.no_fork)
 
 
 def _show(pipeline: Any, fmt: str) -> int:
@@ -171,7 +177,9 @@ def _line(o: Any, step: Any, width: int) -> str:
     return "  ".join(parts)
 
 
-def _run(pipeline: Any, runs_dir: Any, force: list[str] | None, workers: int | None) -> int:
+def _run(
+    pipeline: Any, runs_dir: Any, force: list[str] | None, workers: int | None, *, fork: bool
+) -> int:
     import time
 
     from mlops_nb import output
@@ -197,6 +205,7 @@ def _run(pipeline: Any, runs_dir: Any, force: list[str] | None, workers: int | N
         runs_dir=runs_dir,
         force=forced,
         workers=workers,
+        fork=fork,
         on_event=lambda o: output.out(_line(o, pipeline.steps[o.step], width)),
     )
     counts: dict[str, int] = {}

@@ -91,7 +91,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--preload",
         metavar="MODULES",
         help="modules imported before a kernel gets its notebook (once, in the template kernels "
-        "are forked from), e.g. 'pandas,sklearn'; 'auto' = the modules the notebook imports",
+        "are forked from), e.g. 'pandas,sklearn'; default 'auto' = the fork-safe modules the "
+        "notebook imports (README: Fork safety)",
+    )
+    g.add_argument(
+        "--no-preload",
+        dest="preload",
+        action="store_const",
+        const="",
+        help="preload nothing but what every kernel imports (ipykernel, scrapbook)",
     )
     g.add_argument(
         "--no-prewarm", action="store_true", help="start each kernel only when its run begins"

@@ -63,6 +63,10 @@ KERNEL_MODULES = (
     "unicodedata",
     "encodings.idna",
 )
+# What every notebook of this product imports to record its results (``scrapbook.glue``): in the
+# template without any flag. Where JupyterLab is installed it costs ~2 s (papermill, jsonschema's
+# format checkers, rfc3987_syntax), which each run would otherwise pay. Absent: not an error.
+RECORDING_MODULES = ("scrapbook",)
 LAUNCHER = "ipykernel_launcher.py"
 _FORK_WARNING: Any = None  # our filter of Python's fork-with-threads warning (not for kernels)
 
@@ -346,6 +350,7 @@ def main(argv: list[str]) -> int:
         return 1
     _import_all(KERNEL_MODULES[1:])
     patch_kernels()
+    _import_all(RECORDING_MODULES)
     failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector

@@ -84,9 +84,13 @@ def kill_group(pid: int) -> None:
 def template_modules(preload: Sequence[str], cwd: str | os.PathLike[str] | None) -> tuple[str, ...]:
     """The preload modules a template may import: not the notebook's own (found in the kernels'
     working directory). Every run imports those itself, so state they create at import (a
-    module-level random generator, a cache) is never shared between runs."""
+    module-level random generator, a cache) is never shared between runs. Nor modules that are
+    not safe to fork (``forksafety.FORK_UNSAFE``): each kernel imports them after the fork."""
+    from mlops_nb.execution.forksafety import fork_safe
+
+    preload = tuple(m for m in preload if fork_safe(m))
     if cwd is None:
-        return tuple(preload)
+        return preload
     from importlib.machinery import PathFinder
 
     return tuple(m for m in preload if PathFinder.find_spec(m.split(".")[0], [str(cwd)]) is None)

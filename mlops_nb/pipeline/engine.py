@@ -1,7 +1,8 @@
 """Run a pipeline: plan each step (up to date or stale, and why), run what is stale, record it.
 
-Steps run wave by wave in topological order; the notebook steps of one wave run at the same time
-(threads, one kernel each), sweeps run their own worker pool. A step receives its upstream steps'
+Steps run wave by wave in topological order; the steps of one wave run at the same time
+(threads; a notebook step on one kernel forked from a preloaded template, ``pipeline.kernels``;
+a sweep step with its own worker pool). A step receives its upstream steps'
 run folders in its ``upstream`` parameter. State is saved after every step, so an interrupted or
 failed pipeline resumes where it stopped.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 from mlops_nb.errors import MlopsNbError, RunInterrupted
 from mlops_nb.pipeline import fingerprint as fp
+from mlops_nb.pipeline import kernels
 from mlops_nb.pipeline.spec import UPSTREAM_PARAM, Pipeline, Step
 from mlops_nb.pipeline.state import StateStore, StepState
 from mlops_nb.store import liveness
@@ -145,14 +147,17 @@ def run(
     force: bool | set[str] = False,
     workers: int | None = None,
     on_event: Callable[[Outcome], None] | None = None,
+    fork: bool = True,
 ) -> PipelineResult:
-    """Run the stale steps of ``pipeline`` (all of them with ``force=True``, or the named ones)."""
+    """Run the stale steps of ``pipeline`` (all of them with ``force=True``, or the named ones).
+    Kernels are forked from a template that has imported what the steps import, unless
+    ``fork`` is False (``pipeline.kernels``)."""
     sstore = StateStore(runs_dir, pipeline.name)
     run_id = store.new_run_id(pipeline.name)
     cancel = threading.Event()
     outcomes: list[Outcome] = []
     emit = on_event or (lambda o: None)
-    with sstore.lock(), _signals(cancel):
+    with sstore.lock(), _signals(cancel), kernels.opened(run_id, pipeline, fork=fork):
         liveness.settle_all(runs_dir)  # step runs whose driver died: written down as lost
         states = sstore.load()
         fps: dict[str, str] = {}
@@ -216,27 +221,39 @@ def _run_wave(
     cancel: threading.Event,
     workers: int | None,
 ) -> list[tuple[Plan, Outcome]]:
-    notebooks = [p for p in plans if p.step.kind == "notebook"]
-    others = [p for p in plans if p.step.kind != "notebook"]
     results: list[tuple[Plan, Outcome]] = []
-    n = max(1, min(len(notebooks), workers or pipeline.workers or os.cpu_count() or 1))
-    if notebooks:
+    if any(p.step.notebook is not None for p in plans):
+        kernels.start(run_id)  # the fork template imports while the first kernels are asked for
+    n = max(1, min(len(plans), workers or pipeline.workers or os.cpu_count() or 1))
+    if plans:
+        # Independent steps (notebooks, sweeps, reports) at the same time.
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlops-nb-step") as pool:
             futures = [
-                (p, pool.submit(_run_notebook_step, pipeline, p, states, runs_dir, run_id, cancel))
-                for p in notebooks
+                (p, pool.submit(_run_step, pipeline, p, states, runs_dir, run_id, cancel, workers))
+                for p in plans
             ]
             for p, fut in futures:
                 results.append((p, fut.result()))
-    for p in others:
-        if cancel.is_set():
-            results.append((p, Outcome(p.step.name, "blocked", detail="interrupted")))
-            continue
-        runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
-        if p.step.kind == "gate":
-            from mlops_nb.pipeline.gate import run_gate_step as runner
-        results.append((p, runner(pipeline, p, states, runs_dir, run_id, cancel, workers)))
     return results
+
+
+def _run_step(
+    pipeline: Pipeline,
+    p: Plan,
+    states: dict[str, StepState],
+    runs_dir: Path,
+    run_id: str,
+    cancel: threading.Event,
+    workers: int | None,
+) -> Outcome:
+    if p.step.kind == "notebook":
+        return _run_notebook_step(pipeline, p, states, runs_dir, run_id, cancel)
+    if cancel.is_set():
+        return Outcome(p.step.name, "blocked", detail="interrupted")
+    runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
+    if p.step.kind == "gate":
+        from mlops_nb.pipeline.gate import run_gate_step as runner
+    return runner(pipeline, p, states, runs_dir, run_id, cancel, workers)
 
 
 def _upstream_params(step: Step, states: dict[str, StepState]) -> dict[str, Any]:
@@ -275,7 +292,12 @@ def _run_notebook_step(
             kernel_name=step.kernel,
             pipeline=_run_meta(pipeline, run_id, step, p, states),
         )
-        folder = runner.execute_run(spec, handle_signals=False, cancel=cancel)
+        folder = runner.execute_run(
+            spec,
+            handle_signals=False,
+            cancel=cancel,
+            kernel_manager_factory=kernels.factory_for(run_id, spec),
+        )
     except MlopsNbError as e:
         return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
     rec = store.read_record(folder)
@@ -326,6 +348,7 @@ def _run_sweep_step(
             # run while up to date: --force, so the sweep must not resume from its old runs
             force=not p.stale,
             extra={"pipeline": _run_meta(pipeline, run_id, step, p, states)},
+            **kernels.sweep_options(run_id),
         )
     except RunInterrupted:
         cancel.set()

@@ -140,10 +140,29 @@ def local_modules(sources: Iterable[str], *, roots: Iterable[Path]) -> dict[str,
         for f in _resolve(name, path):
             if f in seen:
                 continue
-            data = f.read_bytes()
-            seen[f] = _sha(data)
-            todo.extend(sorted(imported_modules([data.decode("utf-8", "replace")]) - done))
+            seen[f], imports = _scan(f)
+            todo.extend(sorted(imports - done))
     return {_label(f, path): h for f, h in sorted(seen.items())}
+
+
+_SCANNED: dict[tuple[str, int, int], tuple[str, frozenset[str]]] = {}
+
+
+def _scan(f: Path) -> tuple[str, frozenset[str]]:
+    """(sha256, imported modules) of a module file; remembered while the file's size and
+    modification time stay the same (every step of a pipeline follows the same package)."""
+    try:
+        st = f.stat()
+    except OSError:
+        st = None
+    key = (str(f), st.st_mtime_ns, st.st_size) if st is not None else None
+    if key is not None and key in _SCANNED:
+        return _SCANNED[key]
+    data = f.read_bytes()
+    found = (_sha(data), frozenset(imported_modules([data.decode("utf-8", "replace")])))
+    if key is not None:
+        _SCANNED[key] = found
+    return found
 
 
 def _label(f: Path, path: list[Path]) -> str:

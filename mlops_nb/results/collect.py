@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb import strict_json
 from mlops_nb.errors import UsageError
-from mlops_nb.store import index
+from mlops_nb.store import query
 from mlops_nb.store import runs as store
 
 if TYPE_CHECKING:
@@ -59,10 +59,12 @@ def collect(
     is a pandas query (``"f1 > 0.8 and model == 'rf'"``); ``sort`` a column (``desc`` reverses);
     ``limit`` keeps the first rows after sorting; ``columns`` selects and orders columns.
     """
-    rows = index.query_rows(
-        store.resolve_runs_dir(runs_dir), *_sql_filters(notebook, sweep, status, pipeline)
+    cols = query.columns(
+        store.resolve_runs_dir(runs_dir),
+        INDEX_COLUMNS,
+        *_sql_filters(notebook, sweep, status, pipeline),
     )
-    df = frame(rows)
+    df = frame_of_columns(cols)
     if where:
         df = df[_where_mask(df, where)]
     if sort:
@@ -119,45 +121,40 @@ def _sql_filters(
     return " AND ".join(conds), args
 
 
+INDEX_COLUMNS = (
+    "id",
+    "name",
+    "notebook",
+    "status",
+    "started_at",
+    "duration_s",
+    "sweep_id",
+    "params",
+    "scraps",
+    "error",
+)
+
+
 def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The collect DataFrame of index rows."""
+    """The collect DataFrame of index rows (dicts with at least ``INDEX_COLUMNS``)."""
+    return frame_of_columns({c: [r[c] for r in rows] for c in INDEX_COLUMNS})
+
+
+def frame_of_columns(cols: dict[str, list[Any]]) -> pd.DataFrame:
+    """The collect DataFrame of index columns (``query.columns`` of ``INDEX_COLUMNS``)."""
     import pandas as pd
 
-    n = len(rows)
-    params: dict[str, list[Any]] = {}
-    scraps: dict[str, list[Any]] = {}
-    nulls: dict[str, list[str]] = {}
-    for i, row in enumerate(rows):
-        for prefix, target, text in (
-            (PARAM, params, row["params"]),
-            (SCRAP, scraps, row["scraps"]),
-        ):
-            for k, v in (strict_json.loads(text) if text else {}).items():
-                col = target.get(k)
-                if col is None:
-                    col = target[k] = [None] * n
-                col[i] = v
-                if v is None:
-                    nulls.setdefault(prefix + k, []).append(row["id"])
-    data: dict[str, Any] = {
-        "id": pd.array([r["id"] for r in rows], dtype="string"),
-        "name": pd.array([r["name"] for r in rows], dtype="string"),
-        "notebook": pd.array([r["notebook"] for r in rows], dtype="string"),
-        "status": pd.array([r["status"] for r in rows], dtype="string"),
-        "started": pd.to_datetime(
-            pd.Series([r["started_at"] for r in rows], dtype=object), utc=True, format="ISO8601"
-        ).array,
-        "duration": pd.array([r["duration_s"] for r in rows], dtype="Float64"),
-        "sweep": pd.array([r["sweep_id"] for r in rows], dtype="string"),
-    }
-    for prefix, cols in ((PARAM, params), (SCRAP, scraps)):
-        for k in sorted(cols):
-            if k == "output_dir" and prefix == PARAM:
-                continue  # the run's own folder: different in every run, says nothing
-            data[prefix + k] = typed_array(cols[k])
-    data["error"] = pd.array([r["error"] for r in rows], dtype="string")
-    df = pd.DataFrame(data, index=pd.RangeIndex(n))
-    df.attrs[NULLS] = {c: ids for c, ids in nulls.items() if c in df.columns}
+    data: dict[str, Any] = {}
+    nulls: dict[str, list[int]] = {}
+    for name, values, kind in typed_columns(cols, nulls):
+        if kind == "datetime":
+            series = pd.Series(values, dtype=object)
+            data[name] = pd.to_datetime(series, utc=True, format="ISO8601").array
+        else:
+            data[name] = _array(values, kind)
+    df = pd.DataFrame(data, index=pd.RangeIndex(len(cols["id"])))
+    ids = cols["id"]
+    df.attrs[NULLS] = {c: [ids[i] for i in rows] for c, rows in nulls.items() if c in df.columns}
     return df
 
 
@@ -175,24 +172,113 @@ def null_mask(df: pd.DataFrame, column: str) -> list[bool]:
     return [rid in ids for rid in df["id"].tolist()]
 
 
+def typed_columns(
+    cols: dict[str, list[Any]], nulls: dict[str, list[int]] | None = None
+) -> list[tuple[str, list[Any], str]]:
+    """``(column, values, kind)`` of the collect table, in order (kinds: ``column_kind``'s, and
+    ``datetime`` for ``started``). ``nulls``, when given, receives ``{column: row positions}`` of
+    the parameters and scraps set to None (as opposed to absent: both are None in ``values``)."""
+    out: list[tuple[str, list[Any], str]] = [
+        ("id", cols["id"], "string"),
+        ("name", cols["name"], "string"),
+        ("notebook", cols["notebook"], "string"),
+        ("status", cols["status"], "string"),
+        ("started", cols["started_at"], "datetime"),
+        ("duration", cols["duration_s"], "Float64"),
+        ("sweep", cols["sweep_id"], "string"),
+    ]
+    for prefix, texts in ((PARAM, cols["params"]), (SCRAP, cols["scraps"])):
+        pivoted, explicit = _pivot(texts)
+        if nulls is not None:
+            nulls.update({prefix + k: rows for k, rows in explicit.items()})
+        for k in sorted(pivoted):
+            if k == "output_dir" and prefix == PARAM:
+                continue  # the run's own folder: different in every run, says nothing
+            out.append((prefix + k, pivoted[k], column_kind(pivoted[k])))
+    out.append(("error", cols["error"], "string"))
+    return out
+
+
+def _pivot(texts: list[str | None]) -> tuple[dict[str, list[Any]], dict[str, list[int]]]:
+    """JSON objects (one per run) → ``({key: [value or None per run]}, {key: [positions of the
+    runs where the value is None]})``: a run without the key also gets None in the first, so the
+    second tells "set to None" from "absent". One ``json.loads`` of them all, and when every run
+    has the same keys in the same order (a sweep's runs), one ``zip``: at 100,000 runs a loop
+    over every value costs most of a second. Non-finite numbers follow ``strict_json``."""
+    n = len(texts)
+    joined = "[" + ",".join(t or "{}" for t in texts) + "]"
+    try:
+        dicts = json.loads(joined)
+    except ValueError:  # not from this index's writer; read them one by one
+        dicts = [json.loads(t) if t else {} for t in texts]
+    if strict_json.KEY in joined:  # a non-finite number somewhere: decode (rare, slower)
+        dicts = strict_json.decode(dicts)
+    dicts = [d if isinstance(d, dict) else {} for d in dicts]
+    signatures = set(map(tuple, dicts))
+    if len(signatures) == 1:
+        keys = next(iter(signatures))
+        if not keys:
+            return {}, {}
+        columns = map(list, zip(*map(dict.values, dicts), strict=True))
+        out = dict(zip(keys, columns, strict=True))
+        return out, _none_positions(out)
+    out = {}
+    explicit: dict[str, list[int]] = {}
+    for i, d in enumerate(dicts):
+        for k, v in d.items():
+            col = out.get(k)
+            if col is None:
+                col = out[k] = [None] * n
+            col[i] = v
+            if v is None:
+                explicit.setdefault(k, []).append(i)
+    return out, explicit
+
+
+def _none_positions(columns: dict[str, list[Any]]) -> dict[str, list[int]]:
+    """Where every run has every key, each None was set explicitly."""
+    out = {}
+    for k, values in columns.items():
+        if None in values:
+            out[k] = [i for i, v in enumerate(values) if v is None]
+    return out
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def column_kind(values: list[Any]) -> str:
+    """The dtype of a column of JSON values: ``boolean``, ``Int64``, ``Float64``, ``string``
+    (all strings), or ``json`` (mixed or nested: each value that is not a string as JSON text)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds == {bool}:
+        return "boolean"
+    if kinds == {int} and all(_INT64[0] <= v <= _INT64[1] for v in values if v is not None):
+        return "Int64"
+    if kinds and kinds <= {int, float}:
+        try:
+            [float(v) for v in values if v is not None]
+        except OverflowError:
+            return "json"
+        return "Float64"
+    return "string" if kinds <= {str} else "json"
+
+
 def typed_array(values: list[Any]) -> Any:
     """A nullable pandas array for JSON values: Int64, Float64, boolean or string."""
+    return _array(values, column_kind(values))
+
+
+def _array(values: list[Any], kind: str) -> Any:
     import pandas as pd
 
-    kinds = {type(v) for v in values if v is not None}
-    try:
-        if kinds == {bool}:
-            return pd.array(values, dtype="boolean")
-        if kinds == {int}:
-            return pd.array(values, dtype="Int64")
-        if kinds and kinds <= {int, float}:
-            return pd.array(
-                [None if v is None or v != v else float(v) for v in values], dtype="Float64"
-            )
-    except (OverflowError, TypeError, ValueError):
-        pass
-    if kinds <= {str}:
-        return pd.array(values, dtype="string")
+    if kind == "Float64":
+        return pd.array(
+            [None if v is None or v != v else float(v) for v in values], dtype="Float64"
+        )
+    if kind in ("boolean", "Int64", "string"):
+        return pd.array(values, dtype=kind)
     return pd.array(
         [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], dtype="string"
     )

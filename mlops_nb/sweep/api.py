@@ -125,7 +125,8 @@ def sweep(
     (one ``ParameterError`` lists all bad sets). Runs execute on ``executor`` (``serial``,
     ``local``: ``workers`` processes, default one per CPU; ``dask``: ``scheduler`` address or a
     LocalCluster), each in a fresh kernel started ahead of time (``preload`` modules imported into
-    it: ``"pandas,sklearn"`` or ``"auto"``); plain Python kernels are forked from a warmed-up
+    it: ``"pandas,sklearn"``, or ``None``/``"auto"``, the default: the notebook's own fork-safe
+    imports; ``""`` or ``()``: none but scrapbook); plain Python kernels are forked from a warmed-up
     template process unless ``fork`` is False (see ``mlops_nb.execution.forking``). Calling it again resumes: sets whose run already
     succeeded are skipped unless ``force``. ``retries`` re-runs sets whose kernel died or failed
     to start; ``timeout`` limits each run; ``fail_fast`` stops launching after a failure.

@@ -6,9 +6,10 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import importlib.util
+import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from mlops_nb.notebook.io import code_cells, source_of
 from mlops_nb.notebook.params import find_parameters_cell
 from mlops_nb.notebook.syntax import python_trees
 
+log = logging.getLogger(__name__)
+_WARNED: set[tuple[str, ...]] = set()
+AUTO = "auto"  # the default: the notebook's own imports (where fork-safe)
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -51,18 +55,24 @@ def preload_modules(
     check: bool,
     cwd: Path | None = None,
 ) -> tuple[str, ...]:
-    """``"pandas,sklearn"`` → modules; ``"auto"`` → the modules the notebook itself imports.
-    Modules are looked up in this environment and, as a kernel would, in ``cwd`` (the kernels'
-    working directory: a notebook's own modules)."""
+    """``"pandas,sklearn"`` → modules; ``"auto"`` or None (the default) → the modules the
+    notebook itself imports; ``""`` or ``()`` (``--no-preload``) → none. Modules are looked up in
+    this environment and, as a kernel would, in ``cwd`` (the kernels' working directory: a
+    notebook's own modules). Which of them a fork template may import: ``forksafety``."""
+    if preload is None:
+        preload = AUTO
     if not preload:
         return ()
     names = preload.split(",") if isinstance(preload, str) else list(preload)
     names = [n.strip() for n in names if n.strip()]
-    if names == ["auto"]:
-        return notebook_imports(nb, cwd=cwd)
+    if names == [AUTO]:
+        from mlops_nb.sweep.lazy_imports import expand
+
+        return expand(notebook_imports(nb, cwd=cwd), nb)
     bad = [n for n in names if not _MODULE.match(n)]
     if bad:
         raise UsageError(f"--preload: not module names: {', '.join(bad)} (use 'pandas,sklearn').")
+    _warn_fork_unsafe(names)
     if check:
         missing = [n for n in names if not _exists(n, cwd)]
         if missing:
@@ -71,6 +81,19 @@ def preload_modules(
                 "environment. Install it or remove it from --preload."
             )
     return tuple(dict.fromkeys(names))
+
+
+def _warn_fork_unsafe(names: Sequence[str]) -> None:
+    from mlops_nb.execution.forksafety import split_unsafe
+
+    unsafe = split_unsafe(names)[1]
+    if unsafe and unsafe not in _WARNED:
+        _WARNED.add(unsafe)
+        log.warning(
+            "--preload %s: not fork-safe, so each forked kernel imports it itself; "
+            "with --no-fork it is preloaded into kernels started ahead instead",
+            ",".join(unsafe),
+        )
 
 
 def _exists(module: str, cwd: Path | None) -> bool:
@@ -83,15 +106,21 @@ def _exists(module: str, cwd: Path | None) -> bool:
 def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple[str, ...]:
     """Absolute modules imported at the top level of the notebook's code cells (IPython syntax read as IPython does)
     that can be found (in this environment or ``cwd``)."""
-    params_cell = find_parameters_cell(nb)
     found: list[str] = []
+    for node in import_statements(nb):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif node.module and not node.level:
+            found.append(node.module)
+    return tuple(dict.fromkeys(m for m in found if _exists(m, cwd)))
+
+
+def import_statements(nb: Mapping[str, Any]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The top-level import statements of the code cells but the parameters cell."""
+    params_cell = find_parameters_cell(nb)
     for i, cell in code_cells(nb):
         if i == params_cell:
             continue
         # IPython syntax read as IPython does, with the code inside %%time and the like
-        for node in (n for tree in python_trees(source_of(cell)) for n in tree.body):
-            if isinstance(node, ast.Import):
-                found.extend(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found.append(node.module)
-    return tuple(dict.fromkeys(m for m in found if _exists(m, cwd)))
+        for tree in python_trees(source_of(cell)):
+            yield from (n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))

@@ -115,7 +115,9 @@ def test_sweep_id_is_deterministic(tmp_path: Path) -> None:
 def test_preload_auto_lists_the_notebooks_imports() -> None:
     assert plan.preload_modules("auto", NB, check=True) == ("json", "collections")
     assert plan.preload_modules(" json , csv ", NB, check=True) == ("json", "csv")
-    assert plan.preload_modules(None, NB, check=True) == ()
+    assert plan.preload_modules(None, NB, check=True) == ("json", "collections")  # the default
+    assert plan.preload_modules("", NB, check=True) == ()  # --no-preload
+    assert plan.preload_modules((), NB, check=True) == ()
     with pytest.raises(UsageError, match="no module 'no_such_module_xyz'"):
         plan.preload_modules("json,no_such_module_xyz", NB, check=True)
     with pytest.raises(UsageError, match="not module names"):
