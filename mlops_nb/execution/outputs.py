@@ -39,10 +39,10 @@ def with_flags(
     merged = dict(params or {})
     if output_dir is None and not upstream:
         return merged
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params
 
-    declared = set(parse_notebook_params(read_json(notebook), source=str(notebook)).names)
+    declared = set(parse_notebook_params(read_notebook(notebook), source=str(notebook)).names)
     if output_dir is not None:
         _check_flag(notebook, declared, merged, OUTPUT_DIR_PARAM, "--output-dir", 'str = "."')
         out = Path(output_dir)

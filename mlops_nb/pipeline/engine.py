@@ -109,7 +109,8 @@ def plan_step(
         if old.status != "ok":
             reasons.append(f"last run {old.status}")
         elif (
-            old.run_folder
+            step.kind in ("notebook", "sweep")  # a run folder (gates and reports keep no notebook)
+            and old.run_folder
             and Path(old.run_folder).is_dir()
             and not store.ran_clean(Path(old.run_folder))
         ):
@@ -224,13 +225,19 @@ def _run_wave(
     results: list[tuple[Plan, Outcome]] = []
     if any(p.step.notebook is not None for p in plans):
         kernels.start(run_id)  # the fork template imports while the first kernels are asked for
-    n = max(1, min(len(plans), workers or pipeline.workers or os.cpu_count() or 1))
-    if plans:
-        # Independent steps (notebooks, sweeps, reports) at the same time.
+    # Independent steps (notebooks, sweeps, gates) at the same time; a report step reports on the
+    # runs of this pipeline, so it waits for the other steps of its wave.
+    for group in (
+        [p for p in plans if p.step.kind != "report"],
+        [p for p in plans if p.step.kind == "report"],
+    ):
+        if not group:
+            continue
+        n = max(1, min(len(group), workers or pipeline.workers or os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlops-nb-step") as pool:
             futures = [
                 (p, pool.submit(_run_step, pipeline, p, states, runs_dir, run_id, cancel, workers))
-                for p in plans
+                for p in group
             ]
             for p, fut in futures:
                 results.append((p, fut.result()))

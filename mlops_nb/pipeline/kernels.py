@@ -95,16 +95,16 @@ class StepKernels:
 
 
 def _where(step: Step) -> tuple[str, Path]:
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
 
     assert step.notebook is not None
-    ks = read_json(step.notebook).get("metadata", {}).get("kernelspec") or {}
+    ks = read_notebook(step.notebook).get("metadata", {}).get("kernelspec") or {}
     return str(ks.get("name") or "python3"), step.notebook.parent.resolve()
 
 
 def _preload_of(steps: Iterable[Step]) -> tuple[str, ...]:
     """What the steps' notebooks import (``--preload auto`` of each), in order, once."""
-    from mlops_nb.notebook.io import read_json
+    from mlops_nb.notebook.io import read_notebook
     from mlops_nb.sweep.preload import preload_modules
 
     found: list[str] = []
@@ -112,7 +112,7 @@ def _preload_of(steps: Iterable[Step]) -> tuple[str, ...]:
         if step.notebook is None:
             continue
         try:
-            nb = read_json(step.notebook)
+            nb = read_notebook(step.notebook)
         except MlopsNbError:
             continue  # the step reports it when it runs
         found += preload_modules(None, nb, check=True, cwd=step.notebook.parent.resolve())

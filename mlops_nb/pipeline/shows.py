@@ -4,8 +4,9 @@ is validated, not discovered as a silently missing number after the run.
 
 Decidable cases only: ``glue("name", ...)`` with a literal name, and ``glue(name, ...)`` inside
 ``for name, value in results.items()`` where ``results`` is a dict literal with literal keys
-(the templates' habit). Anything else (``**other`` in the dict, computed names, cells that do
-not parse) makes the answer "unknown" and nothing is reported.
+(the templates' habit). Anything else (``**other`` in the dict, a dict changed after it is
+built — ``d |= ...``, ``d[k] = ...``, ``d.update(...)``, a second assignment —, computed names,
+cells that do not parse) makes the answer "unknown" and nothing is reported.
 """
 
 from __future__ import annotations
@@ -43,6 +44,30 @@ def _dict_keys(node: ast.expr) -> set[str] | None:
     return keys
 
 
+_MUTATORS = frozenset({"update", "setdefault", "__setitem__", "__ior__"})
+
+
+def _changed_names(node: ast.AST) -> list[str]:
+    """Names whose dict ``node`` changes in place: ``d |= x``, ``d[k] = v``, ``d.update(x)``."""
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [
+            t.value.id
+            for t in targets
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+        ]
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _MUTATORS
+        and isinstance(node.func.value, ast.Name)
+    ):
+        return [node.func.value.id]
+    return []
+
+
 def glued_names(nb: Mapping[str, Any]) -> set[str] | None:
     """Every name the notebook's ``glue`` calls can use, or None when that cannot be known."""
     trees = []
@@ -55,10 +80,13 @@ def glued_names(nb: Mapping[str, Any]) -> set[str] | None:
     loops: dict[str, str] = {}  # loop variable -> the dict it walks (``for k, v in d.items()``)
     for tree in trees:
         for node in ast.walk(tree):
+            for name in _changed_names(node):
+                dicts[name] = None  # changed after it was built: its keys cannot be known
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
                 if isinstance(target, ast.Name):
-                    dicts[target.id] = _dict_keys(node.value)
+                    known = target.id not in dicts  # a second assignment: unknown
+                    dicts[target.id] = _dict_keys(node.value) if known else None
             elif isinstance(node, ast.For) and isinstance(node.iter, ast.Call):
                 it, tgt = node.iter, node.target
                 if (

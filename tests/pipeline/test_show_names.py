@@ -29,11 +29,26 @@ UNKNOWN = (
         (LITERAL, {"f1", "loss"}),
         (LOOP, {"n_rows", "missing_rate"}),
         (UNKNOWN, None),
+        (LOOP.replace("\nfor", "\nresults |= extra\nfor"), None),
+        (LOOP.replace("\nfor", "\nresults['late'] = 1\nfor"), None),
+        (LOOP.replace("\nfor", "\nresults.update(extra)\nfor"), None),
+        (LOOP.replace("\nfor", "\nresults = dict(x=1)\nfor"), None),
         ("from scrapbook import glue\nfor k in names:\n    glue(k, 1)", None),
         ("%time x = 1", None),
         ("x = 1", set()),
     ],
-    ids=["literal", "dict-loop", "unpacked-dict", "computed", "magic", "no-glue"],
+    ids=[
+        "literal",
+        "dict-loop",
+        "unpacked-dict",
+        "dict-or-assigned",
+        "dict-item-set",
+        "dict-updated",
+        "dict-reassigned",
+        "computed",
+        "magic",
+        "no-glue",
+    ],
 )
 def test_glued_names(code: str, expected: set[str] | None) -> None:
     assert glued_names(b.notebook(b.params("a = 1"), b.code(code))) == expected

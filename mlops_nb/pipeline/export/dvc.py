@@ -21,7 +21,7 @@ from typing import Any
 
 from mlops_nb import yaml_io
 from mlops_nb.errors import ConfigError, UsageError
-from mlops_nb.notebook.io import code_cells, read_json, source_of
+from mlops_nb.notebook.io import code_cells, read_notebook, source_of
 from mlops_nb.notebook.params import parse_notebook_params
 from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline.export import common
@@ -187,7 +187,7 @@ def _deps(pipeline: Pipeline, step: Step, base: Path) -> list[str]:
     root = common.project_root(base)
     nb_dir = step.notebook.parent.resolve()
     found: list[Path] = [step.notebook.resolve()]
-    nb = read_json(step.notebook)
+    nb = read_notebook(step.notebook)
     declared = parse_notebook_params(nb, source=str(step.notebook))
     defaults = {s.name: s.default for s in declared.specs if s.literal_default}
     params = {**defaults, **step.params, **{k: v[0] for k, v in (step.grid or {}).items()}}
