@@ -161,7 +161,8 @@ def test_failed_runs_with_their_error(store: Path, tmp_path: Path) -> None:
     sweep = _section(build(store, tmp_path), "sweep-sweep-1")
     failed = re.search(r'<ul class="failed">(.*?)</ul>', sweep, re.S)
     assert failed
-    assert "ValueError: &lt;img src=x onerror=alert(2)&gt; (cell 4)" in failed.group(1)  # cell_index 3: 4th cell
+    # cell_index 3 is the 4th cell: cells are numbered from 1 in every message
+    assert "ValueError: &lt;img src=x onerror=alert(2)&gt; (cell 4)" in failed.group(1)
     assert "Traceback &lt;b&gt;here&lt;/b&gt;" in failed.group(1)
 
 
