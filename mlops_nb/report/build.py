@@ -210,11 +210,51 @@ def _drift(inv: model.Invocation) -> str:
     )
 
 
+def _registry(runs_dir: Path) -> str:
+    """The deployment state: each registered model's aliases, its pending approvals (human in
+    the loop) and its last moves (``runs/registry/<MODEL>.json``, see ``mlops_nb.registry``)."""
+    from mlops_nb.errors import MlopsNbError
+    from mlops_nb.registry import store as registry
+
+    items = []
+    for name in registry.model_names(runs_dir):
+        try:
+            doc = registry.read_model(runs_dir, name) or {}
+        except MlopsNbError as e:  # a corrupt registry file: say so, the report still renders
+            items.append(f"<p><b>{_e(name)}</b>: <span class='muted'>{_e(e.message)}</span></p>")
+            continue
+        runs = {v.get("version"): v.get("run_id") for v in doc.get("versions", [])}
+        aliases = ", ".join(
+            f'{_e(a)} v{_e(v)} (run <a href="#{_anchor(str(runs.get(v)))}">{_e(runs.get(v))}</a>)'
+            for a, v in sorted((doc.get("aliases") or {}).items())
+        )
+        pending = "".join(
+            f'<p class="pending">pending approval: v{_e(p.get("version"))} → '
+            f"{_e(', '.join(p.get('aliases', [])))} "
+            f"(<code>mlops-nb approve {_e(name)}</code> or <code>reject</code>)</p>"
+            for p in doc.get("pending", [])
+        )
+        moves = "".join(
+            f'<li class="muted">{_e(h.get("at"))} {_e(h.get("action"))} '
+            f"{_e(', '.join(h.get('aliases', [])))} → v{_e(h.get('to'))} by {_e(h.get('by'))}"
+            + (f": {_e(h.get('reason'))}" if h.get("reason") else "")
+            + "</li>"
+            for h in (doc.get("history") or [])[-3:][::-1]
+        )
+        items.append(
+            f"<p><b>{_e(name)}</b>: {aliases or 'no alias set'}</p>{pending}<ul>{moves}</ul>"
+        )
+    if not items:
+        return ""
+    return '<div class="card registry"><h3>Model registry</h3>' + "".join(items) + "</div>"
+
+
 def _headline(
     inv: model.Invocation,
     links: Mapping[str, str],
     grids: Mapping[str, Sequence[str]],
     chosen_by: Mapping[str, str],
+    registry: str = "",
 ) -> list[str]:
     state = "in progress" if inv.ok is None else ("ok" if inv.ok else "failed")
     when = f" · finished {_e(inv.finished_at)}" if inv.finished_at else ""
@@ -222,7 +262,7 @@ def _headline(
         '<div class="level">' + "".join(_step_box(s, links) for s in level) + "</div>"
         for level in _levels(inv.steps)
     )
-    cards = _best_model(inv, grids, chosen_by) + _baselines(inv) + _drift(inv)
+    cards = _best_model(inv, grids, chosen_by) + _baselines(inv) + _drift(inv) + registry
     return [
         f'<section class="headline" id="headline-{_e(inv.pipeline)}-{_e(inv.id)}">',
         f'<h2>Pipeline {_e(inv.pipeline)} <span class="badge {state}">{state}</span></h2>',
@@ -555,9 +595,16 @@ def _body(
         + f"; generated {now}</p>",
         f"<nav>{nav}</nav>" if nav else "",
     ]
-    for inv in invs:
+    deployed = _registry(runs_dir) if invs else ""  # today's state: under the newest invocation
+    for i, inv in enumerate(invs):
         p = inv.pipeline
-        out += _headline(inv, links.get(p, {}), grids.get(p, {}), chosen_by.get(p, {}))
+        out += _headline(
+            inv,
+            links.get(p, {}),
+            grids.get(p, {}),
+            chosen_by.get(p, {}),
+            deployed if i == 0 else "",
+        )
     for sec in secs:
         out += _section(sec, ctx)
     if not secs:

@@ -55,6 +55,13 @@ def test_headline(report: Path) -> None:
     # the loop's monitor step watches the batch the live model serves: no drift on the first run
     # (the README's step 2, a drifted batch, raises it; tests/pipeline/test_example.py)
     assert re.search(r'<div class="card (alarm|calm) drift"><h3>Drift( alarm)?</h3>', head)
+    # the deployment state: the loop's first run promoted v1 to champion and live (issue 15)
+    registry = re.search(
+        r'<div class="card registry"><h3>Model registry</h3>(.*?)</div>', head, re.S
+    )
+    assert registry and "<b>rare_events</b>: " in registry.group(1)
+    assert 'champion v1 (run <a href="#run-' in registry.group(1)
+    assert "live v1" in registry.group(1) and "promote" in registry.group(1)
 
 
 def test_a_section_per_step(report: Path) -> None:
@@ -110,7 +117,7 @@ def test_screenshot(report: Path, tmp_path: Path) -> None:
     assert len(shot) > 50_000  # a drawn page, not a blank one
     top, height = headline
     assert 0 < top < 400 and height > 200  # the headline is what one sees first
-    assert cards == [True, True, True]  # best model, baseline, drift: above the fold
+    assert cards == [True] * 4  # best model, baseline, drift, registry: above the fold
     assert plots >= 7
     assert all(images)
     assert scripts == 0
