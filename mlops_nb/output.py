@@ -14,8 +14,28 @@ from mlops_nb import strict_json
 
 
 def out(text: str = "", *, stream: TextIO | None = None) -> None:
-    """Print a line of normal output (stdout)."""
-    print(text, file=stream or sys.stdout, flush=True)
+    """Print a line of normal output (stdout).
+
+    When the reader has gone away (``mlops-nb lint . | head -1``) the rest of the output is
+    dropped and the command goes on, so its exit code stays true for scripts (a pipe closed early
+    must not turn findings or a failed run into success).
+    """
+    target = stream or sys.stdout
+    try:
+        print(text, file=target, flush=True)
+    except BrokenPipeError:
+        if target is not sys.stdout:
+            raise
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null (what is left in Python's buffer is discarded with it)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def err(text: str) -> None:

@@ -131,6 +131,9 @@ def key_of(spec: RunSpec) -> tuple[str, dict[str, Any]]:
         exclude=frozenset({spec.runs_dir.resolve()}),
     )
     keyed = {k: v for k, v in spec.params.items() if k not in skip}
+    chosen = outputs.explicit_output_dir(spec.given, work_dir(spec)) if skip else None
+    if chosen is not None:  # artifacts in a folder of the caller's choice: work done elsewhere
+        keyed[OUTPUT_DIR_PARAM] = chosen  # did not put them there (--reuse, sweeps resuming)
     return provenance.run_key(code_sha256(spec.nb), keyed, inputs), inputs
 
 

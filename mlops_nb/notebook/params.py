@@ -360,11 +360,27 @@ def problems_for(params: NotebookParams, values: Mapping[str, Any]) -> list[str]
     return problems
 
 
+def _text_problem(text: str) -> str | None:
+    """Text that is not Unicode (bytes a shell passed that are not UTF-8 arrive as lone
+    surrogates, PEP 383) cannot be written into the notebook or the record."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = text[e.start : e.end].encode("utf-8", "surrogateescape")
+        return (
+            f"the text is not valid UTF-8 (byte {bad!r} at character {e.start + 1}); "
+            "pass it as UTF-8 text"
+        )
+    return None
+
+
 def literal_problem_of(value: Any, _depth: int = 0) -> str | None:
     """Why a value cannot be injected as a Python literal (and stored as JSON), or None."""
     if _depth > 50:
         return "the value is nested too deeply"
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return _text_problem(value)
+    if value is None or isinstance(value, (bool, int)):
         return None
     if isinstance(value, float):
         return None
@@ -378,7 +394,7 @@ def literal_problem_of(value: Any, _depth: int = 0) -> str | None:
         for k, v in value.items():
             if not isinstance(k, str):
                 return f"dictionary keys must be strings (got {k!r})"
-            p = literal_problem_of(v, _depth + 1)
+            p = _text_problem(k) or literal_problem_of(v, _depth + 1)
             if p:
                 return p
         return None

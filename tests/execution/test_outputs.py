@@ -126,3 +126,19 @@ def test_flags_need_the_parameter(
         err = capsys.readouterr().err
         assert "declares no" in err
         assert flag in err
+
+
+def test_reuse_and_sweeps_keep_an_explicit_output_dir_apart(
+    writer: Path, tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    argv = ["run", str(writer), "--runs-dir", str(runs_dir), "--json", "--reuse"]
+    assert main([*argv, "--output-dir", str(first)]) == 0
+    one = _record(capsys)
+    assert main([*argv, "--output-dir", str(first)]) == 0
+    assert _record(capsys)["id"] == one["id"]  # same work, same folder: reused
+    assert main([*argv, "--output-dir", str(second)]) == 0
+    two = _record(capsys)
+    assert two["id"] != one["id"]  # the artifacts must land in the folder asked for
+    assert (second / "model.txt").read_text() == "model 1.0"
+    assert two["key"] != one["key"]

@@ -10,6 +10,7 @@ from mlops_nb.errors import ParameterError
 from mlops_nb.notebook.params import (
     inject,
     injected_source,
+    literal_problem_of,
     parse_notebook_params,
     parse_parameters_source,
     to_literal,
@@ -185,3 +186,14 @@ def test_typing_imports_are_allowed_in_the_parameters_cell() -> None:
     assert [s.name for s in found] == ["model"]
     assert str(found[0].type) == "Literal['lr', 'rf']"
     assert others == ("import os",)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\udcff", ["ok", "a\udcfeb"], {"k\udcff": 1}, {"k": {"deep": "\udc80"}}],
+    ids=["text", "in-list", "dict-key", "nested"],
+)
+def test_text_that_is_not_utf8_is_refused(value: object) -> None:
+    # bytes a shell passes that are not UTF-8 arrive as lone surrogates (PEP 383)
+    problem = literal_problem_of(value)
+    assert problem is not None and "not valid UTF-8" in problem
