@@ -9,7 +9,8 @@ a UTC datetime. A column whose values mix types (or holds lists/dicts) becomes s
 A parameter or scrap set to ``None`` and one the run does not have are both ``pd.NA`` in the frame;
 ``explicit_nulls(df)`` tells them apart (kept in ``df.attrs``, by run id, through filters and
 sorts), and the table, csv and json formats show them differently (``None``/``null`` vs empty or
-absent).
+absent). A NaN in a float column is ``pd.NA`` too; ``nan_mask(df, column)`` marks it the same way,
+and the formats write it as ``nan`` (json: ``{"$numberDouble": "NaN"}``, ``mlops_nb.strict_json``).
 
 In ``where``, ``sort`` and ``columns`` a column is named in full (``scraps.f1``, ``params.C``), by
 its bare name when that is unambiguous (``f1``, ``C``), or with ``_`` for the dot (``scraps_f1``).
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 PARAM, SCRAP = "params.", "scraps."
 NULLS = "mlops_nb.explicit_nulls"  # df.attrs key: {column: [ids of runs whose value is None]}
 NULL_ROWS = "mlops_nb.explicit_null_rows"  # the same by row position, once ``id`` is not selected
+NANS = "mlops_nb.nan_values"  # df.attrs key: {column: [ids of runs whose value is NaN]}
+NAN_ROWS = "mlops_nb.nan_value_rows"  # the same by row position
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
 STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 
@@ -77,11 +80,12 @@ def collect(
     if columns:
         ids = df["id"].tolist()
         df = df[[resolve_column(df, c) for c in _split(columns)]]
-        if "id" not in df.columns:  # keep the None-vs-absent marks by row position
-            df.attrs[NULL_ROWS] = {
-                c: [i for i, rid in enumerate(ids) if rid in set(v)]
-                for c, v in df.attrs.get(NULLS, {}).items()
-            }
+        if "id" not in df.columns:  # keep the None/NaN-vs-absent marks by row position
+            for by_id, by_row in ((NULLS, NULL_ROWS), (NANS, NAN_ROWS)):
+                df.attrs[by_row] = {
+                    c: [i for i, rid in enumerate(ids) if rid in set(v)]
+                    for c, v in df.attrs.get(by_id, {}).items()
+                }
     return df.reset_index(drop=True)
 
 
@@ -146,7 +150,8 @@ def frame_of_columns(cols: dict[str, list[Any]]) -> pd.DataFrame:
 
     data: dict[str, Any] = {}
     nulls: dict[str, list[int]] = {}
-    for name, values, kind in typed_columns(cols, nulls):
+    nans: dict[str, list[int]] = {}
+    for name, values, kind in typed_columns(cols, nulls, nans):
         if kind == "datetime":
             series = pd.Series(values, dtype=object)
             data[name] = pd.to_datetime(series, utc=True, format="ISO8601").array
@@ -154,7 +159,8 @@ def frame_of_columns(cols: dict[str, list[Any]]) -> pd.DataFrame:
             data[name] = _array(values, kind)
     df = pd.DataFrame(data, index=pd.RangeIndex(len(cols["id"])))
     ids = cols["id"]
-    df.attrs[NULLS] = {c: [ids[i] for i in rows] for c, rows in nulls.items() if c in df.columns}
+    for key, marks in ((NULLS, nulls), (NANS, nans)):
+        df.attrs[key] = {c: [ids[i] for i in rows] for c, rows in marks.items() if c in df.columns}
     return df
 
 
@@ -165,19 +171,32 @@ def explicit_nulls(df: pd.DataFrame) -> dict[str, frozenset[str]]:
 
 def null_mask(df: pd.DataFrame, column: str) -> list[bool]:
     """Per row of ``df``: was ``column`` set to None there (not absent)?"""
+    return _marked(df, column, NULLS, NULL_ROWS)
+
+
+def nan_mask(df: pd.DataFrame, column: str) -> list[bool]:
+    """Per row of ``df``: is ``column`` NaN there (a float column holds it as ``pd.NA``, like an
+    absent value; ``--where`` treats both as missing)?"""
+    return _marked(df, column, NANS, NAN_ROWS)
+
+
+def _marked(df: pd.DataFrame, column: str, by_id: str, by_row: str) -> list[bool]:
     if "id" not in df.columns:
-        rows = set(df.attrs.get(NULL_ROWS, {}).get(column, ()))
+        rows = set(df.attrs.get(by_row, {}).get(column, ()))
         return [i in rows for i in range(len(df))]
-    ids = explicit_nulls(df).get(column, frozenset())
+    ids = set(df.attrs.get(by_id, {}).get(column, ()))
     return [rid in ids for rid in df["id"].tolist()]
 
 
 def typed_columns(
-    cols: dict[str, list[Any]], nulls: dict[str, list[int]] | None = None
+    cols: dict[str, list[Any]],
+    nulls: dict[str, list[int]] | None = None,
+    nans: dict[str, list[int]] | None = None,
 ) -> list[tuple[str, list[Any], str]]:
     """``(column, values, kind)`` of the collect table, in order (kinds: ``column_kind``'s, and
     ``datetime`` for ``started``). ``nulls``, when given, receives ``{column: row positions}`` of
-    the parameters and scraps set to None (as opposed to absent: both are None in ``values``)."""
+    the parameters and scraps set to None (as opposed to absent: both are None in ``values``);
+    ``nans`` those of the NaN values of ``Float64`` columns (which hold them as ``pd.NA``)."""
     out: list[tuple[str, list[Any], str]] = [
         ("id", cols["id"], "string"),
         ("name", cols["name"], "string"),
@@ -191,10 +210,16 @@ def typed_columns(
         pivoted, explicit = _pivot(texts)
         if nulls is not None:
             nulls.update({prefix + k: rows for k, rows in explicit.items()})
+        maybe_nan = any(t and "NaN" in t for t in texts)  # strict_json's or a bare NaN token
         for k in sorted(pivoted):
             if k == "output_dir" and prefix == PARAM:
                 continue  # the run's own folder: different in every run, says nothing
-            out.append((prefix + k, pivoted[k], column_kind(pivoted[k])))
+            kind = column_kind(pivoted[k])
+            out.append((prefix + k, pivoted[k], kind))
+            if nans is not None and maybe_nan and kind == "Float64":
+                rows = [i for i, v in enumerate(pivoted[k]) if v is not None and v != v]
+                if rows:
+                    nans[prefix + k] = rows
     out.append(("error", cols["error"], "string"))
     return out
 
@@ -325,11 +350,11 @@ def _where_mask(df: pd.DataFrame, expr: str) -> Any:
 FORMATS = ("table", "csv", "json", "parquet")
 
 
-def _cell(value: Any, *, null: bool = False) -> str:
+def _cell(value: Any, *, null: bool = False, nan: bool = False) -> str:
     import pandas as pd
 
     if value is None or value is pd.NA or value is pd.NaT:
-        return "None" if null else ""
+        return "None" if null else ("nan" if nan else "")
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, pd.Timestamp):
@@ -341,19 +366,20 @@ def _cell(value: Any, *, null: bool = False) -> str:
 def table_text(df: pd.DataFrame, *, width: int, keep_empty: bool = False) -> str:
     """An aligned text table that fits ``width``: empty columns dropped (unless ``keep_empty``:
     the columns were asked for), then columns clipped from the right (a last line says how many
-    and how to see them). A value set to None shows as ``None``, an absent one as nothing."""
+    and how to see them). A value set to None shows as ``None``, NaN as ``nan``, an absent value
+    as nothing."""
     from mlops_nb import output
 
     if df.empty:
         return "no runs match." if len(df.columns) else "no runs."
-    marks = {str(c): null_mask(df, str(c)) for c in df.columns if str(c).startswith((PARAM, SCRAP))}
+    marks = _marks(df)
     cols = [
         c for c in df.columns if keep_empty or any(marks.get(str(c), ())) or df[c].notna().any()
     ]
     cells = {
         c: [
-            _cell(v, null=bool(marks.get(str(c)) and marks[str(c)][i]))
-            for i, v in enumerate(df[c].tolist())
+            _cell(v, null=m == "None", nan=m == "NaN")
+            for v, m in zip(df[c].tolist(), marks.get(str(c)) or [None] * len(df), strict=True)
         ]
         for c in cols
     }
@@ -407,14 +433,30 @@ def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
     return None
 
 
+def _marks(df: pd.DataFrame) -> dict[str, list[str | None]]:
+    """Per parameter/scrap column with marks, per row: ``"None"`` (set to None), ``"NaN"`` or
+    None (a value, or absent: the frame holds ``pd.NA`` for all three)."""
+    out: dict[str, list[str | None]] = {}
+    for c in map(str, df.columns):
+        if c.startswith((PARAM, SCRAP)):
+            nulls, nans = null_mask(df, c), nan_mask(df, c)
+            if any(nulls) or any(nans):
+                out[c] = [
+                    "None" if n else ("NaN" if x else None)
+                    for n, x in zip(nulls, nans, strict=True)
+                ]
+    return out
+
+
 def _with_nulls(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with ``None`` written where a value was set to None (csv: empty means absent)."""
+    """``df`` with ``None`` written where a value was set to None and ``nan`` where it is NaN
+    (csv: empty means absent; ``nan`` and ``inf`` as pandas writes floats)."""
     out = df
-    for c in df.columns:
-        mask = null_mask(df, str(c)) if str(c).startswith((PARAM, SCRAP)) else []
-        if any(mask):
-            out = out.copy() if out is df else out
-            out[c] = out[c].astype(object).where([not m for m in mask], "None")
+    for c, marks in _marks(df).items():
+        out = out.copy() if out is df else out
+        texts = {"None": "None", "NaN": "nan"}
+        column = out[c].astype(object)
+        out[c] = [texts[m] if m else v for m, v in zip(marks, column.tolist(), strict=True)]
     return out
 
 
@@ -431,22 +473,29 @@ def _json_value(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
-        return None  # a missing value in a DataFrame; infinities are kept (mlops_nb.strict_json)
+        return None  # a missing value in a DataFrame (NaN values are marked: ``nan_mask``)
     return value
 
 
 def json_text(df: pd.DataFrame) -> str:
     """The rows as a JSON array of objects, exactly: floats at full precision (``repr``),
-    timestamps to the microsecond; a missing value (a NaN too) is ``null``, infinities follow
-    ``mlops_nb.strict_json``'s rule (``{"$numberDouble": "Infinity"}``). A parameter or scrap set to None is ``null``; one the run
-    does not have is left out of its object."""
-    marks = {str(c): null_mask(df, str(c)) for c in df.columns if str(c).startswith((PARAM, SCRAP))}
+    timestamps to the microsecond; non-finite floats follow ``mlops_nb.strict_json``'s rule
+    (``{"$numberDouble": "NaN"}``, ``"Infinity"``, ``"-Infinity"``). A parameter or scrap set to
+    None is ``null``; one the run does not have is left out of its object (a missing value of
+    another column is ``null``)."""
+    import math
+
+    marks = _marks(df)
+    params_or_scraps = {str(c) for c in df.columns if str(c).startswith((PARAM, SCRAP))}
     records = []
     for i, row in enumerate(df.to_dict(orient="records")):
         rec = {}
         for c, v in row.items():
             value = _json_value(v)
-            if value is None and str(c) in marks and not marks[str(c)][i]:
+            mark = marks[str(c)][i] if str(c) in marks else None
+            if mark == "NaN":
+                value = math.nan
+            elif value is None and str(c) in params_or_scraps and mark is None:
                 continue  # absent in this run
             rec[str(c)] = value
         records.append(rec)

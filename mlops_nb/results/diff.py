@@ -94,7 +94,17 @@ def _delta(a: Any, b: Any) -> float | None:
 
 
 def _identical(a: Any, b: Any) -> bool:
-    return bool(a == b and type(a) is type(b))
+    """Equal and of the same type; NaN equals NaN, also inside lists and dicts (a value is not a
+    difference from itself: ``nan != nan`` is IEEE 754's rule for arithmetic, not for records)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_identical, a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    return bool(a == b)
 
 
 def compare_maps(

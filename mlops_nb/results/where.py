@@ -14,8 +14,14 @@ anything is evaluated)::
 
 ``&``, ``|`` and ``~`` are accepted as ``and``, ``or`` and ``not`` (pandas' query syntax).
 Anything else (calls, attribute access other than a column name, subscripts, ``@variables``,
-lambdas, comprehensions...) is refused with a ``UsageError`` naming it: ``pandas.eval`` with the
-Python engine, used before, reached module globals (``@os.system(...)`` ran the command).
+lambdas, comprehensions, shifts...) is refused with a ``UsageError`` naming it: ``pandas.eval``
+with the Python engine, used before, reached module globals (``@os.system(...)`` ran the command).
+
+Every operation is bounded in time and memory: arithmetic takes numbers only (a text column or
+literal in arithmetic is refused: ``'a' * 10**9`` or ``name * 10**8`` would build gigabytes of
+text), a column's arithmetic is numpy's (fixed-width, one pass over the rows), and a whole number
+outside the float range (``MAX_BITS``) is refused, checked before a power is computed
+(``((10**1000)**1000)**1000`` would otherwise run for hours on Python's big integers).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 
 MAX_LENGTH = 2000  # characters; a filter is a line, not a program
 MAX_POWER = 1000  # largest literal exponent: `10 ** 10 ** 10` would not finish
+MAX_BITS = 1024  # whole numbers up to ±2**1024, the range of a float (IEEE 754 binary64)
+_INT64 = (-(2**63), 2**63 - 1)
 _BACKTICK = re.compile(r"`([^`]*)`")
 _QUOTED = re.compile(r"('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")")
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
@@ -55,7 +63,7 @@ _ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 _LOGIC = {ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
 HELP = (
     "A filter compares columns and literals: comparisons (== != < <= > >=), and/or/not, "
-    "`in [...]`, arithmetic (+ - * / // % **), e.g. \"f1 > 0.8 and model in ['rf', 'lr']\"."
+    "`in [...]`, arithmetic on numbers (+ - * / // % **), e.g. \"f1 > 0.8 and model in ['rf', 'lr']\"."
 )
 
 
@@ -144,6 +152,8 @@ def _check(node: ast.expr) -> None:
             else:
                 raise _Refused(f"the operator {type(op).__name__!r}")
     elif _literal(node) or _column_name(node) is not None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            _bounded(node.value)
         return  # a name is only ever looked up among the columns, never evaluated
     else:
         what = type(node).__name__
@@ -162,6 +172,8 @@ def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
         result = _eval(tree, df, lambda n: df[resolve(names.get(n, n))])
     except UsageError:
         raise
+    except _Refused as e:
+        raise UsageError(f"--where {expr!r}: {e} is not allowed in a filter. {HELP}") from None
     except (TypeError, ValueError, ArithmeticError) as e:
         raise UsageError(f"--where {expr!r}: {type(e).__name__}: {e}.") from None
     if not isinstance(result, pd.Series) or not (
@@ -197,15 +209,65 @@ def _eval(node: ast.expr, df: pd.DataFrame, column: Callable[[str], Any]) -> Any
         if isinstance(node.op, (ast.Not, ast.Invert)):
             b = _bool(value)
             return ~b if not isinstance(b, bool) else not b
+        value = _number(value)
         return -value if isinstance(node.op, ast.USub) else +value
     if isinstance(node, ast.BinOp):
         left, right = ev(node.left), ev(node.right)
         if type(node.op) in _LOGIC:
             return _LOGIC[type(node.op)](_bool(left), _bool(right))
-        return _ARITH[type(node.op)](left, right)
+        return _arithmetic(node.op, _number(left), _number(right))
     if isinstance(node, ast.Compare):
         return _compare(node, ev)
     raise _Refused(type(node).__name__)  # pragma: no cover - _check refused it already
+
+
+def _bounded(value: int) -> int:
+    if value.bit_length() > MAX_BITS:
+        raise _Refused(f"a whole number beyond ±2**{MAX_BITS} (the range of a float)")
+    return value
+
+
+def _number(value: Any) -> Any:
+    """``value`` if arithmetic may take it: a number, or a column of numbers (``bool`` too)."""
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        if pd.api.types.is_numeric_dtype(value.dtype):
+            return value
+        kind = "date" if pd.api.types.is_datetime64_any_dtype(value.dtype) else "text"
+        raise _Refused(f"arithmetic on the {kind} column {value.name!r} (numbers only)")
+    if isinstance(value, int | float):
+        return value
+    what = "text" if isinstance(value, str) else repr(value)
+    raise _Refused(f"arithmetic on {what} (numbers only)")
+
+
+def _arithmetic(op: ast.operator, left: Any, right: Any) -> Any:
+    """``left op right`` for numbers or numeric columns, bounded: whole numbers stay within
+    ``MAX_BITS`` (a power is checked before it is computed); a whole number too wide for a
+    column's int64 arithmetic meets the column as a float."""
+    import pandas as pd
+
+    if isinstance(left, pd.Series) or isinstance(right, pd.Series):
+        left, right = (_wide_as_float(v) for v in (left, right))
+        return _ARITH[type(op)](left, right)
+    whole = isinstance(left, int) and isinstance(right, int)
+    # |left| >= 2 has at least (bits - 1) * right + 1 bits to the power right: refuse before
+    # computing what is surely too wide; what is computed has at most ~2 * MAX_BITS bits
+    power = whole and isinstance(op, ast.Pow) and abs(left) > 1 and right > 0
+    if power and (left.bit_length() - 1) * right > MAX_BITS:
+        raise _Refused(f"a power beyond ±2**{MAX_BITS} (the range of a float)")
+    result = _ARITH[type(op)](left, right)
+    if isinstance(result, int):
+        _bounded(result)
+    return result
+
+
+def _wide_as_float(value: Any) -> Any:
+    wide = isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]
+    if wide:
+        return float(value)  # within MAX_BITS: an OverflowError at worst (a usage error)
+    return value
 
 
 def _compare(node: ast.Compare, ev: Callable[[ast.expr], Any]) -> Any:

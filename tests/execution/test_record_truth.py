@@ -173,6 +173,7 @@ def test_non_finite_numbers_everywhere_are_strict_json(
     rows = json.loads(capsys.readouterr().out, parse_constant=lambda t: pytest.fail(t))
     assert rows[0]["params.lr"] == {"$numberDouble": "Infinity"}
     assert rows[0]["scraps.i"] == {"$numberDouble": "-Infinity"}
+    assert rows[0]["scraps.n"] == {"$numberDouble": "NaN"}  # a glued NaN is present, not absent
     df = mlops_nb.collect(runs_dir)
     assert df["params.lr"].iloc[0] == math.inf
 

@@ -38,6 +38,10 @@ def ns(df: pd.DataFrame) -> list[int]:
         pytest.param("(f1 > 0.8) & ~(model == 'svm')", [10], id="pandas-operators"),
         pytest.param("n % 20 == 10", [10, 30], id="modulo"),
         pytest.param("params.C > scraps.f1", [10, 30], id="two-columns"),
+        pytest.param("2 ** n > 2000", [20, 30], id="column-exponent"),
+        pytest.param("n * 2 ** 70 > 2 ** 74", [20, 30], id="wide-number-meets-a-column"),
+        pytest.param("10 ** 300 > C and (2 ** 511) ** 2 > n", [10, 20, 30], id="big-in-range"),
+        pytest.param("(n > 15) * 10 + n > 25", [20, 30], id="booleans-are-numbers"),
     ],
 )
 def test_grammar(store: Path, expr: str, expected: list[int]) -> None:
@@ -91,3 +95,61 @@ def test_hostile_filter_on_the_command_line(
 def test_type_errors_are_usage_errors(store: Path) -> None:
     with pytest.raises(UsageError, match="--where"):
         collect(store, where="model > 3")
+
+
+BEYOND = "beyond ±2\\*\\*1024"
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        # big whole numbers: refused before the work, not after hours of it
+        pytest.param("((10**1000)**1000)**1000 > C", BEYOND, id="nested-powers"),
+        pytest.param("10 ** 1000 > C", BEYOND, id="power"),
+        pytest.param("(10 ** 300) ** 4 > C", BEYOND, id="power-of-a-big-number"),
+        pytest.param("-(2 ** 1000) ** 3 < C", BEYOND, id="negative-power"),
+        pytest.param("2 ** 1000 * 2 ** 1000 > C", BEYOND, id="product"),
+        pytest.param("(2 ** 1000 * 2 ** 20) * 2 ** 1000 > C", BEYOND, id="products"),
+        pytest.param(f"{'9' * 400} > C", BEYOND, id="long-literal"),
+        pytest.param("10.0 ** 1000 > C", "OverflowError", id="float-power-overflows"),
+        # text in arithmetic: `name * 10**8` allocated gigabytes
+        pytest.param("model * 100000000 == 'x'", "text column 'params.model'", id="text-times"),
+        pytest.param("100000000 * params.model == 'x'", "text column", id="times-text"),
+        pytest.param("model + model == 'rfrf'", "text column", id="text-plus-text"),
+        pytest.param("model % 2 == 'x'", "text column", id="text-format"),
+        pytest.param("-model == 'x'", "text column", id="text-negated"),
+        pytest.param("name ** 2 == 1", "text column 'name'", id="empty-text-column"),
+        pytest.param("started * 2 > 1", "date column 'started'", id="date-column"),
+        pytest.param("'ab' * C == 'abab'", "arithmetic on a string", id="text-literal"),
+        # not in the grammar at all
+        pytest.param("C << 100000 > 0", "BinOp", id="left-shift"),
+        pytest.param("C ^ 1 == 0", "BinOp", id="xor"),
+    ],
+)
+def test_unbounded_work_is_refused(store: Path, expr: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        collect(store, where=expr)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["((10**1000)**1000)**1000 > alpha", "params.model * 100000000 == 'x'"],
+)
+@pytest.mark.parametrize("command", ["collect", "report"])
+def test_unbounded_filters_on_the_command_line(
+    store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    expr: str,
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main([command, "--runs-dir", str(store), "--where", expr]) == 2
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "--where" in line]  # one line, no traceback
+    assert line.startswith("mlops-nb: error: --where") and "is not allowed in a filter" in line
+    assert "Traceback" not in err
+    assert list(work.iterdir()) == []  # no report half-written
