@@ -138,7 +138,7 @@ def test_argo_workflow_validates_with_hera_and_wires_the_dag(tmp_path: Path) -> 
     assert tasks["evaluate"]["arguments"]["artifacts"] == [
         {"name": "train", "from": "{{tasks.train.outputs.artifacts.out}}"}
     ]
-    assert tasks["report"]["dependencies"] == ["evaluate"]
+    assert set(tasks["report"]["dependencies"]) == {"eda", "train", "evaluate"}  # ancestors
     container = templates["train-grid"]["container"]
     assert container["image"] == "registry.example/mlops:1"
     assert container["args"][:2] == ["run", "notebooks/train.ipynb"]
