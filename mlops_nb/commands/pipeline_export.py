@@ -18,7 +18,8 @@ def add_parsers(sub: Any) -> None:
         "export",
         help="the pipeline for DVC, Kubeflow Pipelines or Argo Workflows",
         description="Export the pipeline: every step runs `mlops-nb run` with stable output "
-        "folders (outputs/<step>) and metrics files (metrics/<step>.json).",
+        "folders (outputs/<step>) and metrics files (metrics/<step>.json). A pipeline with "
+        "gate steps is refused: gates run only under `mlops-nb pipeline run`.",
     )
     e.add_argument("file", nargs="?", metavar="FILE", help="pipeline file")
     e.add_argument("--format", required=True, choices=("dvc", "kfp", "argo"))

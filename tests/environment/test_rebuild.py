@@ -131,8 +131,9 @@ def _dockerfile_and_repo2docker(
 
 @pytest.mark.slow
 def test_rebuilt_environment_reproduces_the_run(tmp_path: Path) -> None:
-    """A run made in a small environment (mlops-nb's core), rebuilt from its hashed lock in a
-    fresh venv; uv installs (its cache is kept between runs by tests/integrations.py)."""
+    """A run made in a small environment (mlops-nb with only its ``[run]`` extra: the core is
+    notebook hygiene, running notebooks needs ``[run]``), rebuilt from its hashed lock in a fresh
+    venv; uv installs (its cache is kept between runs by tests/integrations.py)."""
     runs = tmp_path / "runs"
     made, rebuilt = tmp_path / "made", tmp_path / "rebuilt"
     for env_dir in (made, rebuilt):
@@ -150,7 +151,7 @@ def test_rebuilt_environment_reproduces_the_run(tmp_path: Path) -> None:
         ]
         subprocess.run([*cmd, *args], check=True)
 
-    install(made, str(REPO))
+    install(made, f"{REPO}[run]")
     nb = b.write(tmp_path / "tiny.ipynb", b.params("x = 1"), b.code(TINY))
     env = {
         **os.environ,

@@ -17,8 +17,8 @@ import yaml
 
 from mlops_nb.main import main
 from tests import nbbuild as b
+from tests.pipeline.gate_free import gate_free_example
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.dvc, pytest.mark.git, pytest.mark.kernel]
 
 READER = """
@@ -169,22 +169,22 @@ def test_grid_pipeline_repro_skip_and_exp_run(dvc_repo: Path, runs_dir: Path) ->
 
 @pytest.mark.slow
 def test_example_pipeline_under_dvc_repro(git_repo: Path, runs_dir: Path) -> None:
-    project = git_repo / "notebooks"
-    shutil.copytree(REPO / "notebooks", project, ignore=shutil.ignore_patterns("runs", ".*"))
+    pipe = gate_free_example(git_repo)  # gates run only under `pipeline run`
+    project = pipe.parent
     dvc(git_repo, "init", "-q")
-    assert main(["pipeline", "export", "--format", "dvc", str(project / "pipeline.yaml")]) == 0
+    assert main(["pipeline", "export", "--format", "dvc", str(pipe)]) == 0
     first = dvc(project, "repro")
     grid = [
         f"train_grid@{m}-{w}" for m in ("logreg", "random_forest") for w in ("balanced", "none")
     ]
-    for stage in ("eda", *grid, "train", "evaluate", "monitor", "report"):
+    for stage in ("eda", *grid, "train", "evaluate", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "outputs" / "train" / "model.joblib").is_file()
     assert (project / "outputs" / "report.html").is_file()
     evaluate = json.loads((project / "metrics" / "evaluate.json").read_text())
     assert evaluate["f1"] > evaluate["baseline_f1"] + 0.3
     records = list(runs_dir.glob("*/run.json"))
-    assert len(records) == 7  # eda, 4 grid runs, evaluate, monitor
+    assert len(records) == 6  # eda, 4 grid runs, evaluate
     second = dvc(project, "repro")
     assert "Running stage" not in second.stdout
-    assert len(list(runs_dir.glob("*/run.json"))) == 7
+    assert len(list(runs_dir.glob("*/run.json"))) == 6

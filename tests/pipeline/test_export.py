@@ -12,14 +12,13 @@ import pytest
 import yaml
 
 from mlops_nb.main import main
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "notebooks" / "pipeline.yaml"
+from tests.pipeline.gate_free import EXAMPLE, gate_free_example
 
 
 def _export(tmp_path: Path, fmt: str, *extra: str) -> Path:
     out = tmp_path / f"example.{fmt}.yaml"
-    argv = ["pipeline", "export", str(EXAMPLE), "--format", fmt, "-o", str(out), *extra]
+    pipe = gate_free_example(tmp_path / "project")
+    argv = ["pipeline", "export", str(pipe), "--format", fmt, "-o", str(out), *extra]
     assert main(argv) == 0
     return out
 
@@ -40,7 +39,7 @@ def test_kfp_ir_tasks_wiring_fan_out_and_resources(tmp_path: Path) -> None:
     assert ir["pipelineInfo"]["name"] == "example"
     tasks = ir["root"]["dag"]["tasks"]
     names = {t["taskInfo"]["name"] for t in tasks.values()}
-    assert {"eda", "train", "evaluate", "monitor", "report"} <= names
+    assert {"eda", "train", "evaluate", "report"} <= names
     # the grid: a parallel fan-out over the 4 combinations, feeding a fan-in selection
     loop = next(t for t in tasks.values() if "parameterIterator" in t)
     items = json.loads(loop["parameterIterator"]["items"]["raw"])
@@ -55,9 +54,7 @@ def test_kfp_ir_tasks_wiring_fan_out_and_resources(tmp_path: Path) -> None:
     # upstream run folders are artifacts: evaluate consumes the selected model folder
     ev = tasks["evaluate"]["inputs"]["artifacts"]["upstream_train"]["taskOutputArtifact"]
     assert ev == {"outputArtifactKey": "best", "producerTask": select}
-    mon = tasks["monitor"]["inputs"]["artifacts"]
-    assert mon["upstream_eda"]["taskOutputArtifact"]["producerTask"] == "eda"
-    assert set(tasks["report"]["dependentTasks"]) >= {"evaluate", "monitor"}
+    assert "evaluate" in tasks["report"]["dependentTasks"]
     # each notebook step runs `mlops-nb run` in the image, metrics as a Metrics output
     execs = ir["deploymentSpec"]["executors"]
     ev_exec = execs[ir["components"]["comp-evaluate"]["executorLabel"]]["container"]
@@ -88,6 +85,30 @@ def test_kfp_bad_resources_is_a_usage_error(
     assert "KEY one of" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fmt", ["dvc", "kfp", "argo"])
+def test_pipeline_with_gates_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """Gates run only under `pipeline run`: the example (gates register, promote) is refused
+    before any format's packages are imported (this runs without kfp) or a file is written."""
+    out = tmp_path / "out" / f"example.{fmt}.yaml"
+    assert main(["pipeline", "export", str(EXAMPLE), "--format", fmt, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "gate steps register, promote cannot be exported" in err
+    assert "only under `mlops-nb pipeline run`" in err
+    assert str(EXAMPLE) in err
+    assert not (tmp_path / "out").exists()
+    # any gate, anywhere: one gate between two notebook steps
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    raw["steps"] = {k: raw["steps"][k] for k in ("eda", "train", "evaluate", "register")}
+    pipe = gate_free_example(tmp_path / "project").with_name("gated.yaml")
+    pipe.write_text(yaml.safe_dump(raw))
+    assert main(["pipeline", "export", str(pipe), "--format", fmt, "-o", str(out)]) == 2
+    assert "gate step register cannot be exported" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (pipe.parent / "dvc.yaml").exists()
+
+
 @pytest.mark.argo
 def test_argo_workflow_validates_with_hera_and_wires_the_dag(tmp_path: Path) -> None:
     from hera.workflows import Workflow
@@ -106,7 +127,7 @@ def test_argo_workflow_validates_with_hera_and_wires_the_dag(tmp_path: Path) -> 
     wf = yaml.safe_load(text)
     templates = {t["name"]: t for t in wf["spec"]["templates"]}
     tasks = {t["name"]: t for t in templates[wf["spec"]["entrypoint"]]["dag"]["tasks"]}
-    assert set(tasks) == {"eda", "train-grid", "train", "evaluate", "monitor", "report"}
+    assert set(tasks) == {"eda", "train-grid", "train", "evaluate", "report"}
     grid = tasks["train-grid"]
     assert len(grid["withItems"]) == 4
     assert grid["dependencies"] == ["eda"]
@@ -117,7 +138,7 @@ def test_argo_workflow_validates_with_hera_and_wires_the_dag(tmp_path: Path) -> 
     assert tasks["evaluate"]["arguments"]["artifacts"] == [
         {"name": "train", "from": "{{tasks.train.outputs.artifacts.out}}"}
     ]
-    assert set(tasks["report"]["dependencies"]) >= {"evaluate", "monitor"}
+    assert set(tasks["report"]["dependencies"]) == {"eda", "train", "evaluate"}  # ancestors
     container = templates["train-grid"]["container"]
     assert container["image"] == "registry.example/mlops:1"
     assert container["args"][:2] == ["run", "notebooks/train.ipynb"]

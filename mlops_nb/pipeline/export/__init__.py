@@ -5,6 +5,11 @@ Every format runs the same thing in each step, ``mlops-nb run NOTEBOOK ... --out
 here. Formats are a literal registry of modules, each with
 ``export(pipeline, *, target, image, resources) -> dict[file name, text]``; an unknown name lists the
 valid ones.
+
+Gate steps (``mlops_nb.pipeline.gate``: a rule over upstream scraps and a registry promotion,
+maybe waiting for a human approval) have no ``mlops-nb`` command that runs one on its own, so a
+pipeline holding any is refused (``UsageError``, exit 2) before a format module is imported or a
+file is written: gates run only under ``mlops-nb pipeline run``.
 """
 
 from __future__ import annotations
@@ -48,6 +53,18 @@ def export(
     """The files of ``pipeline`` in format ``fmt`` (names relative to ``target``'s folder)."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: unknown format; valid: {', '.join(FORMATS)}.")
+    refuse_gates(pipeline, fmt)
     module = importlib.import_module(FORMATS[fmt])
     exporter: Exporter = module.export
     return exporter(pipeline, target=target, image=image, resources=resources)
+
+
+def refuse_gates(pipeline: Pipeline, fmt: str) -> None:
+    """Raise ``UsageError`` naming the gate steps of ``pipeline``, if it has any."""
+    gates = [step.name for step in pipeline.steps.values() if step.kind == "gate"]
+    if gates:
+        raise UsageError(
+            f"{pipeline.path}: gate step{'s' if len(gates) > 1 else ''} {', '.join(gates)} "
+            f"cannot be exported to {fmt}: gates run only under `mlops-nb pipeline run`; "
+            "export a pipeline without gate steps, or run this one with `mlops-nb pipeline run`."
+        )
