@@ -115,7 +115,11 @@ def plan_step(
             and not store.ran_clean(Path(old.run_folder))
         ):
             reasons.append("last run stopped at a kernel error")
-        if step.report is None and (not old.run_folder or not Path(old.run_folder).is_dir()):
+        if (
+            step.report is None
+            and (old.run_folder or old.status == "ok")  # a failed first attempt never had one
+            and not (old.run_folder and Path(old.run_folder).is_dir())
+        ):
             reasons.append("its run folder is gone")
         for up in step.upstream:
             current = states.get(up)

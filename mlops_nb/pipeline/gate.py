@@ -208,6 +208,8 @@ def run_gate_step(
         with contextlib.suppress(OSError):
             folder.rmdir()
         why = e.message if isinstance(e, MlopsNbError) else f"cannot record the gate: {e.strerror}"
+        # remembered as failed: `pipeline status` says "last run failed", not "never run"
+        engine._remember(states, step, p, "failed", None, None, None)
         return engine.Outcome(step.name, "failed", detail=why, reasons=p.reasons)
     engine._remember(states, step, p, "ok", gate_id, str(folder.resolve()), None)
     return engine.Outcome(

@@ -201,6 +201,8 @@ def test_a_rule_on_a_missing_scrap_fails_the_gate_and_blocks_downstream(
     assert "serve  blocked" in out
     assert not (runs / "registry" / "m.json").exists()
     assert not list((runs / "pipelines" / "gated").glob("gates/*"))
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
+    assert "gate   stale  (last run failed)" in out and "never run" not in out.split("serve")[0]
 
 
 @pytest.mark.parametrize(
