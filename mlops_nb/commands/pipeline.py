@@ -213,4 +213,13 @@ def _run(
         counts[o.action] = counts.get(o.action, 0) + 1
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
     output.out(f"done in {time.monotonic() - t0:.1f} s: {summary}")
+    waits: dict[str, list[str]] = {}  # approve command -> the steps that wait for it
+    for o in result.outcomes:
+        if o.action == "waiting":
+            waits.setdefault(o.detail.removeprefix("pending approval: "), []).append(o.step)
+    for command, steps in waits.items():
+        output.out(
+            f"waiting for approval: `{command}` (or reject), then `mlops-nb pipeline run` "
+            f"runs {', '.join(steps)}"
+        )
     return 0 if result.ok else EXIT_FAILED

@@ -28,6 +28,8 @@ from mlops_nb.pipeline.state import StateStore, StepState
 from mlops_nb.store import liveness
 from mlops_nb.store import runs as store
 
+OK_ACTIONS = ("ran", "skipped", "marked", "waiting", "held")
+
 
 @dataclass
 class Plan:
@@ -44,7 +46,7 @@ class Plan:
 @dataclass
 class Outcome:
     step: str
-    action: str  # ran, skipped, failed, blocked, interrupted, marked
+    action: str  # ran, skipped, failed, blocked, interrupted, marked, waiting, held
     status: str | None = None
     run_id: str | None = None
     run_folder: str | None = None
@@ -64,7 +66,8 @@ class PipelineResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.action in ("ran", "skipped", "marked") for o in self.outcomes)
+        # waiting (for an approval) and held (by a closed gate) are what the gates decided
+        return all(o.action in OK_ACTIONS for o in self.outcomes)
 
 
 def roots(pipeline: Pipeline) -> list[Path]:
@@ -167,6 +170,7 @@ def run(
         states = sstore.load()
         fps: dict[str, str] = {}
         failed: set[str] = set()
+        held: dict[str, tuple[str, str]] = {}  # step -> (waiting|held, why): a gate's decision
         for wave in pipeline.levels():
             todo: list[Plan] = []
             for name in wave:
@@ -174,7 +178,11 @@ def run(
                 p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream}, runs_dir)
                 fps[name] = p.fingerprint
                 blocked = [u for u in step.upstream if u in failed]
-                if blocked or cancel.is_set():
+                holding = sorted((held[u] for u in step.upstream if u in held), reverse=True)
+                if holding and not blocked and step.kind != "report" and not cancel.is_set():
+                    held[name] = holding[0]  # "waiting" before "held"
+                    o = Outcome(name, holding[0][0], detail=holding[0][1])
+                elif blocked or cancel.is_set():
                     failed.add(name)
                     o = Outcome(
                         name,
@@ -197,11 +205,13 @@ def run(
                         scraps=_scraps(st.run_folder) if step.report is None else {},
                         detail=(st.run_folder or "") if step.report is not None else "",
                     )
+                    _hold(held, step, o, runs_dir)
                 outcomes.append(o)
                 emit(o)
             for p, o in _run_wave(pipeline, todo, states, runs_dir, run_id, cancel, workers):
                 if o.action != "ran":
                     failed.add(p.step.name)
+                _hold(held, p.step, o, runs_dir)
                 outcomes.append(o)
                 emit(o)
                 sstore.save(states)
@@ -215,6 +225,16 @@ def run(
             "run `mlops-nb pipeline run` again to resume."
         )
     return result
+
+
+def _hold(held: dict[str, tuple[str, str]], step: Step, o: Outcome, runs_dir: Path) -> None:
+    """Note what a gate that ran or was skipped decides for the steps downstream of it."""
+    if step.kind == "gate" and o.action in ("ran", "skipped"):
+        from mlops_nb.pipeline.gate import holds
+
+        h = holds(step.name, o.run_folder, runs_dir)
+        if h:
+            held[step.name] = h
 
 
 def _run_wave(
