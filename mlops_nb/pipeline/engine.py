@@ -208,7 +208,9 @@ def run(
                     _hold(held, step, o, runs_dir)
                 outcomes.append(o)
                 emit(o)
-            for p, o in _run_wave(pipeline, todo, states, runs_dir, run_id, cancel, workers):
+            for p, o in _run_wave(
+                pipeline, todo, states, runs_dir, run_id, cancel, workers, done=outcomes
+            ):
                 if o.action != "ran":
                     failed.add(p.step.name)
                 _hold(held, p.step, o, runs_dir)
@@ -245,6 +247,7 @@ def _run_wave(
     run_id: str,
     cancel: threading.Event,
     workers: int | None,
+    done: list[Outcome] | None = None,
 ) -> list[tuple[Plan, Outcome]]:
     results: list[tuple[Plan, Outcome]] = []
     if any(p.step.notebook is not None for p in plans):
@@ -260,7 +263,12 @@ def _run_wave(
         n = max(1, min(len(group), workers or pipeline.workers or os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlops-nb-step") as pool:
             futures = [
-                (p, pool.submit(_run_step, pipeline, p, states, runs_dir, run_id, cancel, workers))
+                (
+                    p,
+                    pool.submit(
+                        _run_step, pipeline, p, states, runs_dir, run_id, cancel, workers, done
+                    ),
+                )
                 for p in group
             ]
             for p, fut in futures:
@@ -276,12 +284,15 @@ def _run_step(
     run_id: str,
     cancel: threading.Event,
     workers: int | None,
+    done: list[Outcome] | None = None,
 ) -> Outcome:
     if p.step.kind == "notebook":
         return _run_notebook_step(pipeline, p, states, runs_dir, run_id, cancel)
     if cancel.is_set():
         return Outcome(p.step.name, "blocked", detail="interrupted")
-    runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
+    if p.step.kind == "report":
+        return _run_report_step(pipeline, p, states, runs_dir, run_id, cancel, workers, done)
+    runner = _run_sweep_step
     if p.step.kind == "gate":
         from mlops_nb.pipeline.gate import run_gate_step as runner
     return runner(pipeline, p, states, runs_dir, run_id, cancel, workers)
@@ -434,6 +445,7 @@ def _run_report_step(
     run_id: str,
     cancel: threading.Event,
     workers: int | None,
+    done: list[Outcome] | None = None,
 ) -> Outcome:
     from mlops_nb.report.build import build_report
 
@@ -451,7 +463,7 @@ def _run_report_step(
         path = build_report(
             runs_dir,
             output=output,
-            current=_so_far(pipeline, run_id, states, step.name),
+            current=_so_far(pipeline, run_id, states, step.name, done),
             title=str(opts.pop("title", f"{pipeline.name} pipeline")),
             **opts,
         )
@@ -518,9 +530,30 @@ def _run_meta(
 
 
 def _so_far(
-    pipeline: Pipeline, run_id: str, states: dict[str, StepState], me: str
+    pipeline: Pipeline,
+    run_id: str,
+    states: dict[str, StepState],
+    me: str,
+    done: list[Outcome] | None = None,
 ) -> dict[str, Any]:
-    """This invocation's steps until now, for the report's headline (the record comes later)."""
+    """This invocation's steps until now, for the report's headline (the record comes later).
+    With ``done`` (the outcomes so far) each step says what happened to it in this invocation."""
+    if done is not None:
+        steps = {
+            o.step: {
+                # as the headline names a step this invocation did not need to run
+                "action": "up to date" if o.action == "skipped" else o.action,
+                "status": o.status,
+                "run_id": o.run_id,
+                "detail": o.detail,
+                "upstream": states[o.step].consumed
+                if o.step in states
+                else dict.fromkeys(pipeline.steps[o.step].upstream),
+            }
+            for o in list(done)
+            if o.step != me
+        }
+        return {"id": run_id, "pipeline": pipeline.name, "file": str(pipeline.path), "steps": steps}
     steps = {
         n: {"status": s.status, "run_id": s.run_id, "upstream": s.consumed}
         for n in pipeline.order()
