@@ -305,7 +305,8 @@ def _upstream_params(step: Step, states: dict[str, StepState]) -> dict[str, Any]
 
 
 def _consumed(step: Step, states: dict[str, StepState]) -> dict[str, str | None]:
-    return {u: states[u].run_id for u in step.upstream}
+    # None: an upstream step that never ran (a report step runs while a gate holds it back)
+    return {u: s.run_id if (s := states.get(u)) else None for u in step.upstream}
 
 
 def _run_notebook_step(

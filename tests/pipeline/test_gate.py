@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -91,7 +92,9 @@ def project(tmp_path: Path) -> Path:
     return proj
 
 
-def _pipeline(proj: Path, *, quality: float, approval: str, action: bool = True) -> Path:
+def _pipeline(
+    proj: Path, *, quality: float, approval: str, action: bool = True, report: bool = False
+) -> Path:
     act = "action: {promote: m, run: train, alias: [champion, live]}" if action else ""
     text = f"""\
         name: gated
@@ -110,8 +113,11 @@ def _pipeline(proj: Path, *, quality: float, approval: str, action: bool = True)
             upstream: [gate]
             params: {{model_dir: "registry:m@live?"}}
         """
+    text = textwrap.dedent(text)
+    if report:  # a report step after serve
+        text += "  report:\n    upstream: [serve]\n    report: {}\n"
     path = proj / "pipeline.yaml"
-    path.write_text(textwrap.dedent(text))
+    path.write_text(text)
     return path
 
 
@@ -159,6 +165,25 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     assert code == 0 and "3 skipped" in out
     code, _, err = _main(capsys, "approve", "m", "--runs-dir", str(runs))
     assert code == 2 and "no pending promotion" in err
+
+
+@pytest.mark.kernel
+def test_the_report_step_shows_what_the_gate_did_and_what_waits(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pf = _pipeline(project, quality=0.9, approval="human", report=True)
+    code, out, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(tmp_path / "r"))
+    assert code == 0 and "report  ran" in out, out + err
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    boxes = dict(
+        re.findall(
+            r'<b>(\w+)</b><span class="badge [\w ]+">[\w ]+</span>'
+            r'<span class="badge">([\w ]+)</span>',
+            page,
+        )
+    )
+    assert boxes == {"train": "ran", "gate": "ran", "serve": "waiting"}, boxes
+    assert "pending approval: mlops-nb approve m" in page
 
 
 @pytest.mark.kernel
