@@ -272,6 +272,26 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     return "held", f"gate {step}: the promotion of {model} v{change.get('to')} was not approved"
 
 
+def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
+    """``{step: (waiting|held, why)}`` as the gates' last decisions stand (``pipeline status``):
+    the steps the next ``pipeline run`` holds back unless a gate runs again (see ``holds``)."""
+    from mlops_nb.pipeline.state import StateStore
+
+    states = StateStore(runs_dir, pipeline.name).load()
+    held: dict[str, tuple[str, str]] = {}
+    for name in pipeline.order():
+        step = pipeline.steps[name]
+        by = sorted((held[u] for u in step.upstream if u in held), reverse=True)
+        if by and step.kind != "report":
+            held[name] = by[0]  # "waiting" before "held", as the engine does
+            continue
+        st = states.get(name)
+        h = holds(name, st.run_folder, runs_dir) if step.gate and st and st.status == "ok" else None
+        if h:
+            held[name] = h
+    return held
+
+
 def pending_approvals(pipeline: Any, runs_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """``{gate step: [its pending promotions, ...]}`` for ``pipeline status``."""
     from mlops_nb.registry import api

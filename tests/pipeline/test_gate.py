@@ -146,6 +146,7 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     assert code == 0 and "gate   skipped" in out and "serve  waiting" in out  # still pending
     code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
     assert "pending approval (gate): m v1 -> champion, live; `mlops-nb approve m`" in out
+    assert "serve  stale  (never run)  -> waiting: pending approval: mlops-nb approve m" in out
     gate_dir = next((runs / "pipelines" / "gated" / "gates").iterdir())
     decision = json.loads((gate_dir / "gate.json").read_text())
     assert decision["passed"] is True and decision["values"] == {"train.score": 0.9}
@@ -197,6 +198,12 @@ def test_a_rejected_promotion_holds_the_steps_downstream(
     code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 0 and "serve  held      gate gate: the promotion of m v1 was not approved" in out
     assert "waiting for approval" not in out and not list(runs.glob("*-serve"))
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs), "--json")
+    serve = next(s for s in json.loads(out) if s["step"] == "serve")
+    assert serve["held"] == {
+        "action": "held",
+        "why": "gate gate: the promotion of m v1 was not approved",
+    }
 
 
 @pytest.mark.kernel
