@@ -111,10 +111,11 @@ def _show(pipeline: Any, fmt: str) -> int:
 def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
     from mlops_nb import output
     from mlops_nb.pipeline.engine import plan
-    from mlops_nb.pipeline.gate import pending_approvals
+    from mlops_nb.pipeline.gate import held_steps, pending_approvals
 
     plans = plan(pipeline, runs_dir)
     pending = pending_approvals(pipeline, runs_dir)
+    held = held_steps(pipeline, runs_dir)
     if as_json:
         output.print_json(
             [
@@ -124,6 +125,11 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
                     "reasons": p.reasons,
                     "fingerprint": p.fingerprint,
                     **({"pending": pending.get(p.step.name, [])} if p.step.gate else {}),
+                    **(
+                        {"held": dict(zip(("action", "why"), held[p.step.name], strict=True))}
+                        if p.step.name in held
+                        else {}
+                    ),
                 }
                 for p in plans
             ]
@@ -133,6 +139,8 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
     for p in plans:
         state = "stale" if p.stale else "up to date"
         why = f"  ({'; '.join(p.reasons)})" if p.stale else ""
+        if p.step.name in held:  # what the next run does with it while the gate stands
+            why += f"  -> {held[p.step.name][0]}: {held[p.step.name][1]}"
         output.out(f"  {p.step.name:<{width}}  {state}{why}")
     for step, items in pending.items():
         for item in items:
@@ -213,4 +221,13 @@ def _run(
         counts[o.action] = counts.get(o.action, 0) + 1
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
     output.out(f"done in {time.monotonic() - t0:.1f} s: {summary}")
+    waits: dict[str, list[str]] = {}  # approve command -> the steps that wait for it
+    for o in result.outcomes:
+        if o.action == "waiting":
+            waits.setdefault(o.detail.removeprefix("pending approval: "), []).append(o.step)
+    for command, steps in waits.items():
+        output.out(
+            f"waiting for approval: `{command}` (or reject), then `mlops-nb pipeline run` "
+            f"runs {', '.join(steps)}"
+        )
     return 0 if result.ok else EXIT_FAILED

@@ -28,6 +28,8 @@ from mlops_nb.pipeline.state import StateStore, StepState
 from mlops_nb.store import liveness
 from mlops_nb.store import runs as store
 
+OK_ACTIONS = ("ran", "skipped", "marked", "waiting", "held")
+
 
 @dataclass
 class Plan:
@@ -44,7 +46,7 @@ class Plan:
 @dataclass
 class Outcome:
     step: str
-    action: str  # ran, skipped, failed, blocked, interrupted, marked
+    action: str  # ran, skipped, failed, blocked, interrupted, marked, waiting, held
     status: str | None = None
     run_id: str | None = None
     run_folder: str | None = None
@@ -64,7 +66,8 @@ class PipelineResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.action in ("ran", "skipped", "marked") for o in self.outcomes)
+        # waiting (for an approval) and held (by a closed gate) are what the gates decided
+        return all(o.action in OK_ACTIONS for o in self.outcomes)
 
 
 def roots(pipeline: Pipeline) -> list[Path]:
@@ -115,7 +118,11 @@ def plan_step(
             and not store.ran_clean(Path(old.run_folder))
         ):
             reasons.append("last run stopped at a kernel error")
-        if step.report is None and (not old.run_folder or not Path(old.run_folder).is_dir()):
+        if (
+            step.report is None
+            and (old.run_folder or old.status == "ok")  # a failed first attempt never had one
+            and not (old.run_folder and Path(old.run_folder).is_dir())
+        ):
             reasons.append("its run folder is gone")
         for up in step.upstream:
             current = states.get(up)
@@ -163,6 +170,7 @@ def run(
         states = sstore.load()
         fps: dict[str, str] = {}
         failed: set[str] = set()
+        held: dict[str, tuple[str, str]] = {}  # step -> (waiting|held, why): a gate's decision
         for wave in pipeline.levels():
             todo: list[Plan] = []
             for name in wave:
@@ -170,7 +178,11 @@ def run(
                 p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream}, runs_dir)
                 fps[name] = p.fingerprint
                 blocked = [u for u in step.upstream if u in failed]
-                if blocked or cancel.is_set():
+                holding = sorted((held[u] for u in step.upstream if u in held), reverse=True)
+                if holding and not blocked and step.kind != "report" and not cancel.is_set():
+                    held[name] = holding[0]  # "waiting" before "held"
+                    o = Outcome(name, holding[0][0], detail=holding[0][1])
+                elif blocked or cancel.is_set():
                     failed.add(name)
                     o = Outcome(
                         name,
@@ -193,11 +205,15 @@ def run(
                         scraps=_scraps(st.run_folder) if step.report is None else {},
                         detail=(st.run_folder or "") if step.report is not None else "",
                     )
+                    _hold(held, step, o, runs_dir)
                 outcomes.append(o)
                 emit(o)
-            for p, o in _run_wave(pipeline, todo, states, runs_dir, run_id, cancel, workers):
+            for p, o in _run_wave(
+                pipeline, todo, states, runs_dir, run_id, cancel, workers, done=outcomes
+            ):
                 if o.action != "ran":
                     failed.add(p.step.name)
+                _hold(held, p.step, o, runs_dir)
                 outcomes.append(o)
                 emit(o)
                 sstore.save(states)
@@ -213,6 +229,16 @@ def run(
     return result
 
 
+def _hold(held: dict[str, tuple[str, str]], step: Step, o: Outcome, runs_dir: Path) -> None:
+    """Note what a gate that ran or was skipped decides for the steps downstream of it."""
+    if step.kind == "gate" and o.action in ("ran", "skipped"):
+        from mlops_nb.pipeline.gate import holds
+
+        h = holds(step.name, o.run_folder, runs_dir)
+        if h:
+            held[step.name] = h
+
+
 def _run_wave(
     pipeline: Pipeline,
     plans: list[Plan],
@@ -221,6 +247,7 @@ def _run_wave(
     run_id: str,
     cancel: threading.Event,
     workers: int | None,
+    done: list[Outcome] | None = None,
 ) -> list[tuple[Plan, Outcome]]:
     results: list[tuple[Plan, Outcome]] = []
     if any(p.step.notebook is not None for p in plans):
@@ -236,7 +263,12 @@ def _run_wave(
         n = max(1, min(len(group), workers or pipeline.workers or os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlops-nb-step") as pool:
             futures = [
-                (p, pool.submit(_run_step, pipeline, p, states, runs_dir, run_id, cancel, workers))
+                (
+                    p,
+                    pool.submit(
+                        _run_step, pipeline, p, states, runs_dir, run_id, cancel, workers, done
+                    ),
+                )
                 for p in group
             ]
             for p, fut in futures:
@@ -252,12 +284,15 @@ def _run_step(
     run_id: str,
     cancel: threading.Event,
     workers: int | None,
+    done: list[Outcome] | None = None,
 ) -> Outcome:
     if p.step.kind == "notebook":
         return _run_notebook_step(pipeline, p, states, runs_dir, run_id, cancel)
     if cancel.is_set():
         return Outcome(p.step.name, "blocked", detail="interrupted")
-    runner = _run_sweep_step if p.step.kind == "sweep" else _run_report_step
+    if p.step.kind == "report":
+        return _run_report_step(pipeline, p, states, runs_dir, run_id, cancel, workers, done)
+    runner = _run_sweep_step
     if p.step.kind == "gate":
         from mlops_nb.pipeline.gate import run_gate_step as runner
     return runner(pipeline, p, states, runs_dir, run_id, cancel, workers)
@@ -270,7 +305,8 @@ def _upstream_params(step: Step, states: dict[str, StepState]) -> dict[str, Any]
 
 
 def _consumed(step: Step, states: dict[str, StepState]) -> dict[str, str | None]:
-    return {u: states[u].run_id for u in step.upstream}
+    # None: an upstream step that never ran (a report step runs while a gate holds it back)
+    return {u: s.run_id if (s := states.get(u)) else None for u in step.upstream}
 
 
 def _run_notebook_step(
@@ -410,6 +446,7 @@ def _run_report_step(
     run_id: str,
     cancel: threading.Event,
     workers: int | None,
+    done: list[Outcome] | None = None,
 ) -> Outcome:
     from mlops_nb.report.build import build_report
 
@@ -427,7 +464,7 @@ def _run_report_step(
         path = build_report(
             runs_dir,
             output=output,
-            current=_so_far(pipeline, run_id, states, step.name),
+            current=_so_far(pipeline, run_id, states, step.name, done),
             title=str(opts.pop("title", f"{pipeline.name} pipeline")),
             **opts,
         )
@@ -494,9 +531,30 @@ def _run_meta(
 
 
 def _so_far(
-    pipeline: Pipeline, run_id: str, states: dict[str, StepState], me: str
+    pipeline: Pipeline,
+    run_id: str,
+    states: dict[str, StepState],
+    me: str,
+    done: list[Outcome] | None = None,
 ) -> dict[str, Any]:
-    """This invocation's steps until now, for the report's headline (the record comes later)."""
+    """This invocation's steps until now, for the report's headline (the record comes later).
+    With ``done`` (the outcomes so far) each step says what happened to it in this invocation."""
+    if done is not None:
+        steps = {
+            o.step: {
+                # as the headline names a step this invocation did not need to run
+                "action": "up to date" if o.action == "skipped" else o.action,
+                "status": o.status,
+                "run_id": o.run_id,
+                "detail": o.detail,
+                "upstream": states[o.step].consumed
+                if o.step in states
+                else dict.fromkeys(pipeline.steps[o.step].upstream),
+            }
+            for o in list(done)
+            if o.step != me
+        }
+        return {"id": run_id, "pipeline": pipeline.name, "file": str(pipeline.path), "steps": steps}
     steps = {
         n: {"status": s.status, "run_id": s.run_id, "upstream": s.consumed}
         for n in pipeline.order()

@@ -15,6 +15,11 @@ automation); ``none``, or no ``action``, only evaluates and records the rule (hu
 Each evaluation writes ``<runs>/pipelines/<name>/gates/<id>/gate.json`` (rule, the values it
 read, the decision, the registry change) and its id is the step's run id, so downstream steps
 re-run when the gate ran again.
+
+A gate also decides whether the steps downstream of it run (see ``holds``): while its promotion
+waits for ``mlops-nb approve`` they wait (action ``waiting``), and when its rule is false, or its
+promotion was rejected, they do not run (action ``held``); neither fails the pipeline. Report
+steps still run.
 """
 
 from __future__ import annotations
@@ -208,6 +213,8 @@ def run_gate_step(
         with contextlib.suppress(OSError):
             folder.rmdir()
         why = e.message if isinstance(e, MlopsNbError) else f"cannot record the gate: {e.strerror}"
+        # remembered as failed: `pipeline status` says "last run failed", not "never run"
+        engine._remember(states, step, p, "failed", None, None, None)
         return engine.Outcome(step.name, "failed", detail=why, reasons=p.reasons)
     engine._remember(states, step, p, "ok", gate_id, str(folder.resolve()), None)
     return engine.Outcome(
@@ -232,6 +239,57 @@ def read_decision(folder: str | None) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | None:
+    """``(action, why)`` for the steps downstream of the gate ``step`` whose last decision is in
+    ``folder``, or None when they may run.
+
+    ``("waiting", ...)`` while its promotion is pending (human in the loop: they run in the
+    ``pipeline run`` after ``mlops-nb approve MODEL``); ``("held", ...)`` when its rule was false
+    or its promotion was rejected or replaced by another request (they run when the gate runs
+    again and opens). Reads ``gate.json`` and ``<runs>/registry/<MODEL>.json``.
+    """
+    from mlops_nb.registry import store as rs
+
+    decision = read_decision(folder)
+    if not decision:
+        return None
+    if decision.get("passed") is False:
+        return "held", f"gate {step} is closed: {decision.get('decision')}"
+    change = decision.get("change") or {}
+    action = decision.get("action") or {}
+    if change.get("action") != "request" or not action.get("promote"):
+        return None
+    model = str(action["promote"])
+    doc = rs.read_model(runs_dir, model) or {}
+    seq = change.get("seq")
+    if any(p.get("seq") == seq for p in doc.get("pending") or []):
+        return "waiting", f"pending approval: mlops-nb approve {model}"
+    for entry in doc.get("history") or []:
+        if entry.get("request") == seq and entry.get("action") == "approve":
+            return None
+    return "held", f"gate {step}: the promotion of {model} v{change.get('to')} was not approved"
+
+
+def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
+    """``{step: (waiting|held, why)}`` as the gates' last decisions stand (``pipeline status``):
+    the steps the next ``pipeline run`` holds back unless a gate runs again (see ``holds``)."""
+    from mlops_nb.pipeline.state import StateStore
+
+    states = StateStore(runs_dir, pipeline.name).load()
+    held: dict[str, tuple[str, str]] = {}
+    for name in pipeline.order():
+        step = pipeline.steps[name]
+        by = sorted((held[u] for u in step.upstream if u in held), reverse=True)
+        if by and step.kind != "report":
+            held[name] = by[0]  # "waiting" before "held", as the engine does
+            continue
+        st = states.get(name)
+        h = holds(name, st.run_folder, runs_dir) if step.gate and st and st.status == "ok" else None
+        if h:
+            held[name] = h
+    return held
 
 
 def pending_approvals(pipeline: Any, runs_dir: Path) -> dict[str, list[dict[str, Any]]]:

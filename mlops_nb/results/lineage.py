@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import StoreError
+from mlops_nb.pipeline.gate import GATE_FILE, read_decision
 from mlops_nb.store import runs as store
 
 
@@ -61,8 +62,19 @@ def _walk(rec: dict[str, Any], folder: Path, lines: list[str], depth: int, seen:
     upstream = params.get("upstream")
     if isinstance(upstream, dict):
         for name, up in upstream.items():
+            up_folder = Path(str(up))
+            if (up_folder / GATE_FILE).is_file():  # a gate step: its decision, not a run
+                _gate_line(name, up_folder, lines, depth + 1)
+                continue
             try:
-                up_folder = Path(str(up))
                 _walk(store.read_record(up_folder), up_folder, lines, depth + 1, seen)
             except StoreError:
                 lines.append(f"{pad}  {name}: {up} (run folder missing)")
+
+
+def _gate_line(name: str, folder: Path, lines: list[str], depth: int) -> None:
+    d = read_decision(str(folder))
+    lines.append(
+        f"{'  ' * depth}{d.get('id') or folder.name} [{name}]  gate: {d.get('rule')}  "
+        f"-> {d.get('decision') or 'decision unreadable'}"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -91,7 +92,9 @@ def project(tmp_path: Path) -> Path:
     return proj
 
 
-def _pipeline(proj: Path, *, quality: float, approval: str, action: bool = True) -> Path:
+def _pipeline(
+    proj: Path, *, quality: float, approval: str, action: bool = True, report: bool = False
+) -> Path:
     act = "action: {promote: m, run: train, alias: [champion, live]}" if action else ""
     text = f"""\
         name: gated
@@ -110,8 +113,11 @@ def _pipeline(proj: Path, *, quality: float, approval: str, action: bool = True)
             upstream: [gate]
             params: {{model_dir: "registry:m@live?"}}
         """
+    text = textwrap.dedent(text)
+    if report:  # a report step after serve
+        text += "  report:\n    upstream: [serve]\n    report: {}\n"
     path = proj / "pipeline.yaml"
-    path.write_text(textwrap.dedent(text))
+    path.write_text(text)
     return path
 
 
@@ -132,14 +138,19 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     assert "pending approval: m v1 -> champion, live" in out
     doc = api.load(runs, "m")
     assert doc["aliases"] == {} and doc["pending"][0]["requested_by"] == "pipeline gated step gate"
-    served = json.loads(next(runs.glob("*-serve/run.json")).read_text())
-    assert served["scraps"]["served"] == ""  # nothing is live before the approval
+    # human in the loop: the steps downstream wait for the approval, the pipeline does not fail
+    assert "serve  waiting   pending approval: mlops-nb approve m" in out
+    assert "waiting for approval: `mlops-nb approve m` (or reject), then" in out
+    assert "runs serve" in out and not list(runs.glob("*-serve"))
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "gate   skipped" in out and "serve  waiting" in out  # still pending
     code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
     assert "pending approval (gate): m v1 -> champion, live; `mlops-nb approve m`" in out
+    assert "serve  stale  (never run)  -> waiting: pending approval: mlops-nb approve m" in out
     gate_dir = next((runs / "pipelines" / "gated" / "gates").iterdir())
     decision = json.loads((gate_dir / "gate.json").read_text())
     assert decision["passed"] is True and decision["values"] == {"train.score": 0.9}
-    (record,) = (runs / "pipelines" / "gated" / "runs").glob("*.json")
+    record = min((runs / "pipelines" / "gated" / "runs").glob("*.json"))  # the first run
     steps = json.loads(record.read_text())["steps"]
     assert steps["gate"]["detail"] == "pending approval: m v1 -> champion, live"
     assert steps["gate"]["run_id"] == decision["id"] == gate_dir.name
@@ -148,11 +159,51 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     assert api.load(runs, "m")["aliases"] == {"champion": 1, "live": 1}
     code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
     assert "pending approval" not in out
-    assert "serve  stale  (parameter model_dir changed" in out  # the alias it reads moved
+    assert "serve  stale  (never run)" in out
     code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 0 and "served=0.9" in out and "gate   skipped" in out
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "3 skipped" in out
     code, _, err = _main(capsys, "approve", "m", "--runs-dir", str(runs))
     assert code == 2 and "no pending promotion" in err
+
+
+@pytest.mark.kernel
+def test_the_report_step_shows_what_the_gate_did_and_what_waits(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pf = _pipeline(project, quality=0.9, approval="human", report=True)
+    code, out, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(tmp_path / "r"))
+    assert code == 0 and "report  ran" in out, out + err
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    boxes = dict(
+        re.findall(
+            r'<b>(\w+)</b><span class="badge [\w ]+">[\w ]+</span>'
+            r'<span class="badge">([\w ]+)</span>',
+            page,
+        )
+    )
+    assert boxes == {"train": "ran", "gate": "ran", "serve": "waiting"}, boxes
+    assert "pending approval: mlops-nb approve m" in page
+
+
+@pytest.mark.kernel
+def test_a_rejected_promotion_holds_the_steps_downstream(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="human")
+    assert _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))[0] == 0
+    assert _main(capsys, "reject", "m", "--runs-dir", str(runs))[0] == 0
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "serve  held      gate gate: the promotion of m v1 was not approved" in out
+    assert "waiting for approval" not in out and not list(runs.glob("*-serve"))
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs), "--json")
+    serve = next(s for s in json.loads(out) if s["step"] == "serve")
+    assert serve["held"] == {
+        "action": "held",
+        "why": "gate gate: the promotion of m v1 was not approved",
+    }
 
 
 @pytest.mark.kernel
@@ -185,7 +236,19 @@ def test_automation_degrees(
         assert api.pending(runs) == [] and not (runs / "registry" / "m.json").exists()
     else:
         assert api.load(runs, "m")["aliases"] == aliases
-        assert f"served={quality}" in out
+    if quality < 0.8:  # a closed gate: the steps downstream do not run, and nothing failed
+        assert "serve  held      gate gate is closed: not promoted (rule is false)" in out
+        assert not list(runs.glob("*-serve"))
+    else:
+        assert "serve  ran" in out and f"served={quality if aliases else ''}" in out
+        # lineage goes through the gate's decision (its folder holds gate.json, not run.json)
+        serve = next(runs.glob("*-serve")).name
+        code, out, _ = _main(capsys, "show", serve, "--runs-dir", str(runs), "--lineage")
+        assert code == 0 and "missing" not in out
+        assert f"[gate]  gate: train.score > 0.8  -> {decision}" in out
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    # up to date: skipped; a closed gate stays closed (serve held) until it runs again
+    assert code == 0 and ("2 skipped, 1 held" if quality < 0.8 else "3 skipped") in out
 
 
 @pytest.mark.kernel
@@ -201,6 +264,8 @@ def test_a_rule_on_a_missing_scrap_fails_the_gate_and_blocks_downstream(
     assert "serve  blocked" in out
     assert not (runs / "registry" / "m.json").exists()
     assert not list((runs / "pipelines" / "gated").glob("gates/*"))
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
+    assert "gate   stale  (last run failed)" in out and "never run" not in out.split("serve")[0]
 
 
 @pytest.mark.parametrize(

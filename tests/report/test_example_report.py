@@ -47,9 +47,19 @@ def test_headline(report: Path) -> None:
     steps = re.findall(r'class="step ok" href="#sec-step-example-(\w+)"><b>(\w+)</b>', head)
     assert {s for _, s in steps} >= {"eda", "train", "evaluate", "shadow", "monitor"}
     assert 'class="badge in progress">in progress' in head  # the report is one of its steps
+    # every step ran in this (first) invocation, the gates too (their record is gate.json)
+    actions = dict(
+        re.findall(
+            r'<b>(\w+)</b><span class="badge \w+">\w+</span>'
+            r'<span class="badge">([\w ]+)</span>',
+            head,
+        )
+    )
+    assert set(actions) >= {"eda", "train", "register", "shadow", "promote", "monitor"}
+    assert set(actions.values()) == {"ran"}, actions
     best = re.search(r'<div class="card best">(.*?)</div>', head, re.S)
     assert best and "model=" in best.group(1) and "class_weight=" in best.group(1)
-    assert "best by f1" in best.group(1)
+    assert "by f1" in best.group(1)  # the sweep step's detail: best of 4 runs by f1 (max)
     baseline = re.search(r'<div class="card baseline">(.*?)</div>', head, re.S)
     assert baseline and "<td>evaluate</td><td>f1</td>" in baseline.group(1)
     # the loop's monitor step watches the batch the live model serves: no drift on the first run
