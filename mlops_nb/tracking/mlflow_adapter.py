@@ -3,7 +3,7 @@
 
 Mapping (MLflow docs, "Tracking" and "System tags"): one experiment per pipeline or notebook
 (``--experiment`` overrides); a pipeline invocation, a sweep and a run are runs, nested through
-the ``mlflow.parentRunId`` tag; original start/end times; status ok → FINISHED, failed → FAILED,
+the ``mlflow.parentRunId`` tag; original start/end times; status ok → FINISHED, failed/lost → FAILED,
 timeout/interrupted → KILLED; parameters as params (non-strings as JSON, ``output_dir`` left out,
 values cut at MLflow's 6,000 characters); numeric and boolean scraps as metrics, string scraps as
 tags; ``mlflow.source.*`` tags for the notebook and git; ``mlops_nb.*`` tags for the ids; input
@@ -32,7 +32,15 @@ from mlops_nb.tracking.registry import ExportError, check_options
 
 OPTIONS = ("tracking_uri", "experiment", "artifacts")
 ARTIFACTS = ("all", "notebook", "none")
-STATUS = {"ok": "FINISHED", "failed": "FAILED", "timeout": "KILLED", "interrupted": "KILLED"}
+# lost (its driver died: killed, crashed, out of memory) → FAILED: MLflow's KILLED is a run
+# stopped on purpose (mlflow.entities.RunStatus), as a timeout or an interrupt is.
+STATUS = {
+    "ok": "FINISHED",
+    "failed": "FAILED",
+    "timeout": "KILLED",
+    "interrupted": "KILLED",
+    "lost": "FAILED",
+}
 MAX_PARAM = 6000  # MLflow's limit on a param value (mlflow.utils.validation)
 MAX_TAG = 8000  # ... and on a tag value
 BATCH = 100  # log_batch takes at most 100 params and 100 tags per call

@@ -191,6 +191,21 @@ def test_concurrent_exports_do_not_duplicate(project: Path, mlflow_db: Path) -> 
     assert len(all_runs(mlflow_db)) == 11
 
 
+def test_lost_run_is_exported_as_failed(project: Path, mlflow_db: Path) -> None:
+    """A run whose driver died (``lost``) goes to MLflow as FAILED with the cause as its note;
+    its pipeline invocation is FAILED too."""
+    from tests.tracking.store import make_lost
+
+    lost = make_lost(project / "runs", "json_extract(pipeline, '$.step') = 'prep'")
+    result = mlops_nb.export("mlflow", pipeline="tiny")
+    assert result.not_final == [] and result.count("created", kind="run") == 3
+    found = by_entity(all_runs(mlflow_db))
+    run = found[f"run:{lost}"]
+    assert run.info.status == "FAILED" and run.info.end_time >= run.info.start_time
+    assert "DriverLost" in run.data.tags["mlflow.note.content"]
+    assert found[f"pipeline:{run.data.tags['mlops_nb.pipeline_run_id']}"].info.status == "FAILED"
+
+
 def test_losing_the_race_to_create_an_experiment_uses_the_winners(
     project: Path, mlflow_db: Path
 ) -> None:
