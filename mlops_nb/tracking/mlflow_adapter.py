@@ -3,7 +3,7 @@
 
 Mapping (MLflow docs, "Tracking" and "System tags"): one experiment per pipeline or notebook
 (``--experiment`` overrides); a pipeline invocation, a sweep and a run are runs, nested through
-the ``mlflow.parentRunId`` tag; original start/end times; status ok → FINISHED, failed → FAILED,
+the ``mlflow.parentRunId`` tag; original start/end times; status ok → FINISHED, failed/lost → FAILED,
 timeout/interrupted → KILLED; parameters as params (non-strings as JSON, ``output_dir`` left out,
 values cut at MLflow's 6,000 characters); numeric and boolean scraps as metrics, string scraps as
 tags; ``mlflow.source.*`` tags for the notebook and git; ``mlops_nb.*`` tags for the ids; input
@@ -32,7 +32,15 @@ from mlops_nb.tracking.registry import ExportError, check_options
 
 OPTIONS = ("tracking_uri", "experiment", "artifacts")
 ARTIFACTS = ("all", "notebook", "none")
-STATUS = {"ok": "FINISHED", "failed": "FAILED", "timeout": "KILLED", "interrupted": "KILLED"}
+# lost (its driver died: killed, crashed, out of memory) → FAILED: MLflow's KILLED is a run
+# stopped on purpose (mlflow.entities.RunStatus), as a timeout or an interrupt is.
+STATUS = {
+    "ok": "FINISHED",
+    "failed": "FAILED",
+    "timeout": "KILLED",
+    "interrupted": "KILLED",
+    "lost": "FAILED",
+}
 MAX_PARAM = 6000  # MLflow's limit on a param value (mlflow.utils.validation)
 MAX_TAG = 8000  # ... and on a tag value
 BATCH = 100  # log_batch takes at most 100 params and 100 tags per call
@@ -137,7 +145,6 @@ class MlflowExporter:
         self.artifacts = artifacts or "all"
         self._client: Any = None
         self._experiments: dict[str, str] = {}
-        self._new: set[str] = set()  # experiments this export created: nothing to find there
         self._found: dict[str, tuple[str, str]] = {}  # entity -> (run id, artifact uri)
 
     def destination(self, entity: Entity) -> str:
@@ -162,17 +169,15 @@ class MlflowExporter:
 
         # Experiments are checked (and made) now: one that keeps its artifacts elsewhere stops
         # the export before the runs store is touched.
-        self._new = {
-            g
-            for g in sorted({self.experiment or e.group for e in entities})
-            if self._experiment(g)[1]
-        }
+        for group in sorted({self.experiment or e.group for e in entities}):
+            self._experiment(group)
 
     def begin(self, todo: Sequence[Entity]) -> None:
+        # Under the export lock: even an experiment this export made may hold runs by now (a
+        # concurrent export that won the lock first, perhaps killed before it wrote them down).
         for group in sorted({self.experiment or e.group for e in todo}):
             exp_id, _ = self._experiment(group)
-            if group not in self._new:
-                self._find_existing(exp_id)
+            self._find_existing(exp_id)
 
     def _artifact_root(self, name: str) -> str | None:
         """Where a new experiment keeps artifacts: beside a SQLite store (``mlruns/NAME``), not
@@ -190,9 +195,10 @@ class MlflowExporter:
             try:
                 exp = self._client.get_experiment_by_name(name)
                 if exp is None:
-                    exp_id = self._client.create_experiment(name, artifact_location=want)
-                    self._experiments[name] = exp_id
-                    return exp_id, True
+                    exp_id, exp = self._create_experiment(name, want)
+                    if exp_id is not None:
+                        self._experiments[name] = exp_id
+                        return exp_id, True
             except Exception as e:
                 raise ExportError(f"MLflow experiment {name!r} at {self.uri}: {_why(e)}.") from None
         if exp.lifecycle_stage != "active":
@@ -209,6 +215,19 @@ class MlflowExporter:
             )
         self._experiments[name] = exp.experiment_id
         return str(exp.experiment_id), False
+
+    def _create_experiment(self, name: str, want: str | None) -> tuple[str | None, Any]:
+        """``(id, None)`` for an experiment made now, or ``(None, experiment)`` when another
+        process (a concurrent export) made one of that name first: names are unique in an MLflow
+        store, so the loser's create fails (SQLite: UNIQUE constraint; server:
+        RESOURCE_ALREADY_EXISTS) and it uses the winner's. Raises what MLflow raised otherwise."""
+        try:
+            return str(self._client.create_experiment(name, artifact_location=want)), None
+        except Exception:
+            exp = self._client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return None, exp
 
     def _find_existing(self, exp_id: str) -> None:
         """Runs an earlier (perhaps killed) export created, by their entity tag."""

@@ -5,12 +5,14 @@ runs, TensorBoard folders, W&B groups). Each selected run becomes a ``run`` enti
 sweep gets a ``sweep`` parent, a run of a pipeline a ``pipeline`` (invocation) parent, and a sweep
 inside a pipeline hangs under its invocation. A parent's status and times are those of *all* its
 runs in the store (not only the selected ones): it starts with the first, ends with the last, is
-``ok`` only when every run is, ``failed`` when one failed, ``running`` while one still runs.
+``ok`` only when every run is, ``failed`` when one failed or was lost, ``running`` while one still
+runs.
 Entities come parents first, so a parent always exists remotely before its children.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +22,8 @@ from typing import Any
 from mlops_nb.store import index
 from mlops_nb.store import runs as store
 
-FINAL = frozenset({"ok", "failed", "timeout", "interrupted"})
+# ``lost``: the process driving the run died (``mlops_nb.store.liveness``); the run is over.
+FINAL = frozenset({"ok", "failed", "timeout", "interrupted", "lost"})
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Entity:
     parent: str | None
     name: str
     group: str  # the experiment / project it belongs to: pipeline name, else notebook stem
-    status: str  # mlops-nb status: ok, failed, timeout, interrupted, running
+    status: str  # mlops-nb status: ok, failed, timeout, interrupted, lost, running
     started_at: str | None
     ended_at: str | None
     run_id: str | None = None  # the mlops-nb run id (runs only)
@@ -73,14 +76,24 @@ def _aggregate(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str | None, str 
         status = "running"
     elif statuses == {"ok"}:
         status = "ok"
-    elif "failed" in statuses:
+    elif statuses & {"failed", "lost"}:
         status = "failed"
     else:
         status = "interrupted"
     starts = [str(r["started_at"]) for r in rows if r.get("started_at")]
-    ends = [str(r["ended_at"]) for r in rows if r.get("ended_at")]
+    ends = [str(e) for r in rows if (e := r.get("ended_at") or _lost_at(r))]
     end = max(ends) if ends and status != "running" else None
     return status, min(starts) if starts else None, end
+
+
+def _lost_at(row: Mapping[str, Any]) -> str | None:
+    """When a lost run not yet written down as lost was last heard of: its record's last write
+    (ISO 8601 UTC, like ``ended_at``). None for any other run."""
+    mtime = row.get("record_mtime_ns")
+    if row.get("status") != "lost" or not isinstance(mtime, int):
+        return None
+    at = dt.datetime.fromtimestamp(mtime / 1e9, dt.UTC)
+    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def entities(runs_dir: Path, rows: Iterable[Mapping[str, Any]]) -> list[Entity]:
@@ -118,7 +131,7 @@ def entities(runs_dir: Path, rows: Iterable[Mapping[str, Any]]) -> list[Entity]:
                 group=group,
                 status=str(row.get("status")),
                 started_at=row.get("started_at"),
-                ended_at=row.get("ended_at"),
+                ended_at=row.get("ended_at") or _lost_at(row),
                 run_id=str(row["id"]),
                 folder=Path(runs_dir) / str(row["id"]),
                 labels=labels,

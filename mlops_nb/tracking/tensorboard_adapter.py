@@ -33,12 +33,13 @@ from mlops_nb.tracking.registry import ExportError, check_options
 OPTIONS = ("logdir",)
 SCRATCH = ".mlops-nb-partial"
 # tensorboard plugins/hparams/api.proto Status (tensorboardX's copy has no STATUS_ABORTED): a
-# run stopped by a timeout or an interrupt did not succeed.
+# run stopped by a timeout or an interrupt, or lost, did not succeed.
 SESSION_STATUS = {
     "ok": "STATUS_SUCCESS",
     "failed": "STATUS_FAILURE",
     "timeout": "STATUS_FAILURE",
     "interrupted": "STATUS_FAILURE",
+    "lost": "STATUS_FAILURE",
 }
 
 

@@ -52,5 +52,6 @@ def test_the_core_is_light_and_running_notebooks_is_the_run_extra() -> None:
     assert names(project["dependencies"]) == {"nbformat", "nbstripout", "jupytext"}
     extras = project["optional-dependencies"]
     assert {"papermill", "scrapbook", "ipykernel", "pandas", "pyyaml"} <= names(extras["run"])
-    for extra in ("ml", "dask", "dev"):  # each of them runs notebooks
+    # each of them runs notebooks (the tracking extras: `mlops-nb run --track mlflow`)
+    for extra in ("ml", "dask", "dev", "mlflow", "tensorboard", "wandb"):
         assert any(re.fullmatch(r"mlops-nb\[.*\brun\b.*\]", r) for r in extras[extra]), extra

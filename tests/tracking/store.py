@@ -70,3 +70,24 @@ def copy(template: Path, dest: Path) -> Path:
     project = dest / "project"
     shutil.copytree(template, project, symlinks=True)
     return project
+
+
+def make_lost(runs: Path, sql_where: str) -> str:
+    """Make the run matching ``sql_where`` (an index condition) read as ``lost``: its record says
+    ``running`` and names as its owner a process that has exited, as a SIGKILLed driver leaves
+    it (``mlops_nb.store.liveness``). The index row is the one the driver's start wrote. Returns
+    the run id."""
+    import subprocess
+
+    from mlops_nb.store import index, liveness
+    from mlops_nb.store import runs as store
+
+    (row,) = index.query_rows(runs, sql_where)
+    folder = runs / str(row["id"])
+    record = store.read_raw_record(folder)
+    driver = subprocess.Popen(["true"])
+    driver.wait()
+    record.update(liveness.owner(), status="running", ended_at=None, error=None, pid=driver.pid)
+    store.write_record(folder, record)
+    index.update_run(folder, record)
+    return str(row["id"])

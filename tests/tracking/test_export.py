@@ -13,7 +13,8 @@ import pytest
 
 import mlops_nb
 from mlops_nb.main import main
-from mlops_nb.tracking import registry, track
+from mlops_nb.store import index
+from mlops_nb.tracking import model, registry, track
 from mlops_nb.tracking.api import PartialExport
 
 PLUGIN = '''
@@ -280,3 +281,26 @@ def test_a_sweep_that_got_more_runs_is_updated(project: Path, plugin: str) -> No
     again = mlops_nb.export(plugin, all_runs=True)
     assert [e.kind for e in again.entries if e.action == "updated"] == ["sweep"]
     assert again.count("created", kind="run") == 1
+
+
+def test_lost_runs_are_exported_not_left_out_as_running(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose driver died reads ``lost``: it is over, so it is exported (its pipeline
+    counts as failed), not left out as "still running"."""
+    from tests.tracking.store import make_lost
+
+    runs = project / "runs"
+    lost = make_lost(runs, "json_extract(pipeline, '$.step') = 'prep'")
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # the selection needs no SDK
+    res = mlops_nb.export("mlflow", dry_run=True, pipeline="tiny")
+    assert res.not_final == []
+    assert [e.key for e in res.entries if e.kind == "run" and e.action == "new"].count(
+        f"run:{lost}"
+    ) == 1
+    ents = {e.key: e for e in model.entities(runs, index.query_rows(runs))}
+    run = ents[f"run:{lost}"]
+    assert run.status == "lost" and run.ended_at and run.ended_at >= str(run.started_at)
+    assert ents[str(run.parent)].status == "failed"
+    assert main(["export", "mlflow", "--pipeline", "tiny", "--dry-run"]) == 0
+    assert "still running" not in capsys.readouterr().out

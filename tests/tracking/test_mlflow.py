@@ -184,10 +184,50 @@ def test_concurrent_exports_do_not_duplicate(project: Path, mlflow_db: Path) -> 
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
-    for p in procs:
-        _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
+    # both are waited for before any assertion: a process left running would be reported (a
+    # ResourceWarning) in whichever test comes next
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
     assert len(all_runs(mlflow_db)) == 11
+
+
+def test_lost_run_is_exported_as_failed(project: Path, mlflow_db: Path) -> None:
+    """A run whose driver died (``lost``) goes to MLflow as FAILED with the cause as its note;
+    its pipeline invocation is FAILED too."""
+    from tests.tracking.store import make_lost
+
+    lost = make_lost(project / "runs", "json_extract(pipeline, '$.step') = 'prep'")
+    result = mlops_nb.export("mlflow", pipeline="tiny")
+    assert result.not_final == [] and result.count("created", kind="run") == 3
+    found = by_entity(all_runs(mlflow_db))
+    run = found[f"run:{lost}"]
+    assert run.info.status == "FAILED" and run.info.end_time >= run.info.start_time
+    assert "DriverLost" in run.data.tags["mlflow.note.content"]
+    assert found[f"pipeline:{run.data.tags['mlops_nb.pipeline_run_id']}"].info.status == "FAILED"
+
+
+def test_losing_the_race_to_create_an_experiment_uses_the_winners(
+    project: Path, mlflow_db: Path
+) -> None:
+    """The second of two exports that both saw no experiment 'slow' gets MLflow's
+    already-exists error on creating it, and takes the one the first made."""
+    from mlops_nb.tracking.mlflow_adapter import MlflowExporter
+
+    first, second = (
+        MlflowExporter(runs_dir=project / "runs", tracking_uri=f"sqlite:///{mlflow_db}")
+        for _ in range(2)
+    )
+    first.connect([])
+    second.connect([])
+    try:
+        winner, created = first._experiment("slow")
+        assert created
+        made, exp = second._create_experiment("slow", second._artifact_root("slow"))
+        assert made is None and exp.experiment_id == winner
+        assert second._experiment("slow") == (winner, False)
+    finally:
+        first.close()
+        second.close()
 
 
 def free_port() -> int:
@@ -340,10 +380,13 @@ def test_example_pipeline_tracked_in_full(
             steps.setdefault(r.data.tags["mlops_nb.step"], []).append(
                 parent.data.tags["mlops_nb.kind"]
             )
+    # the gate steps (register, promote) decide and move registry aliases: they are not notebook
+    # runs, so they are not MLflow runs; the report step writes a file, no run either
     assert steps == {
         "eda": ["pipeline"],
         "train": ["sweep"] * 4,
         "evaluate": ["pipeline"],
+        "shadow": ["pipeline"],
         "monitor": ["pipeline"],
     }
     assert all(r.info.status == "FINISHED" for r in found.values())
