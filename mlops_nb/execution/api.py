@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.errors import EXIT_FAILED, MlopsNbError, RunInterrupted
+from mlops_nb.errors import EXIT_FAILED, MlopsNbError, RunInterrupted, StoreError
 from mlops_nb.store import runs as store
+from mlops_nb.store.record import RunRecord
 
 
 class RunFailed(MlopsNbError):
@@ -21,11 +22,20 @@ class RunFailed(MlopsNbError):
 
 
 class Run:
-    """One recorded run: its folder, record, output notebook and scraps."""
+    """One recorded run: its folder, record, output notebook and scraps.
+
+    ``record`` is ``run.json`` as a dict (the README's record table); ``run_record`` the same
+    record typed and migrated to the current schema (``mlops_nb.store.record.RunRecord``).
+    Raises ``StoreError`` when the folder holds no readable run record.
+    """
 
     def __init__(self, path: str | os.PathLike[str], record: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self.record = record if record is not None else store.read_record(self.path)
+        try:
+            self.run_record = RunRecord.from_json(self.record)
+        except ValueError as e:
+            raise StoreError(f"{self.path / store.RECORD}: {e}.") from None
         self.reused = False  # True when ``run(reuse=True)`` returned an earlier run
 
     @classmethod
@@ -33,13 +43,13 @@ class Run:
         """A run by id, unique id prefix, name, or ``latest``."""
         return cls(store.resolve_run(store.resolve_runs_dir(runs_dir), ref))
 
-    id = property(lambda self: str(self.record["id"]))
-    name = property(lambda self: self.record.get("name"))
-    status = property(lambda self: str(self.record["status"]))
-    params = property(lambda self: dict(self.record.get("params") or {}))
-    error = property(lambda self: self.record.get("error"))
-    ok = property(lambda self: self.record.get("status") == "ok")
-    duration_s = property(lambda self: self.record.get("duration_s"))
+    id = property(lambda self: self.run_record.id)
+    name = property(lambda self: self.run_record.name)
+    status = property(lambda self: self.run_record.status)
+    params = property(lambda self: dict(self.run_record.params))
+    error = property(lambda self: self.run_record.error)
+    ok = property(lambda self: self.run_record.status == "ok")
+    duration_s = property(lambda self: self.run_record.duration_s)
 
     @property
     def output_notebook(self) -> Path:

@@ -8,6 +8,7 @@ record are written atomically and the kernel process is gone afterwards.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -30,6 +31,7 @@ from mlops_nb.notebook.params import inject, parse_notebook_params, validate
 from mlops_nb.results.scraps import scalar_scraps
 from mlops_nb.store import liveness
 from mlops_nb.store import runs as store
+from mlops_nb.store.record import RunRecord, reserved_keys
 
 log = logging.getLogger(__name__)
 OUTPUT_DIR_PARAM = "output_dir"
@@ -87,6 +89,12 @@ def prepare(
     if models:
         extra = {**(extra or {}), "registry": models}
 
+    clash = reserved_keys(extra or {})
+    if clash:  # an extension never overwrites what the run itself records
+        raise UsageError(
+            f"extra record fields {clash} are core run-record fields and cannot be set; "
+            "choose other names (core fields: mlops_nb.store.record.CORE_KEYS)."
+        )
     output_limit()  # a bad MLOPS_NB_OUTPUT_LIMIT is a usage error before anything starts
     if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):
         raise UsageError(
@@ -160,9 +168,10 @@ def execute_run(
         params[OUTPUT_DIR_PARAM] = str(folder.resolve())
     record = _initial_record(spec, run_id, params, run_key, inputs)
     if spec.declares_output_dir and OUTPUT_DIR_PARAM in spec.given:  # artifacts land there
-        record[OUTPUT_DIR_PARAM] = outputs.explicit_output_dir(spec.given, work_dir(spec))
+        out_dir = outputs.explicit_output_dir(spec.given, work_dir(spec))
+        record = record.with_extensions(**{OUTPUT_DIR_PARAM: out_dir})
     try:
-        store.write_record(folder, record)
+        store.write_record(folder, record.to_json())
     except BaseException:  # a full or read-only store: no empty run folder is left behind
         store.discard_run_folder(folder)
         raise
@@ -203,38 +212,30 @@ def execute_run(
 
 def _initial_record(
     spec: RunSpec, run_id: str, params: dict[str, Any], key: str, inputs: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "id": run_id,
-        "name": spec.name,
-        "notebook": {
+) -> RunRecord:
+    return RunRecord(
+        id=run_id,
+        name=spec.name,
+        notebook={
             "path": str(spec.notebook),
             "abspath": str(spec.notebook.resolve()),
             "code_sha256": code_sha256(spec.nb),
         },
-        "params": params,
-        "status": "running",
-        "started_at": store.utc_now(),
-        "ended_at": None,
-        "duration_s": None,
-        "error": None,
-        "scraps": {},
-        "artifacts": {},
-        "inputs": inputs,
+        params=params,
+        status="running",
+        started_at=store.utc_now(),
+        inputs=inputs,
         # time spent hashing input folders (before the kernel started: not in duration_s)
-        "inputs_hash_s": round(sum(v.get("seconds") or 0 for v in inputs.values()), 3),
-        "git": None,
-        "environment": None,
-        "resources": {"peak_rss_bytes": None, "cpu_seconds": None},
-        "key": key,
-        "sweep_id": spec.sweep_id,
-        "pipeline": spec.pipeline,
-        "timeout_s": spec.timeout,
-        "kernel": spec.kernel_name,
-        **liveness.owner(),  # host, pid ...: a reader tells a live run from a lost one
-        "mlops_nb_version": __version__,
-        **spec.extra,
-    }
+        inputs_hash_s=round(sum(v.get("seconds") or 0 for v in inputs.values()), 3),
+        key=key,
+        sweep_id=spec.sweep_id,
+        pipeline=spec.pipeline,
+        timeout_s=spec.timeout,
+        kernel=spec.kernel_name,
+        owner=liveness.owner(),  # host, pid ...: a reader tells a live run from a lost one
+        mlops_nb_version=__version__,
+        extensions=spec.extra,
+    )
 
 
 def _provenance(spec: RunSpec, out: dict[str, Any]) -> None:
@@ -315,7 +316,7 @@ def _install_signal_handlers(execution: Any) -> Callable[[], None] | None:
 def _finish(
     spec: RunSpec,
     folder: Path,
-    record: dict[str, Any],
+    record: RunRecord,
     execution: Any,
     outcome: dict[str, Any],
     injected: dict[str, Any],
@@ -344,7 +345,8 @@ def _finish(
     status, error = _status(spec, nb_dict, execution, outcome)
     if problem is not None and status == "ok":
         status, error = "failed", {"ename": "StoreError", "evalue": problem.message}
-    record.update(
+    record = dataclasses.replace(
+        record,
         status=status,
         error=error,
         ended_at=store.utc_now(),
@@ -365,22 +367,24 @@ def _finish(
     if spec.allow_errors:
         from mlops_nb.execution.cell_errors import all_errors
 
-        record["errors"] = all_errors(nb_dict)
-    record["artifacts"] = provenance.artifacts(folder)
-    record["artifacts"].update(outputs.output_artifacts(record, spec.runs_dir))
+        record = record.with_extensions(errors=all_errors(nb_dict))
+    artifacts = provenance.artifacts(folder)
+    artifacts.update(outputs.output_artifacts(record.to_json(), spec.runs_dir))
+    record = dataclasses.replace(record, artifacts=artifacts)
     if execution.output_cuts:  # stream output past MLOPS_NB_OUTPUT_LIMIT (execution.client)
-        record["output_cut"] = execution.output_cuts
-    _write_final(folder, record)
+        record = record.with_extensions(output_cut=execution.output_cuts)
+    final = record.to_json()
+    _write_final(folder, final)
     try:  # the index never fails a run: the folder is the truth, `reindex` rebuilds it
         from mlops_nb.store import index
 
-        index.update_run(folder, record)
+        index.update_run(folder, final)
     except Exception as e:
         log.warning("runs index not updated (%s); `mlops-nb reindex` rebuilds it", e)
     try:  # tracking never fails a run either ([tool.mlops-nb.track], --track): it warns
         from mlops_nb.tracking.track import after_run
 
-        after_run(folder, record)
+        after_run(folder, final)
     except Exception:
         log.warning("tracking the run failed", exc_info=True)
     if problem is not None:
