@@ -125,6 +125,7 @@ def _sql_filters(
     return " AND ".join(conds), args
 
 
+# The index columns (a selection of ``store.index.COLUMNS``, the one list) a collect row starts from.
 INDEX_COLUMNS = (
     "id",
     "name",

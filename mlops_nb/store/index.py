@@ -30,34 +30,69 @@ log = logging.getLogger(__name__)
 INDEX = "index.sqlite"
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_S = 60.0
-COLUMNS = (
-    "id",
-    "name",
-    "notebook",
-    "notebook_abspath",
-    "notebook_name",
-    "code_sha256",
-    "status",
-    "started_at",
-    "ended_at",
-    "duration_s",
-    "sweep_id",
-    "key",
-    "error",
-    "git_commit",
-    "params",
-    "scraps",
-    "pipeline",
-    "rerun_of",
-    "record_mtime_ns",
+
+
+def _nb(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    nb = record.get("notebook")
+    return nb if isinstance(nb, Mapping) else {}
+
+
+def _duration(record: Mapping[str, Any]) -> float | None:
+    d = record.get("duration_s")
+    return float(d) if isinstance(d, (int, float)) else None
+
+
+def _git_commit(record: Mapping[str, Any]) -> Any:
+    git = record.get("git")
+    return git.get("commit") if isinstance(git, Mapping) else None
+
+
+def _error_line(error: Any) -> str | None:
+    if not isinstance(error, Mapping):
+        return None
+    cell = error.get("cell_index")
+    where = f" (cell {cell + 1})" if isinstance(cell, int) else ""
+    return f"{error.get('ename')}: {error.get('evalue')}{where}"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else strict_json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _field(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda record: record.get(key)
+
+
+# The one list of the index's columns: name, SQLite type, value from a run record (README's
+# record table). COLUMNS, the table, the upsert and ``row_of`` all follow it; the last column,
+# the record file's mtime, comes from the folder, not the record.
+_TABLE: tuple[tuple[str, str, Callable[[Mapping[str, Any]], Any]], ...] = (
+    ("id", "TEXT PRIMARY KEY", lambda r: str(r["id"])),
+    ("name", "TEXT", _field("name")),
+    ("notebook", "TEXT", lambda r: str(_nb(r).get("path") or "")),
+    ("notebook_abspath", "TEXT", lambda r: _nb(r).get("abspath")),
+    ("notebook_name", "TEXT", lambda r: os.path.basename(str(_nb(r).get("path") or ""))),
+    ("code_sha256", "TEXT", lambda r: _nb(r).get("code_sha256")),
+    ("status", "TEXT", _field("status")),
+    ("started_at", "TEXT", _field("started_at")),
+    ("ended_at", "TEXT", _field("ended_at")),
+    ("duration_s", "REAL", _duration),
+    ("sweep_id", "TEXT", _field("sweep_id")),
+    ("key", "TEXT", _field("key")),
+    ("error", "TEXT", lambda r: _error_line(r.get("error"))),
+    ("git_commit", "TEXT", _git_commit),
+    ("params", "TEXT", lambda r: _json(r.get("params") or {})),
+    ("scraps", "TEXT", lambda r: _json(r.get("scraps") or {})),
+    ("pipeline", "TEXT", lambda r: _json(r.get("pipeline"))),
+    ("rerun_of", "TEXT", _field("rerun_of")),
 )
+MTIME_COLUMN = "record_mtime_ns"
+COLUMNS = (*(name for name, _, _ in _TABLE), MTIME_COLUMN)
+_STATUS = COLUMNS.index("status")
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
 CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, name TEXT, notebook TEXT, notebook_abspath TEXT, notebook_name TEXT,
-    code_sha256 TEXT, status TEXT, started_at TEXT, ended_at TEXT, duration_s REAL,
-    sweep_id TEXT, key TEXT, error TEXT, git_commit TEXT, params TEXT, scraps TEXT,
-    pipeline TEXT, rerun_of TEXT, record_mtime_ns INTEGER
+    {", ".join(f"{name} {kind}" for name, kind, _ in _TABLE)}, {MTIME_COLUMN} INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, status);
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
@@ -124,45 +159,9 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _error_line(error: Any) -> str | None:
-    if not isinstance(error, Mapping):
-        return None
-    cell = error.get("cell_index")
-    where = f" (cell {cell + 1})" if isinstance(cell, int) else ""
-    return f"{error.get('ename')}: {error.get('evalue')}{where}"
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else strict_json.dumps(value, ensure_ascii=False, default=str)
-
-
 def row_of(record: Mapping[str, Any], mtime_ns: int = 0) -> tuple[Any, ...]:
-    """The index row of a run record."""
-    nb = record.get("notebook") or {}
-    path = str(nb.get("path") or "")
-    git = record.get("git") or {}
-    duration = record.get("duration_s")
-    return (
-        str(record["id"]),
-        record.get("name"),
-        path,
-        nb.get("abspath"),
-        os.path.basename(path),
-        nb.get("code_sha256"),
-        record.get("status"),
-        record.get("started_at"),
-        record.get("ended_at"),
-        float(duration) if isinstance(duration, (int, float)) else None,
-        record.get("sweep_id"),
-        record.get("key"),
-        _error_line(record.get("error")),
-        git.get("commit") if isinstance(git, Mapping) else None,
-        _json(record.get("params") or {}),
-        _json(record.get("scraps") or {}),
-        _json(record.get("pipeline")),
-        record.get("rerun_of"),
-        mtime_ns,
-    )
+    """The index row of a run record (values in ``COLUMNS`` order)."""
+    return (*(value(record) for _, _, value in _TABLE), mtime_ns)
 
 
 def _read_rows(folders: Iterable[Path]) -> Iterator[tuple[Any, ...]]:
@@ -350,7 +349,7 @@ def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
         conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in gone])
         conn.executemany(_UPSERT, rows)
     added = set(new)
-    finished = sum(1 for r in rows if r[0] in added and r[6] != "running")
+    finished = sum(1 for r in rows if r[0] in added and r[_STATUS] != "running")
     if gone or finished:
         _notice(f"runs index updated from the folders: {finished} added, {len(gone)} removed")
 
