@@ -101,6 +101,24 @@ def extra_error(error: ModuleNotFoundError, feature: str) -> MissingExtraError |
     return None if extra is None else missing_extra(top, extra, feature)
 
 
+class KernelError(MlopsNbError):
+    """A kernel could not be started, reached or kept (fork server, pre-warmed kernel).
+
+    Inside a sweep this is a kernel failure worth a retry (``sweep.worker.kernel_failure``);
+    the run that meets it is recorded ``failed`` with this error's name.
+    """
+
+    exit_code = EXIT_FAILED
+
+
+class ForkServerError(KernelError):
+    """The fork server could not be started or reached, or refused a request."""
+
+
+class KernelStartFailed(KernelError):
+    """A kernel could not be started (or died while waiting to be used)."""
+
+
 class RunInterrupted(MlopsNbError):
     """The user interrupted the work (Ctrl-C or SIGTERM)."""
 

@@ -1,4 +1,5 @@
-"""The ``mlops-nb`` command line: parse, dispatch to one command module, map errors to exit codes.
+"""The ``mlops-nb`` command line: parse, dispatch to one command module; ``error_handler`` maps
+errors to exit codes.
 
 Each command lives in ``mlops_nb/commands/<name>.py`` with ``add_arguments(parser)`` and
 ``run(args) -> int``. Command modules import only argparse at module level, so ``--help`` stays fast;
@@ -10,16 +11,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import os
-import signal
 import sys
-import traceback
 from collections.abc import Sequence
-from pathlib import Path
-from types import FrameType
 
-from mlops_nb import __version__
-from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError, extra_error
+from mlops_nb import __version__, error_handler
 
 # name -> (module, one-line help). Order is the order of `mlops-nb --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -59,15 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-EXIT_BUG = 3
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated()
+EXIT_BUG = error_handler.EXIT_BUG
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,28 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _crash_log() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "mlops-nb" / "mlops-nb.log"
-
-
-def _report_bug(exc: BaseException) -> int:
-    text = "".join(traceback.format_exception(exc))
-    log = _crash_log()
-    try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(f"mlops-nb {__version__}\nargv: {sys.argv}\n\n{text}", encoding="utf-8")
-        where = f"the traceback is in {log}"
-    except OSError:
-        where = "the traceback follows"
-        sys.stderr.write(text)
-    sys.stderr.write(
-        f"mlops-nb: internal error: {type(exc).__name__}: {exc}\n"
-        f"  This is a bug in mlops-nb; {where}. Please report it.\n"
-    )
-    return EXIT_BUG
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlops-nb``; returns the exit code."""
     from mlops_nb.commands._common import protect_dash_values
@@ -127,38 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 0
-    previous = signal.getsignal(signal.SIGTERM)
-    in_main_thread = _is_main_thread()
-    if in_main_thread:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        module = importlib.import_module(args._module)
-        return int(module.run(args))
-    except MlopsNbError as e:
-        sys.stderr.write(f"mlops-nb: error: {e.message}\n")
-        return e.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("mlops-nb: interrupted\n")
-        return EXIT_INTERRUPTED
-    except ModuleNotFoundError as e:
-        missing = extra_error(e, f"mlops-nb {args.command}")
-        if missing is None:
-            return _report_bug(e)
-        sys.stderr.write(f"mlops-nb: error: {missing.message}\n")
-        return missing.exit_code
-    except BrokenPipeError:
-        # `mlops-nb collect | head`: the reader went away; not an error.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except Exception as e:
-        return _report_bug(e)
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    return error_handler.handle(
+        "mlops-nb", lambda: _dispatch(args._module, args), feature=f"mlops-nb {args.command}"
+    )
 
 
-def _is_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
+def _dispatch(module_name: str, args: argparse.Namespace) -> int:
+    module = importlib.import_module(module_name)
+    return int(module.run(args))

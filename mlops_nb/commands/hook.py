@@ -12,7 +12,6 @@ Also the console scripts `mlops-nb-lint`, `mlops-nb-strip` and `mlops-nb-hook` u
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
 
 
@@ -46,21 +45,14 @@ def _entry(
     doc: str | None,
     argv: Sequence[str] | None,
 ) -> int:
-    from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError
+    from mlops_nb.error_handler import handle
 
     parser = argparse.ArgumentParser(
         prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add(parser)
     args = parser.parse_args(argv)
-    try:
-        return run_(args)
-    except MlopsNbError as e:
-        sys.stderr.write(f"{prog}: error: {e.message}\n")
-        return e.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{prog}: interrupted\n")
-        return EXIT_INTERRUPTED
+    return handle(prog, lambda: run_(args))
 
 
 def lint_main(argv: Sequence[str] | None = None) -> int:

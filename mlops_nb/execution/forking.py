@@ -39,13 +39,11 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
+from mlops_nb.errors import ForkServerError
+
 log = logging.getLogger(__name__)
 SCRIPT = Path(__file__).with_name("_forkserver.py")
 LAUNCHER_ARGS = ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
-
-
-class ForkServerError(Exception):
-    """The fork server could not be started or reached, or refused a request."""
 
 
 def fork_command(kernel_spec: Any) -> tuple[str, list[str]] | None:

@@ -33,14 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_nb.errors import ForkServerError, KernelStartFailed
 from mlops_nb.execution.kernel import IPCKernelManager, KernelWatch
 
 log = logging.getLogger(__name__)
 _NO_HISTORY = "--HistoryManager.hist_file=:memory:"
-
-
-class KernelStartFailed(Exception):
-    """A kernel could not be started (or died while waiting to be used)."""
 
 
 class WarmKernelManager(IPCKernelManager):
@@ -145,7 +142,7 @@ class ForkSource:
                     server = self._server = forking.acquire(
                         command[0], modules, start_timeout=self.recipe.start_timeout
                     )
-            except forking.ForkServerError as e:
+            except ForkServerError as e:
                 server = None
                 failure: Exception | None = e
             else:
@@ -155,7 +152,7 @@ class ForkSource:
         if server is not None:
             try:
                 server.connection()  # waits until the template is ready (outside the lock)
-            except forking.ForkServerError as e:
+            except ForkServerError as e:
                 failure = e
         if failure is not None:
             if key not in _FORK_FAILED:
@@ -195,7 +192,7 @@ def prestart_fork_server(kernel_name: str, preload: Sequence[str], cwd: Path) ->
         return None
     try:
         return forking.acquire(command[0], forking.template_modules(preload, cwd))
-    except forking.ForkServerError:
+    except ForkServerError:
         return None
 
 

@@ -269,9 +269,9 @@ def _is_valid(conn: sqlite3.Connection) -> bool:
 
 
 def _notice(text: str) -> None:
-    from mlops_nb import output
-
-    output.notice(text)
+    # The store logs and never prints; the CLI shows its warnings as `mlops-nb: ...` lines
+    # (mlops_nb.error_handler), Python's last-resort handler shows them to library users.
+    log.warning("%s", text)
 
 
 def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:

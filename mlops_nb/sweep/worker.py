@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_nb.errors import KernelStartFailed
 from mlops_nb.execution.runner import RunSpec
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def kernel_failure(error: dict[str, Any] | None) -> bool:
     if not error:
         return False
     ename = str(error.get("ename"))
-    if ename in ("DeadKernelError", "KernelStartFailed"):
+    if ename in ("DeadKernelError", KernelStartFailed.__name__):
         return True
     text = str(error.get("evalue", "")).lower()
     return (
@@ -234,7 +235,7 @@ def _run(task: Task) -> Outcome:
 def _warm_factory(state: _State, kernel_name: str) -> Any:
     """A factory handing over a warm kernel, or None (the runner starts a cold one and records
     any start failure) when pre-warming is off or the warm kernel could not be started."""
-    from mlops_nb.execution.prewarm import KernelStartFailed, factory_for
+    from mlops_nb.execution.prewarm import factory_for
 
     def remember(watch: Any) -> None:
         state.watch = watch

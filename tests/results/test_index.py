@@ -55,7 +55,10 @@ def test_update_run_creates_the_index_with_existing_folders(runs_dir: Path) -> N
 
 @pytest.mark.parametrize("damage", ["delete", "garbage", "truncate", "old-schema"])
 def test_broken_index_is_rebuilt_with_a_notice(
-    runs_dir: Path, capsys: pytest.CaptureFixture[str], damage: str
+    runs_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    damage: str,
 ) -> None:
     for i in range(3):
         make_run(runs_dir, params={"x": i})
@@ -72,17 +75,19 @@ def test_broken_index_is_rebuilt_with_a_notice(
         conn.execute("UPDATE meta SET v = '0' WHERE k = 'schema'")
         conn.commit()
         conn.close()
-    capsys.readouterr()
+    caplog.clear()
     assert len(collect(runs_dir)) == 3
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "rebuilding it from the run folders" in err
+    (notice,) = [r for r in caplog.records if r.name.startswith("mlops_nb.store")]
+    assert notice.levelname == "WARNING"  # the store logs, never prints
+    assert "rebuilding it from the run folders" in notice.getMessage()
+    assert capsys.readouterr().err == ""
+    caplog.clear()
     assert len(collect(runs_dir)) == 3
-    assert capsys.readouterr().err == ""  # healthy again: no notice
+    assert caplog.records == []  # healthy again: no notice
 
 
 def test_folders_added_and_removed_behind_the_index(
-    runs_dir: Path, capsys: pytest.CaptureFixture[str]
+    runs_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     import shutil
 
@@ -90,10 +95,11 @@ def test_folders_added_and_removed_behind_the_index(
     index.rebuild(runs_dir)
     b_ = make_run(runs_dir)  # e.g. copied in from another machine
     assert collect(runs_dir)["id"].tolist() == [a.name, b_.name]
-    assert "1 added" in capsys.readouterr().err
+    assert "1 added" in caplog.text
     shutil.rmtree(a)
+    caplog.clear()
     assert collect(runs_dir)["id"].tolist() == [b_.name]
-    assert "1 removed" in capsys.readouterr().err
+    assert "1 removed" in caplog.text
 
 
 def test_a_running_record_finished_after_indexing_is_refreshed(runs_dir: Path) -> None:
