@@ -1,10 +1,15 @@
-"""Hygiene stays light: no papermill, pandas or scikit-learn, even after linting and stripping."""
+"""Hygiene stays light: no papermill, pandas or scikit-learn, even after linting and stripping.
+The package's import graph has no cycle and points down the layers of ARCHITECTURE.md."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+import pytest
 
 from tests import nbbuild as b
 
@@ -55,3 +60,147 @@ def test_the_core_is_light_and_running_notebooks_is_the_run_extra() -> None:
     # each of them runs notebooks (the tracking extras: `mlops-nb run --track mlflow`)
     for extra in ("ml", "dask", "dev", "mlflow", "tensorboard", "wandb"):
         assert any(re.fullmatch(r"mlops-nb\[.*\brun\b.*\]", r) for r in extras[extra]), extra
+
+
+# --- the import graph ---------------------------------------------------------------------------
+
+PACKAGE = Path(__file__).parents[2] / "mlops_nb"
+# ARCHITECTURE.md's layers, top (1) to bottom (5): a module imports only from its layer or below.
+LAYERS = {
+    1: "__main__ main commands",
+    2: "sweep pipeline report scaffold tracking registry environment dask_adapter dvc_adapter guard",
+    3: "execution results",
+    4: "notebook store lint strip git nbstripout_adapter jupytext_adapter nbconvert_adapter "
+    "nbconvert_offline",
+    5: "__init__ errors error_handler output strict_json startup plugins config yaml_io",
+}
+LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names.split()}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _module_level(body: Iterable[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported (not in functions, not TYPE_CHECKING)."""
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If):
+            yield from _module_level(node.orelse)
+            if not _is_type_checking(node.test):
+                yield from _module_level(node.body)
+        elif isinstance(node, ast.Try):
+            for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
+                yield from _module_level(block)
+
+
+def _targets(node: ast.Import | ast.ImportFrom, name: str, is_package: bool) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    base = node.module or ""
+    if node.level:  # relative: from the module's package
+        package = name if is_package else name.rpartition(".")[0]
+        for _ in range(node.level - 1):
+            package = package.rpartition(".")[0]
+        base = f"{package}.{base}" if base else package
+    # `from pkg import mod` imports pkg.mod; `from mod import name` imports mod
+    return {f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """``{module: package modules it imports at module level}`` for every module of mlops_nb."""
+    graph = {}
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in _module_level(tree.body):
+            found |= _targets(node, name, path.name == "__init__.py")
+        graph[name] = {m for m in found if m in MODULES and m != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_the_checker_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_import_cycle_at_module_level() -> None:
+    graph = import_graph()
+    assert len(graph) > 100 and graph["mlops_nb.execution.runner"]  # the walk found the imports
+    assert cycles(graph) == []
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    tops = {_top(m) for m in MODULES} - {"ml"}
+    assert sorted(tops - set(LAYER_OF)) == []
+
+
+def test_each_layer_imports_only_downward() -> None:
+    upward = [
+        f"{a} (layer {LAYER_OF[_top(a)]}) imports {b} (layer {LAYER_OF[_top(b)]})"
+        for a, targets in import_graph().items()
+        if _top(a) != "ml"
+        for b in sorted(targets)
+        if _top(b) != "ml" and LAYER_OF[_top(b)] < LAYER_OF[_top(a)]
+    ]
+    assert upward == []
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _top(m) == "ml"))
+def test_ml_imports_nothing_else_of_the_package(module: str) -> None:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    imported = {
+        t
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for t in _targets(node, module, MODULES[module].name == "__init__.py")
+    }
+    assert sorted(m for m in imported if m in MODULES and _top(m) != "ml") == []
