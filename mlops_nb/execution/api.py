@@ -119,7 +119,9 @@ def run(
     )
     key = runner.key_of(spec)
     if reuse:
-        found = store.find_ok_by_key(spec.runs_dir, key[0])
+        from mlops_nb.store import index
+
+        found = index.find_ok_by_key(spec.runs_dir, key[0])
         if found is not None:
             earlier = _with_metrics(Run(found), metrics_file)
             earlier.reused = True

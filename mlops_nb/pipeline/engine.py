@@ -25,8 +25,8 @@ from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline import kernels
 from mlops_nb.pipeline.spec import UPSTREAM_PARAM, Pipeline, Step
 from mlops_nb.pipeline.state import StateStore, StepState
-from mlops_nb.store import liveness
 from mlops_nb.store import runs as store
+from mlops_nb.store import settle
 
 OK_ACTIONS = ("ran", "skipped", "marked", "waiting", "held")
 
@@ -166,7 +166,7 @@ def run(
     outcomes: list[Outcome] = []
     emit = on_event or (lambda o: None)
     with sstore.lock(), _signals(cancel), kernels.opened(run_id, pipeline, fork=fork):
-        liveness.settle_all(runs_dir)  # step runs whose driver died: written down as lost
+        settle.settle_all(runs_dir)  # step runs whose driver died: written down as lost
         states = sstore.load()
         fps: dict[str, str] = {}
         failed: set[str] = set()

@@ -8,7 +8,7 @@ names its owner: ``host``, ``pid``, the Linux ``boot_id`` and the process's star
 reused by another process after a restart or a wrap-around is not mistaken for the owner.
 
 Every reader sees such a record as ``lost`` (``resolve``); the next sweep or pipeline that
-resumes it writes that down (``settle``). A record owned by another host cannot be checked from
+resumes it writes that down (``store.settle``). A record owned by another host cannot be checked from
 here and keeps its status.
 """
 
@@ -19,7 +19,6 @@ import functools
 import os
 import socket
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 LOST = "lost"
@@ -116,42 +115,3 @@ def resolve(record: dict[str, Any], what: str = "run") -> dict[str, Any]:
     if record.get("status") != "running" or not owner_gone(record):
         return record
     return {**record, "status": LOST, "error": record.get("error") or lost_error(record, what)}
-
-
-def settle(folder: Path, partial: str, output: str) -> bool:
-    """Write a lost run down as ``lost`` (its partial output notebook becomes its output).
-
-    Returns True if the folder was settled. Nothing happens when the store is not writable: the
-    readers still show the run as lost.
-    """
-    from mlops_nb.store import runs as store
-
-    try:
-        raw = store.read_raw_record(folder)
-    except Exception:  # unreadable: nothing to settle
-        return False
-    seen = resolve(raw)
-    if raw.get("status") == LOST and (folder / output).is_file():
-        with contextlib.suppress(OSError):  # written by a worker whose driver died mid-save
-            (folder / partial).unlink()
-    if seen.get("status") != LOST or raw.get("status") != "running":
-        return False
-    seen["ended_at"] = seen.get("ended_at") or store.utc_now()
-    try:
-        if (folder / partial).is_file() and not (folder / output).exists():
-            os.replace(folder / partial, folder / output)
-        store.write_record(folder, seen, final=True)
-    except Exception:  # read-only or full: readers keep showing it as lost
-        return False
-    return True
-
-
-def settle_all(runs_dir: Path) -> int:
-    """Settle every lost run of the store (see ``settle``); the number settled."""
-    from mlops_nb.store import index
-    from mlops_nb.store import runs as store
-
-    if not runs_dir.is_dir() or not index.writable(runs_dir):
-        return 0
-    rows = index.query_rows(runs_dir, "status = ?", (LOST,))
-    return sum(settle(runs_dir / str(r["id"]), store.PARTIAL_OUTPUT, store.OUTPUT) for r in rows)

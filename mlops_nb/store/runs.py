@@ -197,20 +197,3 @@ def ran_clean(folder: Path) -> bool:
     except (OSError, ValueError):
         return False  # no evidence that it ran
     return isinstance(nb, dict) and first_error(nb) is None
-
-
-def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
-    """The latest successful run with this key (identical code, parameters and inputs).
-
-    One indexed lookup in the runs index (``mlops_nb.store.index``), not a scan of the folders.
-    """
-    from mlops_nb.store import index
-
-    return index.find_ok_by_key(Path(runs_dir), key)
-
-
-def ok_runs_by_key(runs_dir: Path) -> dict[str, Path]:
-    """``{key: latest successful run folder}`` for batch lookups (sweeps resuming)."""
-    from mlops_nb.store import index
-
-    return index.ok_runs_by_key(Path(runs_dir))

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from mlops_nb.errors import StoreError
-from mlops_nb.store import liveness, locks
+from mlops_nb.store import index, liveness, locks, settle
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import executors, record
 from mlops_nb.sweep.plan import Plan
@@ -75,7 +75,7 @@ def _signals(stopper: Stopper, *, install: bool) -> Iterator[None]:
 def _done_runs(plan: Plan, force: bool) -> dict[str, Path]:
     if force:
         return {}
-    return store.ok_runs_by_key(plan.runs_dir)
+    return index.ok_runs_by_key(plan.runs_dir)
 
 
 def _entries(
@@ -133,7 +133,7 @@ def execute(
         "wait for it to finish, then re-invoke it to resume what is left."
     )
     with locks.exclusive(record.lock_path(plan.runs_dir, plan.sweep_id), busy=busy):
-        liveness.settle_all(plan.runs_dir)  # runs whose driver died: written down as lost
+        settle.settle_all(plan.runs_dir)  # runs whose driver died: written down as lost
         return _execute(
             plan,
             executor=executor,

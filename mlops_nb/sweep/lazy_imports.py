@@ -15,6 +15,8 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlops_nb.notebook.imports import import_statements
+
 # Modules imported inside the functions of a package (on first call), by package.
 LAZY: dict[str, tuple[str, ...]] = {
     "mlops_nb.ml": (
@@ -46,8 +48,6 @@ def expand(modules: Sequence[str], nb: Mapping[str, Any]) -> tuple[str, ...]:
 def submodule_imports(nb: Mapping[str, Any]) -> tuple[str, ...]:
     """``PACKAGE.NAME`` for each top-level ``from PACKAGE import NAME`` of a code cell where
     PACKAGE is an installed top-level package with a submodule NAME."""
-    from mlops_nb.sweep.preload import import_statements
-
     found: list[str] = []
     for node in import_statements(nb):
         module = node.module if isinstance(node, ast.ImportFrom) and not node.level else None

@@ -9,14 +9,12 @@ import importlib.util
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import UsageError
-from mlops_nb.notebook.io import code_cells, source_of
-from mlops_nb.notebook.params import find_parameters_cell
-from mlops_nb.notebook.syntax import python_trees
+from mlops_nb.notebook.imports import import_statements
 
 log = logging.getLogger(__name__)
 _WARNED: set[tuple[str, ...]] = set()
@@ -113,14 +111,3 @@ def notebook_imports(nb: Mapping[str, Any], *, cwd: Path | None = None) -> tuple
         elif node.module and not node.level:
             found.append(node.module)
     return tuple(dict.fromkeys(m for m in found if _exists(m, cwd)))
-
-
-def import_statements(nb: Mapping[str, Any]) -> Iterator[ast.Import | ast.ImportFrom]:
-    """The top-level import statements of the code cells but the parameters cell."""
-    params_cell = find_parameters_cell(nb)
-    for i, cell in code_cells(nb):
-        if i == params_cell:
-            continue
-        # IPython syntax read as IPython does, with the code inside %%time and the like
-        for tree in python_trees(source_of(cell)):
-            yield from (n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))

@@ -105,6 +105,18 @@ def _module_level(body: Iterable[ast.stmt]) -> Iterator[ast.Import | ast.ImportF
                 yield from _module_level(block)
 
 
+def _anywhere(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import, also inside functions (lazy ones), but not under TYPE_CHECKING."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            for stmt in node.orelse:
+                yield from _anywhere(stmt)
+        else:
+            yield from _anywhere(node)
+
+
 def _targets(node: ast.Import | ast.ImportFrom, name: str, is_package: bool) -> set[str]:
     if isinstance(node, ast.Import):
         return {a.name for a in node.names}
@@ -118,13 +130,14 @@ def _targets(node: ast.Import | ast.ImportFrom, name: str, is_package: bool) -> 
     return {f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names}
 
 
-def import_graph() -> dict[str, set[str]]:
-    """``{module: package modules it imports at module level}`` for every module of mlops_nb."""
+def import_graph(*, lazy: bool = False) -> dict[str, set[str]]:
+    """``{module: package modules it imports at module level}`` for every module of mlops_nb;
+    ``lazy``: imports inside functions too."""
     graph = {}
     for name, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         found: set[str] = set()
-        for node in _module_level(tree.body):
+        for node in _anywhere(tree) if lazy else _module_level(tree.body):
             found |= _targets(node, name, path.name == "__init__.py")
         graph[name] = {m for m in found if m in MODULES and m != name}
     return graph
@@ -176,6 +189,26 @@ def test_no_import_cycle_at_module_level() -> None:
     graph = import_graph()
     assert len(graph) > 100 and graph["mlops_nb.execution.runner"]  # the walk found the imports
     assert cycles(graph) == []
+
+
+# Cycles through imports inside functions that are still to be untangled (issue 16): the
+# pipeline's gate step calls back into the engine. The list may only shrink.
+KNOWN_LAZY_CYCLES = [
+    [
+        "mlops_nb.pipeline.engine",
+        "mlops_nb.pipeline.gate",
+        "mlops_nb.pipeline.kernels",
+        "mlops_nb.pipeline.spec",
+        "mlops_nb.report.build",
+        "mlops_nb.report.model",
+    ]
+]
+
+
+def test_no_new_import_cycle_through_lazy_imports() -> None:
+    graph = import_graph(lazy=True)
+    assert graph["mlops_nb.store.runs"] >= {"mlops_nb.store.liveness"}  # lazy imports are seen
+    assert cycles(graph) == KNOWN_LAZY_CYCLES
 
 
 def test_every_top_level_module_has_a_layer() -> None:

@@ -118,14 +118,14 @@ def test_find_ok_by_key_uses_the_index(runs_dir: Path) -> None:
     newer = make_run(runs_dir, key="k1")
     make_run(runs_dir, key="k1", status="failed")
     other = make_run(runs_dir, key="k2")
-    assert store.find_ok_by_key(runs_dir, "k1") == newer
-    assert store.find_ok_by_key(runs_dir, "nope") is None
-    assert store.ok_runs_by_key(runs_dir) == {"k1": newer, "k2": other}
+    assert index.find_ok_by_key(runs_dir, "k1") == newer
+    assert index.find_ok_by_key(runs_dir, "nope") is None
+    assert index.ok_runs_by_key(runs_dir) == {"k1": newer, "k2": other}
     import shutil
 
     shutil.rmtree(newer)  # deleted behind the index: never returned
-    assert store.find_ok_by_key(runs_dir, "k1") != newer
-    assert store.find_ok_by_key(runs_dir / "missing", "k1") is None
+    assert index.find_ok_by_key(runs_dir, "k1") != newer
+    assert index.find_ok_by_key(runs_dir / "missing", "k1") is None
 
 
 @pytest.mark.kernel
