@@ -35,11 +35,11 @@ from typing import Any
 
 from mlops_nb.errors import MlopsNbError
 from mlops_nb.pipeline import rules
+from mlops_nb.store.gates import GATE_FILE, read_decision
 
 GATE_KEYS = {"rule", "action", "approval", "reason"}
 ACTION_KEYS = {"promote", "run", "alias", "artifact"}
 APPROVALS = ("human", "auto", "none")
-GATE_FILE = "gate.json"
 
 
 def parse_gate(
@@ -228,17 +228,6 @@ def run_gate_step(
         detail=record["decision"],  # also lands in the pipeline run record
         seconds=time.monotonic() - t0,
     )
-
-
-def read_decision(folder: str | None) -> dict[str, Any]:
-    """A gate run's record (``{}`` when missing or unreadable)."""
-    if not folder:
-        return {}
-    try:
-        data = json.loads((Path(folder) / GATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | None:

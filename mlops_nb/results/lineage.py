@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import StoreError
-from mlops_nb.pipeline.gate import GATE_FILE, read_decision
 from mlops_nb.store import runs as store
+from mlops_nb.store.gates import GATE_FILE, read_decision
 
 
 def _data_refs(params: dict[str, Any]) -> list[str]:
