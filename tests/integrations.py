@@ -80,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"integrations: unknown environment {unknown[0]!r}; valid: {', '.join(ENVIRONMENTS)}")
         return 2
+    # The installs wait on downloads and disks more than on the CPU: make the environments at the
+    # same time (about 3 minutes each on 2 cores), then run their tests one after the other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        for future in [pool.submit(_ensure_env, n, ENVIRONMENTS[n][0]) for n in names]:
+            future.result()
     return max(run_environment(n) for n in names)
 
 
