@@ -48,6 +48,7 @@ class Browser:
         os.close(from_child_w)
         self._buf = b""
         self._next = 0
+        self._sessions: list[str] = []
         self.events: list[dict[str, Any]] = []
 
     def _read(self, deadline: float) -> dict[str, Any]:
@@ -103,6 +104,7 @@ class Browser:
             self.send(f"{domain}.enable", session=session)
         self.send("Page.navigate", {"url": url}, session=session)
         self.wait_for("Page.loadEventFired")
+        self._sessions.append(str(session))
         return str(session)
 
     def evaluate(self, session: str, expression: str) -> Any:
@@ -123,8 +125,19 @@ class Browser:
         shot = self.send("Page.captureScreenshot", {"format": "png"}, session=session)
         return base64.b64decode(shot["data"])
 
-    def problems(self) -> list[dict[str, Any]]:
-        """Console errors, uncaught exceptions, error log entries and dialogs (alert())."""
+    def problems(self, settle_s: float = 0.5) -> list[dict[str, Any]]:
+        """Console errors, uncaught exceptions, error log entries and dialogs (alert()), including
+        those a page logs a moment after its load event: each page first waits ``settle_s`` (its
+        timers run) and answers, and Chromium sends a page's events before its answer."""
+        for session in self._sessions:
+            self.send(
+                "Runtime.evaluate",
+                {
+                    "expression": f"new Promise(r => setTimeout(r, {int(settle_s * 1000)}))",
+                    "awaitPromise": True,
+                },
+                session=session,
+            )
         bad = []
         for e in self.events:
             m, p = e.get("method"), e.get("params", {})

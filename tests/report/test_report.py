@@ -324,3 +324,22 @@ def test_report_renders_in_chromium(store: Path, tmp_path: Path) -> None:
     assert scripts == 0
     assert runs == 6
     assert problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+def test_the_console_check_sees_errors_logged_after_the_load(tmp_path: Path) -> None:
+    """The browser checks above can fail: a page that logs an error after its load is caught."""
+    page = tmp_path / "late.html"
+    page.write_text(
+        "<!DOCTYPE html><title>late</title>"
+        "<script>setTimeout(() => console.error('late'), 150)</script>",
+        encoding="utf-8",
+    )
+    browser = Browser(tmp_path / "profile")
+    try:
+        browser.open(page.as_uri())
+        problems = browser.problems()
+    finally:
+        browser.close()
+    assert [p["params"]["type"] for p in problems] == ["error"]
