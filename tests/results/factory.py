@@ -65,7 +65,7 @@ def make_run(
         "name": name,
         "notebook": {
             "path": notebook,
-            "abspath": f"/work/{notebook}",
+            "abspath": f"/project/{notebook}",
             "code_sha256": code_sha256(nb),
         },
         "params": params,
