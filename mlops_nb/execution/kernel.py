@@ -21,6 +21,8 @@ from typing import Any
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
+from mlops_nb.store.liveness import is_zombie
+
 log = logging.getLogger(__name__)
 KERNEL_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
 
@@ -230,7 +232,7 @@ class KernelWatch:
             return False
         except PermissionError:  # pragma: no cover
             return True
-        return not _is_zombie(pid)
+        return not is_zombie(pid)
 
     def finish(self) -> None:
         """After the run: cancel the pending kill, make sure the kernel is gone, reap it."""
@@ -269,14 +271,6 @@ def _signal(pid: int, sig: int, *, group: bool) -> None:
         os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
 
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

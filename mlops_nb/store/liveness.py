@@ -83,12 +83,14 @@ def owner_gone(record: Mapping[str, Any]) -> bool:
         return True
     now = start_ticks(pid)
     if now is None:  # a zombie (finished), or a process we may not inspect (alive)
-        return _is_zombie(pid)
+        return is_zombie(pid)
     started = record.get("pid_started")
     return isinstance(started, int) and now != started
 
 
-def _is_zombie(pid: int) -> bool:
+def is_zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped yet (state ``Z`` in ``/proc/PID/stat``,
+    proc(5)); False where there is no ``/proc``."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
