@@ -13,19 +13,18 @@ import json
 import logging
 import math
 import os
-import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from mlops_nb import __version__, strict_json
 from mlops_nb.execution import outputs, provenance
 from mlops_nb.git import git_info
+from mlops_nb.interrupts import on_interrupt
 from mlops_nb.notebook.io import code_sha256, read_notebook
 from mlops_nb.notebook.params import inject, parse_notebook_params, validate
 from mlops_nb.results.scraps import scalar_scraps
@@ -189,7 +188,8 @@ def execute_run(
         name=f"mlops-nb-run-{run_id}",
         daemon=True,
     )
-    restore = _install_signal_handlers(execution) if handle_signals else None
+    signals = contextlib.ExitStack()
+    signals.enter_context(on_interrupt(_interrupt_handler(execution), install=handle_signals))
     try:
         worker.start()
         _watch(worker, execution, spec.timeout, t0, cancel)
@@ -199,8 +199,7 @@ def execute_run(
         worker.join(5)
         raise
     finally:
-        if restore:
-            restore()
+        signals.close()
         execution.watch.finish()
         prov_thread.join(30)
         if worker.is_alive():  # gave up waiting: papermill may still be changing its notebook
@@ -295,22 +294,13 @@ def _watch(
             last = now
 
 
-def _install_signal_handlers(execution: Any) -> Callable[[], None] | None:
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum: int, frame: FrameType | None) -> None:
+def _interrupt_handler(execution: Any) -> Callable[[], None]:
+    def handler() -> None:
         if not execution.watch.stop("interrupted"):
             # Asked twice: stop waiting for the grace period.
             execution.watch.kill()
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-    return restore
+    return handler
 
 
 def _finish(

@@ -9,18 +9,18 @@ failed pipeline resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from mlops_nb.errors import MlopsNbError, RunInterrupted
+from mlops_nb.interrupts import on_interrupt
 from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline import kernels
 from mlops_nb.pipeline.spec import UPSTREAM_PARAM, Pipeline, Step
@@ -627,23 +627,6 @@ def mark_done(pipeline: Pipeline, runs_dir: Path, step_name: str) -> Plan:
     return p
 
 
-class _signals:
+def _signals(cancel: threading.Event) -> contextlib.AbstractContextManager[None]:
     """SIGINT/SIGTERM set ``cancel``: running steps stop and are recorded, nothing new starts."""
-
-    def __init__(self, cancel: threading.Event) -> None:
-        self.cancel = cancel
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            self.cancel.set()
-
-        for s in (signal.SIGINT, signal.SIGTERM):
-            self.previous[s] = signal.signal(s, handler)
-
-    def __exit__(self, *exc: object) -> None:
-        for s, h in self.previous.items():
-            signal.signal(s, h)
+    return on_interrupt(cancel.set)

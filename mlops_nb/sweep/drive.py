@@ -10,16 +10,14 @@ import concurrent.futures as cf
 import contextlib
 import logging
 import secrets
-import signal
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from mlops_nb.errors import StoreError
+from mlops_nb.interrupts import on_interrupt
 from mlops_nb.store import index, liveness, locks, settle
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import executors, record
@@ -53,23 +51,13 @@ class Stopper:
             self.stop_file.unlink()
 
 
-@contextlib.contextmanager
-def _signals(stopper: Stopper, *, install: bool) -> Iterator[None]:
-    if not install or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
+def _signals(stopper: Stopper, *, install: bool) -> contextlib.AbstractContextManager[None]:
+    def handler() -> None:
         stopper.request()
         if stopper.count > 2:  # asked three times: stop waiting for the runs in flight
             raise KeyboardInterrupt
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+    return on_interrupt(handler, install=install)
 
 
 def _done_runs(plan: Plan, force: bool) -> dict[str, Path]:

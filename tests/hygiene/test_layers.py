@@ -72,7 +72,7 @@ LAYERS = {
     3: "execution results",
     4: "notebook store lint strip git nbstripout_adapter jupytext_adapter nbconvert_adapter "
     "nbconvert_offline",
-    5: "__init__ errors error_handler output strict_json startup plugins config yaml_io",
+    5: "__init__ errors error_handler interrupts output strict_json startup plugins config yaml_io",
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names.split()}
 
