@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb import __version__, strict_json
+from mlops_nb.errors import StoreError
 from mlops_nb.execution import outputs, provenance
 from mlops_nb.git import git_info
 from mlops_nb.interrupts import on_interrupt
@@ -313,25 +314,9 @@ def _finish(
     prov: dict[str, Any],
     duration: float,
 ) -> None:
-    from mlops_nb.execution.papermill_adapter import notebook_to_json
     from mlops_nb.notebook.io import atomic_write_text
 
-    nb = outcome.get("nb") or execution.nb
-    nb_dict: dict[str, Any]
-    if nb is not None:
-        text = notebook_to_json(nb)
-        nb_dict = json.loads(text)
-    else:
-        nb_dict = injected
-        text = json.dumps(injected, indent=1, ensure_ascii=False) + "\n"
-    if strict_json.encode(nb_dict) is not nb_dict:  # a non-finite number: not JSON (RFC 8259)
-        text = strict_json.dumps(nb_dict, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    problem = None
-    try:
-        atomic_write_text(folder / store.OUTPUT, text)
-    except OSError as e:  # never `ok` without its output notebook
-        problem = store.store_error(e, "write the output notebook", folder / store.OUTPUT)
-    del text
+    nb_dict, problem = _write_output(folder, outcome.get("nb") or execution.nb, injected)
     status, error = _status(spec, nb_dict, execution, outcome)
     if problem is not None and status == "ok":
         status, error = "failed", {"ename": "StoreError", "evalue": problem.message}
@@ -365,20 +350,49 @@ def _finish(
         record = record.with_extensions(output_cut=execution.output_cuts)
     final = record.to_json()
     _write_final(folder, final)
-    try:  # the index never fails a run: the folder is the truth, `reindex` rebuilds it
+    _publish(folder, final)
+    if problem is not None:
+        raise problem
+
+
+def _write_output(
+    folder: Path, nb: Any, injected: dict[str, Any]
+) -> tuple[dict[str, Any], StoreError | None]:
+    """Write the output notebook (the injected one if execution left none); the notebook as a
+    dict, and the error that kept it from being written (the run is then never ``ok``)."""
+    from mlops_nb.execution.papermill_adapter import notebook_to_json
+    from mlops_nb.notebook.io import atomic_write_text
+
+    nb_dict: dict[str, Any]
+    if nb is not None:
+        text = notebook_to_json(nb)
+        nb_dict = json.loads(text)
+    else:
+        nb_dict = injected
+        text = json.dumps(injected, indent=1, ensure_ascii=False) + "\n"
+    if strict_json.encode(nb_dict) is not nb_dict:  # a non-finite number: not JSON (RFC 8259)
+        text = strict_json.dumps(nb_dict, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        atomic_write_text(folder / store.OUTPUT, text)
+    except OSError as e:  # never `ok` without its output notebook
+        return nb_dict, store.store_error(e, "write the output notebook", folder / store.OUTPUT)
+    return nb_dict, None
+
+
+def _publish(folder: Path, final: dict[str, Any]) -> None:
+    """Index the finished run and send it to the configured trackers; neither fails a run."""
+    try:  # the folder is the truth, `reindex` rebuilds the index
         from mlops_nb.store import index
 
         index.update_run(folder, final)
     except Exception as e:
         log.warning("runs index not updated (%s); `mlops-nb reindex` rebuilds it", e)
-    try:  # tracking never fails a run either ([tool.mlops-nb.track], --track): it warns
+    try:  # [tool.mlops-nb.track], --track: a tracking failure warns
         from mlops_nb.tracking.track import after_run
 
         after_run(folder, final)
     except Exception:
         log.warning("tracking the run failed", exc_info=True)
-    if problem is not None:
-        raise problem
 
 
 def _write_final(folder: Path, record: dict[str, Any]) -> None:
