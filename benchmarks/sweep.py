@@ -11,7 +11,7 @@ for a trivial notebook that glues one value with scrapbook (as every notebook of
 does) and a realistic one (pandas + scikit-learn LogisticRegression on the breast-cancer data + 3
 glued metrics), in this environment and, with --env both (the default), in a second one with the
 [lab] extra (JupyterLab: `import scrapbook` costs ~2 s more there), made by this script on first
-use (a venv in $XDG_CACHE_HOME/mlops-nb-bench). Prints wall-clock totals (of whole commands,
+use (a venv per checkout in $XDG_CACHE_HOME/mlops-nb-bench). Prints wall-clock totals (of whole commands,
 start-up included), per-run times, ratios to (c), the per-run overhead of (d) over (c) and the
 ratio (g)/(d). With --repeat K the sweeps run K times each and the median is reported.
 Usage: python benchmarks/sweep.py [--runs 20] [--repeat 1] [--only trivial|realistic]
@@ -220,9 +220,12 @@ def dask_cluster(work: Path) -> Iterator[str | None]:
 
 
 def lab_python() -> Path:
-    """The Python of a venv with this project and its [ml,dask,lab] extras (made once)."""
+    """The Python of a venv with this checkout and its [ml,dask,lab] extras (made once per
+    checkout: the install is editable, so another checkout's venv would run its code)."""
+    import hashlib
+
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    venv = cache / "mlops-nb-bench" / "venv-lab"
+    venv = cache / "mlops-nb-bench" / f"venv-lab-{hashlib.sha256(bytes(ROOT)).hexdigest()[:8]}"
     python = venv / "bin" / "python"
     if not python.exists():
         print(f"making {venv} (once: pip install -e '.[ml,dask,lab]')", flush=True)

@@ -83,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlops-nb``; returns the exit code."""
+    from mlops_nb import process_hooks
     from mlops_nb.commands._common import protect_dash_values
     from mlops_nb.startup import skip_optional_imports
 
+    process_hooks.install()
     skip_optional_imports()
     parser = build_parser()
     args = parser.parse_args(protect_dash_values(sys.argv[1:] if argv is None else argv))

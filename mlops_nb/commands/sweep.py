@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             return _run(args, nb)
     finally:
         if server is not None:
-            from mlops_nb.execution.forking import release
+            from mlops_nb.kernels.forking import release
 
             release(server)
 

@@ -103,8 +103,10 @@ def run(
     recorded with their hashes; ``upstream`` (``{step: folder}``) fills the notebook's
     ``upstream`` parameter; ``metrics_file`` gets the scalar scraps as JSON (for DVC/Kubeflow).
     """
+    from mlops_nb import process_hooks
     from mlops_nb.execution import outputs, runner
 
+    process_hooks.install()
     outputs.check_metrics_file(metrics_file)
     spec = runner.prepare(
         notebook,

@@ -11,8 +11,8 @@ Three faults of heavy output, and their fixes here:
   only ``iopub_timeout`` seconds *without any* output fail it (``OutputStalled``, which says so).
   And ZeroMQ drops messages silently once 1,000 wait in the IOPub subscriber (its default high
   water mark; zmq_setsockopt(3) ``ZMQ_RCVHWM``), which cut saved output short even in runs
-  recorded ``ok``: the client's IOPub socket is unbounded (``kernel.ReadyClient``), so nothing is
-  dropped and the cap below keeps the driver's memory bounded.
+  recorded ``ok``: the client's IOPub socket is unbounded (``kernels.manager.ReadyClient``), so
+  nothing is dropped and the cap below keeps the driver's memory bounded.
 - **Giant output** (a cell printing 200 MB: a 212 MB notebook, the driver at ~1 GB): stream
   text kept in the notebook is capped at ``output_limit`` characters per run
   (``MLOPS_NB_OUTPUT_LIMIT``, default 5M, ``0`` for no cap). Past the cap, a cell's stream is

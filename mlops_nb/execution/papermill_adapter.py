@@ -24,7 +24,8 @@ from typing import Any
 import nbformat
 from nbformat.v4.rwbase import rejoin_lines
 
-from mlops_nb.execution.kernel import IPCKernelManager, KernelWatch
+from mlops_nb.kernels.manager import IPCKernelManager
+from mlops_nb.kernels.watch import KernelWatch
 
 
 @contextlib.contextmanager

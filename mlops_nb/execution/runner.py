@@ -103,7 +103,7 @@ def prepare(
         )
     if cwd is not None and not Path(cwd).is_dir():
         raise UsageError(f"--cwd {cwd}: no such folder (the kernel's working directory).")
-    from mlops_nb.execution.kernelspec import resolve_kernel_name
+    from mlops_nb.kernels.kernelspec import resolve_kernel_name
 
     kernel_name = resolve_kernel_name(nb, kernel_name, source=str(path))
     return RunSpec(
@@ -428,7 +428,7 @@ def _status(
 ) -> tuple[str, dict[str, Any] | None]:
     reason = execution.watch.stop_reason
     current = _source_index(nb, execution.current_cell)
-    from mlops_nb.execution import lifeline
+    from mlops_nb.kernels import lifeline
 
     driver = lifeline.driver_lost()
     if driver is not None and (reason is not None or outcome.get("exception") is not None):

@@ -2,7 +2,7 @@
 
 At the start of ``pipeline run`` one fork server per (kernel, working directory) starts
 importing, in its template, what every stale step imports (``--preload auto`` of each step's
-notebook, fork-safe modules only: ``execution.forksafety``). Each notebook step's kernel is then
+notebook, fork-safe modules only: ``kernels.forksafety``). Each notebook step's kernel is then
 forked from it (~0.1 s instead of a kernel boot plus the step's imports), and the pipeline's
 sweep steps preload the same modules, so their workers share the same server. ``fork=False``
 (``pipeline run --no-fork``) starts every kernel as a new process. The servers start when the
@@ -48,7 +48,7 @@ class StepKernels:
 
     def start(self) -> None:
         """Start the fork servers the steps need, in the background (once; best effort)."""
-        from mlops_nb.execution.prewarm import prestart_fork_server
+        from mlops_nb.kernels.fork_source import prestart_fork_server
 
         with self._lock:
             if self._started is not None or not self.fork:
@@ -64,7 +64,8 @@ class StepKernels:
         the template for (``kernel_name``, ``cwd``); None: start it the usual way."""
         if not self.fork:
             return None
-        from mlops_nb.execution.prewarm import ForkSource, KernelRecipe, WarmKernelManager
+        from mlops_nb.kernels.fork_source import ForkSource
+        from mlops_nb.kernels.prewarm import KernelRecipe, WarmKernelManager
 
         key = (kernel_name, cwd.resolve())
         with self._lock:
@@ -86,7 +87,7 @@ class StepKernels:
             started, self._started = self._started or [], []
         if not (sources or started):
             return  # nothing ran: nothing imported
-        from mlops_nb.execution.forking import release
+        from mlops_nb.kernels.forking import release
 
         for source in sources:
             source.close()
@@ -154,6 +155,6 @@ def sweep_options(run_id: str) -> dict[str, Any]:
     kernels = _OPEN.get(run_id)
     if kernels is None:
         return {}
-    from mlops_nb.execution.forksafety import split_unsafe
+    from mlops_nb.kernels.forksafety import split_unsafe
 
     return {"preload": split_unsafe(kernels.preload)[0], "fork": kernels.fork}

@@ -295,7 +295,7 @@ def find_cycle(steps: Mapping[str, Step]) -> list[str] | None:
 
 def _check_params(steps: Mapping[str, Step]) -> list[str]:
     from mlops_nb.errors import MlopsNbError
-    from mlops_nb.execution.kernelspec import notebook_kernel_name
+    from mlops_nb.kernels.kernelspec import notebook_kernel_name
     from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params, problems_for
 

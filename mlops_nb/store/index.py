@@ -105,7 +105,8 @@ _UPSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(COLUMNS))})
 
 # SQLite's own mutexes are copied locked into a process forked while another thread is inside
 # SQLite (a sweep's pool workers forked while a second sweep reads the index): the child hangs
-# in its first sqlite3 call. This lock is held inside SQLite and across os.fork().
+# in its first sqlite3 call. This lock is held inside SQLite and across os.fork()
+# (mlops_nb.process_hooks.install registers that).
 _FORK_GUARD = threading.RLock()
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -117,14 +118,6 @@ def _fork_safe(fn: _F) -> _F:
             return fn(*args, **kwargs)
 
     return cast(_F, guarded)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(
-        before=_FORK_GUARD.acquire,
-        after_in_parent=_FORK_GUARD.release,
-        after_in_child=_FORK_GUARD.release,
-    )
 
 
 def index_path(runs_dir: Path) -> Path:

@@ -127,15 +127,17 @@ def sweep(
     LocalCluster), each in a fresh kernel started ahead of time (``preload`` modules imported into
     it: ``"pandas,sklearn"``, or ``None``/``"auto"``, the default: the notebook's own fork-safe
     imports; ``""`` or ``()``: none but scrapbook); plain Python kernels are forked from a warmed-up
-    template process unless ``fork`` is False (see ``mlops_nb.execution.forking``). Calling it again resumes: sets whose run already
+    template process unless ``fork`` is False (see ``mlops_nb.kernels.forking``). Calling it again resumes: sets whose run already
     succeeded are skipped unless ``force``. ``retries`` re-runs sets whose kernel died or failed
     to start; ``timeout`` limits each run; ``fail_fast`` stops launching after a failure.
     Ctrl-C/SIGTERM stops launching, records the runs in flight as ``interrupted`` and returns a
     Sweep whose ``status`` is ``interrupted``. ``progress``: ``auto``, ``bar``, ``lines``, ``quiet``.
     ``extra`` adds fields to every run record (a pipeline passes its ``pipeline`` entry).
     """
+    from mlops_nb import process_hooks
     from mlops_nb.errors import UsageError
 
+    process_hooks.install()  # before pool workers are forked; kernels stopped at exit
     if retries < 0:
         raise UsageError(f"--retries must be 0 or more, got {retries}.")
     if workers is not None and workers < 1:
@@ -187,6 +189,6 @@ def sweep(
         return Sweep(plan.runs_dir, data)
     finally:
         if server is not None:
-            from mlops_nb.execution.forking import release
+            from mlops_nb.kernels.forking import release
 
             release(server)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from mlops_nb import plugins
 from mlops_nb.errors import UsageError
-from mlops_nb.execution import lifeline
+from mlops_nb.kernels import lifeline
 from mlops_nb.sweep.worker import Outcome, Task, release_all, run_task
 
 ENTRY_POINT_GROUP = "mlops_nb.executors"

@@ -40,7 +40,7 @@ def start_fork_server(
         return None
     work = (Path(cwd) if cwd is not None else (Path(notebook).parent or Path("."))).resolve()
     modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"), cwd=work)
-    from mlops_nb.execution.prewarm import prestart_fork_server
+    from mlops_nb.kernels.fork_source import prestart_fork_server
 
     ks = nb.get("metadata", {}).get("kernelspec") or {}
     return prestart_fork_server(kernel_name or str(ks.get("name") or "python3"), modules, work)
@@ -82,7 +82,7 @@ def preload_modules(
 
 
 def _warn_fork_unsafe(names: Sequence[str]) -> None:
-    from mlops_nb.execution.forksafety import split_unsafe
+    from mlops_nb.kernels.forksafety import split_unsafe
 
     unsafe = split_unsafe(names)[1]
     if unsafe and unsafe not in _WARNED:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_nb import process_hooks
 from mlops_nb.errors import KernelStartFailed
 from mlops_nb.execution.runner import RunSpec
 
@@ -89,8 +90,8 @@ class _State:
         self._watcher: threading.Thread | None = None
 
     def configure(self, task: Task) -> None:
-        from mlops_nb.execution.prewarm import KernelRecipe, Prewarmer
         from mlops_nb.execution.runner import work_dir
+        from mlops_nb.kernels.prewarm import KernelRecipe, Prewarmer
 
         recipe = KernelRecipe(
             kernel_name=kernel_name_of(task.spec),
@@ -142,13 +143,10 @@ _STATES_LOCK = threading.Lock()
 
 
 def _forget_parent_states() -> None:
-    """In a forked child (a pool worker): the states, pre-warmers and kernels are the parent's."""
+    """In a forked child (a pool worker): the states, pre-warmers and kernels are the parent's.
+    Called by ``mlops_nb.process_hooks``."""
     global _local, _STATES, _STATES_LOCK
     _local, _STATES, _STATES_LOCK = threading.local(), [], threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_parent_states)
 
 
 def _state() -> _State:
@@ -179,7 +177,9 @@ def kernel_name_of(spec: RunSpec) -> str:
 def run_task(task: Task) -> Outcome:
     """Run one parameter set (with retries on kernel failure). Never raises."""
     from mlops_nb.errors import StoreError
-    from mlops_nb.execution import lifeline
+    from mlops_nb.kernels import lifeline
+
+    process_hooks.install()  # in a pool or dask worker: its kernels go when it exits
 
     try:
         with lifeline.busy():
@@ -235,7 +235,7 @@ def _run(task: Task) -> Outcome:
 def _warm_factory(state: _State, kernel_name: str) -> Any:
     """A factory handing over a warm kernel, or None (the runner starts a cold one and records
     any start failure) when pre-warming is off or the warm kernel could not be started."""
-    from mlops_nb.execution.prewarm import factory_for
+    from mlops_nb.kernels.prewarm import factory_for
 
     def remember(watch: Any) -> None:
         state.watch = watch
@@ -253,7 +253,7 @@ def _warm_factory(state: _State, kernel_name: str) -> Any:
 
 
 def _watching_default(on_watch: Any, kernel_name: str) -> Any:
-    from mlops_nb.execution.kernel import IPCKernelManager
+    from mlops_nb.kernels.manager import IPCKernelManager
 
     def factory(watch: Any) -> Any:
         on_watch(watch)

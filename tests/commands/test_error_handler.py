@@ -102,7 +102,7 @@ def test_kernel_errors_are_in_the_hierarchy_and_pickle(cls: type[KernelError]) -
 
 
 def test_old_import_places_still_work() -> None:
-    from mlops_nb.execution import forking, prewarm
+    from mlops_nb.kernels import forking, prewarm
 
     assert forking.ForkServerError is ForkServerError  # type: ignore[attr-defined]
     assert prewarm.KernelStartFailed is KernelStartFailed  # type: ignore[attr-defined]

@@ -65,14 +65,16 @@ def test_the_core_is_light_and_running_notebooks_is_the_run_extra() -> None:
 # --- the import graph ---------------------------------------------------------------------------
 
 PACKAGE = Path(__file__).parents[2] / "mlops_nb"
-# ARCHITECTURE.md's layers, top (1) to bottom (5): a module imports only from its layer or below.
+# ARCHITECTURE.md's layers, top (1) to bottom (6): a module imports only from its layer or below.
 LAYERS = {
     1: "__main__ main commands",
     2: "sweep pipeline report scaffold tracking registry environment dask_adapter dvc_adapter guard",
     3: "execution results",
-    4: "notebook store lint strip git nbstripout_adapter jupytext_adapter nbconvert_adapter "
+    4: "kernels",
+    5: "notebook store lint strip git nbstripout_adapter jupytext_adapter nbconvert_adapter "
     "nbconvert_offline",
-    5: "__init__ errors error_handler interrupts output strict_json startup plugins config yaml_io",
+    6: "__init__ errors error_handler interrupts output strict_json startup plugins config yaml_io "
+    "process_hooks",
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names.split()}
 

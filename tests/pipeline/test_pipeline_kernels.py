@@ -67,7 +67,7 @@ def test_steps_run_on_forked_preloaded_kernels(
 
 
 def test_an_up_to_date_pipeline_starts_no_fork_server(two_steps: Path, runs_dir: Path) -> None:
-    from mlops_nb.execution import forking
+    from mlops_nb.kernels import forking
 
     assert run(spec.load(two_steps), runs_dir=runs_dir).ok
     assert not forking._SERVERS  # released when the pipeline ended

@@ -96,7 +96,7 @@ def exit_if_orphaned(cleanup: Callable[[], None]) -> None:
     if driver_lost() is None:
         return
     try:
-        from mlops_nb.execution import forking
+        from mlops_nb.kernels import forking
 
         cleanup()
         forking.close_all()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlops_nb.execution import forking
-from mlops_nb.execution.forksafety import FORK_UNSAFE, fork_safe, split_unsafe
+from mlops_nb.kernels import fork_source
+from mlops_nb.kernels.forksafety import FORK_UNSAFE, fork_safe, split_unsafe
 from mlops_nb.main import main
 from mlops_nb.store import runs as store
 from tests import nbbuild as b
@@ -48,8 +48,8 @@ def test_fork_safety_rules(module: str, safe: bool) -> None:
 
 def test_the_template_never_imports_fork_unsafe_modules(tmp_path: Path) -> None:
     asked = ("numpy", "torch.nn", "colorsys", "grpc", "polars")
-    assert forking.template_modules(asked, None) == ("numpy", "colorsys")
-    assert forking.template_modules(asked, tmp_path) == ("numpy", "colorsys")
+    assert fork_source.template_modules(asked, None) == ("numpy", "colorsys")
+    assert fork_source.template_modules(asked, tmp_path) == ("numpy", "colorsys")
     assert split_unsafe(asked) == (("numpy", "colorsys"), ("torch.nn", "grpc", "polars"))
     assert all(name.isidentifier() for name in FORK_UNSAFE)
 

@@ -10,21 +10,18 @@ bound in the user namespace and the execution count does not move, so the output
 counts 1, 2, ... and the import cell of the notebook finds the modules already in ``sys.modules``.
 
 With ``fork`` (the default), plain Python kernels are forked from a ``forking.ForkServer``
-whose template has already imported ipykernel and the preload modules (~0.1 s of CPU per kernel
-instead of ~0.5 s); when that is not possible the kernel starts the usual way, with a warning.
+(chosen by ``fork_source.ForkSource``) whose template has already imported ipykernel and the
+preload modules (~0.1 s of CPU per kernel instead of ~0.5 s); when that is not possible the
+kernel starts the usual way, with a warning.
 
 The kernel manager handed over is already started, so nbclient only connects a client to it (a
-``kernel.ReadyClient``, as for every run).
+``manager.ReadyClient``, as for every run).
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
-import glob
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -33,8 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.errors import ForkServerError, KernelStartFailed
-from mlops_nb.execution.kernel import IPCKernelManager, KernelWatch
+from mlops_nb import process_hooks
+from mlops_nb.errors import KernelStartFailed
+from mlops_nb.kernels.fork_source import ForkSource
+from mlops_nb.kernels.killer import kernel_pid, kill_kernel
+from mlops_nb.kernels.manager import IPCKernelManager
+from mlops_nb.kernels.watch import KernelWatch
 
 log = logging.getLogger(__name__)
 _NO_HISTORY = "--HistoryManager.hist_file=:memory:"
@@ -102,98 +103,9 @@ async def _start(
         finally:
             kc.stop_channels()
     except BaseException:
-        _kill(km)
+        kill_kernel(km)
         raise
     return km
-
-
-_FORK_FAILED: set[tuple[str, tuple[str, ...]]] = set()
-_PRELOAD_WARNED: set[tuple[str, tuple[str, ...]]] = set()
-
-
-class ForkSource:
-    """The fork server a pre-warmer forks its kernels from: acquired on first use, replaced if
-    it died, released by ``close``. Thread-safe."""
-
-    def __init__(self, recipe: KernelRecipe) -> None:
-        self.recipe = recipe
-        self._lock = threading.Lock()
-        self._server: Any = None
-        self._closed = False
-
-    def server(self, kernel_spec: Any) -> Any:
-        """The ready fork server for this kernel spec, or None (the kernel then starts the usual
-        way): the spec is not a plain ipykernel, or the server failed (warned once)."""
-        from mlops_nb.execution import forking
-
-        command = forking.fork_command(kernel_spec)
-        if command is None:
-            return None
-        modules = forking.template_modules(self.recipe.preload, self.recipe.cwd)
-        key = (command[0], modules)
-        with self._lock:
-            if self._closed or key in _FORK_FAILED:
-                return None
-            server, dead = self._server, None
-            if server is not None and not server.alive():
-                dead, server = server, None
-            try:
-                if server is None:
-                    server = self._server = forking.acquire(
-                        command[0], modules, start_timeout=self.recipe.start_timeout
-                    )
-            except ForkServerError as e:
-                server = None
-                failure: Exception | None = e
-            else:
-                failure = None
-        if dead is not None:
-            forking.release(dead)
-        if server is not None:
-            try:
-                server.connection()  # waits until the template is ready (outside the lock)
-            except ForkServerError as e:
-                failure = e
-        if failure is not None:
-            if key not in _FORK_FAILED:
-                _FORK_FAILED.add(key)
-                log.warning("cannot fork kernels (%s); starting each kernel the usual way", failure)
-            return None
-        if server.preload_failed and key not in _PRELOAD_WARNED:
-            _PRELOAD_WARNED.add(key)
-            for name, error in server.preload_failed.items():
-                log.warning("--preload %s failed in the kernel: %s", name, error)
-        return server
-
-    def close(self) -> None:
-        from mlops_nb.execution import forking
-
-        with self._lock:
-            self._closed = True
-            server, self._server = self._server, None
-        if server is not None:
-            forking.release(server)
-
-
-def prestart_fork_server(kernel_name: str, preload: Sequence[str], cwd: Path) -> Any:
-    """Start the fork server for ``kernel_name`` now, in the background (best effort): the
-    template imports while the sweep gets going, and pool workers forked afterwards share it.
-    Returns the server (for ``forking.release``) or None."""
-    from mlops_nb.execution import forking
-
-    try:
-        from jupyter_client.kernelspec import KernelSpecManager
-
-        spec = KernelSpecManager().get_kernel_spec(kernel_name)
-    except Exception:  # no such kernel: the runs report it
-        return None
-    command = forking.fork_command(spec)
-    if command is None:
-        return None
-    try:
-        return forking.acquire(command[0], forking.template_modules(preload, cwd))
-    except ForkServerError:
-        return None
 
 
 def start_kernel(
@@ -208,34 +120,6 @@ def start_kernel(
         raise KernelStartFailed(f"{type(e).__name__}: {e}") from e
 
 
-def kernel_pid(km: Any) -> int | None:
-    pid = km._kernel_pid() if isinstance(km, IPCKernelManager) else None
-    return pid
-
-
-def _kill(km: Any) -> None:
-    """Stop a kernel now (SIGKILL to its process group) and remove its connection files."""
-    pid = kernel_pid(km)
-    if pid is not None:
-        from mlops_nb.execution.forking import kill_group
-
-        kill_group(pid)
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, 0)
-    with contextlib.suppress(Exception):
-        km.cleanup_connection_file()
-    with contextlib.suppress(Exception):
-        km._close_control_socket()
-    if getattr(km, "_created_context", False):
-        with contextlib.suppress(Exception):
-            km.context.destroy(linger=0)
-    ip = str(getattr(km, "ip", ""))
-    if getattr(km, "transport", "") == "ipc" and os.path.isabs(ip):
-        for leftover in glob.glob(glob.escape(ip) + "-*"):
-            with contextlib.suppress(OSError):
-                os.remove(leftover)
-
-
 class Prewarmer:
     """One kernel always starting ahead for one recipe. Thread-safe; close() kills what it holds."""
 
@@ -248,7 +132,7 @@ class Prewarmer:
         self._thread: threading.Thread | None = None
         self._forks = ForkSource(recipe) if recipe.fork else None
         _LIVE.add(self)
-        _register_exit_hook()
+        process_hooks.install()  # its kernels are killed when this process ends
 
     def warm(self) -> None:
         """Start warming a kernel unless one is already on its way."""
@@ -272,7 +156,7 @@ class Prewarmer:
         with self._lock:
             closed = self._closed
         if closed:
-            _kill(km)
+            kill_kernel(km)
             fut.set_exception(KernelStartFailed("the pre-warmer was closed"))
         else:
             fut.set_result(km)
@@ -288,12 +172,12 @@ class Prewarmer:
             km = fut.result(timeout=self.recipe.start_timeout + 5)
         except TimeoutError:
             # it may still come up later: kill it then, nobody will use it
-            fut.add_done_callback(lambda f: None if f.exception() else _kill(f.result()))
+            fut.add_done_callback(lambda f: None if f.exception() else kill_kernel(f.result()))
             raise KernelStartFailed("the warm kernel did not start in time") from None
         if ahead:
             self.warm()
         if not km.alive():
-            _kill(km)
+            kill_kernel(km)
             raise KernelStartFailed("the warm kernel died while waiting to be used")
         return km
 
@@ -334,7 +218,7 @@ class Prewarmer:
         if thread is not None and wait:
             thread.join(wait)
         if fut.done() and fut.exception() is None:
-            _kill(fut.result())
+            kill_kernel(fut.result())
 
 
 def factory_for(
@@ -353,28 +237,14 @@ def factory_for(
 
 
 _LIVE: weakref.WeakSet[Prewarmer] = weakref.WeakSet()
-if hasattr(os, "register_at_fork"):
-    # A forked child (a pool worker) has none of these: their kernels are its parent's.
-    os.register_at_fork(after_in_child=_LIVE.clear)
+
+
+def forget_parent_prewarmers() -> None:
+    """In a forked child (``process_hooks``): the kernels warming here are its parent's."""
+    _LIVE.clear()
 
 
 def close_all() -> None:
     """Kill every kernel still warming in this process (at exit, on interrupt)."""
     for p in list(_LIVE):
         p.close()
-
-
-_HOOKED: set[int] = set()
-
-
-def _register_exit_hook() -> None:
-    """Close pre-warmers when this process ends: atexit in a normal process; a multiprocessing
-    finalizer in a pool worker, which leaves through os._exit (atexit does not run there)."""
-    pid = os.getpid()
-    if pid in _HOOKED:
-        return
-    _HOOKED.add(pid)
-    atexit.register(close_all)
-    from multiprocessing import util
-
-    util.Finalize(None, close_all, exitpriority=100)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mlops_nb.execution import forking
 from mlops_nb.execution.provenance import installed_packages
+from mlops_nb.kernels import fork_source, forking
 from mlops_nb.main import main
 from mlops_nb.store import runs as store
 from mlops_nb.sweep.api import sweep
@@ -142,9 +142,7 @@ def test_a_fork_server_that_cannot_start_falls_back_to_new_processes(
     finally:
         server.close()
     assert server.proc.returncode is not None
-    from mlops_nb.execution import prewarm
-
-    monkeypatch.setattr(prewarm, "_FORK_FAILED", set())  # forget failures of other tests
+    monkeypatch.setattr(fork_source, "_FORK_FAILED", set())  # forget failures of other tests
     nb = b.write(no_kernels_left / "probe.ipynb", *PROBE["cells"])
     # The kernels themselves must import the real ipykernel: shadow it for the server only.
     monkeypatch.setattr(forking, "SCRIPT", _shadowing_script(no_kernels_left, broken), raising=True)
@@ -217,18 +215,18 @@ def test_fork_command_only_for_plain_ipykernel_specs() -> None:
 
     plain = ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     # "python" means this environment's Python (as jupyter_client reads it), not PATH's
-    assert forking.fork_command(Spec(plain)) == (sys.executable, [])
-    assert forking.fork_command(Spec([*plain, "--debug"])) == (sys.executable, ["--debug"])
+    assert fork_source.fork_command(Spec(plain)) == (sys.executable, [])
+    assert fork_source.fork_command(Spec([*plain, "--debug"])) == (sys.executable, ["--debug"])
     other = ["/opt/py/bin/python3.9", *plain[1:]]
-    assert forking.fork_command(Spec(other)) == ("/opt/py/bin/python3.9", [])
-    assert forking.fork_command(Spec(["R", "--slave", "-f", "{connection_file}"])) is None
-    assert forking.fork_command(Spec([*plain, "--x={resource_dir}"])) is None
+    assert fork_source.fork_command(Spec(other)) == ("/opt/py/bin/python3.9", [])
+    assert fork_source.fork_command(Spec(["R", "--slave", "-f", "{connection_file}"])) is None
+    assert fork_source.fork_command(Spec([*plain, "--x={resource_dir}"])) is None
     custom = Spec(plain, {"kernel_provisioner": {"provisioner_name": "other"}})
-    assert forking.fork_command(custom) is None
+    assert fork_source.fork_command(custom) is None
     # variables Python reads when it starts (PYTHONPATH ...) would not reach a forked kernel
     with_env = Spec(plain)
     with_env.env = {"PYTHONPATH": "/opt/lib"}  # type: ignore[attr-defined]
-    assert forking.fork_command(with_env) is None
+    assert fork_source.fork_command(with_env) is None
     assert os.path.exists(forking.SCRIPT)
 
 
@@ -279,7 +277,7 @@ def test_the_notebooks_own_modules_are_imported_by_each_run_not_the_template(
     assert all(np for _, np, _, _ in seen)  # numpy (not the notebook's) was preloaded
     assert len({r for _, _, r, _ in seen}) == 3
     assert len({r for _, _, _, r in seen}) == 3
-    assert forking.template_modules(["helpers", "numpy"], no_kernels_left) == ("numpy",)
+    assert fork_source.template_modules(["helpers", "numpy"], no_kernels_left) == ("numpy",)
 
 
 @pytest.mark.parametrize("executor", ["serial", "local"])

@@ -1,19 +1,16 @@
-"""Kernels that stay on this machine, and what we measure and stop them with.
+"""Kernels that stay on this machine: jupyter_client's kernel manager, on IPC transport.
 
 ``IPCKernelManager`` talks to its kernel over Unix domain sockets (no TCP port is opened, so no
 plaintext kernel is reachable from the network); its clients are ``ReadyClient``s, which skip
-jupyter_client's fixed 0.2 s wait for a quiet IOPub channel. ``KernelWatch`` knows the kernel's process, samples
-its peak memory and CPU time, and can interrupt or kill it from another thread.
+jupyter_client's fixed 0.2 s wait for a quiet IOPub channel. It reports its kernel's process to
+a ``watch.KernelWatch``, and forks the kernel from a fork server when given one (``forking``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import signal
 import sys
-import threading
 import time
 from queue import Empty
 from typing import Any
@@ -21,9 +18,9 @@ from typing import Any
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
-from mlops_nb.store.liveness import is_zombie
+from mlops_nb.kernels.killer import kernel_pid
+from mlops_nb.kernels.watch import KernelWatch
 
-log = logging.getLogger(__name__)
 KERNEL_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
 
 
@@ -35,7 +32,7 @@ def _ipc_prefix() -> str:
     import secrets
     import tempfile
 
-    from mlops_nb.execution.sockets import clean_once
+    from mlops_nb.kernels.sockets import clean_once
 
     clean_once()  # socket files of killed processes: whoever comes next removes them
 
@@ -127,7 +124,8 @@ class IPCKernelManager(AsyncKernelManager):
             # forking.ForkServer given: the kernel is forked from its template, not exec'd
             import uuid
 
-            from mlops_nb.execution.forking import ForkProvisioner, fork_command
+            from mlops_nb.kernels.fork_source import fork_command
+            from mlops_nb.kernels.forking import ForkProvisioner
 
             if fork_command(self.kernel_spec) is not None:
                 self.kernel_id = self.kernel_id or str(uuid.uuid4())
@@ -149,13 +147,7 @@ class IPCKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.watch is not None:
-            self.watch.attach(self._kernel_pid())
-
-    def _kernel_pid(self) -> int | None:
-        prov = getattr(self, "provisioner", None)
-        proc = getattr(prov, "process", None)
-        pid = getattr(proc, "pid", None) or getattr(prov, "pid", None)
-        return int(pid) if pid else None
+            self.watch.attach(kernel_pid(self))
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         """Until the kernel process is gone: jupyter_client checks every 0.1 s, which a sweep
@@ -171,132 +163,3 @@ class IPCKernelManager(AsyncKernelManager):
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
     shutdown_kernel = _async_shutdown_kernel
-
-
-class KernelWatch:
-    """Thread-safe handle on one kernel process: resources, interrupt, kill."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.pid: int | None = None
-        self.peak_rss_bytes: int | None = None
-        self.cpu_seconds: float | None = None
-        self._stop_reason: str | None = None
-        self._killer: threading.Timer | None = None
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def attach(self, pid: int | None) -> None:
-        with self._lock:
-            self.pid = pid
-            reason = self._stop_reason
-        if reason is not None:  # stopped while the kernel was still starting
-            self.kill()
-
-    @property
-    def stop_reason(self) -> str | None:
-        return self._stop_reason
-
-    def stop(self, reason: str, *, grace: float = 2.0) -> bool:
-        """Ask the kernel to stop: SIGINT now (a KeyboardInterrupt in the running cell, so the
-        output notebook shows where it stopped), SIGKILL after ``grace`` seconds.
-
-        Returns False when a stop was already requested (the first reason wins).
-        """
-        with self._lock:
-            if self._stop_reason is not None:
-                return False
-            self._stop_reason = reason
-            pid = self.pid
-        if pid is not None:
-            _signal(pid, signal.SIGINT, group=False)
-            self._killer = threading.Timer(grace, self.kill)
-            self._killer.daemon = True
-            self._killer.start()
-        return True
-
-    def kill(self) -> None:
-        """SIGKILL the kernel and its process group (children it started)."""
-        pid = self.pid
-        if pid is None:
-            return
-        self.sample()
-        _signal(pid, signal.SIGKILL, group=True)
-
-    def alive(self) -> bool:
-        pid = self.pid
-        if pid is None:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # pragma: no cover
-            return True
-        return not is_zombie(pid)
-
-    def finish(self) -> None:
-        """After the run: cancel the pending kill, make sure the kernel is gone, reap it."""
-        if self._killer is not None:
-            self._killer.cancel()
-        if self.alive():
-            log.warning("kernel %s still alive after the run; killing it", self.pid)
-            self.kill()
-
-    # -- resources ------------------------------------------------------------------------------
-    def sample(self) -> None:
-        """Record the kernel's peak RSS and CPU time so far (Linux /proc, else psutil)."""
-        pid = self.pid
-        if pid is None:
-            return
-        rss, cpu = _read_proc(pid)
-        with self._lock:
-            if rss is not None:
-                self.peak_rss_bytes = max(rss, self.peak_rss_bytes or 0)
-            if cpu is not None:
-                self.cpu_seconds = max(cpu, self.cpu_seconds or 0.0)
-
-    def resources(self) -> dict[str, Any]:
-        cpu = None if self.cpu_seconds is None else round(self.cpu_seconds, 3)
-        return {"peak_rss_bytes": self.peak_rss_bytes, "cpu_seconds": cpu}
-
-
-def _signal(pid: int, sig: int, *, group: bool) -> None:
-    try:
-        if group:
-            try:
-                os.killpg(pid, sig)  # jupyter_client starts kernels in their own session
-                return
-            except (ProcessLookupError, PermissionError):
-                pass
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _read_proc(pid: int) -> tuple[int | None, float | None]:
-    rss: int | None = None
-    cpu: float | None = None
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    rss = int(line.split()[1]) * 1024
-                    break
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        # fields[11..14] = utime, stime, cutime, cstime (clock ticks)
-        cpu = sum(int(x) for x in fields[11:15]) / _CLK_TCK
-        return rss, cpu
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import psutil
-
-        p = psutil.Process(pid)
-        t = p.cpu_times()
-        return p.memory_info().rss, t.user + t.system + t.children_user + t.children_system
-    except Exception:  # psutil.Error or psutil missing: resources stay unknown
-        return rss, cpu
