@@ -143,7 +143,8 @@ class MlopsEngine(NBClientEngine):  # type: ignore[misc]
         def on_cell_error(cell: Any, cell_index: int, execute_reply: Any) -> None:
             execution.error_replies[cell_index] = dict(execute_reply.get("content") or {})
 
-        from mlops_nb.execution.client import MlopsNotebookClient, StreamCap, output_limit
+        from mlops_nb.execution.client import MlopsNotebookClient
+        from mlops_nb.execution.stream_cap import StreamCap, output_limit
 
         folder = Path(nb_man.output_path).parent if nb_man.output_path else None
         cap = StreamCap(output_limit(), folder)

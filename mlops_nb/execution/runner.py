@@ -81,7 +81,7 @@ def prepare(
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))
     from mlops_nb.errors import UsageError
-    from mlops_nb.execution.client import output_limit
+    from mlops_nb.execution.stream_cap import output_limit
     from mlops_nb.registry.refs import resolve_params
 
     # registry:MODEL@ALIAS values become run folders now, before a kernel (lineage: `registry`)
