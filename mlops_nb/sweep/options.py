@@ -25,8 +25,9 @@ class SweepOptions:
     ``Progress``. ``handle_signals``: Ctrl-C/SIGTERM stop launching and record the runs in
     flight as ``interrupted`` (a caller that owns the signals passes False).
 
-    Raises ``UsageError`` for a negative ``retries``, ``workers`` below 1 or an unknown
-    ``executor`` (listing the known ones), whether or not any set will need to run.
+    Raises ``UsageError`` for a negative ``retries``, ``workers`` below 1, an unknown
+    ``executor`` (listing the known ones) or a ``scheduler`` for the serial or local executor,
+    whether or not any set will need to run.
     """
 
     executor: str = "local"
@@ -46,3 +47,5 @@ class SweepOptions:
         if self.workers is not None and self.workers < 1:
             raise UsageError(f"--workers must be 1 or more, got {self.workers}.")
         executors.check(self.executor)
+        if self.scheduler and self.executor in ("serial", "local"):
+            raise UsageError("--scheduler only applies to --executor dask.")

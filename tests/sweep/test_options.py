@@ -33,6 +33,11 @@ def notebook(folder: Path) -> Path:
             "unknown executor 'ray'. Valid executors: dask, local, serial.",
             id="executor",
         ),
+        pytest.param(
+            {"executor": "local", "scheduler": "tcp://h:8786"},
+            "--scheduler only applies to --executor dask.",
+            id="scheduler",
+        ),
     ],
 )
 def test_bad_options_are_usage_errors(options: dict[str, Any], message: str) -> None:
@@ -76,13 +81,15 @@ def test_unknown_executor_refused_when_every_set_is_done(
     (sweep_file,) = (runs / "sweeps").glob("*.json")
     before = sweep_file.read_text()
     capsys.readouterr()
+    refused = "mlops-nb: error: unknown executor 'nope'. Valid executors: dask, local, serial."
     for extra in ([], ["--json"], ["--no-fork"]):  # resuming: nothing left to run
         assert main([*args, "--executor", "nope", *extra]) == 2
         captured = capsys.readouterr()
-        assert captured.out == ""
-        assert captured.err.splitlines() == [
-            "mlops-nb: error: unknown executor 'nope'. Valid executors: dask, local, serial."
-        ]
+        assert (captured.out, captured.err.splitlines()) == ("", [refused])
+    assert main([*args, "--executor", "serial", "--scheduler", "tcp://h:8786"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "mlops-nb: error: --scheduler only applies to --executor dask."
+    ]
     assert sweep_file.read_text() == before  # not even a new invocation recorded
     assert main([*args, "--executor", "serial", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
