@@ -94,3 +94,19 @@ def test_unknown_executor_refused_when_every_set_is_done(
     assert main([*args, "--executor", "serial", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["invocations"] == 2 and record["runs"][0]["resumed"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "why"), [("-1", "must be >= 0, got -1"), ("two", "not an integer: 'two'")]
+)
+def test_cli_retries_must_be_a_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, why: str
+) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("x: [1]\n")
+    args = ["sweep", str(notebook(tmp_path)), "--grid", str(grid), "--retries", value]
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--runs-dir", str(tmp_path / "runs")])
+    assert e.value.code == 2
+    assert f"argument --retries: {why}" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
