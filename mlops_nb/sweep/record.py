@@ -99,10 +99,18 @@ class SweepEntry:
     duration_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
+        # Written field by field, not with dataclasses.asdict (a deep copy): the driver writes
+        # every set about once a second.
         return {
-            **dataclasses.asdict(self),
+            "index": self.index,
             "params": dict(self.params),
+            "key": self.key,
+            "status": self.status,
+            "run_id": self.run_id,
             "attempts": list(self.attempts),
+            "error": self.error,
+            "resumed": self.resumed,
+            "duration_s": self.duration_s,
         }
 
     @classmethod
