@@ -54,13 +54,17 @@ def test_input_hashes_name_what_they_could_not_read(
     assert again["data"]["sha256"] != folder["sha256"]
 
 
+def folder_of(folder: Path, n: int) -> Path:
+    for i in range(n):
+        (folder / f"{i}.txt").write_text(str(i))
+    return folder
+
+
 def test_a_folder_too_large_to_scan_is_recorded_not_hashed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for i in range(5):
-        (tmp_path / f"{i}.txt").write_text(str(i))
     monkeypatch.setattr(provenance, "MAX_SCAN_ENTRIES", 3)
-    digest = provenance.dir_digest(tmp_path)
+    digest = provenance.dir_digest(folder_of(tmp_path, 5))
     assert digest["sha256"] is None and digest["files"] == 5
     assert digest["not_hashed"].startswith("too large: the scan stopped after 5 files")
     # an input nobody could hash: no run key ever matches it (never reused as identical work)
@@ -71,10 +75,8 @@ def test_a_folder_too_large_to_scan_is_recorded_not_hashed(
 def test_many_files_are_hashed_by_size_and_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for i in range(3):
-        (tmp_path / f"{i}.txt").write_text(str(i))
     monkeypatch.setattr(provenance, "_MAX_DIR_FILES", 2)
-    digest = provenance.dir_digest(tmp_path)
+    digest = provenance.dir_digest(folder_of(tmp_path, 3))
     assert digest["by"] == "size+mtime" and digest["size"] == 3
     (tmp_path / "0.txt").write_text("changed")
     assert provenance.dir_digest(tmp_path)["sha256"] != digest["sha256"]
