@@ -88,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
         from mlops_nb.execution.prepared import prepare_notebook
 
         path = prepare_notebook(args.notebook, values, runs_dir=args.runs_dir, name=args.name)
-        output.out(f"parameterized notebook written to {path} (not executed)")
+        if args.json:
+            output.print_json({"notebook": args.notebook, "prepared": str(path), "params": values})
+        else:
+            output.out(f"parameterized notebook written to {path} (not executed)")
         return 0
     with tracking(args):
         result = run_notebook(

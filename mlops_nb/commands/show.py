@@ -12,30 +12,40 @@ from typing import Any
 
 from mlops_nb.commands._common import add_runs_dir
 
+# (flags, add_argument keywords), in --help's order.
+_FLAGS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--json",), {"action": "store_true", "help": "print the raw run record"}),
+    (
+        ("--lineage",),
+        {"action": "store_true", "help": "the chain of upstream runs back to the raw data files"},
+    ),
+    (
+        ("--html",),
+        {
+            "action": "store_true",
+            "help": "write the run's output notebook as an offline HTML page "
+            "(needs the [html] extra)",
+        },
+    ),
+    (
+        ("--no-input",),
+        {"action": "store_true", "help": "with --html: hide code cells (report mode)"},
+    ),
+    (
+        ("-o", "--output"),
+        {
+            "metavar": "FILE",
+            "help": "with --html: the page to write (default: RUN_ID.html here; '-' for stdout)",
+        },
+    ),
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_ref", metavar="RUN", help="run id, id prefix, name, or 'latest'")
     add_runs_dir(parser)
-    parser.add_argument("--json", action="store_true", help="print the raw run record")
-    parser.add_argument(
-        "--lineage",
-        action="store_true",
-        help="the chain of upstream runs back to the raw data files",
-    )
-    parser.add_argument(
-        "--html",
-        action="store_true",
-        help="write the run's output notebook as an offline HTML page (needs the [html] extra)",
-    )
-    parser.add_argument(
-        "--no-input", action="store_true", help="with --html: hide code cells (report mode)"
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="with --html: the page to write (default: RUN_ID.html here; '-' for stdout)",
-    )
+    for flags, options in _FLAGS:
+        parser.add_argument(*flags, **options)
 
 
 def _fmt(value: Any) -> str:

@@ -11,7 +11,7 @@ Exit code: 0 all ok, 1 some runs failed, 2 bad usage or parameters, 130 interrup
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_nb.commands._common import (
     add_kernel,
@@ -22,6 +22,10 @@ from mlops_nb.commands._common import (
 )
 from mlops_nb.commands._track import add_track, tracking
 
+if TYPE_CHECKING:
+    from mlops_nb.sweep.api import Sweep
+    from mlops_nb.sweep.preload import Kernels
+
 
 def _non_negative_int(text: str) -> int:
     try:
@@ -31,6 +35,76 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
+
+
+# The "execution" group: (flag, add_argument keywords), in --help's order.
+_EXECUTION: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--executor",
+        {
+            "default": "local",
+            "metavar": "NAME",
+            "help": "serial, local (a process pool, default) or dask",
+        },
+    ),
+    (
+        "--workers",
+        {"type": positive_int, "metavar": "N", "help": "runs at once (default: one per CPU)"},
+    ),
+    (
+        "--scheduler",
+        {
+            "metavar": "ADDR",
+            "help": "dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)",
+        },
+    ),
+    (
+        "--timeout",
+        {
+            "type": positive_float,
+            "metavar": "S",
+            "help": "stop a run after S seconds (status 'timeout')",
+        },
+    ),
+    (
+        "--retries",
+        {
+            "type": _non_negative_int,
+            "default": 0,
+            "metavar": "N",
+            "help": "retry a run whose kernel died or failed to start (not cell errors)",
+        },
+    ),
+    ("--force", {"action": "store_true", "help": "re-run sets that already succeeded"}),
+    ("--fail-fast", {"action": "store_true", "help": "stop launching after a failure"}),
+    (
+        "--preload",
+        {
+            "metavar": "MODULES",
+            "help": "modules imported before a kernel gets its notebook (once, in the template kernels are forked from), e.g. 'pandas,sklearn'; default 'auto' = the fork-safe modules the notebook imports (README: Fork safety)",
+        },
+    ),
+    (
+        "--no-preload",
+        {
+            "dest": "preload",
+            "action": "store_const",
+            "const": "",
+            "help": "preload nothing but what every kernel imports (ipykernel, scrapbook)",
+        },
+    ),
+    (
+        "--no-prewarm",
+        {"action": "store_true", "help": "start each kernel only when its run begins"},
+    ),
+    (
+        "--no-fork",
+        {
+            "action": "store_true",
+            "help": "start every kernel as a new process instead of forking it from a warmed-up template (slower; for preloaded libraries that are not safe after fork())",
+        },
+    ),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,59 +131,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="random seed for --sample (default 0, so re-invoking resumes)",
     )
-    g = parser.add_argument_group("execution")
-    g.add_argument(
-        "--executor",
-        default="local",
-        metavar="NAME",
-        help="serial, local (a process pool, default) or dask",
-    )
-    g.add_argument(
-        "--workers", type=positive_int, metavar="N", help="runs at once (default: one per CPU)"
-    )
-    g.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)",
-    )
-    g.add_argument(
-        "--timeout",
-        type=positive_float,
-        metavar="S",
-        help="stop a run after S seconds (status 'timeout')",
-    )
-    g.add_argument(
-        "--retries",
-        type=_non_negative_int,
-        default=0,
-        metavar="N",
-        help="retry a run whose kernel died or failed to start (not cell errors)",
-    )
-    g.add_argument("--force", action="store_true", help="re-run sets that already succeeded")
-    g.add_argument("--fail-fast", action="store_true", help="stop launching after a failure")
-    g.add_argument(
-        "--preload",
-        metavar="MODULES",
-        help="modules imported before a kernel gets its notebook (once, in the template kernels "
-        "are forked from), e.g. 'pandas,sklearn'; default 'auto' = the fork-safe modules the "
-        "notebook imports (README: Fork safety)",
-    )
-    g.add_argument(
-        "--no-preload",
-        dest="preload",
-        action="store_const",
-        const="",
-        help="preload nothing but what every kernel imports (ipykernel, scrapbook)",
-    )
-    g.add_argument(
-        "--no-prewarm", action="store_true", help="start each kernel only when its run begins"
-    )
-    g.add_argument(
-        "--no-fork",
-        action="store_true",
-        help="start every kernel as a new process instead of forking it from a warmed-up "
-        "template (slower; for preloaded libraries that are not safe after fork())",
-    )
+    group = parser.add_argument_group("execution")
+    for flag, options in _EXECUTION:
+        group.add_argument(flag, **options)
     parser.add_argument("--name", metavar="LABEL", help="a label for the runs")
     add_runs_dir(parser)
     parser.add_argument(
@@ -122,22 +146,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_track(parser)
 
 
+def _kernels(args: argparse.Namespace) -> Kernels:
+    return {
+        "cwd": args.cwd,
+        "kernel_name": args.kernel_name,
+        "preload": args.preload,
+        "executor": args.executor,
+        "prewarm": not args.no_prewarm,
+        "fork": not args.no_fork,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from mlops_nb.notebook.io import read_notebook
     from mlops_nb.sweep.preload import start_fork_server
 
     nb = read_notebook(args.notebook)
     # First thing: the fork server's template imports while this process imports the rest.
-    server = start_fork_server(
-        nb,
-        notebook=args.notebook,
-        cwd=args.cwd,
-        kernel_name=args.kernel_name,
-        preload=args.preload,
-        executor=args.executor,
-        prewarm=not args.no_prewarm,
-        fork=not args.no_fork,
-    )
+    server = start_fork_server(nb, notebook=args.notebook, **_kernels(args))
     try:
         with tracking(args):
             return _run(args, nb)
@@ -164,20 +190,15 @@ def _run(args: argparse.Namespace, nb: dict[str, Any]) -> int:
         sample=args.sample,
         seed=args.seed,
         workers=args.workers,
-        executor=args.executor,
         scheduler=args.scheduler,
         runs_dir=args.runs_dir,
         timeout=args.timeout,
         retries=args.retries,
         force=args.force,
         fail_fast=args.fail_fast,
-        preload=args.preload,
-        prewarm=not args.no_prewarm,
-        fork=not args.no_fork,
         name=args.name,
-        cwd=args.cwd,
-        kernel_name=args.kernel_name,
         progress="quiet" if args.quiet else "auto",
+        **_kernels(args),
     )
     if args.json:
         output.print_json(result.record)
@@ -189,25 +210,22 @@ def _run(args: argparse.Namespace, nb: dict[str, Any]) -> int:
     return 0 if result.ok else EXIT_FAILED
 
 
-def summary_lines(result: object) -> list[str]:
+def summary_lines(result: Sweep) -> list[str]:
     """``sweep <id>: N sets: a ok, b failed ...`` then one line per set that is not ok."""
-
-    r: Any = result
-    rec = r.record
-    counts = r.counts
-    resumed = sum(1 for e in rec["runs"] if e.get("resumed"))
-    parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+    rec = result.sweep_record
+    resumed = sum(1 for e in rec.runs if e.resumed)
+    parts = [f"{n} {status}" for status, n in sorted(rec.counts.items())]
     lines = [
-        f"sweep {rec['id']}: {len(rec['runs'])} sets: {', '.join(parts)}"
-        f"{f' ({resumed} already done)' if resumed else ''} in {rec['duration_s']:.1f} s"
-        f" [{rec['status']}]"
+        f"sweep {rec.id}: {len(rec.runs)} sets: {', '.join(parts)}"
+        f"{f' ({resumed} already done)' if resumed else ''} in {rec.duration_s or 0:.1f} s"
+        f" [{rec.status}]"
     ]
-    bad = [e for e in rec["runs"] if e.get("status") != "ok"]
+    bad = [e for e in rec.runs if e.status != "ok"]
     if bad:
         lines.append("not ok:")
         for e in bad:
-            params = " ".join(f"{k}={v!r}" for k, v in e["params"].items())
-            err = f"  {e['error']}" if e.get("error") else ""
-            lines.append(f"  {e['status']:<11} {e.get('run_id') or '-'}  {params}{err}")
-    lines.append(f"record: {r.path}")
+            params = " ".join(f"{k}={v!r}" for k, v in e.params.items())
+            err = f"  {e.error}" if e.error else ""
+            lines.append(f"  {e.status:<11} {e.run_id or '-'}  {params}{err}")
+    lines.append(f"record: {result.path}")
     return lines

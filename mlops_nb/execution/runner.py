@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_nb import __version__, strict_json
-from mlops_nb.errors import StoreError
-from mlops_nb.execution import outputs, provenance
+from mlops_nb import __version__
+from mlops_nb.execution import ending, outputs, provenance
 from mlops_nb.git import git_info
 from mlops_nb.interrupts import on_interrupt
 from mlops_nb.notebook.io import code_sha256, read_notebook
@@ -80,29 +79,13 @@ def prepare(
     declared = parse_notebook_params(nb, source=str(path))
     given = dict(params or {})
     merged = validate(declared, given, source=str(path))
-    from mlops_nb.errors import UsageError
-    from mlops_nb.execution.stream_cap import output_limit
     from mlops_nb.registry.refs import resolve_params
 
     # registry:MODEL@ALIAS values become run folders now, before a kernel (lineage: `registry`)
     merged, models = resolve_params(merged, store.resolve_runs_dir(runs_dir), source=str(path))
     if models:
         extra = {**(extra or {}), "registry": models}
-
-    clash = reserved_keys(extra or {})
-    if clash:  # an extension never overwrites what the run itself records
-        raise UsageError(
-            f"extra record fields {clash} are core run-record fields and cannot be set; "
-            "choose other names (core fields: mlops_nb.store.record.CORE_KEYS)."
-        )
-    output_limit()  # a bad MLOPS_NB_OUTPUT_LIMIT is a usage error before anything starts
-    if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):
-        raise UsageError(
-            f"--timeout must be a finite number of seconds > 0, got {timeout!r} "
-            "(leave it out for no limit)."
-        )
-    if cwd is not None and not Path(cwd).is_dir():
-        raise UsageError(f"--cwd {cwd}: no such folder (the kernel's working directory).")
+    _check_options(extra or {}, timeout, cwd)
     from mlops_nb.kernels.kernelspec import resolve_kernel_name
 
     kernel_name = resolve_kernel_name(nb, kernel_name, source=str(path))
@@ -123,6 +106,29 @@ def prepare(
         log_output=log_output,
         allow_errors=allow_errors,
     )
+
+
+def _check_options(
+    extra: Mapping[str, Any], timeout: float | None, cwd: str | os.PathLike[str] | None
+) -> None:
+    """The run's options, each a ``UsageError`` before anything starts."""
+    from mlops_nb.errors import UsageError
+    from mlops_nb.execution.stream_cap import output_limit
+
+    clash = reserved_keys(extra)
+    if clash:  # an extension never overwrites what the run itself records
+        raise UsageError(
+            f"extra record fields {clash} are core run-record fields and cannot be set; "
+            "choose other names (core fields: mlops_nb.store.record.CORE_KEYS)."
+        )
+    output_limit()  # a bad MLOPS_NB_OUTPUT_LIMIT is a usage error before anything starts
+    if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):
+        raise UsageError(
+            f"--timeout must be a finite number of seconds > 0, got {timeout!r} "
+            "(leave it out for no limit)."
+        )
+    if cwd is not None and not Path(cwd).is_dir():
+        raise UsageError(f"--cwd {cwd}: no such folder (the kernel's working directory).")
 
 
 def work_dir(spec: RunSpec) -> Path:
@@ -160,22 +166,8 @@ def execute_run(
     """
     from mlops_nb.execution.papermill_adapter import Execution
 
-    run_key, inputs = key or key_of(spec)
-    run_id = store.new_run_id(spec.name)
-    folder = store.create_run_folder(spec.runs_dir, run_id)
-    params = dict(spec.params)
-    if spec.declares_output_dir and OUTPUT_DIR_PARAM not in spec.given:
-        params[OUTPUT_DIR_PARAM] = str(folder.resolve())
-    record = _initial_record(spec, run_id, params, run_key, inputs)
-    if spec.declares_output_dir and OUTPUT_DIR_PARAM in spec.given:  # artifacts land there
-        out_dir = outputs.explicit_output_dir(spec.given, work_dir(spec))
-        record = record.with_extensions(**{OUTPUT_DIR_PARAM: out_dir})
-    try:
-        store.write_record(folder, record.to_json())
-    except BaseException:  # a full or read-only store: no empty run folder is left behind
-        store.discard_run_folder(folder)
-        raise
-
+    folder, record = _begin(spec, key or key_of(spec))
+    run_id, params = record.id, dict(record.params)
     execution = Execution(kernel_manager_factory=kernel_manager_factory)
     prov: dict[str, Any] = {}
     prov_thread = threading.Thread(target=_provenance, args=(spec, prov), daemon=True)
@@ -208,6 +200,26 @@ def execute_run(
             outcome, execution.nb = {"exception": RuntimeError("execution did not stop")}, None
         _finish(spec, folder, record, execution, outcome, injected, prov, time.monotonic() - t0)
     return folder
+
+
+def _begin(spec: RunSpec, key: tuple[str, dict[str, Any]]) -> tuple[Path, RunRecord]:
+    """The run's folder, with its record saying ``running`` (the record returned)."""
+    run_key, inputs = key
+    run_id = store.new_run_id(spec.name)
+    folder = store.create_run_folder(spec.runs_dir, run_id)
+    params = dict(spec.params)
+    if spec.declares_output_dir and OUTPUT_DIR_PARAM not in spec.given:
+        params[OUTPUT_DIR_PARAM] = str(folder.resolve())
+    record = _initial_record(spec, run_id, params, run_key, inputs)
+    if spec.declares_output_dir and OUTPUT_DIR_PARAM in spec.given:  # artifacts land there
+        out_dir = outputs.explicit_output_dir(spec.given, work_dir(spec))
+        record = record.with_extensions(**{OUTPUT_DIR_PARAM: out_dir})
+    try:
+        store.write_record(folder, record.to_json())
+    except BaseException:  # a full or read-only store: no empty run folder is left behind
+        store.discard_run_folder(folder)
+        raise
+    return folder, record
 
 
 def _initial_record(
@@ -316,8 +328,8 @@ def _finish(
 ) -> None:
     from mlops_nb.notebook.io import atomic_write_text
 
-    nb_dict, problem = _write_output(folder, outcome.get("nb") or execution.nb, injected)
-    status, error = _status(spec, nb_dict, execution, outcome)
+    nb_dict, problem = ending.write_output(folder, outcome.get("nb") or execution.nb, injected)
+    status, error = ending.status_of(spec.timeout, nb_dict, execution, outcome)
     if problem is not None and status == "ok":
         status, error = "failed", {"ename": "StoreError", "evalue": problem.message}
     record = dataclasses.replace(
@@ -349,34 +361,10 @@ def _finish(
     if execution.output_cuts:  # stream output past MLOPS_NB_OUTPUT_LIMIT (execution.client)
         record = record.with_extensions(output_cut=execution.output_cuts)
     final = record.to_json()
-    _write_final(folder, final)
+    ending.write_final(folder, final)
     _publish(folder, final)
     if problem is not None:
         raise problem
-
-
-def _write_output(
-    folder: Path, nb: Any, injected: dict[str, Any]
-) -> tuple[dict[str, Any], StoreError | None]:
-    """Write the output notebook (the injected one if execution left none); the notebook as a
-    dict, and the error that kept it from being written (the run is then never ``ok``)."""
-    from mlops_nb.execution.papermill_adapter import notebook_to_json
-    from mlops_nb.notebook.io import atomic_write_text
-
-    nb_dict: dict[str, Any]
-    if nb is not None:
-        text = notebook_to_json(nb)
-        nb_dict = json.loads(text)
-    else:
-        nb_dict = injected
-        text = json.dumps(injected, indent=1, ensure_ascii=False) + "\n"
-    if strict_json.encode(nb_dict) is not nb_dict:  # a non-finite number: not JSON (RFC 8259)
-        text = strict_json.dumps(nb_dict, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    try:
-        atomic_write_text(folder / store.OUTPUT, text)
-    except OSError as e:  # never `ok` without its output notebook
-        return nb_dict, store.store_error(e, "write the output notebook", folder / store.OUTPUT)
-    return nb_dict, None
 
 
 def _publish(folder: Path, final: dict[str, Any]) -> None:
@@ -393,78 +381,3 @@ def _publish(folder: Path, final: dict[str, Any]) -> None:
         after_run(folder, final)
     except Exception:
         log.warning("tracking the run failed", exc_info=True)
-
-
-def _write_final(folder: Path, record: dict[str, Any]) -> None:
-    """The final record; on a full disk a smaller one (no traceback, environment or artifacts)
-    may still fit. If nothing fits the record stays ``running`` and reads as ``lost`` once this
-    process is gone."""
-    from mlops_nb.errors import StoreError
-
-    try:
-        store.write_record(folder, record, final=True)
-    except StoreError:
-        error = dict(record.get("error") or {}, traceback=[])
-        small = {**record, "error": error, "environment": None, "artifacts": {}, "inputs": {}}
-        store.write_record(folder, small, final=True)
-
-
-def _source_index(nb: Mapping[str, Any], index: int | None) -> int | None:
-    """Index of an executed cell in the user's notebook (the injected cell does not count)."""
-    from mlops_nb.notebook.status import source_index
-
-    return source_index(nb, index)
-
-
-def _first_error(nb: Mapping[str, Any], execution: Any = None) -> dict[str, Any] | None:
-    """The first failed cell (error output, or an error reply: see ``notebook.status``)."""
-    from mlops_nb.notebook.status import first_error
-
-    return first_error(nb, getattr(execution, "error_replies", None))
-
-
-def _status(
-    spec: RunSpec, nb: Mapping[str, Any], execution: Any, outcome: dict[str, Any]
-) -> tuple[str, dict[str, Any] | None]:
-    reason = execution.watch.stop_reason
-    current = _source_index(nb, execution.current_cell)
-    from mlops_nb.kernels import lifeline
-
-    driver = lifeline.driver_lost()
-    if driver is not None and (reason is not None or outcome.get("exception") is not None):
-        return liveness.LOST, {
-            "ename": liveness.LOST_ENAME,
-            "evalue": driver,
-            "cell_index": current,
-            "traceback": [],
-        }
-    if reason == "timeout":
-        return "timeout", {
-            "ename": "Timeout",
-            "evalue": f"the run exceeded its time limit of {spec.timeout:g} s",
-            "cell_index": current,
-            "traceback": [],
-        }
-    if reason == "interrupted":
-        return "interrupted", {
-            "ename": "Interrupted",
-            "evalue": "the run was interrupted (Ctrl-C or SIGTERM)",
-            "cell_index": current,
-            "traceback": [],
-        }
-    exc = outcome.get("exception")
-    if exc is not None:
-        ename = type(exc).__name__
-        evalue = str(exc).strip().splitlines()[0] if str(exc).strip() else ename
-        if ename == "DeadKernelError":
-            evalue = "the kernel died while executing the cell (crash, os._exit or out of memory)"
-        return "failed", {
-            "ename": ename,
-            "evalue": evalue,
-            "cell_index": current,
-            "traceback": [line.rstrip("\n") for line in outcome.get("traceback", [])],
-        }
-    error = _first_error(nb, execution)
-    if error is not None:
-        return "failed", error
-    return "ok", None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,34 +13,43 @@ from mlops_nb.notebook.io import read_notebook
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import record
 from mlops_nb.sweep.drive import execute
-from mlops_nb.sweep.plan import expand, make_plan
+from mlops_nb.sweep.options import SweepOptions
+from mlops_nb.sweep.plan import PlanOptions, expand, make_plan
 from mlops_nb.sweep.preload import start_fork_server
 from mlops_nb.sweep.progress import Progress
+from mlops_nb.sweep.record import SweepRecord
 
 
 class Sweep:
-    """A recorded sweep: its parameter sets, their runs, and a DataFrame-friendly summary."""
+    """A recorded sweep: its parameter sets, their runs, and a DataFrame-friendly summary.
 
-    def __init__(self, runs_dir: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    ``sweep_record`` is the typed record (``record.SweepRecord``); ``record`` is its JSON object
+    (what ``sweep --json`` prints), and ``entries`` its sets as JSON objects.
+    """
+
+    def __init__(
+        self, runs_dir: str | os.PathLike[str], data: SweepRecord | Mapping[str, Any]
+    ) -> None:
         self.runs_dir = Path(runs_dir)
-        self.record = data
+        self.sweep_record = data if isinstance(data, SweepRecord) else SweepRecord.from_json(data)
+        self.record = self.sweep_record.to_json()
 
     @classmethod
     def load(cls, sweep_id: str, *, runs_dir: str | os.PathLike[str] | None = None) -> Sweep:
         rdir = store.resolve_runs_dir(runs_dir)
-        data = record.read(rdir, sweep_id)
+        data = record.load(rdir, sweep_id)
         if data is None:
             from mlops_nb.errors import StoreError
 
             raise StoreError(f"no sweep {sweep_id!r} in {rdir / record.SWEEPS_DIR}.")
         return cls(rdir, data)
 
-    id = property(lambda self: str(self.record["id"]))
-    status = property(lambda self: str(self.record["status"]))
-    ok = property(lambda self: self.record["status"] == "ok")
-    interrupted = property(lambda self: self.record["status"] == "interrupted")
-    entries = property(lambda self: list(self.record["runs"]))
-    counts = property(lambda self: record.counts(self.record["runs"]))
+    id = property(lambda self: self.sweep_record.id)
+    status = property(lambda self: self.sweep_record.status)
+    ok = property(lambda self: self.sweep_record.status == "ok")
+    interrupted = property(lambda self: self.sweep_record.status == "interrupted")
+    entries = property(lambda self: [e.to_json() for e in self.sweep_record.runs])
+    counts = property(lambda self: self.sweep_record.counts)
 
     @property
     def path(self) -> Path:
@@ -49,8 +59,8 @@ class Sweep:
     def runs(self) -> list[Run]:
         """The latest run of every parameter set that ran (in set order)."""
         seen: dict[str, Run] = {}
-        for e in self.entries:
-            rid = e.get("run_id")
+        for e in self.sweep_record.runs:
+            rid = e.run_id
             if rid and rid not in seen and (self.runs_dir / rid / store.RECORD).is_file():
                 seen[rid] = Run(self.runs_dir / rid)
         return list(seen.values())
@@ -58,23 +68,22 @@ class Sweep:
     @property
     def failed(self) -> list[dict[str, Any]]:
         """Entries that did not end ``ok`` (failed, timeout, interrupted or not run)."""
-        return [e for e in self.entries if e.get("status") != "ok"]
+        return [e.to_json() for e in self.sweep_record.runs if e.status != "ok"]
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per parameter set: index, run id, status, duration, params, scalar scraps."""
         rows = []
-        for e in self.entries:
+        for e in self.sweep_record.runs:
             row: dict[str, Any] = {
-                "set": e["index"],
-                "run_id": e.get("run_id"),
-                "status": e.get("status"),
-                "duration_s": e.get("duration_s"),
-                "error": e.get("error"),
+                "set": e.index,
+                "run_id": e.run_id,
+                "status": e.status,
+                "duration_s": e.duration_s,
+                "error": e.error,
             }
-            row.update({f"param.{k}": v for k, v in (e.get("params") or {}).items()})
-            rid = e.get("run_id")
-            if rid and (self.runs_dir / rid / store.RECORD).is_file():
-                rec = store.read_record(self.runs_dir / rid)
+            row.update({f"param.{k}": v for k, v in e.params.items()})
+            if e.run_id and (self.runs_dir / e.run_id / store.RECORD).is_file():
+                rec = store.read_record(self.runs_dir / e.run_id)
                 row["duration_s"] = rec.get("duration_s")
                 row.update({f"scrap.{k}": v for k, v in (rec.get("scraps") or {}).items()})
             rows.append(row)
@@ -117,76 +126,57 @@ def sweep(
     handle_signals: bool = True,
     extra: Mapping[str, Any] | None = None,
 ) -> Sweep:
-    """Run ``notebook`` once per parameter set; returns the ``Sweep``.
+    """Run ``notebook`` once per parameter set; returns the ``Sweep``. Calling it again resumes.
 
     Sets come from ``grid`` (a mapping name → list of values, or a YAML file; the cartesian
     product, or ``sample`` sets drawn from it with ``seed``) or ``sets`` (a list of mappings, or a
     YAML/CSV file); ``params`` are shared by all. Every set is validated before anything runs
-    (one ``ParameterError`` lists all bad sets). Runs execute on ``executor`` (``serial``,
-    ``local``: ``workers`` processes, default one per CPU; ``dask``: ``scheduler`` address or a
-    LocalCluster), each in a fresh kernel started ahead of time (``preload`` modules imported into
-    it: ``"pandas,sklearn"``, or ``None``/``"auto"``, the default: the notebook's own fork-safe
-    imports; ``""`` or ``()``: none but scrapbook); plain Python kernels are forked from a warmed-up
-    template process unless ``fork`` is False (see ``mlops_nb.kernels.forking``). Calling it again resumes: sets whose run already
-    succeeded are skipped unless ``force``. ``retries`` re-runs sets whose kernel died or failed
-    to start; ``timeout`` limits each run; ``fail_fast`` stops launching after a failure.
-    Ctrl-C/SIGTERM stops launching, records the runs in flight as ``interrupted`` and returns a
-    Sweep whose ``status`` is ``interrupted``. ``progress``: ``auto``, ``bar``, ``lines``, ``quiet``.
-    ``extra`` adds fields to every run record (a pipeline passes its ``pipeline`` entry).
+    (one ``ParameterError`` lists all bad sets). Each run gets a fresh kernel (``kernel_name``,
+    working directory ``cwd``) started ahead of time, with ``preload`` modules imported
+    (``"pandas,sklearn"``; ``None``/``"auto"``, the default: the notebook's own fork-safe
+    imports; ``""`` or ``()``: none but scrapbook; see ``sweep.preload``); ``timeout`` limits
+    each run, ``name`` labels the runs, ``extra`` adds fields to every run record (a pipeline
+    passes its ``pipeline`` entry). How the runs are driven (``executor``, ``workers``,
+    ``scheduler``, ``retries``, ``force``, ``fail_fast``, ``prewarm``, ``fork``, ``progress``,
+    ``handle_signals``): ``options.SweepOptions``. Ctrl-C/SIGTERM returns a Sweep whose ``status``
+    is ``interrupted``. Bad input raises ``UsageError``/``ParameterError`` before anything runs.
     """
+    given = locals()  # the parameters by name: each goes to the one value that takes it
+    opts = SweepOptions(**{f.name: given[f.name] for f in dataclasses.fields(SweepOptions)})
+    plan = PlanOptions(**{f.name: given[f.name] for f in dataclasses.fields(PlanOptions)})
+    return _run(notebook, grid, plan, opts)
+
+
+def _run(
+    notebook: str | os.PathLike[str],
+    grid: Mapping[str, Any] | str | os.PathLike[str] | None,
+    s: PlanOptions,
+    opts: SweepOptions,
+) -> Sweep:
     from mlops_nb import process_hooks
-    from mlops_nb.errors import UsageError
 
     process_hooks.install()  # before pool workers are forked; kernels stopped at exit
-    if retries < 0:
-        raise UsageError(f"--retries must be 0 or more, got {retries}.")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be 1 or more, got {workers}.")
     nb = read_notebook(notebook)
     # The fork server's template imports while the sets are checked and planned; pool workers
     # forked from this process share it.
     server = start_fork_server(
         nb,
         notebook=notebook,
-        cwd=cwd,
-        kernel_name=kernel_name,
-        preload=preload,
-        executor=executor,
-        prewarm=prewarm,
-        fork=fork,
+        cwd=s.cwd,
+        kernel_name=s.kernel_name,
+        preload=s.preload,
+        executor=opts.executor,
+        prewarm=opts.prewarm,
+        fork=opts.fork,
     )
     try:
         found, source = expand(
-            notebook, grid=grid, sets_=sets, params=params, sample=sample, seed=seed, nb=nb
+            notebook, grid=grid, sets_=s.sets, params=s.params, sample=s.sample, seed=s.seed, nb=nb
         )
         plan = make_plan(
-            notebook,
-            found,
-            source,
-            nb=nb,
-            runs_dir=runs_dir,
-            name=name,
-            timeout=timeout,
-            cwd=cwd,
-            kernel_name=kernel_name,
-            preload=preload,
-            absolute=executor == "dask",
-            extra=extra,
+            notebook, found, source, nb=nb, options=s, absolute=opts.executor == "dask"
         )
-        data = execute(
-            plan,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            retries=retries,
-            force=force,
-            fail_fast=fail_fast,
-            prewarm=prewarm,
-            fork=fork,
-            progress=progress,
-            handle_signals=handle_signals,
-        )
-        return Sweep(plan.runs_dir, data)
+        return Sweep(plan.runs_dir, execute(plan, opts))
     finally:
         if server is not None:
             from mlops_nb.kernels.forking import release

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import dataclasses
 import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.interrupts import on_interrupt
 from mlops_nb.store import index, liveness, locks, settle
 from mlops_nb.store import runs as store
 from mlops_nb.sweep import executors, record
+from mlops_nb.sweep.options import SweepOptions
 from mlops_nb.sweep.plan import Plan
-from mlops_nb.sweep.progress import Progress, choose
+from mlops_nb.sweep.progress import Finished, Progress, choose
+from mlops_nb.sweep.record import SweepEntry, SweepRecord
 from mlops_nb.sweep.worker import NOT_RUN, Outcome, Task
 
 log = logging.getLogger(__name__)
@@ -60,57 +61,7 @@ def _signals(stopper: Stopper, *, install: bool) -> contextlib.AbstractContextMa
     return on_interrupt(handler, install=install)
 
 
-def _done_runs(plan: Plan, force: bool) -> dict[str, Path]:
-    if force:
-        return {}
-    return index.ok_runs_by_key(plan.runs_dir)
-
-
-def _entries(
-    plan: Plan, done: dict[str, Path], previous: Mapping[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    # Attempts of earlier invocations (an interrupted run, a failure before the resume) are kept.
-    earlier: dict[str, list[str]] = {}
-    for old in (previous or {}).get("runs") or []:
-        if isinstance(old, dict) and isinstance(old.get("attempts"), list):
-            earlier.setdefault(str(old.get("key")), []).extend(
-                a for a in old["attempts"] if isinstance(a, str)
-            )
-    entries = []
-    for i, (values, (key, _)) in enumerate(zip(plan.sets, plan.keys, strict=True)):
-        entry: dict[str, Any] = {
-            "index": i,
-            "params": values,
-            "key": key,
-            "status": "pending",
-            "run_id": None,
-            "attempts": list(dict.fromkeys(earlier.get(key, []))),
-            "error": None,
-            "resumed": False,
-        }
-        if key in done and store.ran_clean(done[key]):
-            rec = store.read_record(done[key])
-            entry.update(
-                status="ok", run_id=rec["id"], resumed=True, duration_s=rec.get("duration_s")
-            )
-        entries.append(entry)
-    return entries
-
-
-def execute(
-    plan: Plan,
-    *,
-    executor: str,
-    workers: int | None,
-    scheduler: str | None,
-    retries: int,
-    force: bool,
-    fail_fast: bool,
-    prewarm: bool,
-    fork: bool = True,
-    progress: str | Progress,
-    handle_signals: bool,
-) -> dict[str, Any]:
+def execute(plan: Plan, opts: SweepOptions) -> SweepRecord:
     """Run the plan; returns the final sweep record (also written to runs/sweeps/<id>.json).
 
     One invocation of a sweep at a time: a second one started while the first runs refuses with
@@ -122,89 +73,30 @@ def execute(
     )
     with locks.exclusive(record.lock_path(plan.runs_dir, plan.sweep_id), busy=busy):
         settle.settle_all(plan.runs_dir)  # runs whose driver died: written down as lost
-        return _execute(
-            plan,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            retries=retries,
-            force=force,
-            fail_fast=fail_fast,
-            prewarm=prewarm,
-            fork=fork,
-            progress=progress,
-            handle_signals=handle_signals,
+        return _execute(plan, opts)
+
+
+def _execute(plan: Plan, opts: SweepOptions) -> SweepRecord:
+    book = _Book(plan.runs_dir, _start(plan, opts, record.load(plan.runs_dir, plan.sweep_id)))
+    todo = _todo(book.entries)
+    # Built before anything is recorded: a missing extra is a usage error.
+    ex = _executor(opts) if todo else None
+    if ex is not None:
+        book.head = dataclasses.replace(book.head, workers=ex.capacity)
+    stopper = Stopper(
+        record.record_path(plan.runs_dir, plan.sweep_id).with_suffix(
+            f".{secrets.token_hex(4)}.stop"
         )
-
-
-def _execute(
-    plan: Plan,
-    *,
-    executor: str,
-    workers: int | None,
-    scheduler: str | None,
-    retries: int,
-    force: bool,
-    fail_fast: bool,
-    prewarm: bool,
-    fork: bool,
-    progress: str | Progress,
-    handle_signals: bool,
-) -> dict[str, Any]:
-    previous = record.read(plan.runs_dir, plan.sweep_id) or {}
-    entries = _entries(plan, _done_runs(plan, force), previous)
-    data: dict[str, Any] = {
-        "id": plan.sweep_id,
-        "notebook": {
-            "path": str(plan.notebook),
-            "abspath": str(plan.notebook.resolve()),
-            "code_sha256": _code_sha(plan),
-        },
-        "status": "running",
-        **liveness.owner(),  # a reader tells a live sweep from one whose driver died
-        "created_at": previous.get("created_at") or store.utc_now(),
-        "started_at": store.utc_now(),
-        "ended_at": None,
-        "duration_s": None,
-        "invocations": int(previous.get("invocations") or 0) + 1,
-        "executor": executor,
-        "workers": workers,
-        "options": {
-            "timeout_s": plan.specs[0].timeout,
-            "retries": retries,
-            "force": force,
-            "fail_fast": fail_fast,
-            "preload": list(plan.preload),
-            "prewarm": prewarm,
-            "fork": fork and prewarm,
-        },
-        "source": plan.source,
-        "counts": {},
-        "runs": entries,
-    }
-    stop_file = record.record_path(plan.runs_dir, plan.sweep_id).with_suffix(
-        f".{secrets.token_hex(4)}.stop"
     )
-    stopper = Stopper(stop_file)
-    show = choose(progress)
-    todo = _todo(entries)
-    # Built before anything is recorded: an unknown executor or missing extra is a usage error.
-    ex = executors.make(executor, workers=workers, scheduler=scheduler) if todo else None
-    if ex is not None and executor == "local":
-        # Done once here, not in every pool worker forked from this process.
-        import mlops_nb.execution.papermill_adapter  # noqa: F401
-        from mlops_nb.execution.provenance import installed_packages
-
-        installed_packages()
+    show = choose(opts.progress)
     t0 = time.monotonic()
-    save = _Saver(plan, data)
-    save(force=True)
-    show.start(len(entries), len(entries) - sum(len(g) for g in todo.values()))
+    book.changed(force=True)
+    show.start(len(book.entries), len(book.entries) - sum(len(g) for g in todo.values()))
     problem: StoreError | None = None
     try:
-        with _signals(stopper, install=handle_signals):
+        with _signals(stopper, install=opts.handle_signals):
             if ex is not None:
-                _run_all(plan, data, todo, stopper, show, save, ex, fail_fast=fail_fast)
+                _Driver(plan, book, todo, stopper, show, ex).run(fail_fast=opts.fail_fast)
     except KeyboardInterrupt:
         stopper.request()
     except StoreError as e:  # the store filled up or became read-only: stop, say so once
@@ -212,48 +104,122 @@ def _execute(
     finally:
         show.close()
         stopper.clear()
-        data["counts"] = record.counts(entries)
-        problem = problem or _store_problem(entries)
-        data["status"] = _status(entries, interrupted=stopper.requested and problem is None)
-        data["ended_at"] = store.utc_now()
-        data["duration_s"] = round(time.monotonic() - t0, 3)
-        try:
-            save(force=True)
-        except StoreError as e:
-            problem = problem or e
+        problem = _end(book, problem, stopper.requested, time.monotonic() - t0)
     if problem is not None:
-        left = sum(1 for e in entries if e["status"] != "ok")
+        left = sum(1 for e in book.entries if e.status != "ok")
         raise StoreError(
             f"{problem.message} {left} set(s) not done; re-invoke the sweep to resume."
         )
-    return data
+    return book.record()
 
 
-def _store_problem(entries: list[dict[str, Any]]) -> StoreError | None:
+def _start(plan: Plan, opts: SweepOptions, previous: SweepRecord | None) -> SweepRecord:
+    """The record of this invocation as it starts (``running``), resuming ``previous``."""
+    from mlops_nb.notebook.io import code_sha256
+
+    return SweepRecord(
+        id=plan.sweep_id,
+        notebook={
+            "path": str(plan.notebook),
+            "abspath": str(plan.notebook.resolve()),
+            "code_sha256": code_sha256(plan.specs[0].nb),
+        },
+        status="running",
+        owner=liveness.owner(),  # a reader tells a live sweep from one whose driver died
+        created_at=(previous.created_at if previous else None) or store.utc_now(),
+        started_at=store.utc_now(),
+        invocations=(previous.invocations if previous else 0) + 1,
+        executor=opts.executor,
+        workers=opts.workers,
+        options=record.Options(
+            timeout_s=plan.specs[0].timeout,
+            retries=opts.retries,
+            force=opts.force,
+            fail_fast=opts.fail_fast,
+            preload=plan.preload,
+            prewarm=opts.prewarm,
+            fork=opts.fork and opts.prewarm,
+        ),
+        source=plan.source,
+        runs=tuple(
+            _entries(plan, {} if opts.force else index.ok_runs_by_key(plan.runs_dir), previous)
+        ),
+    )
+
+
+def _entries(plan: Plan, done: dict[str, Path], previous: SweepRecord | None) -> list[SweepEntry]:
+    # Attempts of earlier invocations (an interrupted run, a failure before the resume) are kept.
+    earlier: dict[str, list[str]] = {}
+    for old in previous.runs if previous else ():
+        earlier.setdefault(old.key, []).extend(old.attempts)
+    entries = []
+    for i, (values, (key, _)) in enumerate(zip(plan.sets, plan.keys, strict=True)):
+        entry = SweepEntry(
+            index=i, params=values, key=key, attempts=tuple(dict.fromkeys(earlier.get(key, [])))
+        )
+        if key in done and store.ran_clean(done[key]):
+            rec = store.read_record(done[key])
+            entry = dataclasses.replace(
+                entry, status="ok", run_id=rec["id"], resumed=True, duration_s=rec.get("duration_s")
+            )
+        entries.append(entry)
+    return entries
+
+
+def _executor(opts: SweepOptions) -> executors.Executor:
+    ex = executors.make(opts.executor, workers=opts.workers, scheduler=opts.scheduler)
+    if opts.executor == "local":
+        # Done once here, not in every pool worker forked from this process.
+        import mlops_nb.execution.papermill_adapter  # noqa: F401
+        from mlops_nb.execution.provenance import installed_packages
+
+        installed_packages()
+    return ex
+
+
+def _end(
+    book: _Book, problem: StoreError | None, stopped: bool, duration: float
+) -> StoreError | None:
+    """Write the final record; the store problem that stopped the sweep, if any."""
+    problem = problem or _store_problem(book.entries)
+    book.head = dataclasses.replace(
+        book.head,
+        status=_status(book.entries, interrupted=stopped and problem is None),
+        ended_at=store.utc_now(),
+        duration_s=round(duration, 3),
+    )
+    try:
+        book.changed(force=True)
+    except StoreError as e:
+        problem = problem or e
+    return problem
+
+
+def _store_problem(entries: list[SweepEntry]) -> StoreError | None:
     """A run that could not be recorded because of the store (full, read-only)."""
     for e in entries:
-        if e["status"] != "ok" and str(e.get("error") or "").startswith("StoreError: "):
-            return StoreError(str(e["error"]).removeprefix("StoreError: ").split(" in cell ")[0])
+        error = e.error or ""
+        if e.status != "ok" and error.startswith("StoreError: "):
+            return StoreError(error.removeprefix("StoreError: ").split(" in cell ")[0])
     return None
 
 
-def _code_sha(plan: Plan) -> str:
-    from mlops_nb.notebook.io import code_sha256
-
-    return code_sha256(plan.specs[0].nb)
-
-
-class _Saver:
-    """Writes the sweep record at most every SAVE_EVERY_S (it holds every set, so rewriting it
+class _Book:
+    """The sweep being driven: its record (``head``, without its sets) and its sets, as they
+    change. Writes the record at most every SAVE_EVERY_S (it holds every set, so rewriting it
     after each of thousands of runs would be quadratic), and always when forced. What is not
     written yet is not lost: resuming finds finished runs by their key in the runs index."""
 
-    def __init__(self, plan: Plan, data: dict[str, Any]) -> None:
-        self.plan, self.data = plan, data
+    def __init__(self, runs_dir: Path, head: SweepRecord) -> None:
+        self.runs_dir, self.head = runs_dir, head
+        self.entries = list(head.runs)
         self.last = -SAVE_EVERY_S
         self.dirty = False
 
-    def __call__(self, *, force: bool = False) -> None:
+    def record(self) -> SweepRecord:
+        return dataclasses.replace(self.head, runs=tuple(self.entries))
+
+    def changed(self, *, force: bool = False) -> None:
         self.dirty = True
         self.flush(force=force)
 
@@ -262,111 +228,111 @@ class _Saver:
         now = time.monotonic()
         if not self.dirty or (not force and now - self.last < SAVE_EVERY_S):
             return
-        self.data["counts"] = record.counts(self.data["runs"])
-        record.write(self.plan.runs_dir, self.data)
+        record.write(self.runs_dir, self.record())
         self.last, self.dirty = now, False
 
 
-def _todo(entries: list[dict[str, Any]]) -> dict[int, list[int]]:
+def _todo(entries: list[SweepEntry]) -> dict[int, list[int]]:
     """First index of each distinct pending key → every entry index sharing that key."""
     groups: dict[str, list[int]] = {}
     for e in entries:
-        if e["status"] != "ok":
-            groups.setdefault(e["key"], []).append(e["index"])
+        if e.status != "ok":
+            groups.setdefault(e.key, []).append(e.index)
     return {ids[0]: ids for ids in groups.values()}
 
 
-def _status(entries: list[dict[str, Any]], *, interrupted: bool) -> str:
+def _status(entries: list[SweepEntry], *, interrupted: bool) -> str:
     if interrupted:
         return "interrupted"
-    return "ok" if all(e["status"] == "ok" for e in entries) else "failed"
+    return "ok" if all(e.status == "ok" for e in entries) else "failed"
 
 
-def _task(plan: Plan, i: int, *, retries: int, prewarm: bool, fork: bool, stop_file: Path) -> Task:
-    return Task(
-        index=i,
-        spec=plan.specs[i],
-        key=plan.keys[i],
-        retries=retries,
-        preload=plan.preload,
-        prewarm=prewarm,
-        fork=fork,
-        stop_file=str(stop_file),
-    )
+class _Driver:
+    """Feeds the executor at most ``capacity`` tasks at a time and books their outcomes."""
 
+    def __init__(
+        self,
+        plan: Plan,
+        book: _Book,
+        todo: dict[int, list[int]],
+        stopper: Stopper,
+        show: Progress,
+        ex: executors.Executor,
+    ) -> None:
+        self.plan, self.book, self.todo = plan, book, todo
+        self.stopper, self.show, self.ex = stopper, show, ex
+        self.pending = deque(todo)
+        self.inflight: dict[cf.Future[Outcome], int] = {}
+        self.failed = False
 
-def _run_all(
-    plan: Plan,
-    data: dict[str, Any],
-    todo: dict[int, list[int]],
-    stopper: Stopper,
-    show: Progress,
-    save: _Saver,
-    ex: executors.Executor,
-    *,
-    fail_fast: bool,
-) -> None:
-    entries = data["runs"]
-    opts = data["options"]
-    data["workers"] = ex.capacity
-    pending = deque(todo)
-    inflight: dict[cf.Future[Outcome], int] = {}
-    failed = False
-    stopped_at: float | None = None
-    try:
-        while pending or inflight:
-            launching = not stopper.requested and not (fail_fast and failed)
-            while launching and pending and len(inflight) < ex.capacity:
-                i = pending.popleft()
-                task = _task(
-                    plan,
-                    i,
-                    retries=opts["retries"],
-                    prewarm=opts["prewarm"],
-                    fork=opts["fork"],
-                    stop_file=stopper.stop_file,
-                )
-                if ex.name == "serial":
-                    save.flush(force=True)  # submit returns when the run is over
-                try:
-                    inflight[ex.submit(task)] = i
-                except cf.BrokenExecutor as broken:
-                    # a worker died and took the pool down: what did not run stays pending in
-                    # the sweep record, so re-invoking the sweep resumes it
-                    log.warning("the worker pool broke (%s); stopping the sweep", broken)
-                    pending.appendleft(i)
-                    stopper.request()
+    def run(self, *, fail_fast: bool) -> None:
+        stopped_at: float | None = None
+        try:
+            while self.pending or self.inflight:
+                if not self.stopper.requested and not (fail_fast and self.failed):
+                    self._launch()
+                if not self.inflight:
                     break
-                show.started(len(inflight))
-            if not inflight:
-                break
-            if stopper.requested and stopped_at is None:
-                stopped_at = time.monotonic()
-            if stopped_at is not None and time.monotonic() - stopped_at > STOP_WAIT_S:
-                log.warning("runs still in flight %.0f s after the stop; giving up", STOP_WAIT_S)
-                break
-            done, _ = cf.wait(list(inflight), timeout=0.2, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                i = inflight.pop(fut)
-                outcome = _outcome(fut, i)
-                for j in todo[i]:
-                    _apply(entries[j], outcome)
-                if outcome.status != NOT_RUN:
-                    e = entries[i]
-                    show.finished(
-                        outcome.status, outcome.run_id, e["params"], outcome.duration_s, e["error"]
+                if self.stopper.requested and stopped_at is None:
+                    stopped_at = time.monotonic()
+                if stopped_at is not None and time.monotonic() - stopped_at > STOP_WAIT_S:
+                    log.warning(
+                        "runs still in flight %.0f s after the stop; giving up", STOP_WAIT_S
                     )
-                failed = failed or outcome.status not in ("ok", NOT_RUN, "interrupted")
-                if (outcome.error or {}).get("ename") == "StoreError":
-                    stopper.request()  # every further run would fail the same way
-                show.started(len(inflight))
-                save()
-            save.flush()
-    finally:
-        stopped = stopper.requested or bool(inflight)
-        if stopped:
-            stopper.request()  # workers still busy (e.g. give-up above) stop their kernels
-        ex.close(cancel=True)
+                    break
+                done, _ = cf.wait(list(self.inflight), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    self._collect(fut)
+                self.book.flush()
+        finally:
+            if self.stopper.requested or self.inflight:
+                self.stopper.request()  # workers still busy (e.g. give-up above) stop their kernels
+            self.ex.close(cancel=True)
+
+    def _task(self, i: int) -> Task:
+        opts = self.book.head.options
+        return Task(
+            index=i,
+            spec=self.plan.specs[i],
+            key=self.plan.keys[i],
+            retries=opts.retries,
+            preload=self.plan.preload,
+            prewarm=opts.prewarm,
+            fork=opts.fork,
+            stop_file=str(self.stopper.stop_file),
+        )
+
+    def _launch(self) -> None:
+        while self.pending and len(self.inflight) < self.ex.capacity:
+            i = self.pending.popleft()
+            task = self._task(i)
+            if self.ex.name == "serial":
+                self.book.flush(force=True)  # submit returns when the run is over
+            try:
+                self.inflight[self.ex.submit(task)] = i
+            except cf.BrokenExecutor as broken:
+                # a worker died and took the pool down: what did not run stays pending in the
+                # sweep record, so re-invoking the sweep resumes it
+                log.warning("the worker pool broke (%s); stopping the sweep", broken)
+                self.pending.appendleft(i)
+                self.stopper.request()
+                return
+            self.show.started(len(self.inflight))
+
+    def _collect(self, fut: cf.Future[Outcome]) -> None:
+        i = self.inflight.pop(fut)
+        outcome = _outcome(fut, i)
+        entries = self.book.entries
+        for j in self.todo[i]:
+            entries[j] = _applied(entries[j], outcome)
+        if outcome.status != NOT_RUN:
+            e = entries[i]
+            self.show.finished(Finished(e.status, e.run_id, e.params, e.duration_s, e.error))
+        self.failed = self.failed or outcome.status not in ("ok", NOT_RUN, "interrupted")
+        if (outcome.error or {}).get("ename") == "StoreError":
+            self.stopper.request()  # every further run would fail the same way
+        self.show.started(len(self.inflight))
+        self.book.changed()
 
 
 def _outcome(fut: cf.Future[Outcome], index: int) -> Outcome:
@@ -382,18 +348,22 @@ def _outcome(fut: cf.Future[Outcome], index: int) -> Outcome:
         return Outcome(index, "failed", error=err)
 
 
-def _apply(entry: dict[str, Any], outcome: Outcome) -> None:
+def _applied(entry: SweepEntry, outcome: Outcome) -> SweepEntry:
+    """``entry`` after the run of ``outcome`` (unchanged if the task did not run)."""
     if outcome.status == NOT_RUN:
-        return
-    entry["status"] = outcome.status
-    entry["run_id"] = outcome.run_id
-    entry["attempts"] = list(entry.get("attempts") or []) + list(outcome.run_ids)
-    entry["duration_s"] = outcome.duration_s
-    entry["resumed"] = False
+        return entry
+    error = None
     e = outcome.error
     if e:
         cell = e.get("cell_index")
         where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
-        entry["error"] = f"{e.get('ename')}: {e.get('evalue')}{where}"
-    else:
-        entry["error"] = None
+        error = f"{e.get('ename')}: {e.get('evalue')}{where}"
+    return dataclasses.replace(
+        entry,
+        status=outcome.status,
+        run_id=outcome.run_id,
+        attempts=entry.attempts + tuple(outcome.run_ids),
+        duration_s=outcome.duration_s,
+        resumed=False,
+        error=error,
+    )

@@ -107,6 +107,14 @@ def available() -> list[str]:
     return plugins.names(ENTRY_POINT_GROUP, EXECUTORS)
 
 
+def check(name: str) -> None:
+    """Raises ``UsageError`` if no executor is called ``name`` (listing the valid ones), without
+    loading any: an unknown name is refused even when nothing will run."""
+    valid = available()
+    if name not in valid:
+        raise UsageError(f"unknown executor {name!r}. Valid executors: {', '.join(valid)}.")
+
+
 def make(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Executor:
     """The executor called ``name``; an unknown name lists the valid ones."""
     factory = _lookup(name)

@@ -19,7 +19,7 @@ from mlops_nb.store import runs as store
 from mlops_nb.sweep import record, sets
 from mlops_nb.sweep.preload import notebook_imports, preload_modules
 
-__all__ = ["Plan", "expand", "make_plan", "notebook_imports", "preload_modules"]
+__all__ = ["Plan", "PlanOptions", "expand", "make_plan", "notebook_imports", "preload_modules"]
 
 
 @dataclass(frozen=True)
@@ -78,42 +78,56 @@ def expand(
     return merged, source
 
 
+@dataclass(frozen=True)
+class PlanOptions:
+    """``sweep()``'s keywords that make the plan, beside the notebook and the grid (see there)."""
+
+    sets: Sequence[Mapping[str, Any]] | str | os.PathLike[str] | None = None
+    params: Mapping[str, Any] | None = None
+    sample: int | None = None
+    seed: int = 0
+    runs_dir: str | os.PathLike[str] | None = None
+    timeout: float | None = None
+    preload: str | Sequence[str] | None = None
+    name: str | None = None
+    cwd: str | os.PathLike[str] | None = None
+    kernel_name: str | None = None
+    extra: Mapping[str, Any] | None = None
+
+
 def make_plan(
     notebook: str | os.PathLike[str],
     found: list[dict[str, Any]],
     source: dict[str, Any],
     *,
     nb: dict[str, Any],
-    runs_dir: str | os.PathLike[str] | None,
-    name: str | None,
-    timeout: float | None,
-    cwd: str | os.PathLike[str] | None,
-    kernel_name: str | None,
-    preload: str | Sequence[str] | None,
+    options: PlanOptions,
     absolute: bool,
-    extra: Mapping[str, Any] | None = None,
 ) -> Plan:
+    """One prepared run per set of ``found`` (``expand``); ``absolute``: the notebook's path
+    made absolute (for workers elsewhere). Raises what ``runner.prepare`` raises."""
+    o = options
     path = Path(notebook)
-    rdir = store.resolve_runs_dir(runs_dir).absolute()
+    rdir = store.resolve_runs_dir(o.runs_dir).absolute()
     sid = record.sweep_id(path, code_sha256(nb), found)
     nb_path = path.absolute() if absolute else path
-    work = Path(cwd).resolve() if cwd is not None else (path.parent or Path(".")).resolve()
+    work = Path(o.cwd).resolve() if o.cwd is not None else (path.parent or Path(".")).resolve()
     specs = [
         runner.prepare(
             nb_path,
             values,
             runs_dir=rdir,
-            name=name,
-            timeout=timeout,
+            name=o.name,
+            timeout=o.timeout,
             cwd=work,
-            kernel_name=kernel_name,
+            kernel_name=o.kernel_name,
             sweep_id=sid,
             nb=nb,
-            pipeline=(extra or {}).get("pipeline"),
-            extra={k: v for k, v in (extra or {}).items() if k != "pipeline"},
+            pipeline=(o.extra or {}).get("pipeline"),
+            extra={k: v for k, v in (o.extra or {}).items() if k != "pipeline"},
         )
         for values in found
     ]
     keys = [runner.key_of(s) for s in specs]
-    modules = preload_modules(preload, nb, check=kernel_name in (None, "python3"), cwd=work)
+    modules = preload_modules(o.preload, nb, check=o.kernel_name in (None, "python3"), cwd=work)
     return Plan(sid, path, rdir, found, specs, keys, modules, source)

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from mlops_nb.errors import UsageError
 from mlops_nb.notebook.imports import import_statements
@@ -20,6 +20,18 @@ log = logging.getLogger(__name__)
 _WARNED: set[tuple[str, ...]] = set()
 AUTO = "auto"  # the default: the notebook's own imports (where fork-safe)
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+class Kernels(TypedDict):
+    """How a sweep's kernels start: the keywords of these names that ``start_fork_server`` and
+    ``sweep()`` both take (the command line builds them once)."""
+
+    cwd: str | os.PathLike[str] | None
+    kernel_name: str | None
+    preload: str | Sequence[str] | None
+    executor: str
+    prewarm: bool
+    fork: bool
 
 
 def start_fork_server(

@@ -9,25 +9,34 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlops_nb import output
 from mlops_nb.sweep.sets import describe
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A parameter set whose run ended, as progress reports it (``error``: one line)."""
+
+    status: str
+    run_id: str | None
+    params: Mapping[str, Any]
+    duration_s: float | None = None
+    error: str | None = None
+
+
 class Progress(Protocol):
+    """What a sweep reports to: ``start`` once, ``started`` when the number of runs in flight
+    changes, ``finished`` per set that ran, ``close`` at the end (also after a stop)."""
+
     def start(self, total: int, done: int) -> None: ...
 
     def started(self, running: int) -> None: ...
 
-    def finished(
-        self,
-        status: str,
-        run_id: str | None,
-        params: dict[str, Any],
-        duration: float | None,
-        error: str | None,
-    ) -> None: ...
+    def finished(self, run: Finished) -> None: ...
 
     def close(self) -> None: ...
 
@@ -39,14 +48,7 @@ class Silent:
     def started(self, running: int) -> None:
         pass
 
-    def finished(
-        self,
-        status: str,
-        run_id: str | None,
-        params: dict[str, Any],
-        duration: float | None,
-        error: str | None,
-    ) -> None:
+    def finished(self, run: Finished) -> None:
         pass
 
     def close(self) -> None:
@@ -61,19 +63,13 @@ class Lines(Silent):
         if done:
             output.err(f"[{done}/{total}] already done (resumed)")
 
-    def finished(
-        self,
-        status: str,
-        run_id: str | None,
-        params: dict[str, Any],
-        duration: float | None,
-        error: str | None,
-    ) -> None:
+    def finished(self, run: Finished) -> None:
         self.n += 1
-        took = f"  ({duration:.1f} s)" if duration is not None else ""
-        tail = f"  {error}" if error else ""
+        took = f"  ({run.duration_s:.1f} s)" if run.duration_s is not None else ""
+        tail = f"  {run.error}" if run.error else ""
         output.err(
-            f"[{self.n}/{self.total}] {status:<11} {run_id or '-'}  {describe(params)}{took}{tail}"
+            f"[{self.n}/{self.total}] {run.status:<11} {run.run_id or '-'}  "
+            f"{describe(run.params)}{took}{tail}"
         )
 
 
@@ -97,20 +93,14 @@ class Bar(Silent):
         self.running = running
         self._postfix()
 
-    def finished(
-        self,
-        status: str,
-        run_id: str | None,
-        params: dict[str, Any],
-        duration: float | None,
-        error: str | None,
-    ) -> None:
-        if status == "ok":
+    def finished(self, run: Finished) -> None:
+        if run.status == "ok":
             self.ok += 1
         else:
             self.failed += 1
             self.bar.write(
-                f"{status}: {run_id or '-'}  {describe(params)}  {error or ''}", file=sys.stderr
+                f"{run.status}: {run.run_id or '-'}  {describe(run.params)}  {run.error or ''}",
+                file=sys.stderr,
             )
         self.bar.update(1)
         self._postfix()

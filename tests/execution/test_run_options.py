@@ -104,6 +104,18 @@ def test_prepare_only_writes_the_parameterized_notebook(
     assert len(list((runs_dir / "prepared").iterdir())) == 1
 
 
+def test_prepare_only_json_prints_json(
+    nb: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", str(nb), "-p", "n", "7", "--prepare-only", "--runs-dir", str(runs_dir)]
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)  # JSON, and nothing else
+    (path,) = (runs_dir / "prepared").glob("talk-*.ipynb")
+    assert printed == {"notebook": str(nb), "prepared": str(path), "params": {"n": 7}}
+    assert "n = 7" in path.read_text()
+    assert not [p for p in runs_dir.iterdir() if (p / "run.json").exists()]
+
+
 @pytest.mark.kernel
 def test_reuse_says_it_reused_and_which_run(
     nb: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
