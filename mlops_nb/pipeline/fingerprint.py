@@ -15,7 +15,7 @@ import secrets
 import sys
 import sysconfig
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -40,28 +40,15 @@ class Parts:
         return _sha(json.dumps(self.to_dict(), sort_keys=True, default=str))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "cells": self.cells,
-            "params": self.params,
-            "upstream": self.upstream,
-            "inputs": self.inputs,
-            "modules": self.modules,
-            "extra": self.extra,
-            # only when present, so fingerprints of pipelines without DVC data stay as they were
-            **({"dvc": self.dvc} if self.dvc else {}),
-        }
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not self.dvc:  # absent, so fingerprints of pipelines without DVC data stay as they were
+            del d["dvc"]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Parts:
-        return cls(
-            cells=list(d.get("cells", [])),
-            params=dict(d.get("params", {})),
-            upstream=dict(d.get("upstream", {})),
-            inputs=dict(d.get("inputs", {})),
-            modules=dict(d.get("modules", {})),
-            extra=dict(d.get("extra", {})),
-            dvc=dict(d.get("dvc", {})),
-        )
+        maps = ("params", "upstream", "inputs", "modules", "extra", "dvc")
+        return cls(cells=list(d.get("cells", [])), **{k: dict(d.get(k, {})) for k in maps})
 
 
 def _sha(text: str | bytes) -> str:
