@@ -181,6 +181,9 @@ class _Invocation:
     def run_all(self) -> None:
         """Plan every step, then run wave by wave; before the first step runs, each kind of
         step to come prepares (``StepKind.prepare``: fork servers start, imports load)."""
+        certain = planner.certainly_stale(self.pipeline, self.states, self.force)
+        if any(self.pipeline.steps[n].notebook is not None for n in certain):
+            kernels.start(self.run_id)  # the template imports while the steps are planned
         plans = _plan_all(self.pipeline, self.states, self.runs_dir)
         self.coming = {
             p.step.name: p.step.kind

@@ -83,6 +83,18 @@ def _state_reasons(
     return why
 
 
+def certainly_stale(
+    pipeline: Pipeline, states: Mapping[str, StepState], force: Force = False
+) -> list[str]:
+    """The steps that are stale whatever planning finds (never run, last attempt not ok, or
+    forced), read from the states alone: known before any fingerprint is computed."""
+    return [
+        name
+        for name in pipeline.order()
+        if (s := states.get(name)) is None or s.status != "ok" or forced(name, force)
+    ]
+
+
 def forced(name: str, force: Force) -> bool:
     return force is True or (isinstance(force, set) and name in force)
 

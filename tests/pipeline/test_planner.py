@@ -154,3 +154,13 @@ def test_what_a_steps_turn_brings(
     args: dict[str, object] = {"failed": set(), "held": {}, "cancelled": False, **kw}
     d = planner.decide(step, plan, **args)  # type: ignore[arg-type]
     assert (d.action, d.detail) == expected
+
+
+def test_certainly_stale_is_read_from_the_states_alone() -> None:
+    pipe = chain()
+    ok = state(parts())
+    states = {"a": ok, "b": state(parts(), status="failed"), "r": ok}
+    assert planner.certainly_stale(pipe, states) == ["b", "c"]  # c never ran
+    assert planner.certainly_stale(pipe, {**states, "b": ok, "c": ok}) == []
+    assert planner.certainly_stale(pipe, {**states, "b": ok, "c": ok}, {"r"}) == ["r"]
+    assert planner.certainly_stale(pipe, {}, True) == ["a", "b", "c", "r"]
