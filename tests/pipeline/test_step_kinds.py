@@ -15,6 +15,9 @@ from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline import kernels, steps
 from mlops_nb.pipeline.spec import Pipeline, Step
 from mlops_nb.pipeline.state import StepState
+from mlops_nb.pipeline.sweep_step import pick_best
+from mlops_nb.sweep.api import Sweep
+from tests.results.factory import make_run
 
 KINDS = [
     (Step("a", Path("a.ipynb")), "notebook"),
@@ -114,3 +117,53 @@ def test_warm_imports_in_the_background_and_settle_waits(
         assert kernels.sweep_options("inv") == {"preload": (), "fork": False}  # settles first
         assert sys.modules["warm_me"].DONE
     kernels.warm("gone", ("warm_me",))  # an invocation that is over: nothing
+
+
+def sweep_of(runs: Path, scraps: list[dict[str, object]], status: str = "ok") -> Sweep:
+    entries = []
+    for i, s in enumerate(scraps):
+        folder = make_run(runs, params={"m": i}, scraps=s, status=status)
+        entries.append({"index": i, "run_id": folder.name, "status": status})
+    return Sweep(runs, {"id": "sw1", "status": "ok", "runs": entries})
+
+
+@pytest.mark.parametrize(
+    ("select", "scraps", "best"),
+    [
+        ({"metric": "f1", "mode": "max"}, [{"f1": 0.5}, {"f1": 0.9}, {"f1": 0.7}], 1),
+        ({"metric": "f1", "mode": "min"}, [{"f1": 0.5}, {"f1": 0.9}, {"f1": 0.7}], 0),
+        ({"metric": "f1", "mode": "max"}, [{"f1": "high"}, {"f1": 0.1}], 1),
+    ],
+    ids=["max", "min", "numbers-only"],
+)
+def test_a_sweep_step_hands_its_best_run_downstream(
+    tmp_path: Path, select: dict[str, str], scraps: list[dict[str, object]], best: int
+) -> None:
+    step = Step("t", Path("t.ipynb"), grid={"m": [0, 1, 2]}, select=select)
+    ctx = context(tmp_path, step, {})
+    sweep = sweep_of(tmp_path / "runs", scraps)
+    outcome = pick_best(ctx, sweep, 0.0)
+    assert (outcome.action, outcome.params) == ("ran", {"m": best})
+    assert outcome.detail == f"best of {len(scraps)} runs by f1 ({select['mode']})"
+    assert ctx.states["t"].run_id == sweep.runs[best].id and ctx.states["t"].sweep_id == "sw1"
+
+
+@pytest.mark.parametrize(
+    ("select", "says"),
+    [
+        ({"metric": "f1", "mode": "max"}, "0/2 runs ok; no successful run glued a numeric 'f1'"),
+        (
+            {"metric": "", "mode": "max"},
+            "0/2 runs ok; a grid step needs select: {metric: NAME, mode: max|min}",
+        ),
+    ],
+    ids=["no-metric-glued", "no-select"],
+)
+def test_a_sweep_step_without_a_best_run_fails(
+    tmp_path: Path, select: dict[str, str], says: str
+) -> None:
+    step = Step("t", Path("t.ipynb"), grid={"m": [0, 1]}, select=select)
+    ctx = context(tmp_path, step, {})
+    outcome = pick_best(ctx, sweep_of(tmp_path / "runs", [{"f1": 1}, {}], "failed"), 0.0)
+    assert (outcome.action, outcome.detail) == ("failed", says)
+    assert ctx.states["t"].status == "failed" and ctx.states["t"].sweep_id == "sw1"
