@@ -1,60 +1,45 @@
 """Run a pipeline: plan each step (up to date or stale, and why), run what is stale, record it.
 
 Steps run wave by wave in topological order; the steps of one wave run at the same time
-(threads; a notebook step on one kernel forked from a preloaded template, ``pipeline.kernels``;
-a sweep step with its own worker pool). A step receives its upstream steps'
-run folders in its ``upstream`` parameter. State is saved after every step, so an interrupted or
-failed pipeline resumes where it stopped.
+(threads; each step through its kind, ``pipeline.steps``: a notebook step on one kernel forked
+from a preloaded template, ``pipeline.kernels``; a sweep step with its own worker pool). What is
+stale and what each step's turn brings is decided by ``pipeline.planner`` (pure); this module
+reads the world for it (``observe``), runs the steps and keeps the state. A step receives its
+upstream steps' run folders in its ``upstream`` parameter. State is saved after every step, so
+an interrupted or failed pipeline resumes where it stopped.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.errors import MlopsNbError, RunInterrupted
+from mlops_nb.errors import ConfigError, RunInterrupted
 from mlops_nb.interrupts import on_interrupt
 from mlops_nb.pipeline import fingerprint as fp
-from mlops_nb.pipeline import kernels
-from mlops_nb.pipeline.spec import UPSTREAM_PARAM, Pipeline, Step
+from mlops_nb.pipeline import kernels, planner
+from mlops_nb.pipeline.spec import Pipeline, Step
 from mlops_nb.pipeline.state import StateStore, StepState
+from mlops_nb.pipeline.steps import (
+    OK_ACTIONS,
+    Outcome,
+    Plan,
+    StepContext,
+    consumed,
+    kind_of,
+    run_step,
+    scraps_of,
+)
 from mlops_nb.store import runs as store
 from mlops_nb.store import settle
 
-OK_ACTIONS = ("ran", "skipped", "marked", "waiting", "held")
-
-
-@dataclass
-class Plan:
-    step: Step
-    parts: fp.Parts
-    fingerprint: str
-    reasons: list[str]  # empty: up to date
-
-    @property
-    def stale(self) -> bool:
-        return bool(self.reasons)
-
-
-@dataclass
-class Outcome:
-    step: str
-    action: str  # ran, skipped, failed, blocked, interrupted, marked, waiting, held
-    status: str | None = None
-    run_id: str | None = None
-    run_folder: str | None = None
-    reasons: list[str] = field(default_factory=list)
-    scraps: dict[str, Any] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-    detail: str = ""
-    seconds: float = 0.0
+__all__ = ["OK_ACTIONS", "Outcome", "PipelineResult", "Plan", "mark_done", "plan", "run"]
 
 
 @dataclass
@@ -75,16 +60,15 @@ def roots(pipeline: Pipeline) -> list[Path]:
     return [root, root.parent]
 
 
-def plan_step(
+def observe(
     pipeline: Pipeline,
     step: Step,
     states: dict[str, StepState],
     upstream_fps: dict[str, str],
     runs_dir: Path | None = None,
-) -> Plan:
-    extra: dict[str, Any] = {}
-    if step.grid:
-        extra = {"grid": step.grid, "select": step.select}
+) -> planner.Observed:
+    """Read what planning ``step`` needs: its fingerprint parts now (notebook, parameters with
+    registry references pinned, inputs, local modules) and its last run folder's state."""
     if step.report is not None or step.gate is not None:
         parts = fp.Parts(
             cells=[],
@@ -102,50 +86,43 @@ def plan_step(
             from mlops_nb.registry.refs import pinned
 
             params = pinned(params, runs_dir, ignore=downstream_gates(pipeline, step.name))
+        extra = {"grid": step.grid, "select": step.select} if step.grid else {}
         parts = fp.notebook_parts(
             step.notebook, params, upstream_fps, roots=roots(pipeline), extra=extra
         )
-    digest = parts.digest()
     old = states.get(step.name)
-    reasons = fp.reasons(old.parts if old else None, parts)
-    if old is not None:
-        if old.status != "ok":
-            reasons.append(f"last run {old.status}")
-        elif (
-            step.kind in ("notebook", "sweep")  # a run folder (gates and reports keep no notebook)
-            and old.run_folder
-            and Path(old.run_folder).is_dir()
-            and not store.ran_clean(Path(old.run_folder))
-        ):
-            reasons.append("last run stopped at a kernel error")
-        if (
-            step.report is None
-            and (old.run_folder or old.status == "ok")  # a failed first attempt never had one
-            and not (old.run_folder and Path(old.run_folder).is_dir())
-        ):
-            reasons.append("its run folder is gone")
-        for up in step.upstream:
-            current = states.get(up)
-            if (
-                current
-                and old.consumed.get(up) != current.run_id
-                and not any(r.startswith(f"upstream {up} ") for r in reasons)
-            ):
-                reasons.append(f"upstream {up} was re-run")
-        if old.fingerprint != digest and not reasons:
-            reasons.append("fingerprint changed")
-    return Plan(step, parts, digest, reasons)
+    folder = Path(old.run_folder) if old is not None and old.run_folder else None
+    if folder is None or not folder.is_dir():
+        return planner.Observed(parts)
+    check = old is not None and old.status == "ok" and step.kind in ("notebook", "sweep")
+    return planner.Observed(parts, True, store.ran_clean(folder) if check else True)
 
 
 def plan(pipeline: Pipeline, runs_dir: Path) -> list[Plan]:
     """Every step's state as things are now (what `pipeline status` prints)."""
     states = StateStore(runs_dir, pipeline.name).load()
+    return list(_plan_all(pipeline, states, runs_dir).values())
+
+
+def _plan_all(pipeline: Pipeline, states: dict[str, StepState], runs_dir: Path) -> dict[str, Plan]:
     plans: dict[str, Plan] = {}
-    for name in pipeline.order():
+    _replan(plans, pipeline, pipeline.order(), states, runs_dir)
+    return plans
+
+
+def _replan(
+    plans: dict[str, Plan],
+    pipeline: Pipeline,
+    names: list[str],
+    states: dict[str, StepState],
+    runs_dir: Path,
+) -> None:
+    """Plan the steps ``names`` (in order) as things are now, into ``plans``."""
+    for name in names:
         step = pipeline.steps[name]
         ups = {u: plans[u].fingerprint for u in step.upstream}
-        plans[name] = plan_step(pipeline, step, states, ups, runs_dir)
-    return list(plans.values())
+        seen = observe(pipeline, step, states, ups, runs_dir)
+        plans[name] = planner.plan_step(step, seen, states)
 
 
 def run(
@@ -159,68 +136,18 @@ def run(
 ) -> PipelineResult:
     """Run the stale steps of ``pipeline`` (all of them with ``force=True``, or the named ones).
     Kernels are forked from a template that has imported what the steps import, unless
-    ``fork`` is False (``pipeline.kernels``)."""
+    ``fork`` is False (``pipeline.kernels``). Raises ``RunInterrupted`` after SIGINT/SIGTERM
+    (the finished steps recorded), ``StoreError`` when another run holds the pipeline's lock."""
     sstore = StateStore(runs_dir, pipeline.name)
     run_id = store.new_run_id(pipeline.name)
     cancel = threading.Event()
-    outcomes: list[Outcome] = []
-    emit = on_event or (lambda o: None)
-    with sstore.lock(), _signals(cancel), kernels.opened(run_id, pipeline, fork=fork):
+    with sstore.lock(), on_interrupt(cancel.set), kernels.opened(run_id, pipeline, fork=fork):
         settle.settle_all(runs_dir)  # step runs whose driver died: written down as lost
-        states = sstore.load()
-        fps: dict[str, str] = {}
-        failed: set[str] = set()
-        held: dict[str, tuple[str, str]] = {}  # step -> (waiting|held, why): a gate's decision
-        for wave in pipeline.levels():
-            todo: list[Plan] = []
-            for name in wave:
-                step = pipeline.steps[name]
-                p = plan_step(pipeline, step, states, {u: fps[u] for u in step.upstream}, runs_dir)
-                fps[name] = p.fingerprint
-                blocked = [u for u in step.upstream if u in failed]
-                holding = sorted((held[u] for u in step.upstream if u in held), reverse=True)
-                if holding and not blocked and step.kind != "report" and not cancel.is_set():
-                    held[name] = holding[0]  # "waiting" before "held"
-                    o = Outcome(name, holding[0][0], detail=holding[0][1])
-                elif blocked or cancel.is_set():
-                    failed.add(name)
-                    o = Outcome(
-                        name,
-                        "blocked",
-                        detail=f"upstream {', '.join(blocked)} did not succeed"
-                        if blocked
-                        else "interrupted before it started",
-                    )
-                elif p.stale or force is True or (isinstance(force, set) and name in force):
-                    todo.append(p)
-                    continue
-                else:
-                    st = states[name]
-                    o = Outcome(
-                        name,
-                        "skipped",
-                        status="ok",
-                        run_id=st.run_id,
-                        run_folder=st.run_folder,
-                        scraps=_scraps(st.run_folder) if step.report is None else {},
-                        detail=(st.run_folder or "") if step.report is not None else "",
-                    )
-                    _hold(held, step, o, runs_dir)
-                outcomes.append(o)
-                emit(o)
-            for p, o in _run_wave(
-                pipeline, todo, states, runs_dir, run_id, cancel, workers, done=outcomes
-            ):
-                if o.action != "ran":
-                    failed.add(p.step.name)
-                _hold(held, p.step, o, runs_dir)
-                outcomes.append(o)
-                emit(o)
-                sstore.save(states)
-            if cancel.is_set():
-                break
-        result = PipelineResult(pipeline, run_id, outcomes)
-        result.record_path = sstore.save_run(run_id, _pipeline_record(result, states))
+        go = _Invocation(pipeline, runs_dir, run_id, cancel, workers, force, sstore)
+        go.emit = on_event or go.emit
+        go.run_all()
+        result = PipelineResult(pipeline, run_id, go.outcomes)
+        result.record_path = sstore.save_run(run_id, _pipeline_record(result, go.states))
     if cancel.is_set():
         raise RunInterrupted(
             f"pipeline {pipeline.name} interrupted; finished steps are recorded, "
@@ -229,347 +156,142 @@ def run(
     return result
 
 
-def _hold(held: dict[str, tuple[str, str]], step: Step, o: Outcome, runs_dir: Path) -> None:
-    """Note what a gate that ran or was skipped decides for the steps downstream of it."""
-    if step.kind == "gate" and o.action in ("ran", "skipped"):
-        from mlops_nb.pipeline.gate import holds
+@dataclass
+class _Invocation:
+    """One ``pipeline run``: its states, what has happened so far, and the steps' turns."""
 
-        h = holds(step.name, o.run_folder, runs_dir)
-        if h:
-            held[step.name] = h
+    pipeline: Pipeline
+    runs_dir: Path
+    run_id: str
+    cancel: threading.Event
+    workers: int | None
+    force: planner.Force
+    sstore: StateStore
+    outcomes: list[Outcome] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)
+    held: dict[str, tuple[str, str]] = field(default_factory=dict)  # a gate's decision
+    ran: bool = False  # a step ran: the world the first plans read has changed
+    prepared: bool = False
+    coming: dict[str, str] = field(default_factory=dict)  # step -> kind, of the steps to run
+
+    def __post_init__(self) -> None:
+        self.states = self.sstore.load()
+        self.emit: Callable[[Outcome], None] = lambda o: None
+
+    def run_all(self) -> None:
+        """Plan every step, then run wave by wave; before the first step runs, each kind of
+        step to come prepares (``StepKind.prepare``: fork servers start, imports load)."""
+        certain = planner.certainly_stale(self.pipeline, self.states, self.force)
+        if any(self.pipeline.steps[n].notebook is not None for n in certain):
+            kernels.start(self.run_id)  # the template imports while the steps are planned
+        plans = _plan_all(self.pipeline, self.states, self.runs_dir)
+        self.coming = {
+            p.step.name: p.step.kind
+            for wave in planner.schedule(self.pipeline, plans, self.force)
+            for p in wave
+        }
+        for wave in self.pipeline.levels():
+            if self.ran:  # re-read: upstream runs, fingerprints and aliases have moved
+                _replan(plans, self.pipeline, wave, self.states, self.runs_dir)
+            self._wave([plans[name] for name in wave])
+            if self.cancel.is_set():
+                break
+
+    def _wave(self, plans: list[Plan]) -> None:
+        todo: list[Plan] = []
+        for p in plans:
+            d = planner.decide(
+                p.step,
+                p,
+                failed=self.failed,
+                held=self.held,
+                cancelled=self.cancel.is_set(),
+                force=self.force,
+            )
+            if d.action == "run":
+                todo.append(p)
+            else:
+                self._note(p.step, self._not_run(p.step, d))
+        self._prepare(todo)
+        for p, o in _run_wave(self._context, todo, self.workers or self.pipeline.workers):
+            self.ran = True
+            if o.action != "ran":
+                self.failed.add(p.step.name)
+            self._note(p.step, o)
+            self.sstore.save(self.states)
+
+    def _prepare(self, todo: list[Plan]) -> None:
+        """Steps are about to run: the kinds of these and of the steps to come after them
+        prepare (once; a run whose steps are all up to date or held back prepares nothing)."""
+        if not todo or self.prepared:
+            return
+        self.prepared = True
+        after = {n for p in todo for n in self.pipeline.downstream(p.step.name)}
+        kinds = [p.step.kind for p in todo] + [k for n, k in self.coming.items() if n in after]
+        for kind in dict.fromkeys(kinds):
+            kind_of(kind).prepare(self.pipeline, self.run_id)
+
+    def _not_run(self, step: Step, d: planner.Decision) -> Outcome:
+        if d.action in ("waiting", "held"):
+            self.held[step.name] = (d.action, d.detail)
+        if d.action != "skip":
+            if d.action == "blocked":
+                self.failed.add(step.name)
+            return Outcome(step.name, d.action, detail=d.detail)
+        st = self.states[step.name]
+        report = step.report is not None
+        return Outcome(
+            step.name,
+            "skipped",
+            status="ok",
+            run_id=st.run_id,
+            run_folder=st.run_folder,
+            scraps={} if report else scraps_of(st.run_folder),
+            detail=(st.run_folder or "") if report else "",
+        )
+
+    def _note(self, step: Step, o: Outcome) -> None:
+        """Record an outcome; what a gate that ran or was skipped decides holds downstream."""
+        if step.kind == "gate" and o.action in ("ran", "skipped"):
+            from mlops_nb.pipeline.gate import holds
+
+            h = holds(step.name, o.run_folder, self.runs_dir)
+            if h:
+                self.held[step.name] = h
+        self.outcomes.append(o)
+        self.emit(o)
+
+    def _context(self, p: Plan) -> StepContext:
+        return StepContext(
+            self.pipeline,
+            p,
+            self.states,
+            self.runs_dir,
+            self.run_id,
+            self.cancel,
+            self.workers,
+            done=self.outcomes,
+        )
 
 
 def _run_wave(
-    pipeline: Pipeline,
-    plans: list[Plan],
-    states: dict[str, StepState],
-    runs_dir: Path,
-    run_id: str,
-    cancel: threading.Event,
-    workers: int | None,
-    done: list[Outcome] | None = None,
+    context: Callable[[Plan], StepContext], plans: list[Plan], workers: int | None
 ) -> list[tuple[Plan, Outcome]]:
+    """Run a wave's stale steps, each through its kind. Independent steps (notebooks, sweeps,
+    gates) at the same time; a report step reports on the runs of this pipeline, so it waits
+    for the other steps of its wave."""
     results: list[tuple[Plan, Outcome]] = []
-    if any(p.step.notebook is not None for p in plans):
-        kernels.start(run_id)  # the fork template imports while the first kernels are asked for
-    # Independent steps (notebooks, sweeps, gates) at the same time; a report step reports on the
-    # runs of this pipeline, so it waits for the other steps of its wave.
     for group in (
         [p for p in plans if p.step.kind != "report"],
         [p for p in plans if p.step.kind == "report"],
     ):
         if not group:
             continue
-        n = max(1, min(len(group), workers or pipeline.workers or os.cpu_count() or 1))
+        n = max(1, min(len(group), workers or os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlops-nb-step") as pool:
-            futures = [
-                (
-                    p,
-                    pool.submit(
-                        _run_step, pipeline, p, states, runs_dir, run_id, cancel, workers, done
-                    ),
-                )
-                for p in group
-            ]
-            for p, fut in futures:
-                results.append((p, fut.result()))
+            futures = [(p, pool.submit(run_step, context(p))) for p in group]
+            results += [(p, fut.result()) for p, fut in futures]
     return results
-
-
-def _run_step(
-    pipeline: Pipeline,
-    p: Plan,
-    states: dict[str, StepState],
-    runs_dir: Path,
-    run_id: str,
-    cancel: threading.Event,
-    workers: int | None,
-    done: list[Outcome] | None = None,
-) -> Outcome:
-    if p.step.kind == "notebook":
-        return _run_notebook_step(pipeline, p, states, runs_dir, run_id, cancel)
-    if cancel.is_set():
-        return Outcome(p.step.name, "blocked", detail="interrupted")
-    if p.step.kind == "report":
-        return _run_report_step(pipeline, p, states, runs_dir, run_id, cancel, workers, done)
-    runner = _run_sweep_step
-    if p.step.kind == "gate":
-        from mlops_nb.pipeline.gate import run_gate_step as runner
-    return runner(pipeline, p, states, runs_dir, run_id, cancel, workers)
-
-
-def _upstream_params(step: Step, states: dict[str, StepState]) -> dict[str, Any]:
-    if not step.upstream:
-        return {}
-    return {UPSTREAM_PARAM: {u: states[u].run_folder for u in step.upstream}}
-
-
-def _consumed(step: Step, states: dict[str, StepState]) -> dict[str, str | None]:
-    # None: an upstream step that never ran (a report step runs while a gate holds it back)
-    return {u: s.run_id if (s := states.get(u)) else None for u in step.upstream}
-
-
-def _run_notebook_step(
-    pipeline: Pipeline,
-    p: Plan,
-    states: dict[str, StepState],
-    runs_dir: Path,
-    run_id: str,
-    cancel: threading.Event,
-) -> Outcome:
-    from mlops_nb.execution import runner
-    from mlops_nb.execution.api import Run
-
-    step = p.step
-    assert step.notebook is not None
-    if cancel.is_set():  # queued behind other steps of the wave when Ctrl-C came
-        return Outcome(step.name, "blocked", detail="interrupted before it started")
-    t0 = time.monotonic()
-    try:
-        spec = runner.prepare(
-            step.notebook,
-            {**step.params, **_upstream_params(step, states)},
-            runs_dir=runs_dir,
-            name=step.name,
-            timeout=step.timeout,
-            kernel_name=step.kernel,
-            pipeline=_run_meta(pipeline, run_id, step, p, states),
-        )
-        folder = runner.execute_run(
-            spec,
-            handle_signals=False,
-            cancel=cancel,
-            kernel_manager_factory=kernels.factory_for(run_id, spec),
-        )
-    except MlopsNbError as e:
-        return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
-    rec = store.read_record(folder)
-    _remember(states, step, p, rec["status"], rec["id"], str(folder.resolve()), None)
-    action = (
-        "ran"
-        if rec["status"] == "ok"
-        else ("interrupted" if rec["status"] == "interrupted" else "failed")
-    )
-    err = rec.get("error") or {}
-    return Outcome(
-        step.name,
-        action,
-        status=rec["status"],
-        run_id=rec["id"],
-        run_folder=str(folder),
-        reasons=p.reasons,
-        scraps=rec.get("scraps") or {},
-        detail=Run(folder, rec).error_line() if err else "",
-        seconds=time.monotonic() - t0,
-    )
-
-
-def _run_sweep_step(
-    pipeline: Pipeline,
-    p: Plan,
-    states: dict[str, StepState],
-    runs_dir: Path,
-    run_id: str,
-    cancel: threading.Event,
-    workers: int | None,
-) -> Outcome:
-    from mlops_nb.sweep.api import sweep
-
-    step = p.step
-    assert step.notebook is not None and step.grid is not None
-    t0 = time.monotonic()
-    try:
-        result = sweep(
-            step.notebook,
-            grid=step.grid,
-            params={**step.params, **_upstream_params(step, states)},
-            runs_dir=runs_dir,
-            workers=workers or pipeline.workers,
-            timeout=step.timeout,
-            kernel_name=step.kernel,
-            name=step.name,
-            # run while up to date: --force, so the sweep must not resume from its old runs
-            force=not p.stale,
-            extra={"pipeline": _run_meta(pipeline, run_id, step, p, states)},
-            **kernels.sweep_options(run_id),
-        )
-    except RunInterrupted:
-        cancel.set()
-        return Outcome(step.name, "interrupted", reasons=p.reasons)
-    except MlopsNbError as e:
-        return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
-    if getattr(result, "status", None) == "interrupted":
-        cancel.set()
-        return Outcome(step.name, "interrupted", reasons=p.reasons, detail="sweep interrupted")
-    runs = [r for r in result.runs if r.status == "ok"]
-    metric, mode = (step.select or {}).get("metric"), (step.select or {}).get("mode", "max")
-    scored = [
-        r for r in runs if metric and isinstance(r.record["scraps"].get(metric), (int, float))
-    ]
-    if not scored:
-        why = (
-            f"no successful run glued a numeric {metric!r}"
-            if metric
-            else "a grid step needs select: {metric: NAME, mode: max|min}"
-        )
-        _remember(states, step, p, "failed", None, None, result.id)
-        return Outcome(
-            step.name,
-            "failed",
-            detail=f"{len(runs)}/{len(result.runs)} runs ok; {why}",
-            reasons=p.reasons,
-            seconds=time.monotonic() - t0,
-        )
-    best = (max if mode == "max" else min)(scored, key=lambda r: r.record["scraps"][metric])
-    _remember(states, step, p, "ok", best.id, str(best.path.resolve()), result.id)
-    n_failed = len(result.runs) - len(runs)
-    return Outcome(
-        step.name,
-        "ran",
-        status="ok",
-        run_id=best.id,
-        run_folder=str(best.path),
-        reasons=p.reasons,
-        scraps=best.record.get("scraps") or {},
-        params={k: best.params.get(k) for k in step.grid},
-        detail=f"best of {len(result.runs)} runs by {metric} ({mode})"
-        + (f"; {n_failed} failed" if n_failed else ""),
-        seconds=time.monotonic() - t0,
-    )
-
-
-def _run_report_step(
-    pipeline: Pipeline,
-    p: Plan,
-    states: dict[str, StepState],
-    runs_dir: Path,
-    run_id: str,
-    cancel: threading.Event,
-    workers: int | None,
-    done: list[Outcome] | None = None,
-) -> Outcome:
-    from mlops_nb.report.build import build_report
-
-    step = p.step
-    opts = dict(step.report or {})
-    given = opts.pop("output", None)
-    # a given path is relative to the pipeline file; by default the report goes into the store
-    output = pipeline.root / str(given) if given else runs_dir / "report.html"
-    t0 = time.monotonic()
-    try:
-        # A pipeline declares where its report goes: its folder is made, as for any output.
-        output.parent.mkdir(parents=True, exist_ok=True)
-        # This pipeline's runs (every invocation), unless the step names other filters.
-        opts.setdefault("pipeline", pipeline.name)
-        path = build_report(
-            runs_dir,
-            output=output,
-            current=_so_far(pipeline, run_id, states, step.name, done),
-            title=str(opts.pop("title", f"{pipeline.name} pipeline")),
-            **opts,
-        )
-    except MlopsNbError as e:
-        return Outcome(step.name, "failed", detail=e.message, reasons=p.reasons)
-    except TypeError as e:
-        return Outcome(
-            step.name, "failed", detail=f"invalid report options: {e}", reasons=p.reasons
-        )
-    except OSError as e:
-        return Outcome(
-            step.name, "failed", detail=f"cannot write {output}: {e.strerror}", reasons=p.reasons
-        )
-    _remember(states, step, p, "ok", None, str(path), None)
-    return Outcome(
-        step.name,
-        "ran",
-        status="ok",
-        detail=str(path),
-        reasons=p.reasons,
-        seconds=time.monotonic() - t0,
-    )
-
-
-def _remember(
-    states: dict[str, StepState],
-    step: Step,
-    p: Plan,
-    status: str,
-    run_id: str | None,
-    folder: str | None,
-    sweep_id: str | None,
-) -> None:
-    old = states.get(step.name)
-    if status != "ok" and old is not None and old.status == "ok":
-        # keep the last good run to hand downstream, but remember the attempt failed
-        states[step.name] = StepState(
-            old.fingerprint,
-            old.parts,
-            old.run_id,
-            old.run_folder,
-            status,
-            old.consumed,
-            False,
-            old.sweep_id,
-        )
-        return
-    states[step.name] = StepState(
-        p.fingerprint, p.parts, run_id, folder, status, _consumed(step, states), False, sweep_id
-    )
-
-
-def _run_meta(
-    pipeline: Pipeline, run_id: str, step: Step, p: Plan, states: dict[str, StepState]
-) -> dict[str, Any]:
-    return {
-        "name": pipeline.name,
-        "file": str(pipeline.path),
-        "run_id": run_id,
-        "step": step.name,
-        "fingerprint": p.fingerprint,
-        "upstream": _consumed(step, states),
-    }
-
-
-def _so_far(
-    pipeline: Pipeline,
-    run_id: str,
-    states: dict[str, StepState],
-    me: str,
-    done: list[Outcome] | None = None,
-) -> dict[str, Any]:
-    """This invocation's steps until now, for the report's headline (the record comes later).
-    With ``done`` (the outcomes so far) each step says what happened to it in this invocation."""
-    if done is not None:
-        steps = {
-            o.step: {
-                # as the headline names a step this invocation did not need to run
-                "action": "up to date" if o.action == "skipped" else o.action,
-                "status": o.status,
-                "run_id": o.run_id,
-                "detail": o.detail,
-                "upstream": states[o.step].consumed
-                if o.step in states
-                else dict.fromkeys(pipeline.steps[o.step].upstream),
-            }
-            for o in list(done)
-            if o.step != me
-        }
-        return {"id": run_id, "pipeline": pipeline.name, "file": str(pipeline.path), "steps": steps}
-    steps = {
-        n: {"status": s.status, "run_id": s.run_id, "upstream": s.consumed}
-        for n in pipeline.order()
-        if n != me and (s := states.get(n)) is not None
-    }
-    return {"id": run_id, "pipeline": pipeline.name, "file": str(pipeline.path), "steps": steps}
-
-
-def _scraps(folder: str | None) -> dict[str, Any]:
-    if not folder:
-        return {}
-    try:
-        return dict(store.read_record(Path(folder)).get("scraps") or {})
-    except MlopsNbError:
-        return {}
 
 
 def _pipeline_record(result: PipelineResult, states: dict[str, StepState]) -> dict[str, Any]:
@@ -595,8 +317,6 @@ def _pipeline_record(result: PipelineResult, states: dict[str, StepState]) -> di
 
 def mark_done(pipeline: Pipeline, runs_dir: Path, step_name: str) -> Plan:
     """Accept the step's current state as done (a cosmetic edit) without running it."""
-    from mlops_nb.errors import ConfigError
-
     if step_name not in pipeline.steps:
         raise ConfigError(
             f"no step {step_name!r} in {pipeline.path}; steps: {', '.join(pipeline.steps)}."
@@ -610,23 +330,14 @@ def mark_done(pipeline: Pipeline, runs_dir: Path, step_name: str) -> Plan:
                 f"step {step_name!r} has never run successfully, so there is no result to accept; "
                 "run it with `mlops-nb pipeline run`."
             )
-        plans = {p.step.name: p for p in plan(pipeline, runs_dir)}
-        p = plans[step_name]
-        step = pipeline.steps[step_name]
-        states[step_name] = StepState(
-            p.fingerprint,
-            p.parts,
-            old.run_id,
-            old.run_folder,
-            "ok",
-            _consumed(step, states),
-            True,
-            old.sweep_id,
+        p = _plan_all(pipeline, states, runs_dir)[step_name]
+        states[step_name] = dataclasses.replace(
+            old,
+            fingerprint=p.fingerprint,
+            parts=p.parts,
+            status="ok",
+            consumed=consumed(pipeline.steps[step_name], states),
+            marked_done=True,
         )
         sstore.save(states)
     return p
-
-
-def _signals(cancel: threading.Event) -> contextlib.AbstractContextManager[None]:
-    """SIGINT/SIGTERM set ``cancel``: running steps stop and are recorded, nothing new starts."""
-    return on_interrupt(cancel.set)

@@ -27,15 +27,17 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import MlopsNbError
 from mlops_nb.pipeline import rules
 from mlops_nb.store.gates import GATE_FILE, read_decision
+
+if TYPE_CHECKING:
+    from mlops_nb.pipeline.steps import Outcome, StepContext
 
 GATE_KEYS = {"rule", "action", "approval", "reason"}
 ACTION_KEYS = {"promote", "run", "alias", "artifact"}
@@ -175,59 +177,74 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def run_gate_step(
-    pipeline: Any,
-    p: Any,
-    states: dict[str, Any],
-    runs_dir: Path,
-    run_id: str,
-    cancel: threading.Event,
-    workers: int | None,
-) -> Any:
-    """The engine's runner for a gate step (same signature as the report and sweep runners)."""
+def prepare(pipeline: Any, run_id: str) -> None:
+    """A gate needs nothing ahead of time (``pipeline.steps.StepKind``)."""
+
+
+def run(ctx: StepContext) -> Outcome:
+    """A gate step (a ``pipeline.steps.StepKind``): decide, record ``gate.json``, promote."""
+    from mlops_nb.pipeline.steps import Outcome, remember, scraps_of
+
+    step = ctx.step
+    assert step.gate is not None  # the kind is "gate" exactly when it has one (Step.kind)
+    t0 = time.monotonic()
+    scraps = {u: scraps_of(ctx.states[u].run_folder) for u in step.upstream}
+    ids = {u: ctx.states[u].run_id for u in step.upstream}
+    try:
+        gate_id, folder, record = _record(ctx, step.gate, scraps, ids)
+    except (MlopsNbError, OSError) as e:
+        why = e.message if isinstance(e, MlopsNbError) else f"cannot record the gate: {e.strerror}"
+        # remembered as failed: `pipeline status` says "last run failed", not "never run"
+        remember(ctx, "failed")
+        return ctx.failed(why)
+    remember(ctx, "ok", gate_id, str(folder.resolve()))
+    return Outcome(
+        step.name,
+        "ran",
+        status="ok",
+        run_id=gate_id,
+        run_folder=str(folder),
+        reasons=ctx.plan.reasons,
+        scraps={"passed": record["passed"]},
+        detail=record["decision"],  # also lands in the pipeline run record
+        seconds=time.monotonic() - t0,
+    )
+
+
+def _record(
+    ctx: StepContext,
+    gate: Mapping[str, Any],
+    scraps: Mapping[str, Mapping[str, Any]],
+    ids: Mapping[str, str | None],
+) -> tuple[str, Path, dict[str, Any]]:
+    """Decide and write ``gate.json``: (gate id, its folder, the record). The folder is made
+    first, so a promotion is never left without its record; it is removed when deciding fails."""
     from mlops_nb.notebook.io import atomic_write_text
-    from mlops_nb.pipeline import engine
     from mlops_nb.store import runs as store
 
-    step = p.step
-    t0 = time.monotonic()
-    scraps = {u: engine._scraps(states[u].run_folder) for u in step.upstream}
-    ids = {u: states[u].run_id for u in step.upstream}
-    who = requester(pipeline.name, step.name)
+    pipeline, step = ctx.pipeline, ctx.step
     gate_id = store.new_run_id(step.name)
-    folder = runs_dir / "pipelines" / pipeline.name / "gates" / gate_id
+    folder = ctx.runs_dir / "pipelines" / pipeline.name / "gates" / gate_id
     try:
-        folder.mkdir(parents=True)  # first: a promotion is never left without its record
-        record = decide(step.gate, scraps, ids, runs_dir=runs_dir, who=who)
+        folder.mkdir(parents=True)
+        record = decide(
+            gate, scraps, ids, runs_dir=ctx.runs_dir, who=requester(pipeline.name, step.name)
+        )
         record = {
             "id": gate_id,
             "pipeline": pipeline.name,
-            "pipeline_run": run_id,
+            "pipeline_run": ctx.run_id,
             "step": step.name,
             "at": store.utc_now(),
             **record,
         }
         text = json.dumps(record, indent=1, allow_nan=False, default=str) + "\n"
         atomic_write_text(folder / GATE_FILE, text)
-    except (MlopsNbError, OSError) as e:
+    except (MlopsNbError, OSError):
         with contextlib.suppress(OSError):
             folder.rmdir()
-        why = e.message if isinstance(e, MlopsNbError) else f"cannot record the gate: {e.strerror}"
-        # remembered as failed: `pipeline status` says "last run failed", not "never run"
-        engine._remember(states, step, p, "failed", None, None, None)
-        return engine.Outcome(step.name, "failed", detail=why, reasons=p.reasons)
-    engine._remember(states, step, p, "ok", gate_id, str(folder.resolve()), None)
-    return engine.Outcome(
-        step.name,
-        "ran",
-        status="ok",
-        run_id=gate_id,
-        run_folder=str(folder),
-        reasons=p.reasons,
-        scraps={"passed": record["passed"]},
-        detail=record["decision"],  # also lands in the pipeline run record
-        seconds=time.monotonic() - t0,
-    )
+        raise
+    return gate_id, folder, record
 
 
 def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | None:

@@ -38,6 +38,7 @@ class StepKernels:
         self._lock = threading.Lock()
         self._sources: dict[tuple[str, Path], Any] = {}
         self._started: list[Any] | None = None
+        self._warming: dict[tuple[str, ...], threading.Thread] = {}
 
     @property
     def preload(self) -> tuple[str, ...]:
@@ -58,6 +59,26 @@ class StepKernels:
                 server = prestart_fork_server(kernel, self.preload, cwd)
                 if server is not None:
                     self._started.append(server)
+
+    def warm(self, modules: tuple[str, ...]) -> None:
+        """Import ``modules`` into this process in a background thread (once): a report step's
+        pandas and seaborn load while the steps before it run in their kernels."""
+        with self._lock:
+            if modules in self._warming:
+                return
+            thread = threading.Thread(
+                target=_import_all, args=(modules,), name="mlops-nb-warm", daemon=True
+            )
+            self._warming[modules] = thread
+        thread.start()
+
+    def settle(self) -> None:
+        """Wait for the background imports: a process forked while another thread imports can
+        inherit a module lock that nobody releases (its child hangs importing that module)."""
+        with self._lock:
+            threads = list(self._warming.values())
+        for thread in threads:
+            thread.join()
 
     def factory(self, kernel_name: str, cwd: Path) -> Callable[[Any], Any] | None:
         """A ``kernel_manager_factory`` for ``runner.execute_run`` whose kernel is forked from
@@ -82,6 +103,7 @@ class StepKernels:
         return make
 
     def close(self) -> None:
+        self.settle()  # no import left running into the interpreter's shutdown
         with self._lock:
             sources, self._sources = list(self._sources.values()), {}
             started, self._started = self._started or [], []
@@ -93,6 +115,17 @@ class StepKernels:
             source.close()
         for server in started:
             release(server)
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # best effort: the step that needs it reports the failure
+            log.debug("background import of %s failed", name, exc_info=True)
+            return
 
 
 def _where(step: Step) -> tuple[str, Path]:
@@ -138,6 +171,13 @@ def start(run_id: str) -> None:
         kernels.start()
 
 
+def warm(run_id: str, modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in the background for invocation ``run_id`` (``StepKernels.warm``)."""
+    kernels = _OPEN.get(run_id)
+    if kernels is not None:
+        kernels.warm(modules)
+
+
 def factory_for(run_id: str, spec: RunSpec) -> Callable[[Any], Any] | None:
     """The ``kernel_manager_factory`` for a notebook step's run (None: the usual kernel)."""
     kernels = _OPEN.get(run_id)
@@ -155,6 +195,7 @@ def sweep_options(run_id: str) -> dict[str, Any]:
     kernels = _OPEN.get(run_id)
     if kernels is None:
         return {}
+    kernels.settle()  # the sweep's pool forks this process
     from mlops_nb.kernels.forksafety import split_unsafe
 
     return {"preload": split_unsafe(kernels.preload)[0], "fork": kernels.fork}

@@ -30,6 +30,7 @@ from typing import Any
 
 from mlops_nb import yaml_io
 from mlops_nb.errors import ConfigError
+from mlops_nb.pipeline.report_options import parse_report
 
 DEFAULT_FILE = Path("notebooks") / "pipeline.yaml"
 STEP_KEYS = {
@@ -184,35 +185,68 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         return None
     for key in set(raw) - STEP_KEYS:
         problems.append(f"{where}: unknown key {key!r}{_did_you_mean(key, STEP_KEYS)}")
-    upstream = raw.get("upstream") or []
-    if isinstance(upstream, str):
-        upstream = [upstream]
-    if not isinstance(upstream, list):
-        problems.append(f"{where}: 'upstream' must be a list of step names")
-        upstream = []
+    upstream = _upstream(raw, where, problems)
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         problems.append(f"{where}: 'params' must be a mapping of name: value")
         params = {}
     if UPSTREAM_PARAM in params:
         problems.append(f"{where}: 'upstream' is set by the pipeline; do not give it in params")
+    grid, select = _grid_select(raw, where, problems)
+    show = raw.get("show") or []
+    gate = None
+    if "gate" in raw:
+        from mlops_nb.pipeline.gate import parse_gate
+
+        gate = parse_gate(raw["gate"], upstream, where, problems)
     report = raw.get("report")
-    notebook = raw.get("notebook")
-    nb_path: Path | None = None
     if report is not None:
-        if not isinstance(report, dict):
-            report = {}
+        report = parse_report(report, where, problems)
+    return Step(
+        name=name,
+        notebook=_notebook(root, raw, where, problems),
+        params=dict(params),
+        upstream=upstream,
+        grid=grid,
+        select=select or ({"metric": "", "mode": "max"} if grid else None),
+        report=report,
+        timeout=_timeout(raw, where, problems),
+        show=tuple(str(s) for s in show) if isinstance(show, list) else (),
+        kernel=_kernel(raw, where, problems),
+        gate=gate,
+    )
+
+
+def _upstream(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[str, ...]:
+    upstream = raw.get("upstream") or []
+    if isinstance(upstream, str):
+        upstream = [upstream]
+    if not isinstance(upstream, list):
+        problems.append(f"{where}: 'upstream' must be a list of step names")
+        upstream = []
+    return tuple(str(u) for u in upstream)
+
+
+def _notebook(root: Path, raw: dict[str, Any], where: str, problems: list[str]) -> Path | None:
+    """The notebook of a notebook or sweep step (None for a report or gate step)."""
+    notebook = raw.get("notebook")
+    other = "report" if raw.get("report") is not None else ("gate" if "gate" in raw else None)
+    if other is not None:
         if notebook:
-            problems.append(f"{where}: give either 'notebook' or 'report', not both")
-    elif "gate" in raw:
-        if notebook:
-            problems.append(f"{where}: give either 'notebook' or 'gate', not both")
-    elif not notebook:
+            problems.append(f"{where}: give either 'notebook' or '{other}', not both")
+        return None
+    if not notebook:
         problems.append(f"{where}: missing 'notebook:' (the .ipynb to run, relative to the file)")
-    else:
-        nb_path = root / str(notebook)
-        if not nb_path.is_file():
-            problems.append(f"{where}: notebook {str(notebook)!r} not found (looked at {nb_path})")
+        return None
+    nb_path = root / str(notebook)
+    if not nb_path.is_file():
+        problems.append(f"{where}: notebook {str(notebook)!r} not found (looked at {nb_path})")
+    return nb_path
+
+
+def _grid_select(
+    raw: dict[str, Any], where: str, problems: list[str]
+) -> tuple[dict[str, list[Any]] | None, dict[str, str] | None]:
     grid = raw.get("grid")
     if grid is not None:
         if not isinstance(grid, dict) or not grid:
@@ -233,37 +267,27 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
             select = {"metric": select["metric"], "mode": select.get("mode", "max")}
     if select and not grid:
         problems.append(f"{where}: 'select' only applies to a step with a 'grid'")
-    show = raw.get("show") or []
+    return grid, select
+
+
+def _timeout(raw: dict[str, Any], where: str, problems: list[str]) -> float | None:
     timeout = raw.get("timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not 0 < timeout < math.inf
-    ):
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        timeout = math.nan
+    if not 0 < timeout < math.inf:
         problems.append(f"{where}: 'timeout' must be a finite number of seconds > 0")
-        timeout = None
+        return None
+    return float(timeout)
+
+
+def _kernel(raw: dict[str, Any], where: str, problems: list[str]) -> str | None:
     kernel = raw.get("kernel")
     if kernel is not None and (not isinstance(kernel, str) or not kernel.strip()):
         problems.append(f"{where}: 'kernel' must be a Jupyter kernel name, e.g. python3")
-        kernel = None
-    gate = None
-    if "gate" in raw:
-        from mlops_nb.pipeline.gate import parse_gate
-
-        gate = parse_gate(raw["gate"], tuple(str(u) for u in upstream), where, problems)
-    return Step(
-        name=name,
-        notebook=nb_path,
-        params=dict(params),
-        upstream=tuple(str(u) for u in upstream),
-        grid=grid,
-        select=select or ({"metric": "", "mode": "max"} if grid else None),
-        report=report,
-        timeout=float(timeout) if timeout is not None else None,
-        show=tuple(str(s) for s in show) if isinstance(show, list) else (),
-        kernel=kernel,
-        gate=gate,
-    )
+        return None
+    return kernel
 
 
 def find_cycle(steps: Mapping[str, Step]) -> list[str] | None:

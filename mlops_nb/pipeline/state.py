@@ -12,7 +12,7 @@ import errno
 import fcntl
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +35,8 @@ class StepState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "fingerprint": self.fingerprint,
+            **{f.name: getattr(self, f.name) for f in fields(self)},
             "parts": self.parts.to_dict(),
-            "run_id": self.run_id,
-            "run_folder": self.run_folder,
-            "status": self.status,
-            "consumed": self.consumed,
-            "marked_done": self.marked_done,
-            "sweep_id": self.sweep_id,
         }
 
     @classmethod

@@ -17,6 +17,8 @@ from typing import Any
 
 from mlops_nb.pipeline.spec import Pipeline, Step
 
+# step -> {resource key: value} (``parse_resources``); None: none
+Resources = Mapping[str, Mapping[str, str]] | None
 OUTPUTS = "outputs"
 METRICS = "metrics"
 

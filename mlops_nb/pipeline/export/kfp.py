@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shlex
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,62 +107,20 @@ def _apply_resources(task: Any, wanted: Mapping[str, str]) -> None:
 
 
 def export(
-    pipeline: Pipeline,
-    *,
-    target: Path,
-    image: str | None,
-    resources: Mapping[str, Mapping[str, str]] | None = None,
+    pipeline: Pipeline, *, target: Path, image: str | None, resources: common.Resources = None
 ) -> dict[str, str]:
     """``{target name: IR YAML}`` compiled by ``kfp.compiler.Compiler``."""
     try:
-        from kfp import compiler, components, dsl
+        from kfp import compiler, dsl
     except ImportError:
         raise missing_extra("kfp", "kfp", "pipeline export --format kfp") from None
-    from mlops_nb.pipeline.export import _kfp_select
-
-    image = image or "mlops-nb:latest"
-    resources = resources or {}
-    for name in pipeline.steps:
-        step = pipeline.steps[name]
+    for name, step in pipeline.steps.items():
         if step.grid and not (step.select or {}).get("metric"):
             raise ConfigError(
                 f"step {name!r}: a grid step needs select: {{metric: NAME, mode: max|min}} to "
                 "export (the fan-in picks the best run by it)."
             )
-
-    def load(spec: dict[str, Any]) -> Any:
-        return components.load_component_from_text(yaml_io.dumps(spec))
-
-    def build() -> None:
-        outputs: dict[str, Any] = {}  # step -> its output_dir artifact
-        for name in pipeline.order():
-            step = pipeline.steps[name]
-            ups = {f"upstream_{u}": outputs[u] for u in common.notebook_upstream(pipeline, step)}
-            if step.report is not None:
-                op = load(report_component(pipeline, step, image))
-                task = op(**{f"upstream_{u}": outputs[u] for u in common.ancestors(pipeline, step)})
-            elif step.grid:
-                op = load(notebook_component(pipeline, step, image))
-                items = [{k: str(v) for k, v in c.items()} for c in common.combinations(step.grid)]
-                with dsl.ParallelFor(items=items) as item:
-                    inner = op(**ups, **{k: getattr(item, k) for k in step.grid})
-                    inner.set_display_name(f"{name} (grid)")
-                    _apply_resources(inner, resources.get(name, {}))
-                sel = step.select or {}
-                task = _kfp_select.component(image)(
-                    metric=str(sel["metric"]),
-                    mode=str(sel.get("mode", "max")),
-                    candidates=dsl.Collected(inner.outputs["output_dir"]),
-                    candidate_metrics=dsl.Collected(inner.outputs["metrics"]),
-                )
-                outputs[name] = task.outputs["best"]
-            else:
-                task = load(notebook_component(pipeline, step, image))(**ups)
-                outputs[name] = task.outputs["output_dir"]
-            task.set_display_name(name)
-            if not step.grid:
-                _apply_resources(task, resources.get(name, {}))
-
+    build = _builder(pipeline, image or "mlops-nb:latest", resources or {})
     build.__name__ = pipeline.name.replace("-", "_")
     build.__annotations__ = {}  # kfp would read the (string) return annotation as an output
     pipe = dsl.pipeline(name=pipeline.name)(build)
@@ -170,3 +128,60 @@ def export(
         path = Path(tmp) / "pipeline.yaml"
         compiler.Compiler().compile(pipe, package_path=str(path))
         return {target.name: path.read_text(encoding="utf-8")}
+
+
+def _load(spec: dict[str, Any]) -> Any:
+    from kfp import components
+
+    return components.load_component_from_text(yaml_io.dumps(spec))
+
+
+def _builder(
+    pipeline: Pipeline, image: str, resources: Mapping[str, Mapping[str, str]]
+) -> Callable[[], None]:
+    """The pipeline function ``dsl.pipeline`` compiles: one task per step, in order."""
+
+    def build() -> None:
+        outputs: dict[str, Any] = {}  # step -> its output_dir artifact
+        for name in pipeline.order():
+            step = pipeline.steps[name]
+            ups = {f"upstream_{u}": outputs[u] for u in common.notebook_upstream(pipeline, step)}
+            if step.report is not None:
+                op = _load(report_component(pipeline, step, image))
+                task = op(**{f"upstream_{u}": outputs[u] for u in common.ancestors(pipeline, step)})
+            elif step.grid:
+                task = _grid_task(pipeline, step, image, ups, resources.get(name, {}))
+                outputs[name] = task.outputs["best"]
+            else:
+                task = _load(notebook_component(pipeline, step, image))(**ups)
+                outputs[name] = task.outputs["output_dir"]
+            task.set_display_name(name)
+            if not step.grid:
+                _apply_resources(task, resources.get(name, {}))
+
+    return build
+
+
+def _grid_task(
+    pipeline: Pipeline, step: Step, image: str, ups: dict[str, Any], wanted: Mapping[str, str]
+) -> Any:
+    """A grid step: one task per combination (``dsl.ParallelFor``), and the fan-in that picks
+    the best by ``select`` (``_kfp_select``)."""
+    from kfp import dsl
+
+    from mlops_nb.pipeline.export import _kfp_select
+
+    assert step.grid is not None
+    op = _load(notebook_component(pipeline, step, image))
+    items = [{k: str(v) for k, v in c.items()} for c in common.combinations(step.grid)]
+    with dsl.ParallelFor(items=items) as item:
+        inner = op(**ups, **{k: getattr(item, k) for k in step.grid})
+        inner.set_display_name(f"{step.name} (grid)")
+        _apply_resources(inner, wanted)
+    sel = step.select or {}
+    return _kfp_select.component(image)(
+        metric=str(sel["metric"]),
+        mode=str(sel.get("mode", "max")),
+        candidates=dsl.Collected(inner.outputs["output_dir"]),
+        candidate_metrics=dsl.Collected(inner.outputs["metrics"]),
+    )
