@@ -22,11 +22,11 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from mlops_nb import strict_json
 from mlops_nb.errors import UsageError
+from mlops_nb.results.filter import FilterKeywords, RunFilter, split
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
 
@@ -39,37 +39,34 @@ NULL_ROWS = "mlops_nb.explicit_null_rows"  # the same by row position, once ``id
 NANS = "mlops_nb.nan_values"  # df.attrs key: {column: [ids of runs whose value is NaN]}
 NAN_ROWS = "mlops_nb.nan_value_rows"  # the same by row position
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
-STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 
 
 def collect(
     runs_dir: str | os.PathLike[str] | None = None,
     *,
-    notebook: str | None = None,
-    sweep: str | None = None,
-    pipeline: str | None = None,
-    status: str | Sequence[str] | None = None,
-    where: str | None = None,
+    filter: RunFilter | None = None,
     sort: str | None = None,
     desc: bool = False,
     limit: int | None = None,
     columns: Sequence[str] | None = None,
+    **keywords: Unpack[FilterKeywords],
 ) -> pd.DataFrame:
     """One row per run (in time order) with its parameters and scalar scraps as columns.
 
-    ``notebook`` matches the recorded path, its absolute path or its file name; ``sweep`` a sweep
-    id or a prefix of one; ``pipeline`` the runs of that pipeline (its ``name:``); ``status`` one status or several (list or ``"ok,failed"``); ``where``
-    is a pandas query (``"f1 > 0.8 and model == 'rf'"``); ``sort`` a column (``desc`` reverses);
-    ``limit`` keeps the first rows after sorting; ``columns`` selects and orders columns.
+    ``filter`` (a ``RunFilter``) or its keywords choose the runs: ``notebook`` matches the
+    recorded path, its absolute path or its file name; ``sweep`` a sweep id or a prefix of one;
+    ``pipeline`` the runs of that pipeline (its ``name:``); ``status`` one status or several (list
+    or ``"ok,failed"``); ``where`` a filter expression (``"f1 > 0.8 and model == 'rf'"``,
+    ``mlops_nb.results.where``). ``sort`` a column (``desc`` reverses); ``limit`` keeps the first
+    rows after sorting; ``columns`` selects and orders columns. Raises ``UsageError`` (a bad
+    filter, column or status), ``StoreError`` (no runs folder) and ``TypeError`` (``filter=``
+    and filter keywords together).
     """
-    cols = query.columns(
-        store.resolve_runs_dir(runs_dir),
-        INDEX_COLUMNS,
-        *_sql_filters(notebook, sweep, status, pipeline),
-    )
+    f = RunFilter.of(filter, **keywords)
+    cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *f.sql())
     df = frame_of_columns(cols)
-    if where:
-        df = df[_where_mask(df, where)]
+    if f.where:
+        df = df[_where_mask(df, f.where)]
     if sort:
         col = resolve_column(df, sort)
         df = df.sort_values(col, ascending=not desc, na_position="last", kind="stable")
@@ -79,7 +76,7 @@ def collect(
         df = df.head(limit)
     if columns:
         ids = df["id"].tolist()
-        df = df[[resolve_column(df, c) for c in _split(columns)]]
+        df = df[[resolve_column(df, c) for c in split(columns)]]
         if "id" not in df.columns:  # keep the None/NaN-vs-absent marks by row position
             for by_id, by_row in ((NULLS, NULL_ROWS), (NANS, NAN_ROWS)):
                 df.attrs[by_row] = {
@@ -87,42 +84,6 @@ def collect(
                     for c, v in df.attrs.get(by_id, {}).items()
                 }
     return df.reset_index(drop=True)
-
-
-def _split(values: str | Iterable[str]) -> list[str]:
-    items = [values] if isinstance(values, str) else list(values)
-    return [p.strip() for v in items for p in v.split(",") if p.strip()]
-
-
-def _sql_filters(
-    notebook: str | None,
-    sweep: str | None,
-    status: str | Sequence[str] | None,
-    pipeline: str | None = None,
-) -> tuple[str, list[Any]]:
-    conds: list[str] = []
-    args: list[Any] = []
-    if notebook:
-        conds.append(
-            "(notebook = ? OR notebook_abspath = ? OR notebook_name = ? OR notebook_name = ?)"
-        )
-        args += [notebook, str(Path(notebook).resolve()), notebook, f"{notebook}.ipynb"]
-    if sweep:
-        conds.append("(sweep_id = ? OR substr(sweep_id, 1, ?) = ?)")
-        args += [sweep, len(sweep), sweep]
-    if pipeline:
-        conds.append("json_extract(pipeline, '$.name') = ?")
-        args.append(pipeline)
-    if status:
-        wanted = _split(status)
-        unknown = [s for s in wanted if s not in STATUSES]
-        if unknown:
-            raise UsageError(
-                f"unknown status {', '.join(unknown)!s}; choose from {', '.join(STATUSES)}."
-            )
-        conds.append(f"status IN ({', '.join('?' * len(wanted))})")
-        args += wanted
-    return " AND ".join(conds), args
 
 
 # The index columns (a selection of ``store.index.COLUMNS``, the one list) a collect row starts from.
