@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.results.collect import INDEX_COLUMNS, typed_columns
+from mlops_nb.results.collect import INDEX_COLUMNS, no_cycle_collection, typed_columns
 from mlops_nb.results.filter import FIELDS, RunFilter, split
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
@@ -39,9 +39,10 @@ def collect_text(
     f = RunFilter.of(o["filter"], **{k: o[k] for k in FIELDS})
     if f.where or o["sort"] or fmt != "csv":
         return None
-    cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *f.sql())
     nulls: dict[str, list[int]] = {}
-    table = typed_columns(cols, nulls)
+    with no_cycle_collection():
+        cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *f.sql())
+        table = typed_columns(cols, nulls)
     n = len(cols["id"])
     order = list(range(n))[::-1] if o["desc"] else list(range(n))
     if o["limit"] is not None:

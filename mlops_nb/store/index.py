@@ -256,11 +256,11 @@ def _memory_index(runs_dir: Path) -> sqlite3.Connection:
 
 
 def _folder_ids(runs_dir: Path) -> set[str]:
-    """Names of the sub-folders that may be runs (checked with ``is_run_id`` only when new: at
-    100,000 runs the check of every name costs more than the scan)."""
+    """Names in the runs folder that may be runs (checked with ``is_run_id`` only when new: at
+    100,000 runs the check of every name costs more than the listing). Files are not told from
+    folders (a ``stat`` each): a file is never indexed, and one named like a run has no record."""
     try:
-        with os.scandir(runs_dir) as it:
-            return {e.name for e in it if e.is_dir()}.difference(store.SKIP_DIRS)
+        return set(os.listdir(runs_dir)).difference(store.SKIP_DIRS)
     except FileNotFoundError:
         return set()
 
