@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
-    from mlops_nb.results.collect import collect, export, table_text
+    from mlops_nb.results.collect import collect
+    from mlops_nb.results.formats import export, table_text
     from mlops_nb.results.plain import collect_text
 
     filters = {

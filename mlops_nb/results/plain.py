@@ -64,7 +64,7 @@ def _formatted(
     table: list[Column], order: list[int], nulls: Mapping[str, list[int]]
 ) -> list[list[str | None]] | None:
     """Each column's values in ``order`` as pandas writes them to CSV (None: missing; a value set
-    to None is ``None``, as ``collect.export`` writes it)."""
+    to None is ``None``, as ``formats.export`` writes it)."""
     out: list[list[str | None]] = []
     for name, values, kind in table:
         picked = [values[i] for i in order]
