@@ -3,8 +3,10 @@
 Builds N run folders in the store's real format (3 real runs executed with papermill, then
 replicated with new ids, parameters and scraps in run.json, and in output.ipynb up to 10,000),
 then times: `reindex --full`; 100 new folders and `mlops-nb reindex` (incremental), and again
-with nothing new; `mlops_nb.collect()` with a warm index (in process); `mlops-nb collect --format
-csv`, `show RUN` and `diff A B` end to end (subprocesses); the baseline, a json.load scan of every
+with nothing new; `mlops_nb.collect()` with a warm index (in process; wall and CPU time); `mlops-nb collect
+--format csv`, `show RUN` and `diff A B`, by id and by id prefix, end to end (subprocesses); a
+run by id prefix in process, through the index and by listing the folders (the lookup before);
+the baseline, a json.load scan of every
 run.json; and up to 10,000 runs `scrapbook.read_notebook` on every output notebook + building
 the same DataFrame. Usage: python benchmarks/collect.py [N ...]   (default: 1000 10000 100000)
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import mlops_nb
-from mlops_nb.store import index
+from mlops_nb.store import index, lookup
 from mlops_nb.store import runs as store
 
 HERE = Path(__file__).resolve().parent
@@ -158,6 +160,17 @@ def bench(seeds: list[Path], work: Path, n: int) -> dict[str, float]:
     show_s = timed(lambda: subprocess.run(show, check=True, stdout=subprocess.DEVNULL), 3)
     diff = cli("diff", ids[1], ids[-2], "--runs-dir", str(runs_dir))
     diff_s = timed(lambda: subprocess.run(diff, stdout=subprocess.DEVNULL), 3)
+    # id prefixes (to the second: unique here), resolved through the index
+    a, b = ids[n // 2][:15], ids[n // 2 + 1][:15]
+    show_p = cli("show", a, "--runs-dir", str(runs_dir))
+    show_p_s = timed(lambda: subprocess.run(show_p, check=True, stdout=subprocess.DEVNULL), 3)
+    diff_p = cli("diff", a, b, "--runs-dir", str(runs_dir))
+    diff_p_s = timed(lambda: subprocess.run(diff_p, check=True, stdout=subprocess.DEVNULL), 3)
+    by_folders_s = timed(lambda: store.resolve_run(runs_dir, a), 3)  # the lookup before
+    by_index_s = timed(lambda: lookup.resolve_run(runs_dir, a), 3)
+    cpu = time.process_time()
+    mlops_nb.collect(runs_dir)
+    collect_cpu = time.process_time() - cpu
     scan_s = timed(lambda: json_scan(runs_dir), repeat=1)
     out = {
         "n": n,
@@ -167,8 +180,13 @@ def bench(seeds: list[Path], work: Path, n: int) -> dict[str, float]:
         "reindex (nothing new)": incr0_s,
         "collect() warm": collect_s,
         "CLI csv": cli_s,
+        "collect() CPU": collect_cpu,
         "show": show_s,
         "diff": diff_s,
+        "show PREFIX": show_p_s,
+        "diff PREFIXES": diff_p_s,
+        "prefix: folders": by_folders_s,
+        "prefix: index": by_index_s,
         "json scan": scan_s,
     }
     if n <= SCRAPBOOK_MAX + 100:
@@ -197,29 +215,38 @@ def main(argv: list[str]) -> int:
         "reindex (100 new)",
         "reindex (nothing new)",
         "collect() warm",
+        "collect() CPU",
         "CLI csv",
         "show",
         "diff",
+        "show PREFIX",
+        "diff PREFIXES",
+        "prefix: folders",
+        "prefix: index",
         "json scan",
         "scrapbook",
     ]
-    print(f"{'runs':>7} " + " ".join(f"{c:>14}" for c in cols))
-    for r in results:
-        print(
-            f"{r['n']:>7} " + " ".join(f"{r[c]:>14.3f}" if c in r else f"{'-':>14}" for c in cols)
-        )
+    for part in (cols[:6], cols[6:]):
+        print(f"{'runs':>7} " + " ".join(f"{c:>15}" for c in part))
+        for r in results:
+            print(
+                f"{r['n']:>7} "
+                + " ".join(f"{r[c]:>15.3f}" if c in r else f"{'-':>15}" for c in part)
+            )
     print("baseline: a json.load scan of every run.json (and scrapbook up to 10,000 runs)")
     for r in results:
         ratio = f"collect() {r['json scan'] / r['collect() warm']:.0f}x faster than the scan"
         if "scrapbook" in r:
             ratio += f", {r['scrapbook'] / r['collect() warm']:.0f}x faster than scrapbook"
+        ratio += f"; a run by id prefix {r['prefix: folders'] / r['prefix: index']:.0f}x faster"
         print(f"{r['n']:>7}: {ratio}")
+    print("baseline of the prefix lookup: runs.resolve_run, which lists every run folder")
     for r in results:
         n = r["n"] - 100
         if n in (10000, 100000):
             goal = {10000: (0.1, 0.5), 100000: (1.0, None)}[n]
             met = r["collect() warm"] <= goal[0] and (goal[1] is None or r["CLI csv"] <= goal[1])
-            interactive = max(r["show"], r["diff"]) <= 1.0
+            interactive = max(r[c] for c in ("show", "diff", "show PREFIX", "diff PREFIXES")) <= 1
             print(
                 f"targets at {n}: collect() <= {goal[0]} s"
                 + (f", CLI csv <= {goal[1]} s" if goal[1] else "")

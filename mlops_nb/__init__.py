@@ -1,7 +1,7 @@
 """mlops-nb: Jupyter notebooks as reproducible, production-grade ML work.
 
 The public API is imported lazily so that ``import mlops_nb`` (and the CLI's ``--help``) stays fast:
-``run``, ``load``, ``sweep``, ``collect``, ``export``, ``Run``, ``Sweep``.
+``run``, ``load``, ``sweep``, ``collect``, ``export``, ``Run``, ``Sweep``, ``RunFilter``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ _LAZY = {
     "sweep": "mlops_nb.sweep.api",
     "Sweep": "mlops_nb.sweep.api",
     "collect": "mlops_nb.results.collect",
+    "RunFilter": "mlops_nb.results.filter",
     "export": "mlops_nb.tracking.api",
 }
 
 __all__ = [
     "Run",
+    "RunFilter",
     "Sweep",
     "__version__",
     "collect",
@@ -36,6 +38,7 @@ __all__ = [
 if TYPE_CHECKING:
     from mlops_nb.execution.api import Run, load, run
     from mlops_nb.results.collect import collect
+    from mlops_nb.results.filter import RunFilter
     from mlops_nb.sweep.api import Sweep, sweep
     from mlops_nb.tracking.api import export
 

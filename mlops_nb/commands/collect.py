@@ -11,22 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from mlops_nb.commands._common import add_runs_dir, positive_int
-
-
-def add_filters(parser: argparse.ArgumentParser) -> None:
-    """The run filters shared by `collect` and `report`."""
-    add_runs_dir(parser)
-    g = parser.add_argument_group("filters")
-    g.add_argument("--notebook", metavar="N", help="runs of this notebook (path or file name)")
-    g.add_argument("--sweep", metavar="S", help="runs of this sweep (id or id prefix)")
-    g.add_argument("--pipeline", metavar="P", help="runs of this pipeline (its name)")
-    g.add_argument(
-        "--status",
-        metavar="S",
-        help="ok, failed, timeout, interrupted, lost, running (comma-separated)",
-    )
-    g.add_argument("--where", metavar="EXPR", help='a pandas query, e.g. "f1 > 0.8 and C < 1"')
+from mlops_nb.commands._common import positive_int
+from mlops_nb.commands._filters import add_filters, run_filter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,15 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
-    from mlops_nb.results.collect import collect, export, table_text
+    from mlops_nb.results.collect import collect
+    from mlops_nb.results.formats import export, table_text
     from mlops_nb.results.plain import collect_text
 
     filters = {
-        "notebook": args.notebook,
-        "sweep": args.sweep,
-        "pipeline": args.pipeline,
-        "status": args.status,
-        "where": args.where,
+        "filter": run_filter(args),
         "sort": args.sort,
         "desc": args.desc,
         "limit": args.limit,

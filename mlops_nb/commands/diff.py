@@ -21,10 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.results.diff import diff_lines, diff_runs
-    from mlops_nb.store.runs import resolve_run, resolve_runs_dir
+    from mlops_nb.store.lookup import resolve_runs
+    from mlops_nb.store.runs import resolve_runs_dir
 
-    runs_dir = resolve_runs_dir(args.runs_dir)
-    d = diff_runs(resolve_run(runs_dir, args.run_a), resolve_run(runs_dir, args.run_b))
+    a, b = resolve_runs(resolve_runs_dir(args.runs_dir), [args.run_a, args.run_b])
+    d = diff_runs(a, b)
     if args.json:
         output.print_json(d.as_dict())
     else:

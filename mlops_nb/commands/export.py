@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlops_nb.commands.collect import add_filters
+from mlops_nb.commands._filters import add_filters, run_filter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,11 +66,7 @@ def run(args: argparse.Namespace) -> int:
         args.target,
         args.runs,
         runs_dir=args.runs_dir,
-        notebook=args.notebook,
-        sweep=args.sweep,
-        pipeline=args.pipeline,
-        status=args.status,
-        where=args.where,
+        filter=run_filter(args),
         all_runs=args.all_runs,
         dry_run=args.dry_run,
         tracking_uri=args.tracking_uri,

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 
+from mlops_nb.commands._filters import add_filters, run_filter
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from mlops_nb.commands.collect import add_filters
-
     add_filters(parser)
     parser.add_argument(
         "--sort", metavar="COL", help="leaderboard order (default: the first float scrap)"
@@ -53,11 +53,7 @@ def run(args: argparse.Namespace) -> int:
     path = build_report(
         args.runs_dir,
         output=args.output,
-        notebook=args.notebook,
-        sweep=args.sweep,
-        pipeline=args.pipeline,
-        status=args.status,
-        where=args.where,
+        filter=run_filter(args),
         sort=args.sort,
         ascending=args.asc,
         title=args.title,

@@ -41,7 +41,9 @@ class Run:
     @classmethod
     def find(cls, ref: str, *, runs_dir: str | os.PathLike[str] | None = None) -> Run:
         """A run by id, unique id prefix, name, or ``latest``."""
-        return cls(store.resolve_run(store.resolve_runs_dir(runs_dir), ref))
+        from mlops_nb.store.lookup import resolve_run
+
+        return cls(resolve_run(store.resolve_runs_dir(runs_dir), ref))
 
     id = property(lambda self: self.run_record.id)
     name = property(lambda self: self.run_record.name)

@@ -15,30 +15,16 @@ is refused when the pipeline is loaded: a rule is never a program.
 from __future__ import annotations
 
 import ast
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from mlops_nb.errors import ConfigError
+from mlops_nb.results import operators
 
 MAX_LENGTH = 1000
 
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-}
-_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-}
+_COMPARE = {**operators.COMPARE, **operators.MEMBERSHIP}
+_ARITH = operators.ARITHMETIC
 
 
 class RuleError(ConfigError):
@@ -84,7 +70,7 @@ def _check(node: ast.AST, rule: str) -> None:
             f"(e.g. {node.id}.f1) or a literal (True, False, None, numbers, 'text')"
         )
     if isinstance(node, ast.Constant):
-        if not isinstance(node.value, (int, float, str, bool, type(None))):
+        if not operators.literal(node):
             raise RuleError(f"rule {rule!r}: literal {node.value!r} is not allowed")
         return
     if not isinstance(node, _ALLOWED):

@@ -26,6 +26,8 @@ from mlops_nb.report.plots import Plot
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlops_nb.results.filter import RunFilter
+
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
@@ -680,6 +682,7 @@ def build_report(
     runs_dir: str | os.PathLike[str] | None = None,
     *,
     output: str | os.PathLike[str] = "report.html",
+    filter: RunFilter | None = None,
     notebook: str | None = None,
     sweep: str | None = None,
     pipeline: str | None = None,
@@ -691,7 +694,8 @@ def build_report(
     metrics: Sequence[str] | str = (),
     current: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write the report for the runs matching the filters; returns its path.
+    """Write the report for the runs matching ``filter`` (a ``RunFilter``) or its keywords
+    ``notebook``, ``sweep``, ``pipeline``, ``status``, ``where`` (``collect``'s); returns its path.
 
     Each section's leaderboard is sorted by ``sort`` where it has that column, else by a pipeline
     step's ``select`` metric, else by its first float scrap; best first (descending unless
@@ -700,26 +704,20 @@ def build_report(
     """
     from mlops_nb.notebook.io import atomic_write_text, writing
     from mlops_nb.results.collect import collect
+    from mlops_nb.results.filter import RunFilter
     from mlops_nb.store.runs import resolve_runs_dir
 
+    chosen = RunFilter.of(
+        filter, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where
+    )
     rd = resolve_runs_dir(runs_dir)
-    df = collect(rd, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where)
+    df = collect(rd, filter=chosen)
     if sort:  # a name no run has is a typo: say so (per-section sorting skips it silently)
         from mlops_nb.results.collect import resolve_column
 
         if len(df):
             resolve_column(df, sort)
-    filters = " ".join(
-        f"--{k} {v}"
-        for k, v in (
-            ("notebook", notebook),
-            ("sweep", sweep),
-            ("pipeline", pipeline),
-            ("status", status),
-            ("where", where),
-        )
-        if v
-    )
+    filters = chosen.flags()
     wanted = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
     path = Path(output)
     page = report_html(

@@ -18,15 +18,17 @@ its bare name when that is unambiguous (``f1``, ``C``), or with ``_`` for the do
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from mlops_nb import strict_json
 from mlops_nb.errors import UsageError
+from mlops_nb.results.filter import FilterKeywords, RunFilter, split
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
 
@@ -39,37 +41,35 @@ NULL_ROWS = "mlops_nb.explicit_null_rows"  # the same by row position, once ``id
 NANS = "mlops_nb.nan_values"  # df.attrs key: {column: [ids of runs whose value is NaN]}
 NAN_ROWS = "mlops_nb.nan_value_rows"  # the same by row position
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
-STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 
 
 def collect(
     runs_dir: str | os.PathLike[str] | None = None,
     *,
-    notebook: str | None = None,
-    sweep: str | None = None,
-    pipeline: str | None = None,
-    status: str | Sequence[str] | None = None,
-    where: str | None = None,
+    filter: RunFilter | None = None,
     sort: str | None = None,
     desc: bool = False,
     limit: int | None = None,
     columns: Sequence[str] | None = None,
+    **keywords: Unpack[FilterKeywords],
 ) -> pd.DataFrame:
     """One row per run (in time order) with its parameters and scalar scraps as columns.
 
-    ``notebook`` matches the recorded path, its absolute path or its file name; ``sweep`` a sweep
-    id or a prefix of one; ``pipeline`` the runs of that pipeline (its ``name:``); ``status`` one status or several (list or ``"ok,failed"``); ``where``
-    is a pandas query (``"f1 > 0.8 and model == 'rf'"``); ``sort`` a column (``desc`` reverses);
-    ``limit`` keeps the first rows after sorting; ``columns`` selects and orders columns.
+    ``filter`` (a ``RunFilter``) or its keywords choose the runs: ``notebook`` matches the
+    recorded path, its absolute path or its file name; ``sweep`` a sweep id or a prefix of one;
+    ``pipeline`` the runs of that pipeline (its ``name:``); ``status`` one status or several (list
+    or ``"ok,failed"``); ``where`` a filter expression (``"f1 > 0.8 and model == 'rf'"``,
+    ``mlops_nb.results.where``). ``sort`` a column (``desc`` reverses); ``limit`` keeps the first
+    rows after sorting; ``columns`` selects and orders columns. Raises ``UsageError`` (a bad
+    filter, column or status), ``StoreError`` (no runs folder) and ``TypeError`` (``filter=``
+    and filter keywords together).
     """
-    cols = query.columns(
-        store.resolve_runs_dir(runs_dir),
-        INDEX_COLUMNS,
-        *_sql_filters(notebook, sweep, status, pipeline),
-    )
-    df = frame_of_columns(cols)
-    if where:
-        df = df[_where_mask(df, where)]
+    f = RunFilter.of(filter, **keywords)
+    with no_cycle_collection():
+        cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *f.sql())
+        df = frame_of_columns(cols)
+    if f.where:
+        df = df[_where_mask(df, f.where)]
     if sort:
         col = resolve_column(df, sort)
         df = df.sort_values(col, ascending=not desc, na_position="last", kind="stable")
@@ -79,7 +79,7 @@ def collect(
         df = df.head(limit)
     if columns:
         ids = df["id"].tolist()
-        df = df[[resolve_column(df, c) for c in _split(columns)]]
+        df = df[[resolve_column(df, c) for c in split(columns)]]
         if "id" not in df.columns:  # keep the None/NaN-vs-absent marks by row position
             for by_id, by_row in ((NULLS, NULL_ROWS), (NANS, NAN_ROWS)):
                 df.attrs[by_row] = {
@@ -89,40 +89,19 @@ def collect(
     return df.reset_index(drop=True)
 
 
-def _split(values: str | Iterable[str]) -> list[str]:
-    items = [values] if isinstance(values, str) else list(values)
-    return [p.strip() for v in items for p in v.split(",") if p.strip()]
-
-
-def _sql_filters(
-    notebook: str | None,
-    sweep: str | None,
-    status: str | Sequence[str] | None,
-    pipeline: str | None = None,
-) -> tuple[str, list[Any]]:
-    conds: list[str] = []
-    args: list[Any] = []
-    if notebook:
-        conds.append(
-            "(notebook = ? OR notebook_abspath = ? OR notebook_name = ? OR notebook_name = ?)"
-        )
-        args += [notebook, str(Path(notebook).resolve()), notebook, f"{notebook}.ipynb"]
-    if sweep:
-        conds.append("(sweep_id = ? OR substr(sweep_id, 1, ?) = ?)")
-        args += [sweep, len(sweep), sweep]
-    if pipeline:
-        conds.append("json_extract(pipeline, '$.name') = ?")
-        args.append(pipeline)
-    if status:
-        wanted = _split(status)
-        unknown = [s for s in wanted if s not in STATUSES]
-        if unknown:
-            raise UsageError(
-                f"unknown status {', '.join(unknown)!s}; choose from {', '.join(STATUSES)}."
-            )
-        conds.append(f"status IN ({', '.join('?' * len(wanted))})")
-        args += wanted
-    return " AND ".join(conds), args
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a listing is built: the rows, the decoded
+    JSON and the columns are 100,000s of new containers without cycles, and the collections
+    they trigger took 40 % of ``collect()`` at 100,000 runs (``benchmarks/collect.py``). Reference
+    counting still frees everything; the collector runs again when the block ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # The index columns (a selection of ``store.index.COLUMNS``, the one list) a collect row starts from.
@@ -211,7 +190,7 @@ def typed_columns(
         pivoted, explicit = _pivot(texts)
         if nulls is not None:
             nulls.update({prefix + k: rows for k, rows in explicit.items()})
-        maybe_nan = any(t and "NaN" in t for t in texts)  # strict_json's or a bare NaN token
+        maybe_nan = "NaN" in ",".join(filter(None, texts))  # strict_json's or a bare NaN token
         for k in sorted(pivoted):
             if k == "output_dir" and prefix == PARAM:
                 continue  # the run's own folder: different in every run, says nothing
@@ -232,14 +211,17 @@ def _pivot(texts: list[str | None]) -> tuple[dict[str, list[Any]], dict[str, lis
     has the same keys in the same order (a sweep's runs), one ``zip``: at 100,000 runs a loop
     over every value costs most of a second. Non-finite numbers follow ``strict_json``."""
     n = len(texts)
-    joined = "[" + ",".join(t or "{}" for t in texts) + "]"
+    # the index writes "{}" for none: the generator is for rows from elsewhere
+    whole = cast("list[str]", texts) if None not in texts else [t or "{}" for t in texts]
+    joined = "[" + ",".join(whole) + "]"
     try:
         dicts = json.loads(joined)
     except ValueError:  # not from this index's writer; read them one by one
         dicts = [json.loads(t) if t else {} for t in texts]
     if strict_json.KEY in joined:  # a non-finite number somewhere: decode (rare, slower)
         dicts = strict_json.decode(dicts)
-    dicts = [d if isinstance(d, dict) else {} for d in dicts]
+    if set(map(type, dicts)) != {dict}:
+        dicts = [d if isinstance(d, dict) else {} for d in dicts]
     signatures = set(map(tuple, dicts))
     if len(signatures) == 1:
         keys = next(iter(signatures))
@@ -280,11 +262,13 @@ def column_kind(values: list[Any]) -> str:
     kinds.discard(type(None))
     if kinds == {bool}:
         return "boolean"
-    if kinds == {int} and all(_INT64[0] <= v <= _INT64[1] for v in values if v is not None):
+    present = values if None not in values else [v for v in values if v is not None]
+    if kinds == {int} and _INT64[0] <= min(present) and max(present) <= _INT64[1]:
         return "Int64"
     if kinds and kinds <= {int, float}:
         try:
-            [float(v) for v in values if v is not None]
+            if int in kinds:  # a whole number beyond the float range (a float cannot be)
+                [float(v) for v in present]
         except OverflowError:
             return "json"
         return "Float64"
@@ -346,158 +330,3 @@ def _where_mask(df: pd.DataFrame, expr: str) -> Any:
     from mlops_nb.results.where import mask
 
     return mask(df, expr, lambda name: resolve_column(df, name))
-
-
-FORMATS = ("table", "csv", "json", "parquet")
-
-
-def _cell(value: Any, *, null: bool = False, nan: bool = False) -> str:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "None" if null else ("nan" if nan else "")
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, pd.Timestamp):
-        return str(value.strftime("%Y-%m-%d %H:%M:%S"))
-    text = str(value).replace("\n", " ")
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def table_text(df: pd.DataFrame, *, width: int, keep_empty: bool = False) -> str:
-    """An aligned text table that fits ``width``: empty columns dropped (unless ``keep_empty``:
-    the columns were asked for), then columns clipped from the right (a last line says how many
-    and how to see them). A value set to None shows as ``None``, NaN as ``nan``, an absent value
-    as nothing."""
-    from mlops_nb import output
-
-    if df.empty:
-        return "no runs match." if len(df.columns) else "no runs."
-    marks = _marks(df)
-    cols = [
-        c for c in df.columns if keep_empty or any(marks.get(str(c), ())) or df[c].notna().any()
-    ]
-    cells = {
-        c: [
-            _cell(v, null=m == "None", nan=m == "NaN")
-            for v, m in zip(df[c].tolist(), marks.get(str(c)) or [None] * len(df), strict=True)
-        ]
-        for c in cols
-    }
-    shown: list[str] = []
-    used = 0
-    for c in cols:
-        w = max(len(str(c)), *(len(s) for s in cells[c])) + 2
-        if shown and used + w > width:
-            break
-        shown.append(c)
-        used += w
-    rows = [[cells[c][i] for c in shown] for i in range(len(df))]
-    text = output.table(rows, [str(c) for c in shown])
-    hidden = len(cols) - len(shown)
-    if hidden:
-        text += (
-            f"\n({hidden} more column{'s' if hidden > 1 else ''}: "
-            f"{', '.join(map(str, cols[len(shown) :]))}; use --columns or --format csv)"
-        )
-    return text
-
-
-def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
-    """Write ``df`` as csv/json/parquet to ``path``, or return the text when ``path`` is None."""
-    if fmt == "csv":
-        text: str = _with_nulls(df).to_csv(index=False)
-    elif fmt == "json":
-        text = json_text(df)
-    elif fmt == "parquet":
-        if path is None:
-            raise UsageError("--format parquet writes a binary file: give -o FILE.parquet.")
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            from mlops_nb.errors import missing_extra
-
-            raise missing_extra("pyarrow", "ml", "--format parquet") from None
-        from mlops_nb.notebook.io import writing
-
-        with writing(path):
-            df.to_parquet(path, index=False)
-        return None
-    else:
-        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}.")
-    if path is None:
-        return text
-    from mlops_nb.notebook.io import atomic_write_text, writing
-
-    with writing(path):
-        atomic_write_text(path, text)
-    return None
-
-
-def _marks(df: pd.DataFrame) -> dict[str, list[str | None]]:
-    """Per parameter/scrap column with marks, per row: ``"None"`` (set to None), ``"NaN"`` or
-    None (a value, or absent: the frame holds ``pd.NA`` for all three)."""
-    out: dict[str, list[str | None]] = {}
-    for c in map(str, df.columns):
-        if c.startswith((PARAM, SCRAP)):
-            nulls, nans = null_mask(df, c), nan_mask(df, c)
-            if any(nulls) or any(nans):
-                out[c] = [
-                    "None" if n else ("NaN" if x else None)
-                    for n, x in zip(nulls, nans, strict=True)
-                ]
-    return out
-
-
-def _with_nulls(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with ``None`` written where a value was set to None and ``nan`` where it is NaN
-    (csv: empty means absent; ``nan`` and ``inf`` as pandas writes floats)."""
-    out = df
-    for c, marks in _marks(df).items():
-        out = out.copy() if out is df else out
-        texts = {"None": "None", "NaN": "nan"}
-        column = out[c].astype(object)
-        out[c] = [texts[m] if m else v for m, v in zip(marks, column.tolist(), strict=True)]
-    return out
-
-
-def _json_value(value: Any) -> Any:
-    import math
-
-    import pandas as pd
-
-    if value is pd.NA or value is pd.NaT or value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        # the recorded spelling: microseconds, UTC as Z (pandas' own json cuts to milliseconds)
-        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None  # a missing value in a DataFrame (NaN values are marked: ``nan_mask``)
-    return value
-
-
-def json_text(df: pd.DataFrame) -> str:
-    """The rows as a JSON array of objects, exactly: floats at full precision (``repr``),
-    timestamps to the microsecond; non-finite floats follow ``mlops_nb.strict_json``'s rule
-    (``{"$numberDouble": "NaN"}``, ``"Infinity"``, ``"-Infinity"``). A parameter or scrap set to
-    None is ``null``; one the run does not have is left out of its object (a missing value of
-    another column is ``null``)."""
-    import math
-
-    marks = _marks(df)
-    params_or_scraps = {str(c) for c in df.columns if str(c).startswith((PARAM, SCRAP))}
-    records = []
-    for i, row in enumerate(df.to_dict(orient="records")):
-        rec = {}
-        for c, v in row.items():
-            value = _json_value(v)
-            mark = marks[str(c)][i] if str(c) in marks else None
-            if mark == "NaN":
-                value = math.nan
-            elif value is None and str(c) in params_or_scraps and mark is None:
-                continue  # absent in this run
-            rec[str(c)] = value
-        records.append(rec)
-    return strict_json.dumps(records, indent=1, ensure_ascii=False) + "\n"

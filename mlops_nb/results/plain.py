@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.results.collect import INDEX_COLUMNS, _split, _sql_filters, typed_columns
+from mlops_nb.results.collect import INDEX_COLUMNS, no_cycle_collection, typed_columns
+from mlops_nb.results.filter import FIELDS, RunFilter, split
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
 
@@ -31,23 +32,24 @@ def collect_text(
     rows, or None when pandas is needed (a ``where`` or ``sort``, another format, a column name
     only pandas resolves, a timestamp pandas would parse differently). Raises what ``collect``
     raises for bad filters."""
-    known = {"notebook", "sweep", "pipeline", "status", "where", "sort", "desc", "limit", "columns"}
+    known = {"filter", *FIELDS, "sort", "desc", "limit", "columns"}
     if set(options) - known:
         raise TypeError(f"unknown options: {sorted(set(options) - known)}")
     o = dict.fromkeys(known) | dict(options)
-    if o["where"] or o["sort"] or fmt != "csv":
+    f = RunFilter.of(o["filter"], **{k: o[k] for k in FIELDS})
+    if f.where or o["sort"] or fmt != "csv":
         return None
-    filters = _sql_filters(o["notebook"], o["sweep"], o["status"], o["pipeline"])
-    cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *filters)
     nulls: dict[str, list[int]] = {}
-    table = typed_columns(cols, nulls)
+    with no_cycle_collection():
+        cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *f.sql())
+        table = typed_columns(cols, nulls)
     n = len(cols["id"])
     order = list(range(n))[::-1] if o["desc"] else list(range(n))
     if o["limit"] is not None:
         order = order[: o["limit"]]
     if o["columns"]:
         names = [c for c, _, _ in table]
-        wanted = _split(o["columns"])
+        wanted = split(o["columns"])
         if not set(wanted) <= set(names):
             return None  # an alias, or an unknown name: collect() resolves or explains it
         by_name = {c: (c, v, k) for c, v, k in table}
@@ -62,7 +64,7 @@ def _formatted(
     table: list[Column], order: list[int], nulls: Mapping[str, list[int]]
 ) -> list[list[str | None]] | None:
     """Each column's values in ``order`` as pandas writes them to CSV (None: missing; a value set
-    to None is ``None``, as ``collect.export`` writes it)."""
+    to None is ``None``, as ``formats.export`` writes it)."""
     out: list[list[str | None]] = []
     for name, values, kind in table:
         picked = [values[i] for i in order]

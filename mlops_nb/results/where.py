@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import UsageError
+from mlops_nb.results import operators
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,23 +44,8 @@ MAX_BITS = 1024  # whole numbers up to ±2**1024, the range of a float (IEEE 754
 _INT64 = (-(2**63), 2**63 - 1)
 _BACKTICK = re.compile(r"`([^`]*)`")
 _QUOTED = re.compile(r"('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")")
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
-_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
+_COMPARE = operators.COMPARE
+_ARITH = operators.FILTER_ARITHMETIC
 _LOGIC = {ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
 HELP = (
     "A filter compares columns and literals: comparisons (== != < <= > >=), and/or/not, "
@@ -113,12 +99,6 @@ def _column_name(node: ast.expr) -> str | None:
     return None
 
 
-def _literal(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and (
-        node.value is None or isinstance(node.value, (bool, int, float, str))
-    )
-
-
 def _check(node: ast.expr) -> None:
     if isinstance(node, ast.BoolOp):
         for v in node.values:
@@ -144,14 +124,14 @@ def _check(node: ast.expr) -> None:
         for op, right in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
                 if not isinstance(right, (ast.List, ast.Tuple, ast.Set)) or not all(
-                    _literal(e) for e in right.elts
+                    operators.literal(e) for e in right.elts
                 ):
                     raise _Refused("`in` with something other than a list of literals")
             elif type(op) in _COMPARE:
                 _check(right)
             else:
                 raise _Refused(f"the operator {type(op).__name__!r}")
-    elif _literal(node) or _column_name(node) is not None:
+    elif operators.literal(node) or _column_name(node) is not None:
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             _bounded(node.value)
         return  # a name is only ever looked up among the columns, never evaluated

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.store import runs as store
+from mlops_nb.store.columns import COLUMNS, MTIME_COLUMN, STATUS, TABLE, row_of
 
 log = logging.getLogger(__name__)
 
@@ -32,68 +32,10 @@ SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_S = 60.0
 
 
-def _nb(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    nb = record.get("notebook")
-    return nb if isinstance(nb, Mapping) else {}
-
-
-def _duration(record: Mapping[str, Any]) -> float | None:
-    d = record.get("duration_s")
-    return float(d) if isinstance(d, (int, float)) else None
-
-
-def _git_commit(record: Mapping[str, Any]) -> Any:
-    git = record.get("git")
-    return git.get("commit") if isinstance(git, Mapping) else None
-
-
-def _error_line(error: Any) -> str | None:
-    if not isinstance(error, Mapping):
-        return None
-    cell = error.get("cell_index")
-    where = f" (cell {cell + 1})" if isinstance(cell, int) else ""
-    return f"{error.get('ename')}: {error.get('evalue')}{where}"
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else strict_json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _field(key: str) -> Callable[[Mapping[str, Any]], Any]:
-    return lambda record: record.get(key)
-
-
-# The one list of the index's columns: name, SQLite type, value from a run record (README's
-# record table). COLUMNS, the table, the upsert and ``row_of`` all follow it; the last column,
-# the record file's mtime, comes from the folder, not the record.
-_TABLE: tuple[tuple[str, str, Callable[[Mapping[str, Any]], Any]], ...] = (
-    ("id", "TEXT PRIMARY KEY", lambda r: str(r["id"])),
-    ("name", "TEXT", _field("name")),
-    ("notebook", "TEXT", lambda r: str(_nb(r).get("path") or "")),
-    ("notebook_abspath", "TEXT", lambda r: _nb(r).get("abspath")),
-    ("notebook_name", "TEXT", lambda r: os.path.basename(str(_nb(r).get("path") or ""))),
-    ("code_sha256", "TEXT", lambda r: _nb(r).get("code_sha256")),
-    ("status", "TEXT", _field("status")),
-    ("started_at", "TEXT", _field("started_at")),
-    ("ended_at", "TEXT", _field("ended_at")),
-    ("duration_s", "REAL", _duration),
-    ("sweep_id", "TEXT", _field("sweep_id")),
-    ("key", "TEXT", _field("key")),
-    ("error", "TEXT", lambda r: _error_line(r.get("error"))),
-    ("git_commit", "TEXT", _git_commit),
-    ("params", "TEXT", lambda r: _json(r.get("params") or {})),
-    ("scraps", "TEXT", lambda r: _json(r.get("scraps") or {})),
-    ("pipeline", "TEXT", lambda r: _json(r.get("pipeline"))),
-    ("rerun_of", "TEXT", _field("rerun_of")),
-)
-MTIME_COLUMN = "record_mtime_ns"
-COLUMNS = (*(name for name, _, _ in _TABLE), MTIME_COLUMN)
-_STATUS = COLUMNS.index("status")
-_VALUES = tuple(value for _, _, value in _TABLE)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
 CREATE TABLE IF NOT EXISTS runs (
-    {", ".join(f"{name} {kind}" for name, kind, _ in _TABLE)}, {MTIME_COLUMN} INTEGER
+    {", ".join(f"{name} {kind}" for name, kind, _ in TABLE)}, {MTIME_COLUMN} INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, status);
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
@@ -151,13 +93,6 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def row_of(record: Mapping[str, Any], mtime_ns: int = 0) -> tuple[Any, ...]:
-    """The index row of a run record (values in ``COLUMNS`` order)."""
-    row = [value(record) for value in _VALUES]  # a list, then a tuple: faster than a generator
-    row.append(mtime_ns)
-    return tuple(row)
 
 
 def _read_rows(folders: Iterable[Path]) -> Iterator[tuple[Any, ...]]:
@@ -314,11 +249,11 @@ def _memory_index(runs_dir: Path) -> sqlite3.Connection:
 
 
 def _folder_ids(runs_dir: Path) -> set[str]:
-    """Names of the sub-folders that may be runs (checked with ``is_run_id`` only when new: at
-    100,000 runs the check of every name costs more than the scan)."""
+    """Names in the runs folder that may be runs (checked with ``is_run_id`` only when new: at
+    100,000 runs the check of every name costs more than the listing). Files are not told from
+    folders (a ``stat`` each): a file is never indexed, and one named like a run has no record."""
     try:
-        with os.scandir(runs_dir) as it:
-            return {e.name for e in it if e.is_dir()}.difference(store.SKIP_DIRS)
+        return set(os.listdir(runs_dir)).difference(store.SKIP_DIRS)
     except FileNotFoundError:
         return set()
 
@@ -345,7 +280,7 @@ def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
         conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in gone])
         conn.executemany(_UPSERT, rows)
     added = set(new)
-    finished = sum(1 for r in rows if r[0] in added and r[_STATUS] != "running")
+    finished = sum(1 for r in rows if r[0] in added and r[STATUS] != "running")
     if gone or finished:
         _notice(f"runs index updated from the folders: {finished} added, {len(gone)} removed")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.store import index
+from mlops_nb.store.columns import COLUMNS
 
 
 @index._fork_safe
@@ -23,7 +24,7 @@ def columns(
 
     Raises StoreError when ``runs_dir`` is not a folder; unknown names raise ValueError (a bug).
     """
-    unknown = [n for n in names if n not in index.COLUMNS]
+    unknown = [n for n in names if n not in COLUMNS]
     if unknown:
         raise ValueError(f"not index columns: {unknown}")
     runs_dir = Path(runs_dir)

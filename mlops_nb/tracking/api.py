@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import EXIT_FAILED, MlopsNbError, UsageError
+from mlops_nb.results.filter import FIELDS, RunFilter
 from mlops_nb.store import exports, index
 from mlops_nb.store import runs as store
 from mlops_nb.tracking import model, registry
@@ -65,11 +66,7 @@ def export(
     runs: Sequence[str] | None = None,
     *,
     runs_dir: str | os.PathLike[str] | None = None,
-    notebook: str | None = None,
-    sweep: str | None = None,
-    pipeline: str | None = None,
-    status: str | Sequence[str] | None = None,
-    where: str | None = None,
+    filter: RunFilter | None = None,
     all_runs: bool = False,
     dry_run: bool = False,
     raise_partial: bool = True,
@@ -77,9 +74,10 @@ def export(
 ) -> ExportResult:
     """Export runs to ``target`` (``mlflow``, ``tensorboard``, ``wandb`` or a plugin's name).
 
-    Runs are chosen like ``collect`` chooses them (``runs`` ids/names/prefixes, ``notebook``,
-    ``sweep``, ``pipeline``, ``status``, ``where``), or ``all_runs=True``; runs still running are
-    left out. ``options`` are the target's: ``tracking_uri``, ``experiment``, ``artifacts``
+    Runs are chosen like ``collect`` chooses them (``runs`` ids/names/prefixes, and ``filter``, a
+    ``RunFilter``, or its keywords ``notebook``, ``sweep``, ``pipeline``, ``status``, ``where``
+    among ``options``), or ``all_runs=True``; runs still running are left out. The other
+    ``options`` are the target's: ``tracking_uri``, ``experiment``, ``artifacts``
     (mlflow), ``logdir`` (tensorboard), ``project``, ``mode``, ``dir`` (wandb).
     ``dry_run`` only says what would be sent (from the exports table; no SDK needed).
 
@@ -88,9 +86,10 @@ def export(
     ``PartialExport`` (some entities sent, then a failure; ``raise_partial=False`` returns the
     result with ``error`` set instead).
     """
+    chosen = RunFilter.of(filter, **{k: options.pop(k) for k in FIELDS if k in options})
     rd = store.resolve_runs_dir(runs_dir)
     exporter = registry.make(target, runs_dir=rd, **options)
-    rows = select(rd, runs, notebook, sweep, pipeline, status, where, all_runs=all_runs)
+    rows = select(rd, runs, chosen, all_runs=all_runs)
     result = ExportResult(target)
     result.not_final = [str(r["id"]) for r in rows if r.get("status") not in model.FINAL]
     ents = model.entities(rd, [r for r in rows if r.get("status") in model.FINAL])
@@ -211,35 +210,24 @@ def _partial_line(target: str, e: Entity, err: MlopsNbError, result: ExportResul
 
 
 def select(
-    rd: Path,
-    runs: Sequence[str] | None,
-    notebook: str | None,
-    sweep: str | None,
-    pipeline: str | None,
-    status: str | Sequence[str] | None,
-    where: str | None,
-    *,
-    all_runs: bool,
+    rd: Path, runs: Sequence[str] | None, chosen: RunFilter, *, all_runs: bool
 ) -> list[dict[str, Any]]:
     """Index rows of the chosen runs (RUN refs and filters narrow each other), in id order."""
-    filters = notebook or sweep or pipeline or status or where
-    if not (runs or filters or all_runs):
+    if not (runs or chosen or all_runs):
         raise UsageError(
             "say which runs to export: RUN ids or names, --sweep, --pipeline, --notebook, "
             "--status, --where, or --all for every run."
         )
-    from mlops_nb.results.collect import _sql_filters
-
-    sql, args = _sql_filters(notebook, sweep, status, pipeline)
+    sql, args = chosen.sql()
     if runs:
         ids = sorted({store.resolve_run(rd, r).name for r in runs})
         cond = f"id IN ({', '.join('?' * len(ids))})"
         sql, args = (f"{sql} AND {cond}" if sql else cond), [*args, *ids]
     rows = index.query_rows(rd, sql, args)
-    if where:
+    if chosen.where:
         from mlops_nb.results.collect import collect
 
-        keep = set(collect(rd, where=where)["id"].tolist())
+        keep = set(collect(rd, where=chosen.where)["id"].tolist())
         rows = [r for r in rows if r["id"] in keep]
     return rows
 

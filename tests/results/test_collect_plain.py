@@ -11,7 +11,7 @@ import pytest
 
 from mlops_nb import collect
 from mlops_nb.main import main
-from mlops_nb.results.collect import export
+from mlops_nb.results.formats import export
 from mlops_nb.results.plain import collect_text
 from mlops_nb.store import index
 from mlops_nb.store import runs as store

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from mlops_nb.main import main
-from mlops_nb.results.collect import collect, export, nan_mask
+from mlops_nb.results.collect import collect, nan_mask
 from mlops_nb.results.diff import diff_lines, diff_runs
+from mlops_nb.results.formats import export
 from tests.results.factory import make_run
 
 NAN = {"$numberDouble": "NaN"}

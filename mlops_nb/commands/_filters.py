@@ -1,0 +1,36 @@
+"""The run filters of `collect`, `report` and `export` (argparse only: imported by ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from mlops_nb.commands._common import add_runs_dir
+
+if TYPE_CHECKING:
+    from mlops_nb.results.filter import RunFilter
+
+
+# RunFilter's fields, in its order: flag, metavar, help.
+_FLAGS = (
+    ("--notebook", "N", "runs of this notebook (path or file name)"),
+    ("--sweep", "S", "runs of this sweep (id or id prefix)"),
+    ("--pipeline", "P", "runs of this pipeline (its name)"),
+    ("--status", "S", "ok, failed, timeout, interrupted, lost, running (comma-separated)"),
+    ("--where", "EXPR", 'a filter expression, e.g. "f1 > 0.8 and C < 1"'),
+)
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """``--runs-dir`` and the filter flags (``RunFilter``'s fields), in a "filters" group."""
+    add_runs_dir(parser)
+    g = parser.add_argument_group("filters")
+    for flag, metavar, text in _FLAGS:
+        g.add_argument(flag, metavar=metavar, help=text)
+
+
+def run_filter(args: argparse.Namespace) -> RunFilter:
+    """The ``RunFilter`` of the flags ``add_filters`` added (``UsageError``: an unknown status)."""
+    from mlops_nb.results.filter import RunFilter
+
+    return RunFilter(**{flag[2:]: getattr(args, flag[2:]) for flag, _, _ in _FLAGS})

@@ -1,0 +1,121 @@
+"""``RunFilter``: which runs a listing reads, one value for ``collect``, the report and ``export``.
+
+The five filters of the README's "collect" section: ``notebook`` (the recorded path, its absolute
+path or its file name), ``sweep`` (a sweep id or a prefix of one), ``pipeline`` (the runs of that
+pipeline's ``name:``), ``status`` (one status or several: a list or ``"ok,failed"``) and ``where``
+(a filter expression, ``mlops_nb.results.where``). The first four are SQL over the runs index
+(``sql``); ``where`` needs the collect table's columns and is applied to the DataFrame.
+
+The public functions keep their keyword arguments and accept ``filter=RunFilter(...)`` as well;
+``RunFilter.of`` turns either into the one value, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypedDict
+
+from mlops_nb.errors import UsageError
+
+STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
+FIELDS = ("notebook", "sweep", "pipeline", "status", "where")
+
+
+def split(values: str | Iterable[str]) -> list[str]:
+    """``"a,b"`` or ``["a", "b,c"]`` → ``["a", "b", "c"]`` (blanks dropped)."""
+    items = [values] if isinstance(values, str) else list(values)
+    return [p.strip() for v in items for p in v.split(",") if p.strip()]
+
+
+class FilterKeywords(TypedDict, total=False):
+    """The filter keywords of ``collect`` (``**keywords: Unpack[FilterKeywords]``)."""
+
+    notebook: str | None
+    sweep: str | None
+    pipeline: str | None
+    status: str | Sequence[str] | None
+    where: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFilter:
+    """Which runs to read; every field None (the default) means every run.
+
+    ``status`` is kept as a tuple of statuses; an unknown one raises ``UsageError`` here, before
+    anything is read.
+    """
+
+    notebook: str | None = None
+    sweep: str | None = None
+    pipeline: str | None = None
+    status: tuple[str, ...] | None = None
+    where: str | None = None
+
+    def __init__(
+        self,
+        notebook: str | None = None,
+        sweep: str | None = None,
+        pipeline: str | None = None,
+        status: str | Sequence[str] | None = None,
+        where: str | None = None,
+    ) -> None:
+        statuses = tuple(split(status)) if status else None
+        unknown = [s for s in statuses or () if s not in STATUSES]
+        if unknown:
+            raise UsageError(
+                f"unknown status {', '.join(unknown)!s}; choose from {', '.join(STATUSES)}."
+            )
+        for name, value in zip(FIELDS, (notebook, sweep, pipeline, statuses, where), strict=True):
+            object.__setattr__(self, name, value or None)
+
+    @classmethod
+    def of(cls, filter: RunFilter | None = None, **keywords: Any) -> RunFilter:
+        """The filter of a public function's ``filter=`` and its filter keywords (``notebook``,
+        ``sweep``, ``pipeline``, ``status``, ``where``): either one, not both (``TypeError``)."""
+        unknown = set(keywords) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"unknown filter keywords: {', '.join(sorted(unknown))}")
+        given = {k: v for k, v in keywords.items() if v is not None}
+        if filter is None:
+            return cls(**given)
+        if not isinstance(filter, RunFilter):
+            raise TypeError(f"filter= takes a RunFilter, not {type(filter).__name__}")
+        if given:
+            raise TypeError(f"give filter= or {', '.join(sorted(given))}, not both")
+        return filter
+
+    def __bool__(self) -> bool:
+        """Whether any filter is set."""
+        return any(getattr(self, name) for name in FIELDS)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The SQL condition over the runs index for every filter but ``where``, and its
+        arguments: ``("", [])`` when there is none."""
+        conds: list[str] = []
+        args: list[Any] = []
+        if self.notebook:
+            conds.append(
+                "(notebook = ? OR notebook_abspath = ? OR notebook_name = ? OR notebook_name = ?)"
+            )
+            nb = self.notebook
+            args += [nb, str(Path(nb).resolve()), nb, f"{nb}.ipynb"]
+        if self.sweep:
+            conds.append("(sweep_id = ? OR substr(sweep_id, 1, ?) = ?)")
+            args += [self.sweep, len(self.sweep), self.sweep]
+        if self.pipeline:
+            conds.append("json_extract(pipeline, '$.name') = ?")
+            args.append(self.pipeline)
+        if self.status:
+            conds.append(f"status IN ({', '.join('?' * len(self.status))})")
+            args += self.status
+        return " AND ".join(conds), args
+
+    def flags(self) -> str:
+        """The filters as command-line flags (``--sweep s1 --status ok,failed``)."""
+        return " ".join(
+            f"--{name} {','.join(value) if name == 'status' else value}"
+            for name in FIELDS
+            if (value := getattr(self, name))
+        )

@@ -1,0 +1,48 @@
+"""The operator tables of the two safe expression evaluators: ``results.where`` (``--where``, over
+the columns of ``collect``; a mask) and ``pipeline.rules`` (gate rules over upstream scraps; a
+boolean). Both parse with ``ast`` and accept only what these tables and ``literal`` name; each
+keeps its own grammar and bounds on top (a filter also has ``//``, ``%`` and a bounded ``**``; a
+rule has ``in``/``not in`` over tuples and values). Python's operators, from ``operator``.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+from typing import Any
+
+Binary = Callable[[Any, Any], Any]
+
+COMPARE: dict[type[ast.cmpop], Binary] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+MEMBERSHIP: dict[type[ast.cmpop], Binary] = {
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+# Arithmetic takes numbers only, in both evaluators (text arithmetic could build gigabytes).
+ARITHMETIC: dict[type[ast.operator], Binary] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+FILTER_ARITHMETIC: dict[type[ast.operator], Binary] = {
+    **ARITHMETIC,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,  # bounded by results.where before it is computed
+}
+LITERAL_TYPES = (bool, int, float, str, type(None))
+
+
+def literal(node: ast.AST) -> bool:
+    """Whether ``node`` is a literal both evaluators accept: a number, a string, True, False or
+    None (not bytes, not Ellipsis, not complex)."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, LITERAL_TYPES)
