@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_nb.report.views import Image, Invocation, Section, StepView
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -30,55 +32,6 @@ _IMAGE_TYPES = {
     ".svg": "image/svg+xml",
 }
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
-FAILED = ("failed", "timeout", "interrupted")
-
-
-@dataclass(frozen=True)
-class Image:
-    """An image a run saved: where it came from (an artifact path or ``cell N``) and a data URI."""
-
-    source: str
-    uri: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """Runs compared with each other: one pipeline step, one sweep, or one notebook."""
-
-    key: str  # anchor-safe identifier
-    title: str
-    notebook: str
-    df: pd.DataFrame
-    sort: str | None = None  # the column the leaderboard is sorted by
-    select: str | None = None  # a pipeline step's selection metric (scrap name)
-    step: tuple[str, str] | None = None  # (pipeline, step) for a pipeline step's runs
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One step of one pipeline invocation, as the headline shows it."""
-
-    name: str
-    status: str | None
-    action: str
-    run_id: str | None
-    upstream: tuple[str, ...]
-    detail: str = ""
-    scraps: Mapping[str, Any] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(default_factory=dict)
-    show: tuple[str, ...] = ()
-    sweep: bool = False
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """One ``pipeline run`` of a pipeline: its steps in the order they ran."""
-
-    pipeline: str
-    id: str
-    finished_at: str | None
-    ok: bool | None
-    steps: tuple[StepView, ...]
 
 
 def read_record(folder: Path) -> dict[str, Any]:
