@@ -19,9 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.report import model
 from mlops_nb.report.headline import headline, registry_card
-from mlops_nb.report.markup import CSP, e, figures
+from mlops_nb.report.images import IMAGE_RUNS_PER_SECTION, run_images
+from mlops_nb.report.markup import CSP, e, figures, n_more
 from mlops_nb.report.markup import CSS as _CSS
-from mlops_nb.report.sections import Context, section
+from mlops_nb.report.sections import Context, Figures, others, planned, section
+from mlops_nb.report.tables import failed_ids
+from mlops_nb.report.views import MAX_FIGURES, MAX_SECTIONS
+from mlops_nb.store.names import check_named
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,9 +93,9 @@ def _best_images(
     """The images of each section's best ``IMAGE_RUNS_PER_SECTION`` ok runs, by run id."""
     images: dict[str, list[Image]] = {}
     for sec in secs:
-        ok = sec.df[sec.df["status"] == "ok"]["id"].tolist()[: model.IMAGE_RUNS_PER_SECTION]
+        ok = sec.rows[sec.rows["status"] == "ok"]["id"].tolist()[:IMAGE_RUNS_PER_SECTION]
         for rid in ok:
-            images[str(rid)] = model.run_images(runs_dir / str(rid), recs.get(str(rid), {}))
+            images[str(rid)] = run_images(runs_dir / str(rid), recs.get(str(rid), {}))
     return images
 
 
@@ -130,8 +134,10 @@ def _top(
     filters: str,
     invs: Sequence[Invocation],
     secs: Sequence[Section],
+    more: int = 0,
 ) -> list[str]:
-    """The title, what the page covers (counts by status, the store, the filters), the nav."""
+    """The title, what the page covers (counts by status, the store, the filters), the nav
+    (``more``: how many sections are not shown in full)."""
     counts = df["status"].value_counts().to_dict()
     summary = ", ".join(f"{e(n)} {e(k)}" for k, n in sorted(counts.items()))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -139,9 +145,10 @@ def _top(
         f'<a href="#headline-{e(i.pipeline)}-{e(i.id)}">pipeline {e(i.pipeline)}</a>'
         for i in invs[:1]
     ) + "".join(f'<a href="#sec-{e(s.key)}">{e(s.title)}</a>' for s in secs)
+    nav += f'<a href="#more-sections">{n_more(more, "sections")}</a>' if more else ""
     return [
         f"<h1>{e(title)}</h1>",
-        f'<p class="muted">{len(df)} runs ({summary or "none"}) in {e(where)}'
+        f'<p class="muted">{len(df):,} runs ({summary or "none"}) in {e(where)}'
         + (f"; filters: <code>{e(filters)}</code>" if filters else "")
         + f"; generated {now}</p>",
         f"<nav>{nav}</nav>" if nav else "",
@@ -173,22 +180,65 @@ def _body(
     metrics: Sequence[str],
     current: Mapping[str, Any] | None,
 ) -> list[str]:
-    recs = model.records(runs_dir, [str(i) for i in df["id"]])
-    pipes = _pipelines(recs, current)
+    pipes_of = model.pipelines(runs_dir, [str(i) for i in df["id"]])
+    pipes = _pipelines(pipes_of, current)
     selects: dict[str, str] = {}
     for file in pipes.values():
         selects.update(model.pipeline_file(file, runs_dir).selects)
-    secs = model.sections(df, recs, sort=sort, ascending=ascending, selects=selects)
-    images = _best_images(secs, runs_dir, recs)
+    pinned = model.alias_runs(runs_dir)
+    secs = model.sections(
+        df, pipes_of, sort=sort, ascending=ascending, selects=selects, pinned=pinned
+    )
+    full, rest = _in_full(secs)
+    # only the records the page shows: the failed runs listed and the runs whose images it embeds
+    recs = model.records(runs_dir, [i for s in full for i in _record_ids(s)])
+    images = _best_images(full, runs_dir, recs)
     invs = model.invocations(runs_dir, sorted(str(p) for p in pipes if p), recs, current)
-    ctx = Context(runs_dir, out_dir, recs, images, metrics, ascending)
-    out = _top(df, title, _where(runs_dir, out_dir), filters, invs, secs)
-    out += _headlines(secs, invs, runs_dir)
-    for sec in secs:
+    ctx = Context(runs_dir, out_dir, recs, images, metrics, ascending, _budget(full, metrics))
+    out = _top(df, title, _where(runs_dir, out_dir), filters, invs, full, len(rest))
+    out += _headlines(full, invs, runs_dir)
+    for sec in full:
         out += section(sec, ctx)
+    out += others(rest)
     if not secs:
         out.append('<p class="muted">No runs match.</p>')
     return out + _durations(df)
+
+
+def _priority(secs: Sequence[Section]) -> list[Section]:
+    """Pipeline steps' sections first, then the newest (by their last run's start)."""
+
+    def key(sec: Section) -> tuple[bool, float]:
+        started = sec.df["started"].max()
+        return sec.step is None, -started.timestamp() if isinstance(started, dt.datetime) else 0
+
+    return sorted(secs, key=key)
+
+
+def _in_full(secs: Sequence[Section]) -> tuple[list[Section], list[Section]]:
+    """The sections shown in full (``MAX_SECTIONS`` by ``_priority``, in page order) and the
+    others."""
+    if len(secs) <= MAX_SECTIONS:
+        return list(secs), []
+    keep = {id(s) for s in _priority(secs)[:MAX_SECTIONS]}
+    return [s for s in secs if id(s) in keep], [s for s in secs if id(s) not in keep]
+
+
+def _budget(secs: Sequence[Section], metrics: Sequence[str]) -> dict[str, tuple[Figures, int]]:
+    """Each section's planned figures and how many it may draw: ``MAX_FIGURES`` for the page,
+    given out by ``_priority``."""
+    left = MAX_FIGURES
+    out = {}
+    for sec in _priority(secs):
+        fig = planned(sec, metrics)
+        out[sec.key] = (fig, min(fig.count, left))
+        left -= out[sec.key][1]
+    return out
+
+
+def _record_ids(sec: Section) -> list[str]:
+    ok = sec.rows["id"][sec.rows["status"] == "ok"]
+    return [*failed_ids(sec), *(str(i) for i in ok.head(IMAGE_RUNS_PER_SECTION))]
 
 
 def _where(runs_dir: Path, out_dir: Path) -> str:
@@ -229,6 +279,8 @@ def compare_view(
 
     rd = resolve_runs_dir(runs_dir)
     df = collect(rd, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where)
+    if not len(df):  # a sweep, pipeline or notebook the store does not have: say so
+        check_named(rd, notebook=notebook, sweep=sweep, pipeline=pipeline)
     body = _body(
         df,
         runs_dir=rd,
@@ -241,7 +293,7 @@ def compare_view(
         current=None,
     )
     best = None
-    recs = model.records(rd, [str(i) for i in df["id"]])
+    recs = model.pipelines(rd, [str(i) for i in df["id"]])
     secs = model.sections(df, recs, sort=sort, ascending=ascending, selects={})
     if len(secs) == 1 and secs[0].sort:
         ok = secs[0].df[secs[0].df["status"] == "ok"]
@@ -277,11 +329,9 @@ def build_report(
 
     rd = resolve_runs_dir(runs_dir)
     df = collect(rd, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where)
-    if sort:  # a name no run has is a typo: say so (per-section sorting skips it silently)
-        from mlops_nb.results.collect import resolve_column
-
-        if len(df):
-            resolve_column(df, sort)
+    if not len(df):  # a sweep, pipeline or notebook the store does not have: say so
+        check_named(rd, notebook=notebook, sweep=sweep, pipeline=pipeline)
+    _check_sort(df, sort)
     filters = " ".join(
         f"--{k} {v}"
         for k, v in (
@@ -293,7 +343,6 @@ def build_report(
         )
         if v
     )
-    wanted = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
     path = Path(output)
     page = report_html(
         df,
@@ -303,9 +352,23 @@ def build_report(
         filters=filters,
         sort=sort,
         ascending=ascending,
-        metrics=[str(m) for m in wanted if m],
+        metrics=_metric_names(metrics),
         current=current,
     )
     with writing(path):
         atomic_write_text(path, page)
     return path
+
+
+def _check_sort(df: pd.DataFrame, sort: str | None) -> None:
+    """A sort column no run has is a typo: say so (per-section sorting skips it silently)."""
+    if sort and len(df):
+        from mlops_nb.results.collect import resolve_column
+
+        resolve_column(df, sort)
+
+
+def _metric_names(metrics: Sequence[str] | str) -> list[str]:
+    """Names, or one comma-separated string of them."""
+    wanted = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+    return [str(m) for m in wanted if m]

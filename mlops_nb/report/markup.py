@@ -88,6 +88,11 @@ def cell(value: Any, *, null: bool = False, cls: str = "") -> str:
     return f"<td{attr}>{e(value)}</td>"
 
 
+def n_more(n: int, things: str) -> str:
+    """``"1 more run"``, ``"1,234 more runs"``: ``things`` is the plural, ending in ``s``."""
+    return f"{n:,} more {things if n != 1 else things.removesuffix('s')}"
+
+
 def label(name: str) -> str:
     """A column's name without its ``params.``/``scraps.`` prefix."""
     return name.split(".", 1)[1] if name.startswith(("params.", "scraps.")) else name

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.report.markup import anchor, cell, e, label
+from mlops_nb.report.markup import anchor, cell, e, label, n_more
 from mlops_nb.report.plots import numeric
-from mlops_nb.report.views import FAILED, Section
+from mlops_nb.report.views import FAILED, MAX_FAILED, MAX_ROWS, NARROW, Section
 
 
 def _columns(sec: Section, params: Sequence[str]) -> list[str]:
@@ -27,11 +27,11 @@ def _columns(sec: Section, params: Sequence[str]) -> list[str]:
 
 
 def leaderboard(sec: Section, params: Sequence[str], ascending: bool) -> list[str]:
-    """The section's runs best first, one row each, linked to their details."""
+    """The section's runs best first (its best ``MAX_ROWS`` and the pinned ones), one row each,
+    linked to their details; a line says how many more there are."""
     from mlops_nb.results.collect import explicit_nulls
 
-    df = sec.df
-    nulls = explicit_nulls(df)
+    nulls = explicit_nulls(sec.df)
     cols = _columns(sec, params)
     arrow = " ▲" if ascending else " ▼"
     head = "".join(
@@ -44,11 +44,12 @@ def leaderboard(sec: Section, params: Sequence[str], ascending: bool) -> list[st
         f'<div class="scroll"><table class="leaderboard" id="lb-{e(sec.key)}">'
         f"<thead><tr><th>#</th><th>run</th>{head}</tr></thead><tbody>"
     ]
-    for rank, rec in enumerate(df.to_dict(orient="records"), start=1):
+    rows = sec.rows
+    for rank, rec in zip(rows.index, rows.to_dict(orient="records"), strict=True):
         rid = str(rec["id"])
         name = rec["name"] if isinstance(rec["name"], str) else rid
         out.append(
-            f'<tr class="{e(rec["status"])}"><td class="num">{rank}</td>'
+            f'<tr class="{e(rec["status"])}"><td class="num">{rank + 1}</td>'
             f'<td><a href="#{anchor(rid)}">{e(name)}</a></td>'
             + "".join(
                 cell(rec[c], null=rid in nulls.get(c, ()), cls="sort" if c == sec.sort else "")
@@ -57,6 +58,12 @@ def leaderboard(sec: Section, params: Sequence[str], ascending: bool) -> list[st
             + "</tr>"
         )
     out.append("</tbody></table></div>")
+    if sec.hidden:
+        out.append(
+            f'<p class="more muted">{n_more(sec.hidden, "runs")} not shown (the best {MAX_ROWS} are'
+            f"{', and the runs a registry alias points to' if len(rows) > MAX_ROWS else ''}); "
+            f"{NARROW}, or list them all with <code>mlops-nb collect</code>.</p>"
+        )
     return out
 
 
@@ -75,31 +82,46 @@ def fixed(sec: Section, params: Sequence[str]) -> str:
     return f'<p class="muted">parameters: {", ".join(same)}</p>' if same and len(sec.df) > 1 else ""
 
 
+def failed_ids(sec: Section) -> list[str]:
+    """The failed runs the section lists (the first ``MAX_FAILED``, in leaderboard order)."""
+    bad = sec.df["id"][sec.df["status"].isin(list(FAILED))]
+    return [str(i) for i in bad.head(MAX_FAILED)]
+
+
 def failed(sec: Section, recs: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The failed runs, each with its error line and the end of its traceback."""
+    """The failed runs, each with its error line and the end of its traceback (``recs``: their
+    records); at most ``MAX_FAILED``, and a line says how many more there are."""
     bad = sec.df[sec.df["status"].isin(list(FAILED))]
     if bad.empty:
         return []
+    shown = set(sec.rows["id"].astype(str))
     items = []
-    for r in bad.itertuples(index=False):
-        err = recs.get(str(r.id), {}).get("error") or {}
+    for r in bad.head(MAX_FAILED).itertuples(index=False):
+        rid = str(r.id)
+        err = recs.get(rid, {}).get("error") or {}
         tb = [str(t) for t in err.get("traceback") or []][-8:] if isinstance(err, dict) else []
+        link = f'<a href="#{anchor(rid)}">{e(rid)}</a>' if rid in shown else e(rid)
         items.append(
-            f'<li><a href="#{anchor(str(r.id))}">{e(r.id)}</a> ({e(r.status)}): '
-            f"<code>{e(r.error)}</code>"
+            f"<li>{link} ({e(r.status)}): <code>{e(r.error)}</code>"
             + (f"<pre>{e(chr(10).join(tb))}</pre>" if tb else "")
             + "</li>"
         )
-    return [f'<h3>Failed runs</h3><ul class="failed">{"".join(items)}</ul>']
+    more = (
+        f'<p class="more muted">{n_more(len(bad) - MAX_FAILED, "failed runs")} not listed; '
+        "see them with <code>mlops-nb collect --status failed,timeout,interrupted</code>.</p>"
+        if len(bad) > MAX_FAILED
+        else ""
+    )
+    return [f'<h3>Failed runs</h3><ul class="failed">{"".join(items)}</ul>{more}']
 
 
 def run_details(sec: Section, runs_dir: Path, out_dir: Path) -> list[str]:
-    """Each run's details, folded: parameters, scraps, a link to its output notebook."""
+    """Each shown run's details, folded: parameters, scraps, a link to its output notebook."""
     from mlops_nb.results.collect import explicit_nulls
 
     nulls = explicit_nulls(sec.df)
     out = []
-    for rec in sec.df.to_dict(orient="records"):
+    for rec in sec.rows.to_dict(orient="records"):
         rid = str(rec["id"])
         link = os.path.relpath(runs_dir / rid / "output.ipynb", out_dir)
         kv = [(c, rec[c]) for c in sec.df.columns if str(c).startswith(("params.", "scraps."))]

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FAILED = ("failed", "timeout", "interrupted")
+# What one page shows, whatever the store's size (100,000 runs stay a page one can open):
+MAX_ROWS = 50  # runs per section in the leaderboard and the run details, best first
+MAX_FAILED = 20  # failed runs listed with their error, per section
+MAX_SECTIONS = 12  # sections shown in full; the others are a line each in a table
+MAX_FIGURES = 12  # figures of metrics against parameters, pipeline steps' first, then the newest
+NARROW = "narrow with --where, --status, --sweep or --notebook"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,17 @@ class Section:
     sort: str | None = None  # the column the leaderboard is sorted by
     select: str | None = None  # a pipeline step's selection metric (scrap name)
     step: tuple[str, str] | None = None  # (pipeline, step) for a pipeline step's runs
+    shown: pd.DataFrame | None = None  # the rows on the page (index: rank - 1); None: all
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The runs the leaderboard and the run details show (best first)."""
+        return self.df if self.shown is None else self.shown
+
+    @property
+    def hidden(self) -> int:
+        """How many runs of the section are not shown."""
+        return len(self.df) - len(self.rows)
 
 
 @dataclass(frozen=True)
