@@ -12,6 +12,7 @@ Needs the [ml] extra (seaborn, matplotlib). Filters are those of `mlops-nb colle
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
 from mlops_nb.commands._filters import add_filters, run_filter
 
@@ -43,11 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.errors import missing_extra
 
-    try:
-        import matplotlib  # noqa: F401
-        import seaborn  # noqa: F401
-    except ImportError as e:
-        raise missing_extra(e.name or "seaborn", "ml", "mlops-nb report") from None
+    for module in ("matplotlib", "seaborn"):  # found, not imported: a page may draw no figure
+        if importlib.util.find_spec(module) is None:
+            raise missing_extra(module, "ml", "mlops-nb report")
     from mlops_nb.report import build_report
 
     path = build_report(

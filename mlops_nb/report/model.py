@@ -1,84 +1,27 @@
 """What the report shows, gathered from the runs store: sections (one per pipeline step, sweep or
-notebook), pipeline invocations (for the headline) and the images each run saved.
+notebook) and pipeline invocations (for the headline); the images each run saved are read by
+``mlops_nb.report.images``.
 
-Pure reading: run folders (``run.json``, ``output.ipynb``, image artifacts) and the pipeline
-records under ``<runs dir>/pipelines/<name>/`` (written by ``mlops_nb.pipeline``). No HTML here.
+Pure reading: the runs index, the records of the runs the page shows (``run.json``), the model
+registry and the pipeline records under ``<runs dir>/pipelines/<name>/`` (written by
+``mlops_nb.pipeline``). No HTML here.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_nb.report.views import MAX_ROWS, Invocation, Section, StepView
+
 if TYPE_CHECKING:
     import pandas as pd
 
-MAX_IMAGES_PER_RUN = 8
-MAX_IMAGE_BYTES = 2 * 2**20  # a bigger picture is linked, not embedded
-IMAGE_RUNS_PER_SECTION = 3  # images of the best few runs of a section (and of pipeline steps)
 MAX_INVOCATIONS = 3  # headlines: the newest pipeline invocations
-_IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-}
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
-FAILED = ("failed", "timeout", "interrupted")
-
-
-@dataclass(frozen=True)
-class Image:
-    """An image a run saved: where it came from (an artifact path or ``cell N``) and a data URI."""
-
-    source: str
-    uri: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """Runs compared with each other: one pipeline step, one sweep, or one notebook."""
-
-    key: str  # anchor-safe identifier
-    title: str
-    notebook: str
-    df: pd.DataFrame
-    sort: str | None = None  # the column the leaderboard is sorted by
-    select: str | None = None  # a pipeline step's selection metric (scrap name)
-    step: tuple[str, str] | None = None  # (pipeline, step) for a pipeline step's runs
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One step of one pipeline invocation, as the headline shows it."""
-
-    name: str
-    status: str | None
-    action: str
-    run_id: str | None
-    upstream: tuple[str, ...]
-    detail: str = ""
-    scraps: Mapping[str, Any] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(default_factory=dict)
-    show: tuple[str, ...] = ()
-    sweep: bool = False
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """One ``pipeline run`` of a pipeline: its steps in the order they ran."""
-
-    pipeline: str
-    id: str
-    finished_at: str | None
-    ok: bool | None
-    steps: tuple[StepView, ...]
 
 
 def read_record(folder: Path) -> dict[str, Any]:
@@ -92,6 +35,54 @@ def read_record(folder: Path) -> dict[str, Any]:
 def records(runs_dir: Path, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The run records of ``ids`` (an unreadable one is an empty dict)."""
     return {i: read_record(runs_dir / i) for i in ids}
+
+
+def pipelines(runs_dir: Path, ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """``{run id: {"pipeline": its record's pipeline key}}`` for the runs of ``ids`` that a
+    pipeline ran, read from the runs index (never from the run folders: at 100,000 runs reading
+    every ``run.json`` took most of a minute). Call it after ``collect``, which brought the
+    index up to date."""
+    wanted = set(ids)
+    rows = _pipeline_rows(runs_dir)
+    out = {}
+    for rid, text in rows:
+        if rid in wanted:
+            pipe = json.loads(text)
+            if isinstance(pipe, dict):
+                out[rid] = {"pipeline": pipe}
+    return out
+
+
+def _pipeline_rows(runs_dir: Path) -> list[tuple[str, str]]:
+    from mlops_nb.store import index
+
+    @index._fork_safe  # the pipeline's report step reads while other steps fork kernels
+    def read() -> list[tuple[str, str]]:
+        conn = index.open_index(runs_dir, sync=False)
+        try:
+            sql = "SELECT id, pipeline FROM runs WHERE pipeline IS NOT NULL"
+            return [(str(r[0]), str(r[1])) for r in conn.execute(sql)]
+        finally:
+            conn.close()
+
+    return read()
+
+
+def alias_runs(runs_dir: Path) -> set[str]:
+    """The runs a model registry alias (champion, live...) points to: a section shows them even
+    below its best ``MAX_ROWS`` (``runs/registry/<MODEL>.json``, see ``mlops_nb.registry``)."""
+    from mlops_nb.errors import MlopsNbError
+    from mlops_nb.registry import store as registry
+
+    out = set()
+    for name in registry.model_names(runs_dir):
+        try:
+            doc = registry.read_model(runs_dir, name) or {}
+        except MlopsNbError:  # the headline says so; the sections do without it
+            continue
+        runs = {v.get("version"): v.get("run_id") for v in doc.get("versions", [])}
+        out |= {str(runs[v]) for v in (doc.get("aliases") or {}).values() if runs.get(v)}
+    return out
 
 
 def step_of(rec: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -118,45 +109,68 @@ def sections(
     sort: str | None,
     ascending: bool,
     selects: Mapping[str, str],
+    pinned: Collection[str] = (),
 ) -> list[Section]:
     """``df`` split into sections (in order of each section's first run); each sorted best first.
 
-    ``sort`` applies where the section has that column; otherwise a pipeline step's selection
-    metric (``selects``: section key → scrap), otherwise the first float scrap.
+    ``recs``: run id → its record, or at least its ``pipeline`` key (``pipelines``), for the
+    runs of pipeline steps; ``sort`` applies where the section has that column; otherwise a
+    pipeline step's selection metric (``selects``: section key → scrap), otherwise the first
+    float scrap. A section shows its best ``MAX_ROWS`` runs, and those of ``pinned`` (the runs a
+    registry alias points to, see ``alias_runs``) wherever they rank.
     """
-    import pandas as pd
-
     keys: list[str] = []
     titles: dict[str, str] = {}
     notebooks: dict[str, str] = {}
     steps: dict[str, tuple[str, str] | None] = {}
-    for rid, nb, sweep in zip(df["id"], df["notebook"], df["sweep"], strict=True):
+    columns = (df["id"].tolist(), df["notebook"].tolist(), df["sweep"].tolist())  # fast in C
+    plain: dict[tuple[Any, Any], tuple[str, str]] = {}  # runs no pipeline ran: by notebook, sweep
+    for rid, nb, sweep in zip(*columns, strict=True):
         rec = recs.get(str(rid), {})
-        key, title = _group_of(rec, str(nb), None if sweep is pd.NA else sweep)
-        steps.setdefault(key, step_of(rec))
+        if rec or (nb, sweep) not in plain:
+            group = _group_of(rec, str(nb), sweep if isinstance(sweep, str) else None)
+            if not rec:
+                plain[nb, sweep] = group
+        key, title = group if rec else plain[nb, sweep]
+        if key not in titles:
+            steps[key], titles[key], notebooks[key] = step_of(rec), title, str(nb)
         keys.append(key)
-        titles.setdefault(key, title)
-        notebooks.setdefault(key, str(nb))
-    label = pd.Series(keys, index=df.index)
+    positions: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        positions.setdefault(key, []).append(i)
     out = []
-    for key in dict.fromkeys(keys):
-        sub = _nonempty(df[label == key])
+    for key, rows in positions.items():
+        sub = _nonempty(df.take(rows))
         select = selects.get(key)
         column = _sort_column(sub, sort, select)
         if column:
             sub = sub.sort_values(column, ascending=ascending, na_position="last", kind="stable")
+        sub = sub.reset_index(drop=True)
         out.append(
             Section(
                 _slug(key),
                 titles[key],
                 notebooks[key],
-                sub.reset_index(drop=True),
+                sub,
                 column,
                 select,
                 steps[key],
+                _shown(sub, pinned),
             )
         )
     return out
+
+
+def _shown(df: pd.DataFrame, pinned: Collection[str]) -> pd.DataFrame:
+    """The best ``MAX_ROWS`` rows of a sorted section, and the pinned runs below them (the
+    frame's index is each row's rank - 1)."""
+    if len(df) <= MAX_ROWS:
+        return df
+    import pandas as pd
+
+    top, below = df.iloc[:MAX_ROWS], df.iloc[MAX_ROWS:]
+    extra = below[below["id"].isin(list(pinned))]
+    return top if extra.empty else pd.concat([top, extra])
 
 
 def _nonempty(df: pd.DataFrame) -> pd.DataFrame:
@@ -200,69 +214,6 @@ def _sort_column(df: pd.DataFrame, sort: str | None, select: str | None) -> str 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "section"
-
-
-def _data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-
-
-def _output_images(nb: Mapping[str, Any]) -> list[Image]:
-    out: list[Image] = []
-    number = 0  # cells counted from 1 in the user's notebook (the injected cell is not theirs)
-    for cell in nb.get("cells", []) if isinstance(nb.get("cells"), list) else []:
-        if not isinstance(cell, dict):
-            continue
-        tags = (cell.get("metadata") or {}).get("tags") or []
-        if "injected-parameters" in tags:
-            continue
-        number += 1
-        if cell.get("cell_type") != "code":
-            continue
-        for o in cell.get("outputs") or []:
-            data = o.get("data") if isinstance(o, dict) else None
-            if not isinstance(data, dict):
-                continue
-            for mime in ("image/png", "image/jpeg", "image/svg+xml"):
-                value = data.get(mime)
-                if isinstance(value, list):
-                    value = "".join(str(v) for v in value)
-                if not isinstance(value, str):
-                    continue
-                if mime == "image/svg+xml":
-                    uri = _data_uri(mime, value.encode("utf-8"))
-                else:
-                    b64 = re.sub(r"\s+", "", value)
-                    if not _BASE64.match(b64):
-                        continue  # not an image: never put arbitrary text into src
-                    uri = f"data:{mime};base64,{b64}"
-                if len(uri) <= MAX_IMAGE_BYTES * 4 // 3 + 64:
-                    out.append(Image(f"cell {number}", uri))
-                break  # one picture per output (png preferred)
-    return out
-
-
-def run_images(folder: Path, record: Mapping[str, Any]) -> list[Image]:
-    """Images the run saved: image artifacts (in its folder), then figures in its output
-    notebook (cells numbered from 1, as in every message), at most ``MAX_IMAGES_PER_RUN``."""
-    images: list[Image] = []
-    root = folder.resolve()
-    for rel in sorted(record.get("artifacts") or {}):
-        mime = _IMAGE_TYPES.get(Path(str(rel)).suffix.lower())
-        path = (folder / str(rel)).resolve()
-        if mime is None or not path.is_relative_to(root):
-            continue
-        try:
-            if path.stat().st_size <= MAX_IMAGE_BYTES:
-                images.append(Image(str(rel), _data_uri(mime, path.read_bytes())))
-        except OSError:
-            continue
-    try:
-        nb = json.loads((folder / "output.ipynb").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        nb = {}
-    if isinstance(nb, dict):
-        images += _output_images(nb)
-    return images[:MAX_IMAGES_PER_RUN]
 
 
 def invocations(

@@ -17,12 +17,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlops_nb.report import points
+
 if TYPE_CHECKING:
     import pandas as pd
 
 NONE, MISSING = "None", "(missing)"
 MAX_PARAMS = 6  # panels per figure
 MAX_CATEGORIES = 30  # a parameter with more distinct texts is not drawn
+# A figure draws at most this many runs: above it, a random sample (seeded, so the same page
+# twice) whose size the figure's title states. Drawing cost grows with the points, not the value.
+MAX_POINTS = 500
+MAX_LINES = 200  # parallel coordinates: one line per run
 
 
 @dataclass(frozen=True)
@@ -122,12 +128,23 @@ def constant(s: pd.Series) -> Any:
     return values[0] if len(values) == 1 and s.notna().any() else None
 
 
+def sample(df: pd.DataFrame, most: int) -> tuple[pd.DataFrame, str]:
+    """``df`` itself, or a seeded random sample of ``most`` of its rows (in their order) and the
+    words that say so (`` (a sample of 500 of 1,000 runs)``)."""
+    if len(df) <= most:
+        return df, ""
+    return (
+        df.sample(n=most, random_state=0).sort_index(),
+        f" (a sample of {most:,} of {len(df):,} runs)",
+    )
+
+
 def metric_plot(df: pd.DataFrame, metric: str, params: Sequence[str], group: str) -> Plot:
-    """``metric`` against each parameter in ``params``: one panel each."""
-    import pandas as pd
-    import seaborn as sns
+    """``metric`` against each parameter in ``params``: one panel each. Over ``MAX_POINTS``
+    runs, a sample of them as points (a line through a sample would join unrelated runs)."""
     from matplotlib.figure import Figure
 
+    df, note = sample(df, MAX_POINTS)
     shown = list(params)[:MAX_PARAMS]
     y = _floats(df[metric])
     name = metric.removeprefix("scraps.")
@@ -136,28 +153,41 @@ def metric_plot(df: pd.DataFrame, metric: str, params: Sequence[str], group: str
         axes = fig.subplots(1, len(shown), squeeze=False)[0]
         for ax, param in zip(axes, shown, strict=True):
             x, order = axis_values(df, param)
-            data = pd.DataFrame({"x": x, "y": y})
-            if order is None:
-                sns.lineplot(data=data, x="x", y="y", marker="o", errorbar=None, ax=ax)
+            if note:
+                points.scatter(ax, x, y, order)
             else:
-                sns.stripplot(data=data, x="x", y="y", order=order, size=7, jitter=0.15, ax=ax)
-                if len(order) > 4:
-                    ax.tick_params(axis="x", labelrotation=30)
+                _seaborn_panel(ax, x, y, order)
+            if order is not None and len(order) > 4:
+                ax.tick_params(axis="x", labelrotation=30)
             ax.set_xlabel(param.removeprefix("params."))
             ax.set_ylabel(name)
-        fig.suptitle(name, fontsize=10)
+        fig.suptitle(name + note, fontsize=10)
         return Plot(
             group,
-            f"{name} against {', '.join(p.removeprefix('params.') for p in shown)}",
+            f"{name} against {', '.join(p.removeprefix('params.') for p in shown)}{note}",
             _png(fig),
         )
 
 
+def _seaborn_panel(ax: Any, x: list[Any], y: Any, order: list[str] | None) -> None:
+    import pandas as pd
+    import seaborn as sns
+
+    data = pd.DataFrame({"x": x, "y": y})
+    if order is None:
+        sns.lineplot(data=data, x="x", y="y", marker="o", errorbar=None, ax=ax)
+    else:
+        sns.stripplot(data=data, x="x", y="y", order=order, size=7, jitter=0.15, ax=ax)
+
+
 def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: str) -> Plot:
     """Parallel coordinates: one vertical axis per parameter and one for ``metric``; each run is
-    a line coloured by the metric (categorical axes keep None and missing as categories)."""
+    a line coloured by the metric (categorical axes keep None and missing as categories); over
+    ``MAX_LINES`` runs, a sample of them (the axes' ranges are the sample's)."""
     from matplotlib import colormaps
     from matplotlib.figure import Figure
+
+    df, note = sample(df, MAX_LINES)
 
     axes_values: list[list[float]] = []
     labels: list[list[tuple[float, str]]] = []
@@ -180,10 +210,15 @@ def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: s
         fig = Figure(figsize=(1.6 * len(axes_values) + 1, 3.2))
         ax = fig.subplots()
         xs = list(range(len(axes_values)))
-        for i in range(len(df)):
-            ys = [a[i] for a in axes_values]
-            colour = cmap(score[i]) if not math.isnan(score[i]) else (0.6, 0.6, 0.6, 1)
-            ax.plot(xs, ys, color=colour, alpha=0.8, linewidth=1.2)
+        lines = [list(zip(xs, [a[i] for a in axes_values], strict=True)) for i in range(len(df))]
+        colours = [cmap(s) if not math.isnan(s) else (0.6, 0.6, 0.6, 1) for s in score]
+        if note:  # one collection draws a sample's lines many times faster than a plot each
+            from matplotlib.collections import LineCollection
+
+            ax.add_collection(LineCollection(lines, colors=colours, alpha=0.8, linewidths=1.2))
+            ax.autoscale_view()
+        for line, colour in zip([] if note else lines, colours, strict=False):
+            ax.plot(xs, [y for _, y in line], color=colour, alpha=0.8, linewidth=1.2)
         for x, ticks in zip(xs, labels, strict=True):
             ax.axvline(x, color="#999", linewidth=0.8)
             for y, text in ticks:
@@ -193,29 +228,34 @@ def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: s
         ax.set_ylim(-0.05, 1.05)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-        fig.suptitle(f"{name}: parallel coordinates", fontsize=10)
-        return Plot(group, f"{name}: parallel coordinates of {len(params)} parameters", _png(fig))
+        fig.suptitle(f"{name}: parallel coordinates{note}", fontsize=10)
+        title = f"{name}: parallel coordinates of {len(params)} parameters{note}"
+        return Plot(group, title, _png(fig))
 
 
 def duration_plot(df: pd.DataFrame) -> Plot | None:
-    """Run durations by notebook and status."""
-    import pandas as pd
-    import seaborn as sns
+    """Run durations by notebook and status (over ``MAX_POINTS`` runs, a sample of them)."""
     from matplotlib.figure import Figure
 
     if df["duration"].notna().sum() == 0:
         return None
-    data = pd.DataFrame(
-        {
-            "duration": _floats(df["duration"]),
-            "notebook": df["notebook"].astype(str).to_numpy(dtype=object),
-            "status": df["status"].astype(str).to_numpy(dtype=object),
-        }
-    )
+    df, note = sample(df, MAX_POINTS)
+    durations = _floats(df["duration"])
+    notebooks = df["notebook"].astype(str).to_numpy(dtype=object)
+    statuses = df["status"].astype(str).to_numpy(dtype=object)
     with _quiet():
-        fig = Figure(figsize=(7, 0.5 + 0.45 * data["notebook"].nunique() + 1.2))
+        fig = Figure(figsize=(7, 0.5 + 0.45 * len(set(notebooks)) + 1.2))
         ax = fig.subplots()
-        sns.stripplot(data=data, x="duration", y="notebook", hue="status", ax=ax)
+        if note:
+            points.strips(ax, durations, list(notebooks), list(statuses))
+            ax.set_ylabel("notebook")
+            ax.set_title(note.strip(" ()"), fontsize=9)
+        else:
+            import pandas as pd
+            import seaborn as sns
+
+            data = pd.DataFrame({"duration": durations, "notebook": notebooks, "status": statuses})
+            sns.stripplot(data=data, x="duration", y="notebook", hue="status", ax=ax)
         ax.set_xlabel("duration (s)")
         ax.set_xlim(left=0)
-    return Plot("all runs", "run durations", _png(fig))
+    return Plot("all runs", "run durations" + note, _png(fig))

@@ -1,0 +1,143 @@
+"""A section's tables: the leaderboard (its own columns, the sort metric first), the parameters
+that are the same in every run, the failed runs with their errors, and each run's details."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlops_nb.report.markup import anchor, cell, e, label, n_more
+from mlops_nb.report.plots import numeric
+from mlops_nb.report.views import FAILED, MAX_FAILED, MAX_ROWS, NARROW, Section
+
+
+def _columns(sec: Section, params: Sequence[str]) -> list[str]:
+    scraps = [c for c in sec.df.columns if str(c).startswith("scraps.") and c != sec.sort]
+    nums = [c for c in scraps if numeric(sec.df[c])]
+    return [
+        *([sec.sort] if sec.sort else []),
+        "status",
+        *params,
+        *nums,
+        *[c for c in scraps if c not in nums],
+        "duration",
+    ]
+
+
+def leaderboard(sec: Section, params: Sequence[str], ascending: bool) -> list[str]:
+    """The section's runs best first (its best ``MAX_ROWS`` and the pinned ones), one row each,
+    linked to their details; a line says how many more there are."""
+    from mlops_nb.results.collect import explicit_nulls
+
+    nulls = explicit_nulls(sec.df)
+    cols = _columns(sec, params)
+    arrow = " ▲" if ascending else " ▼"
+    head = "".join(
+        f'<th class="sort">{e(label(c))}{arrow}</th>'
+        if c == sec.sort
+        else f"<th>{e(label(c))}</th>"
+        for c in cols
+    )
+    out = [
+        f'<div class="scroll"><table class="leaderboard" id="lb-{e(sec.key)}">'
+        f"<thead><tr><th>#</th><th>run</th>{head}</tr></thead><tbody>"
+    ]
+    rows = sec.rows
+    for rank, rec in zip(rows.index, rows.to_dict(orient="records"), strict=True):
+        rid = str(rec["id"])
+        name = rec["name"] if isinstance(rec["name"], str) else rid
+        out.append(
+            f'<tr class="{e(rec["status"])}"><td class="num">{rank + 1}</td>'
+            f'<td><a href="#{anchor(rid)}">{e(name)}</a></td>'
+            + "".join(
+                cell(rec[c], null=rid in nulls.get(c, ()), cls="sort" if c == sec.sort else "")
+                for c in cols
+            )
+            + "</tr>"
+        )
+    out.append("</tbody></table></div>")
+    if sec.hidden:
+        out.append(
+            f'<p class="more muted">{n_more(sec.hidden, "runs")} not shown (the best {MAX_ROWS} are'
+            f"{', and the runs a registry alias points to' if len(rows) > MAX_ROWS else ''}); "
+            f"{NARROW}, or list them all with <code>mlops-nb collect</code>.</p>"
+        )
+    return out
+
+
+def fixed(sec: Section, params: Sequence[str]) -> str:
+    """One line: the parameters whose value is the same in every run of the section."""
+    from mlops_nb.results.collect import explicit_nulls
+
+    nulls = explicit_nulls(sec.df)
+    same = []
+    for c in sec.df.columns:
+        if not str(c).startswith("params.") or c in params:
+            continue
+        v = sec.df[c].iloc[0]
+        text = "None" if nulls.get(str(c)) else e(v)
+        same.append(f"{e(label(str(c)))}={text}")
+    return f'<p class="muted">parameters: {", ".join(same)}</p>' if same and len(sec.df) > 1 else ""
+
+
+def failed_ids(sec: Section) -> list[str]:
+    """The failed runs the section lists (the first ``MAX_FAILED``, in leaderboard order)."""
+    bad = sec.df["id"][sec.df["status"].isin(list(FAILED))]
+    return [str(i) for i in bad.head(MAX_FAILED)]
+
+
+def failed(sec: Section, recs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The failed runs, each with its error line and the end of its traceback (``recs``: their
+    records); at most ``MAX_FAILED``, and a line says how many more there are."""
+    bad = sec.df[sec.df["status"].isin(list(FAILED))]
+    if bad.empty:
+        return []
+    shown = set(sec.rows["id"].astype(str))
+    items = []
+    for r in bad.head(MAX_FAILED).itertuples(index=False):
+        rid = str(r.id)
+        err = recs.get(rid, {}).get("error") or {}
+        tb = [str(t) for t in err.get("traceback") or []][-8:] if isinstance(err, dict) else []
+        link = f'<a href="#{anchor(rid)}">{e(rid)}</a>' if rid in shown else e(rid)
+        items.append(
+            f"<li>{link} ({e(r.status)}): <code>{e(r.error)}</code>"
+            + (f"<pre>{e(chr(10).join(tb))}</pre>" if tb else "")
+            + "</li>"
+        )
+    more = (
+        f'<p class="more muted">{n_more(len(bad) - MAX_FAILED, "failed runs")} not listed; '
+        "see them with <code>mlops-nb collect --status failed,timeout,interrupted</code>.</p>"
+        if len(bad) > MAX_FAILED
+        else ""
+    )
+    return [f'<h3>Failed runs</h3><ul class="failed">{"".join(items)}</ul>{more}']
+
+
+def run_details(sec: Section, runs_dir: Path, out_dir: Path) -> list[str]:
+    """Each shown run's details, folded: parameters, scraps, a link to its output notebook."""
+    from mlops_nb.results.collect import explicit_nulls
+
+    nulls = explicit_nulls(sec.df)
+    out = []
+    for rec in sec.rows.to_dict(orient="records"):
+        rid = str(rec["id"])
+        link = os.path.relpath(runs_dir / rid / "output.ipynb", out_dir)
+        kv = [(c, rec[c]) for c in sec.df.columns if str(c).startswith(("params.", "scraps."))]
+        rows = "".join(
+            f"<tr><th>{e(k)}</th>{cell(v, null=rid in nulls.get(str(k), ()))}</tr>" for k, v in kv
+        )
+        error = (
+            f"<p>error: <code>{e(rec['error'])}</code></p>" if isinstance(rec["error"], str) else ""
+        )
+        out.append(
+            f'<details class="run" id="{anchor(rid)}"><summary>{e(rid)} · {e(rec["status"])}'
+            + (f" · {e(rec['name'])}" if isinstance(rec["name"], str) else "")
+            + "</summary>"
+            f"<p>{e(rec['notebook'])} · {e(rec['duration'])} s · started {e(rec['started'])}"
+            + (f" · sweep {e(rec['sweep'])}" if isinstance(rec["sweep"], str) else "")
+            + f' · <a href="{e(link)}">output notebook</a></p>{error}'
+            f"<table>{rows}</table></details>"
+        )
+    return out

@@ -1,0 +1,87 @@
+"""Which sweeps, pipelines and notebooks a runs store knows, so that a filter naming one it does
+not know is a mistake the user hears about, not an empty result.
+
+A name is known when a run in the index has it (the same matching as the filters of
+``mlops_nb.collect``: a sweep id or a prefix of one; a pipeline's ``name:``; a notebook's recorded
+path, absolute path or file name, with or without ``.ipynb``), or, for sweeps and pipelines, when
+their record is in the store (``runs/sweeps/<id>.json``, ``runs/pipelines/<name>/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlops_nb.errors import UsageError
+from mlops_nb.store import index
+
+SHOWN = 5  # names listed in the message; the rest are counted
+
+
+def check_named(
+    runs_dir: Path,
+    *,
+    notebook: str | None = None,
+    sweep: str | None = None,
+    pipeline: str | None = None,
+) -> None:
+    """Raise ``UsageError`` (one line: what is not in the store, what is, how to list it) when
+    a named sweep, pipeline or notebook is unknown to ``runs_dir``; return when all are known."""
+    collect = f"mlops-nb collect --runs-dir {runs_dir} --columns id"
+    checks = (
+        ("sweep", sweep, _sweeps, f"{collect} sweep"),
+        ("pipeline", pipeline, _pipelines, f"ls {runs_dir / 'pipelines'}"),
+        ("notebook", notebook, _notebooks, f"{collect} notebook"),
+    )
+    for kind, wanted, known, how in checks:
+        if not wanted:
+            continue
+        names = known(runs_dir)
+        if any(_matches(kind, wanted, n) for n in names):
+            continue
+        if kind == "notebook" and _notebook_known(runs_dir, wanted):
+            continue
+        listing = f"its {kind}s: {_some(names)} (list them: {how})" if names else "none yet"
+        raise UsageError(f"no {kind} {wanted!r} in {runs_dir}; {listing}.")
+
+
+def _matches(kind: str, wanted: str, name: str) -> bool:
+    if kind == "sweep":
+        return name.startswith(wanted)
+    if kind == "notebook":  # recorded path, absolute path, file name (.ipynb optional)
+        return wanted == name or Path(name).name in (wanted, f"{wanted}.ipynb")
+    return name == wanted
+
+
+def _some(names: list[str]) -> str:
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return ", ".join(names[:SHOWN]) + more
+
+
+@index._fork_safe
+def _distinct(runs_dir: Path, expr: str) -> list[str]:
+    conn = index.open_index(runs_dir, sync=False)
+    try:
+        rows = conn.execute(f"SELECT DISTINCT {expr} FROM runs WHERE {expr} IS NOT NULL")
+        return [str(r[0]) for r in rows]
+    finally:
+        conn.close()
+
+
+def _sweeps(runs_dir: Path) -> list[str]:
+    records = runs_dir / "sweeps"
+    saved = [p.stem for p in records.glob("*.json")] if records.is_dir() else []
+    return sorted({*_distinct(runs_dir, "sweep_id"), *saved})
+
+
+def _pipelines(runs_dir: Path) -> list[str]:
+    records = runs_dir / "pipelines"
+    saved = [p.name for p in records.iterdir() if p.is_dir()] if records.is_dir() else []
+    return sorted({*_distinct(runs_dir, "json_extract(pipeline, '$.name')"), *saved})
+
+
+def _notebooks(runs_dir: Path) -> list[str]:
+    return sorted(set(_distinct(runs_dir, "notebook")))
+
+
+def _notebook_known(runs_dir: Path, wanted: str) -> bool:
+    return str(Path(wanted).resolve()) in _distinct(runs_dir, "notebook_abspath")
