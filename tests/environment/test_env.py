@@ -24,7 +24,7 @@ def run_folder(tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str
         b.code("import scrapbook as sb\nsb.glue('y', x * 2)"),
     )
     assert main(["run", str(nb), "--runs-dir", str(runs_dir), "--json"]) == 0
-    return runs_dir / json.loads(capsys.readouterr().out)["id"]
+    return runs_dir / str(json.loads(capsys.readouterr().out)["id"])
 
 
 def test_requirements_pin_the_run_without_tooling_or_unindexed(

@@ -30,7 +30,7 @@ TINY = "import scrapbook as sb\nsb.glue('y', x * 2)\nsb.glue('z', x / 3)"
 def run_folder(tmp_path: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     nb = b.write(tmp_path / "tiny.ipynb", b.params("x = 1"), b.code(TINY))
     assert main(["run", str(nb), "--runs-dir", str(runs_dir), "--json"]) == 0
-    return runs_dir / json.loads(capsys.readouterr().out)["id"]
+    return runs_dir / str(json.loads(capsys.readouterr().out)["id"])
 
 
 def _uv() -> str:

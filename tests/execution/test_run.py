@@ -178,8 +178,9 @@ def test_sigterm_to_a_running_cli(tmp_path: Path, runs_dir: Path) -> None:
     marker = tmp_path / "kernel.pid"
     nb = b.write(
         tmp_path / "long.ipynb",
-        b.code(f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))"),
-        b.code("time.sleep(120)"),
+        b.code("import os, time"),
+        # the pid is written from the long cell itself: once it is there, that cell is running
+        b.code(f"open({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)"),
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlops_nb", "run", str(nb), "--runs-dir", str(runs_dir)],
@@ -193,7 +194,6 @@ def test_sigterm_to_a_running_cli(tmp_path: Path, runs_dir: Path) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     kernel_pid = int(marker.read_text())
-    time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

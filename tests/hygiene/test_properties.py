@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mlops_nb.lint import LintOptions, lint_notebook
 from mlops_nb.nbstripout_adapter import StripOptions, notebook_text, strip_notebook
 
-text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 tags = st.lists(
     st.sampled_from(["parameters", "keep_output", "scratch", "ünï", "x y"]), max_size=3, unique=True
 )
@@ -193,7 +193,7 @@ def test_adapter_matches_plain_nbstripout(
 
     opts = StripOptions(keep_output=keep_output, keep_count=keep_count, max_size=max_size)
     expected = strip_output(
-        nb=from_dict(json.loads(json.dumps(nb))),
+        nb=from_dict(json.loads(json.dumps(nb))),  # type: ignore[no-untyped-call]  # nbformat is untyped
         keep_output=keep_output,
         keep_count=keep_count,
         keep_id=True,

@@ -85,7 +85,8 @@ def test_ids_are_kept_where_plain_nbstripout_renumbers_them() -> None:
     from nbstripout import strip_output
 
     nb = b.notebook(b.params("a = 1", id="my-params"), b.code("x", id="abc123", count=1))
-    renumbered = strip_output(nb=from_dict(nb), keep_output=False, keep_count=False, keep_id=False)
+    node = from_dict(nb)  # type: ignore[no-untyped-call]  # nbformat is untyped
+    renumbered = strip_output(nb=node, keep_output=False, keep_count=False, keep_id=False)
     assert [c["id"] for c in renumbered["cells"]] == ["0", "1"]  # nbstripout#184
     ours = strip_notebook(nb, options=StripOptions())
     assert [c["id"] for c in ours["cells"]] == ["my-params", "abc123"]
@@ -130,8 +131,9 @@ def test_written_files_use_nbformats_layout(tmp_path: Path) -> None:
 
     path = b.write(tmp_path / "x.ipynb", b.markdown("é ✓"), b.params("a = 1\nb = 2", count=1))
     strip_paths([path])
-    node = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-    assert path.read_text(encoding="utf-8") == nbformat.writes(node) + "\n"
+    node = nbformat.read(path, as_version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
+    expected = nbformat.writes(node) + "\n"  # type: ignore[no-untyped-call]
+    assert path.read_text(encoding="utf-8") == expected
     assert notebook_text(json.loads(path.read_text(encoding="utf-8"))) == path.read_text("utf-8")
 
 

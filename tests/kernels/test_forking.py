@@ -6,9 +6,11 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from mlops_nb.errors import ForkServerError
 from mlops_nb.execution.provenance import installed_packages
 from mlops_nb.kernels import fork_source, forking
 from mlops_nb.main import main
@@ -137,7 +139,7 @@ def test_a_fork_server_that_cannot_start_falls_back_to_new_processes(
     monkeypatch.setenv("PYTHONPATH", str(broken))
     server = forking.ForkServer(sys.executable)
     try:
-        with pytest.raises(forking.ForkServerError, match="shadowed for a test"):
+        with pytest.raises(ForkServerError, match="shadowed for a test"):
             server.wait_ready()
     finally:
         server.close()
@@ -170,9 +172,9 @@ def test_fast_config_matches_what_traitlets_parses() -> None:
         "--HistoryManager.hist_file=:memory:",
         "--IPKernelApp.parent_handle=7",
     ]
-    parsed = IPKernelApp()
+    parsed = IPKernelApp()  # type: ignore[no-untyped-call]  # traitlets is untyped
     parsed.parse_command_line(args)
-    fast = IPKernelApp()
+    fast = IPKernelApp()  # type: ignore[no-untyped-call]
     fast.update_config(fast_config(args))
     for app in (parsed, fast):
         assert app.connection_file == "/tmp/k.json"
@@ -184,7 +186,7 @@ def test_fast_config_matches_what_traitlets_parses() -> None:
     assert fast_config(["--debug"]) is None
 
 
-def _server_module() -> object:
+def _server_module() -> ModuleType:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("forkserver", forking.SCRIPT)

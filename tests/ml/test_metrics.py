@@ -9,7 +9,7 @@ from mlops_nb.ml import metrics as m
 
 
 def _rare() -> np.ndarray:
-    return np.r_[np.zeros(3130, dtype=int), np.ones(112, dtype=int)]
+    return np.concatenate([np.zeros(3130, dtype=int), np.ones(112, dtype=int)])
 
 
 def test_lecture_always_negative_baseline() -> None:

@@ -9,6 +9,7 @@ import pytest
 from mlops_nb.ml import datasets
 from mlops_nb.ml.schema import (
     Schema,
+    Violation,
     coerce,
     infer_schema,
     malformed_rate,
@@ -32,7 +33,7 @@ def frame() -> pd.DataFrame:
     )
 
 
-def _kinds(violations: list) -> set[tuple[str, str]]:
+def _kinds(violations: list[Violation]) -> set[tuple[str, str]]:
     return {(v.column, v.kind) for v in violations}
 
 

@@ -15,7 +15,7 @@ from mlops_nb.registry import api
 from tests import nbbuild as b
 
 UPSTREAM = "upstream: dict | None = None"
-SCRAPS = {
+SCRAPS: dict[str, dict[str, object]] = {
     "shadow": {"delta_f1": 0.02, "has_champion": False, "name": "rf", "n": 3, "none": None},
     "monitor": {"drift_detected": False},
 }

@@ -77,6 +77,7 @@ def test_upstream_passing_skip_and_staleness(project: Path, runs_dir: Path) -> N
     first = run(spec.load(pf), runs_dir=runs_dir)
     assert [(o.step, o.action) for o in first.outcomes] == [("prep", "ran"), ("use", "ran")]
     assert first.outcomes[1].scraps["result"] == 2 * (1 + 2) + 10  # read from prep's run folder
+    assert first.outcomes[1].run_folder is not None
     use_rec = json.loads((Path(first.outcomes[1].run_folder) / "run.json").read_text())
     assert use_rec["params"]["upstream"]["prep"].endswith(first.outcomes[0].run_id)
     assert use_rec["pipeline"]["upstream"] == {"prep": first.outcomes[0].run_id}
@@ -196,6 +197,7 @@ def test_lineage(project: Path, runs_dir: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     lineage = out[out.index("lineage:") :].splitlines()
     assert lineage[1].strip().startswith(use_id)
+    assert result.outcomes[0].run_id is not None
     assert lineage[2].strip().startswith(result.outcomes[0].run_id)  # its upstream run
     assert "[prep]" in lineage[2]
     assert "data: raw.csv  sha256:" in lineage[3]

@@ -30,7 +30,7 @@ def made_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     nb = b.write(root / "train.ipynb", b.params(PARAMS), b.code(BODY))
     runs = root / "runs"
     ids: dict[str, str] = {}
-    cases = {
+    cases: dict[str, dict[str, object]] = {
         "a": {"content": "a"},
         "b": {"content": "b"},
         "c": {"content": "c"},

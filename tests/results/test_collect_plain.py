@@ -69,6 +69,7 @@ def test_plain_csv_is_byte_for_byte_the_pandas_csv(
     fast = collect_text(store_dir, "csv", filters)
     assert fast is not None
     if stamps and not filters:  # the column's precision: the finest any value needs
+        assert stamps[0] is not None
         assert (".500+00:00" if stamps[0].endswith(".500000Z") else ".000007+00:00") in fast[0]
     expected = export(collect(store_dir, **filters), "csv")
     assert fast[0] == expected

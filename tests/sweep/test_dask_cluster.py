@@ -86,7 +86,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 name,
             )
         address = json.loads(info.read_text())["address"]
-        with Client(address, timeout="30s", set_as_default=False) as client:
+        with Client(address, timeout="30s", set_as_default=False) as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(2, timeout=120)
         yield address
     finally:
@@ -101,15 +101,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for f in logs:
             f.close()
     left = kernels_under(home)
-    for p in left:
-        p.kill()
+    for proc in left:
+        proc.kill()
     assert not left, f"fork servers or kernels left running: {[p.pid for p in left]}"
 
 
 def worker_pids(address: str) -> set[int]:
     from distributed import Client
 
-    with Client(address, timeout="30s", set_as_default=False) as client:
+    with Client(address, timeout="30s", set_as_default=False) as client:  # type: ignore[no-untyped-call]
         client.wait_for_workers(2, timeout=120)
         return set(client.run(os.getpid).values())
 

@@ -84,7 +84,7 @@ def test_csv_row_with_wrong_width_names_the_line(nb_path: Path, tmp_path: Path) 
 
 
 def test_every_bad_set_is_reported_at_once(nb_path: Path) -> None:
-    bad = [{"lr": 0.1}, {"lr": "fast"}, {"lrr": 1}, {"C": "x"}, {"lrr": 2}]
+    bad: list[dict[str, object]] = [{"lr": 0.1}, {"lr": "fast"}, {"lrr": 1}, {"C": "x"}, {"lrr": 2}]
     with pytest.raises(ParameterError) as info:
         plan.expand(nb_path, sets_=bad)
     msg = str(info.value)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def write_modes(folder: Path) -> Path:
     return b.write(folder / "modes.ipynb", *MODES["cells"])
 
 
-def records(runs_dir: Path) -> list[dict[str, object]]:
+def records(runs_dir: Path) -> list[dict[str, Any]]:
     return list(store.iter_records(runs_dir))
 
 
@@ -190,10 +191,13 @@ def test_interrupt_then_resume_runs_each_set_once(
     no_kernels_left: Path, runs_dir: Path, sig: int, group: bool
 ) -> None:
     folder = no_kernels_left
+    started = folder / "started"  # a run's cell is executing once this exists
     nb = b.write(
         folder / "slow.ipynb",
         b.params("i = 0\nsecs = 1.5"),
-        b.code("import time\ntime.sleep(secs)\nprint(i)"),
+        b.code(
+            f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(secs)\nprint(i)"
+        ),
     )
     grid = folder / "grid.yaml"
     grid.write_text("i: [1, 2, 3, 4, 5, 6]\n")
@@ -214,11 +218,10 @@ def test_interrupt_then_resume_runs_each_set_once(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until runs are executing
-        if any(r["status"] == "running" for r in records(runs_dir)) if runs_dir.exists() else False:
-            break
+    while not started.exists():  # poll until a run's cell is executing
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no run started in 60 s"
         time.sleep(0.1)
-    time.sleep(0.5)
     if group:
         os.killpg(proc.pid, sig)
     else:

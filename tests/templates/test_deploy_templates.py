@@ -19,7 +19,8 @@ DEPLOY = ["score", "shadow", "canary"]
 
 
 def _nb(name: str) -> dict[str, Any]:
-    return json.loads((TEMPLATES / f"{name}.ipynb").read_text(encoding="utf-8"))
+    nb: dict[str, Any] = json.loads((TEMPLATES / f"{name}.ipynb").read_text(encoding="utf-8"))
+    return nb
 
 
 @pytest.mark.parametrize("name", DEPLOY)

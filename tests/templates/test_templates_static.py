@@ -23,7 +23,8 @@ REQUIRED = {
 
 
 def _nb(name: str, folder: Path = TEMPLATES) -> dict[str, Any]:
-    return json.loads((folder / f"{name}.ipynb").read_text(encoding="utf-8"))
+    nb: dict[str, Any] = json.loads((folder / f"{name}.ipynb").read_text(encoding="utf-8"))
+    return nb
 
 
 def _src(cell: dict[str, Any]) -> str:

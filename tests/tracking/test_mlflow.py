@@ -112,7 +112,7 @@ def test_hierarchy_pipeline_sweep_run(project: Path, mlflow_db: Path) -> None:
     (sweep,) = [r for r in runs if kinds[r.info.run_id] == "sweep"]
     assert "mlflow.parentRunId" not in pipe.data.tags
     assert sweep.data.tags["mlflow.parentRunId"] == pipe.info.run_id
-    steps = {}
+    steps: dict[str, list[str]] = {}
     for r in runs:
         if kinds[r.info.run_id] == "run":
             steps.setdefault(r.data.tags["mlops_nb.step"], []).append(

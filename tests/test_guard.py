@@ -25,7 +25,7 @@ class Reply:
 
 class Kernel:
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
-        from jupyter_client import KernelManager
+        from jupyter_client.manager import KernelManager
 
         self.km = KernelManager(kernel_name="python3")
         self.km.start_kernel(cwd=str(cwd), env=env)
