@@ -24,14 +24,20 @@ _CHUNK = 1 << 20
 
 
 def _entries(doc: Any) -> Iterator[Mapping[str, Any]]:
-    """Output and dependency entries of a ``.dvc`` or ``dvc.lock`` document."""
+    """Output and dependency entries of a ``.dvc`` or ``dvc.lock`` document (a part of another
+    shape than DVC writes is skipped: a broken record is DVC's to report)."""
     if not isinstance(doc, dict):
         return
-    yield from (o for o in doc.get("outs") or [] if isinstance(o, dict))
-    for stage in (doc.get("stages") or {}).values():
+    yield from _dicts(doc.get("outs"))
+    stages = doc.get("stages")
+    for stage in stages.values() if isinstance(stages, dict) else ():
         if isinstance(stage, dict):
             for key in ("outs", "deps"):
-                yield from (o for o in stage.get(key) or [] if isinstance(o, dict))
+                yield from _dicts(stage.get(key))
+
+
+def _dicts(items: Any) -> Iterator[Mapping[str, Any]]:
+    return (o for o in items if isinstance(o, dict)) if isinstance(items, list) else iter(())
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,22 +8,17 @@ from typing import Any
 
 
 def _git(cwd: Path, *args: str) -> str | None:
+    """What ``git ARGS`` printed, or None when git failed, is missing or hung (10 s)."""
     try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else None
 
 
 def git_info(path: Path) -> dict[str, Any] | None:
-    """``{"commit", "branch", "dirty"}`` for the repository holding ``path``, or None outside one."""
+    """``{"commit", "branch", "dirty", "root"}`` of the repository holding ``path`` (commit None
+    before the first commit, dirty None when git status failed), or None outside a repository."""
     cwd = path if path.is_dir() else path.parent
     head = _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
     top = _git(cwd, "rev-parse", "--show-toplevel")
@@ -37,17 +32,3 @@ def git_info(path: Path) -> dict[str, Any] | None:
         "dirty": bool(status) if status is not None else None,
         "root": top,
     }
-
-
-def file_at_commit(repo: Path, commit: str, relpath: str) -> bytes | None:
-    try:
-        proc = subprocess.run(
-            ["git", "show", f"{commit}:{relpath}"],
-            cwd=repo,
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return proc.stdout if proc.returncode == 0 else None

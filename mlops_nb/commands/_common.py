@@ -29,6 +29,22 @@ def protect_dash_values(argv: Sequence[str]) -> list[str]:
     return out
 
 
+# papermill's parameter flags: (short, long, metavar, help); a pair of metavars takes NAME VALUE
+_PARAM_FLAGS: tuple[tuple[str, str, str | tuple[str, str], str], ...] = (
+    (
+        "-p",
+        "--parameters",
+        ("NAME", "VALUE"),
+        "a parameter; VALUE parsed (numbers, True/False/None), read with the parameter's declared "
+        "type",
+    ),
+    ("-r", "--parameters_raw", ("NAME", "VALUE"), "a parameter given as a raw string"),
+    ("-y", "--parameters_yaml", "YAML", "parameters as a YAML mapping"),
+    ("-f", "--parameters_file", "FILE", "parameters from a YAML file"),
+)
+_SHORT = {long: short for short, long, _, _ in _PARAM_FLAGS}
+
+
 class _ParamFlag(argparse.Action):
     """Collect ``-p/-r/-y/-f`` in the order given, like papermill."""
 
@@ -41,12 +57,7 @@ class _ParamFlag(argparse.Action):
     ) -> None:
         flags = list(getattr(namespace, "param_flags", None) or [])
         vals = [values] if isinstance(values, str) else list(values or [])
-        flag = {
-            "--parameters": "-p",
-            "--parameters_raw": "-r",
-            "--parameters_yaml": "-y",
-            "--parameters_file": "-f",
-        }.get(option_string or "", option_string or "")
+        flag = _SHORT.get(option_string or "", option_string or "")
         vals = [v.removeprefix(_DASH_MARK) if isinstance(v, str) else v for v in vals]
         flags.append((flag, vals[0], vals[1] if len(vals) > 1 else None))
         namespace.param_flags = flags
@@ -54,41 +65,16 @@ class _ParamFlag(argparse.Action):
 
 def add_param_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("parameters (as in papermill)")
-    g.add_argument(
-        "-p",
-        "--parameters",
-        nargs=2,
-        metavar=("NAME", "VALUE"),
-        action=_ParamFlag,
-        dest="param_flags",
-        help="a parameter; VALUE parsed (numbers, True/False/None), "
-        "read with the parameter's declared type",
-    )
-    g.add_argument(
-        "-r",
-        "--parameters_raw",
-        nargs=2,
-        metavar=("NAME", "VALUE"),
-        action=_ParamFlag,
-        dest="param_flags",
-        help="a parameter given as a raw string",
-    )
-    g.add_argument(
-        "-y",
-        "--parameters_yaml",
-        metavar="YAML",
-        action=_ParamFlag,
-        dest="param_flags",
-        help="parameters as a YAML mapping",
-    )
-    g.add_argument(
-        "-f",
-        "--parameters_file",
-        metavar="FILE",
-        action=_ParamFlag,
-        dest="param_flags",
-        help="parameters from a YAML file",
-    )
+    for short, long, metavar, help_text in _PARAM_FLAGS:
+        g.add_argument(
+            short,
+            long,
+            nargs=2 if isinstance(metavar, tuple) else None,
+            metavar=metavar,
+            action=_ParamFlag,
+            dest="param_flags",
+            help=help_text,
+        )
     parser.set_defaults(param_flags=[])
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mlops_nb.config import ConfigFinder
 from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, NotebookError
@@ -17,6 +17,7 @@ from mlops_nb.lint.rules import CHECKS, RULES, view
 from mlops_nb.notebook.io import read_notebook
 
 KNOWN_CODES = frozenset(RULES)
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +33,21 @@ class LintReport:
         if self.unreadable:
             return EXIT_USAGE
         return EXIT_FAILED if self.findings else EXIT_OK
+
+    def each_readable(
+        self, paths: Iterable[str | os.PathLike[str]], read: Callable[[Path], T]
+    ) -> Iterator[tuple[Path, T]]:
+        """``(path, read(path))`` for each notebook of ``paths`` (``lint.files``) that ``read``
+        can read, counted in ``checked``; one it cannot (a ``NotebookError``) is reported in
+        ``unreadable`` as NB000 and the others are still checked."""
+        for path in iter_notebook_paths(paths):
+            try:
+                nb = read(path)
+            except NotebookError as e:
+                self.unreadable.append(unreadable_finding(path, e))
+                continue
+            self.checked += 1
+            yield path, nb
 
 
 def lint_notebook(
@@ -99,12 +115,6 @@ def lint_paths(
     """Lint notebook files and folders; unreadable files are reported, the others still checked."""
     resolver = OptionsResolver(select=select, ignore=ignore)
     report = LintReport()
-    for path in iter_notebook_paths(paths):
-        try:
-            nb = read_notebook(path)
-        except NotebookError as e:
-            report.unreadable.append(unreadable_finding(path, e))
-            continue
-        report.checked += 1
+    for path, nb in report.each_readable(paths, read_notebook):
         report.findings.extend(lint_notebook(nb, path=str(path), options=resolver.for_path(path)))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +28,8 @@ class Finding:
         return f"{where}: {self.code} {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "cell": self.cell,
-            "code": self.code,
-            "message": self.message,
-            "cell_id": self.cell_id,
-        }
+        """``{"path", "cell", "code", "message", "cell_id"}`` (``--format json``)."""
+        return dataclasses.asdict(self)
 
     def sort_key(self) -> tuple[str, int, str]:
         return (self.path, self.cell or 0, self.code)

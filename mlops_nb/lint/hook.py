@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, NotebookError
 from mlops_nb.lint.api import LintReport, OptionsResolver, lint_notebook, unreadable_finding
-from mlops_nb.lint.files import iter_notebook_paths
 from mlops_nb.notebook.io import read_json, upgraded
 
 
@@ -42,14 +43,7 @@ def verify_then_strip(
     lint_options = OptionsResolver(select=select, ignore=ignore)
     strip_options = StripOptionsResolver()
     report = HookReport()
-    for path in iter_notebook_paths(paths):
-        try:
-            nb = read_json(path, upgrade=False)  # stripped in its own nbformat version
-            nb4 = upgraded(nb, source=str(path))
-        except NotebookError as e:
-            report.lint.unreadable.append(unreadable_finding(path, e))
-            continue
-        report.lint.checked += 1
+    for path, (nb, nb4) in report.lint.each_readable(paths, _as_saved):
         findings = lint_notebook(nb4, path=str(path), options=lint_options.for_path(path))
         report.lint.findings.extend(findings)
         if findings:
@@ -62,3 +56,9 @@ def verify_then_strip(
         if what is not None:
             report.stripped.append((str(path), what))
     return report
+
+
+def _as_saved(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The notebook in its own nbformat version (stripped as it is) and upgraded to 4 (linted)."""
+    nb = read_json(path, upgrade=False)
+    return nb, upgraded(nb, source=str(path))

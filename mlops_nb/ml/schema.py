@@ -226,6 +226,12 @@ def _check_column(s: pd.Series, col: ColumnSchema, max_categories: int) -> list[
                 f"{nulls} missing value(s) in {col.name!r}, which had none",
             )
         )
+    return out + _check_values(s, col)
+
+
+def _check_values(s: pd.Series, col: ColumnSchema) -> list[Violation]:
+    """Values outside the column's range, or categories it never had."""
+    out: list[Violation] = []
     if col.kind in ("integer", "float"):
         num = pd.to_numeric(s, errors="coerce")
         lo = -math.inf if col.min is None else col.min

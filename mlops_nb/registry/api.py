@@ -13,7 +13,7 @@ import getpass
 import hashlib
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -318,14 +318,29 @@ def _take_pending(doc: dict[str, Any], alias: str | None, verb: str) -> dict[str
     return dict(pending[0])
 
 
+def _decide(
+    runs_dir: Path,
+    name: str,
+    alias: str | None,
+    verb: str,
+    apply: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+) -> Change:
+    """Take the one pending promotion off the model's document and record the history entry
+    ``apply(doc, pending)`` makes of it, in one write under the registry lock."""
+    with rs.locked(runs_dir):
+        doc = load(runs_dir, name)
+        entry = apply(doc, _take_pending(doc, alias, verb))
+        rs.write_model(runs_dir, doc)
+    return Change(name, entry)
+
+
 def approve(
     runs_dir: Path, name: str, *, alias: str | None = None, reason: str | None = None
 ) -> Change:
     """Apply the pending promotion (human in the loop); ``StoreError`` when nothing is pending."""
-    with rs.locked(runs_dir):
-        doc = load(runs_dir, name)
-        p = _take_pending(doc, alias, "approve")
-        entry = _set_aliases(
+
+    def apply(doc: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        return _set_aliases(
             doc,
             p["aliases"],
             int(p["version"]),
@@ -334,23 +349,22 @@ def approve(
             request=p["seq"],
             requested_by=p.get("requested_by"),
         )
-        rs.write_model(runs_dir, doc)
-    return Change(name, entry)
+
+    return _decide(runs_dir, name, alias, "approve", apply)
 
 
 def reject(
     runs_dir: Path, name: str, *, alias: str | None = None, reason: str | None = None
 ) -> Change:
     """Discard the pending promotion (recorded in the history); aliases do not move."""
-    with rs.locked(runs_dir):
-        doc = load(runs_dir, name)
-        p = _take_pending(doc, alias, "reject")
+
+    def apply(doc: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
         before = {a: doc["aliases"].get(a) for a in p["aliases"]}
-        entry = _append(
+        return _append(
             doc, "reject", p["aliases"], before, int(p["version"]), reason, request=p["seq"]
         )
-        rs.write_model(runs_dir, doc)
-    return Change(name, entry)
+
+    return _decide(runs_dir, name, alias, "reject", apply)
 
 
 def alias_stack(doc: dict[str, Any], alias: str) -> list[int]:

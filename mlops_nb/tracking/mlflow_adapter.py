@@ -18,7 +18,6 @@ runs up by it, so an export killed mid-way is completed, never duplicated.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,11 +26,12 @@ from typing import Any
 
 from mlops_nb.errors import missing_extra
 from mlops_nb.store import runs as store
+from mlops_nb.tracking.content import LEFT_OUT, artifact_files, artifacts_choice, millis
+from mlops_nb.tracking.mlflow_uri import default_uri, new_sqlite_store, normalize_uri
 from mlops_nb.tracking.model import Entity
 from mlops_nb.tracking.registry import ExportError, check_options
 
 OPTIONS = ("tracking_uri", "experiment", "artifacts")
-ARTIFACTS = ("all", "notebook", "none")
 # lost (its driver died: killed, crashed, out of memory) → FAILED: MLflow's KILLED is a run
 # stopped on purpose (mlflow.entities.RunStatus), as a timeout or an interrupt is.
 STATUS = {
@@ -45,53 +45,6 @@ MAX_PARAM = 6000  # MLflow's limit on a param value (mlflow.utils.validation)
 MAX_TAG = 8000  # ... and on a tag value
 BATCH = 100  # log_batch takes at most 100 params and 100 tags per call
 ENTITY_TAG = "mlops_nb.entity"
-LEFT_OUT = frozenset({"output_dir"})
-
-
-def default_uri(runs_dir: Path) -> str:
-    """``$MLFLOW_TRACKING_URI``, else ``sqlite:///<folder of the runs store>/mlflow.db``."""
-    env = os.environ.get("MLFLOW_TRACKING_URI")
-    if env:
-        return normalize_uri(env)
-    return "sqlite:///" + str(Path(runs_dir).resolve().parent / "mlflow.db")
-
-
-def normalize_uri(uri: str) -> str:
-    """A relative ``sqlite:///x.db`` made absolute, so one store always has one name."""
-    prefix = "sqlite:///"
-    if uri.startswith(prefix) and not uri.startswith(prefix + "/") and uri != prefix + ":memory:":
-        return prefix + str(Path(uri[len(prefix) :]).resolve())
-    return uri.rstrip("/") if "://" in uri and not uri.startswith(prefix) else uri
-
-
-def new_sqlite_store(uri: str) -> None:
-    """Create a SQLite store that does not exist yet in WAL mode (before MLflow migrates it).
-
-    In SQLite's default rollback-journal mode every commit syncs the journal, the database and
-    the folder; in WAL mode one append is synced. MLflow commits several times per logged run,
-    so this is most of an export's time (see benchmarks/export.py). WAL is kept by the file;
-    readers (``mlflow ui``) and other local writers work as before. An existing store is left
-    as it is. (SQLite docs, "Write-Ahead Logging": not for databases on network filesystems.)
-    """
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix):
-        return
-    path = Path(uri[len(prefix) :])
-    if path.exists() or not path.parent.is_dir():
-        return
-    import sqlite3
-
-    conn = sqlite3.connect(str(path))
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-    finally:
-        conn.close()
-
-
-def millis(iso: str | None) -> int | None:
-    if not iso:
-        return None
-    return int(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def param_value(value: Any) -> str:
@@ -137,12 +90,10 @@ class MlflowExporter:
         **others: Any,
     ) -> None:
         check_options(self.name, others, OPTIONS)
-        if artifacts is not None and artifacts not in ARTIFACTS:
-            raise ExportError(f"--artifacts {artifacts!r}: choose from {', '.join(ARTIFACTS)}.")
         self.runs_dir = Path(runs_dir)
         self.uri = normalize_uri(tracking_uri) if tracking_uri else default_uri(self.runs_dir)
         self.experiment = experiment
-        self.artifacts = artifacts or "all"
+        self.artifacts = artifacts_choice(artifacts)
         self._client: Any = None
         self._experiments: dict[str, str] = {}
         self._found: dict[str, tuple[str, str]] = {}  # entity -> (run id, artifact uri)
@@ -393,28 +344,6 @@ class MlflowExporter:
 
     def close(self) -> None:
         self._client = None
-
-
-def artifact_files(
-    folder: Path, record: Mapping[str, Any], which: str
-) -> list[tuple[Path, str | None]]:
-    """``[(file, folder inside the remote artifacts or None)]`` of a run: its output notebook,
-    then (``all``) its record, environment and the files it wrote, never outside its folder."""
-    names = [store.OUTPUT] if which in ("all", "notebook") else []
-    if which == "all":
-        names += [store.RECORD, store.ENVIRONMENT]
-    out: list[tuple[Path, str | None]] = [
-        (folder / n, None) for n in names if (folder / n).is_file()
-    ]
-    if which != "all":
-        return out
-    root = folder.resolve()
-    for rel in sorted(record.get("artifacts") or {}):
-        p = (folder / rel).resolve()
-        if p.is_file() and p.is_relative_to(root) and rel not in names:
-            parent = str(Path(rel).parent)
-            out.append((p, None if parent in ("", ".") else parent))
-    return out
 
 
 def _why(e: BaseException) -> str:

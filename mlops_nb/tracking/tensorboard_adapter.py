@@ -26,7 +26,7 @@ from typing import Any
 
 from mlops_nb.errors import missing_extra
 from mlops_nb.store import runs as store
-from mlops_nb.tracking.mlflow_adapter import LEFT_OUT, millis
+from mlops_nb.tracking.content import LEFT_OUT, millis
 from mlops_nb.tracking.model import Entity
 from mlops_nb.tracking.registry import ExportError, check_options
 

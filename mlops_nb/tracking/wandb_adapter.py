@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import missing_extra
-from mlops_nb.tracking.mlflow_adapter import ARTIFACTS, LEFT_OUT, artifact_files
+from mlops_nb.tracking.content import LEFT_OUT, artifact_files, artifacts_choice
 from mlops_nb.tracking.model import Entity
 from mlops_nb.tracking.registry import ExportError, check_options
 
@@ -54,12 +54,10 @@ class WandbExporter:
         check_options(self.name, others, OPTIONS)
         if mode is not None and mode not in MODES:
             raise ExportError(f"--mode {mode!r}: choose from {', '.join(MODES)}.")
-        if artifacts is not None and artifacts not in ARTIFACTS:
-            raise ExportError(f"--artifacts {artifacts!r}: choose from {', '.join(ARTIFACTS)}.")
         self.project = project
         self.mode = mode or "offline"
         self.dir = (Path(dir) if dir else Path(runs_dir).resolve().parent).resolve()
-        self.artifacts = artifacts or "all"
+        self.artifacts = artifacts_choice(artifacts)
         self._wandb: Any = None
 
     def destination(self, entity: Entity) -> str:
