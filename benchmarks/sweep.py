@@ -258,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_here(args: argparse.Namespace) -> None:
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {_env_label()}")
+    # As installed: pip compiles a package to bytecode. A checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would compile the package again in every process it starts.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mlops_nb")], check=True)
     with tempfile.TemporaryDirectory(prefix="mlops-nb-bench-") as tmp:
         options = {"papermill": not args.no_papermill}
         cluster = dask_cluster(Path(tmp)) if not args.no_dask else _none()
