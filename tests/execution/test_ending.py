@@ -79,3 +79,11 @@ def test_cwd_must_be_a_folder(tmp_path: Path) -> None:
     nb = b.write(tmp_path / "n.ipynb", b.params("x = 1"))
     with pytest.raises(UsageError, match=r"--cwd .*: no such folder"):
         runner.prepare(nb, cwd=tmp_path / "nope", runs_dir=tmp_path / "runs")
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf")])
+def test_timeout_must_be_finite_and_positive(tmp_path: Path, timeout: float) -> None:
+    nb = b.write(tmp_path / "n.ipynb", b.params("x = 1"))
+    with pytest.raises(UsageError, match=r"--timeout must be a finite number of seconds > 0"):
+        runner.prepare(nb, timeout=timeout, runs_dir=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()

@@ -1,5 +1,6 @@
 """One run's lifecycle at its edges, with real kernels: stopped by its caller (a pipeline, a sweep),
-Ctrl-C pressed twice, and an index that cannot be updated (the run is still recorded)."""
+Ctrl-C pressed twice, an index that cannot be updated (the run is still recorded), stream output
+past the limit."""
 
 from __future__ import annotations
 
@@ -78,3 +79,15 @@ def test_a_broken_index_does_not_fail_the_run(
     run = mlops_nb.run(nb, runs_dir=runs_dir)
     assert run.status == "ok" and store.read_record(run.path)["status"] == "ok"
     assert "runs index not updated" in caplog.text
+
+
+def test_stream_output_past_the_limit_is_cut_and_recorded(
+    tmp_path: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_NB_OUTPUT_LIMIT", "2k")
+    nb = b.write(tmp_path / "loud.ipynb", b.params("n = 5000"), b.code("print('x' * n)"))
+    run = mlops_nb.run(nb, runs_dir=runs_dir)
+    assert run.status == "ok"
+    (cut,) = run.record["output_cut"]
+    assert cut["stream"] == "stdout" and cut["file"].startswith("output-streams/")
+    assert (run.path / cut["file"]).read_text().count("x") == 5000  # kept whole, beside the run

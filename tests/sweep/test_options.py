@@ -110,3 +110,9 @@ def test_cli_retries_must_be_a_count(
     assert e.value.code == 2
     assert f"argument --retries: {why}" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("name", ["serial", "local"])
+def test_executors_made_directly_refuse_a_scheduler(name: str) -> None:
+    with pytest.raises(UsageError, match="--scheduler only applies to --executor dask"):
+        executors.make(name, scheduler="tcp://h:8786")
