@@ -69,7 +69,7 @@ def breakdown(runs: Path) -> list[str]:
             (c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for c in nb["cells"]
         )
         wall = float(rec.get("duration_s") or 0.0)
-        name = f"{rec['pipeline']['step']} {rec['id'][11:17]}"
+        name = f"{rec['pipeline']['step']} {rec['id'][9:15]}"
         lines.append(f"  {name:<26} {wall:>5.2f}s {cells:>5.2f}s {wall - cells:>5.2f}s")
     return lines
 

@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 
 def prepare(pipeline: Pipeline, run_id: str) -> None:
-    """Start the fork servers: the template imports while the steps before this one run."""
+    """Start the fork servers (the template imports while the steps before this one run) and
+    import the run machinery here, before the step threads start: a thread importing while a
+    sweep step's pool forks this process could leave the child a module lock nobody releases."""
+    import mlops_nb.execution.api
+    import mlops_nb.execution.runner  # noqa: F401
+
     kernels.start(run_id)
 
 

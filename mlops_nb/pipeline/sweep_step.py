@@ -5,12 +5,23 @@ notebook steps' kernels. A ``pipeline.steps.StepKind``."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import MlopsNbError, RunInterrupted
-from mlops_nb.pipeline import kernels
-from mlops_nb.pipeline.notebook_step import prepare, run_meta, upstream_params
+from mlops_nb.pipeline import kernels, notebook_step
+from mlops_nb.pipeline.notebook_step import run_meta, upstream_params
 from mlops_nb.pipeline.steps import Outcome, StepContext, remember
+
+if TYPE_CHECKING:
+    from mlops_nb.pipeline.spec import Pipeline
+
+
+def prepare(pipeline: Pipeline, run_id: str) -> None:
+    """The notebook kind's preparation (the same fork servers), and the sweep machinery
+    imported before the step threads start (``notebook_step.prepare`` says why)."""
+    import mlops_nb.sweep.api  # noqa: F401
+
+    notebook_step.prepare(pipeline, run_id)
 
 
 def run(ctx: StepContext) -> Outcome:
@@ -82,6 +93,3 @@ def pick_best(ctx: StepContext, result: Any, t0: float) -> Outcome:
         + (f"; {n_failed} failed" if n_failed else ""),
         seconds=time.monotonic() - t0,
     )
-
-
-__all__ = ["pick_best", "prepare", "run"]  # prepare: the notebook kind's (the same servers)

@@ -167,3 +167,19 @@ def test_a_sweep_step_without_a_best_run_fails(
     outcome = pick_best(ctx, sweep_of(tmp_path / "runs", [{"f1": 1}, {}], "failed"), 0.0)
     assert (outcome.action, outcome.detail) == ("failed", says)
     assert ctx.states["t"].status == "failed" and ctx.states["t"].sweep_id == "sw1"
+
+
+def test_a_report_step_that_cannot_write_fails_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file where the report's folder goes")
+    ctx = context(tmp_path, Step("r", None, report={"output": "taken/report.html"}), {})
+    outcome = steps.run_step(ctx)
+    assert outcome.action == "failed" and outcome.detail.startswith("cannot write ")
+    assert "r" not in ctx.states
+
+
+def test_a_report_step_with_a_bad_filter_fails_with_its_message(tmp_path: Path) -> None:
+    make_run(tmp_path, params={"m": 1}, scraps={"f1": 0.5}, pipeline={"name": "p"})
+    ctx = context(tmp_path, Step("r", None, report={"sort": "no_such_column"}), {})
+    outcome = steps.run_step(ctx)
+    assert outcome.action == "failed" and "no_such_column" in outcome.detail
+    assert not (tmp_path / "report.html").exists()
