@@ -17,6 +17,9 @@ import argparse
 
 from mlops_nb.commands._filters import add_filters, run_filter
 
+# The options of the target groups below (mlflow, tensorboard, wandb), passed to the exporter.
+TARGET_OPTIONS = ("tracking_uri", "experiment", "artifacts", "logdir", "project", "mode")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -62,19 +65,16 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.tracking.api import export, summary
 
+    options = {name: getattr(args, name) for name in TARGET_OPTIONS}  # the target's, as given
+    chosen = run_filter(args)
     result = export(
         args.target,
         args.runs,
         runs_dir=args.runs_dir,
-        filter=run_filter(args),
+        filter=chosen,
+        **options,
         all_runs=args.all_runs,
         dry_run=args.dry_run,
-        tracking_uri=args.tracking_uri,
-        experiment=args.experiment,
-        artifacts=args.artifacts,
-        logdir=args.logdir,
-        project=args.project,
-        mode=args.mode,
     )
     for line in summary(result, each=args.verbose):
         output.out(line)
