@@ -146,3 +146,17 @@ def test_the_large_page_renders_in_chromium(big: tuple[Path, str], tmp_path: Pat
     assert rows == MAX_ROWS + 1 + 2 * (MAX_SECTIONS - 1)  # the big sweep's, the small ones'
     assert len(images) == MAX_FIGURES + 1 and all(images)
     assert problems == []
+
+
+def test_the_newest_sections_come_first_a_tie_goes_to_the_later(runs_dir: Path) -> None:
+    from mlops_nb.report import build, model
+    from mlops_nb.results.collect import collect
+
+    for sweep in ("a", "b", "c"):
+        make_run(runs_dir, scraps={"f1": 0.5}, sweep_id=sweep)
+    df = collect(runs_dir)
+    secs = model.sections(df, {}, sort=None, ascending=False, selects={})
+    assert [s.key for s in build._priority(secs)] == ["sweep-c", "sweep-b", "sweep-a"]
+    df["started"] = df["started"].iloc[0]  # the same start: page order decides, later first
+    secs = model.sections(df, {}, sort=None, ascending=False, selects={})
+    assert [s.key for s in build._priority(secs)] == ["sweep-c", "sweep-b", "sweep-a"]
