@@ -1,12 +1,19 @@
-"""Benchmark: the HTML report of the example pipeline (notebooks/pipeline.yaml).
+"""Benchmark: the HTML report of the example pipeline, and of a store of N runs.
 
-Runs the example pipeline once for real into a temporary store, then times `mlops-nb report
---pipeline example` end to end (a subprocess: imports, collect, plots, images, writing; wall
-clock and CPU time, which a shared machine's load inflates less) and `build_report` in this
-process (warm imports), and prints the figures against the target (<= 5 s end to end). With a
-git ref (e.g. the commit before the redesign) the same command of that version runs side by side
-on the same store, interleaved, as the baseline.
-Usage: python benchmarks/report.py [REPEATS] [BASELINE_REF]   (default: 5, no baseline)
+Example (the default): runs the example pipeline once for real into a temporary store, then
+times `mlops-nb report --pipeline example` end to end (a subprocess: imports, collect, plots,
+images, writing; wall clock and CPU time, which a shared machine's load inflates less) and
+`build_report` in this process (warm imports), and prints the figures against the target (<= 5 s
+end to end). With a git ref (e.g. the commit before the redesign) the same command of that
+version runs side by side on the same store, interleaved, as the baseline.
+
+`--runs N` (issue 18: 100,000): builds a store of N runs the way benchmarks/collect.py does (3
+real runs replicated in run.json, 1,000 runs a sweep), warms its index, and times `mlops-nb
+report` over all of it end to end, and `mlops_nb.collect()` of the same store in process (the
+part of the report that is collect's). `--store DIR` keeps the store there for the next run
+(building 100,000 folders and their index takes minutes). The baseline (a git ref) runs once.
+Usage: python benchmarks/report.py [REPEATS] [BASELINE_REF] [--runs N [--store DIR]]
+(default: 5 repeats, no baseline, the example pipeline)
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,6 +35,8 @@ OLD_S = (3.0, 6.0)  # the report before issue 17, fewer plots (its issue's figur
 
 
 def main(argv: list[str]) -> int:
+    if "--runs" in argv:
+        return scale(argv)
     repeats = int(argv[0]) if argv else 5
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -102,7 +112,9 @@ def _checkout(ref: str, work: Path) -> Path:
     return dest
 
 
-def _report(runs: Path, work: Path, src: Path | None) -> tuple[float, float]:
+def _report(
+    runs: Path, work: Path, src: Path | None, filters: Sequence[str] = ("--pipeline", "example")
+) -> tuple[float, float]:
     """Wall clock and CPU seconds (user + system) of one `mlops-nb report` subprocess."""
     env = dict(os.environ, PYTHONPATH=str(src)) if src else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -115,8 +127,7 @@ def _report(runs: Path, work: Path, src: Path | None) -> tuple[float, float]:
             "report",
             "--runs-dir",
             str(runs),
-            "--pipeline",
-            "example",
+            *filters,
             "--sort",
             "f1",
             "-o",
@@ -131,6 +142,75 @@ def _report(runs: Path, work: Path, src: Path | None) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, used
+
+
+SCALE_TARGET_S = 1.0  # issue 18: interactive at 100,000 runs
+
+
+def scale(argv: list[str]) -> int:
+    """``--runs N``: the report of a store of N runs (module doc)."""
+    args = [a for a in argv if not a.startswith("--")]
+    n = int(argv[argv.index("--runs") + 1])
+    args.remove(str(n))
+    store_arg = argv[argv.index("--store") + 1] if "--store" in argv else None
+    if store_arg:
+        args.remove(store_arg)
+    repeats = int(args[0]) if args else 3
+    with tempfile.TemporaryDirectory(prefix="mlops-nb-report-") as tmp:
+        work = Path(store_arg) if store_arg else Path(tmp)
+        runs = _store(work, n)
+        old_src = _checkout(args[1], Path(tmp)) if len(args) > 1 else None
+        cli, cpu = [], []
+        for _ in range(repeats):
+            wall, used = _report(runs, work, None, ())
+            cli.append(wall)
+            cpu.append(used)
+        import mlops_nb
+
+        mlops_nb.collect(runs)  # warm: pandas imported, index open
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        mlops_nb.collect(runs)
+        collect_wall, collect_cpu = time.perf_counter() - t0, time.process_time() - c0
+        size = (work / "r.html").stat().st_size
+        base = _report(runs, work, old_src, ()) if old_src else None
+    med, med_cpu = statistics.median(cli), statistics.median(cpu)
+    print(
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; {n:,} runs, page {size / 1024:.0f} KiB"
+    )
+    print(
+        f"mlops-nb report (end to end), median of {repeats}: {med:.2f} s "
+        f"(min {min(cli):.2f}, max {max(cli):.2f}); CPU {med_cpu:.2f} s"
+    )
+    print(f"of which collect() (in process, warm): {collect_wall:.2f} s, CPU {collect_cpu:.2f} s")
+    if base:
+        print(
+            f"baseline {args[1][:12]}: {base[0]:.2f} s, CPU {base[1]:.2f} s; "
+            f"ratio (wall) {med / base[0]:.3f}, (CPU) {med_cpu / base[1]:.3f}"
+        )
+    print(f"target <= {SCALE_TARGET_S:.0f} s: ratio {med / SCALE_TARGET_S:.2f}")
+    return 0 if med <= SCALE_TARGET_S else 1
+
+
+def _store(work: Path, n: int) -> Path:
+    """``work/runs`` with ``n`` runs (made now unless it has them) and a warm index."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import collect as stores
+
+    from mlops_nb.store import index
+
+    runs = work / "runs"
+    if not (runs / index.INDEX).is_file():
+        t0 = time.perf_counter()
+        stores.replicate(stores.seed_runs(work), runs, n, notebooks=False)
+        index.rebuild(runs)
+        print(f"store of {n:,} runs: {time.perf_counter() - t0:.0f} s (setup, not measured)")
+    subprocess.run(
+        [sys.executable, "-m", "mlops_nb", "reindex", "--runs-dir", str(runs)],
+        check=True,
+        capture_output=True,
+    )
+    return runs
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def _top(
     """The title, what the page covers (counts by status, the store, the filters), the nav
     (``more``: how many sections are not shown in full)."""
     counts = df["status"].value_counts().to_dict()
-    summary = ", ".join(f"{e(n)} {e(k)}" for k, n in sorted(counts.items()))
+    summary = ", ".join(f"{n:,} {e(k)}" for k, n in sorted(counts.items()))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(
         f'<a href="#headline-{e(i.pipeline)}-{e(i.id)}">pipeline {e(i.pipeline)}</a>'
@@ -207,13 +207,16 @@ def _body(
 
 
 def _priority(secs: Sequence[Section]) -> list[Section]:
-    """Pipeline steps' sections first, then the newest (by their last run's start)."""
+    """Pipeline steps' sections first, then the newest (by their last run's start; on a tie,
+    the one whose first run came later)."""
 
-    def key(sec: Section) -> tuple[bool, float]:
+    def key(item: tuple[int, Section]) -> tuple[bool, float, int]:
+        position, sec = item
         started = sec.df["started"].max()
-        return sec.step is None, -started.timestamp() if isinstance(started, dt.datetime) else 0
+        when = started.timestamp() if isinstance(started, dt.datetime) else 0.0
+        return sec.step is None, -when, -position
 
-    return sorted(secs, key=key)
+    return [sec for _, sec in sorted(enumerate(secs), key=key)]
 
 
 def _in_full(secs: Sequence[Section]) -> tuple[list[Section], list[Section]]:

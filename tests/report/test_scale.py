@@ -15,6 +15,7 @@ from mlops_nb.main import main
 from mlops_nb.registry import api as registry
 from mlops_nb.report.plots import MAX_LINES, MAX_POINTS
 from mlops_nb.report.views import MAX_FAILED, MAX_FIGURES, MAX_ROWS, MAX_SECTIONS
+from tests.report.cdp import CHROMIUM, Browser
 from tests.results.factory import make_run
 
 N_OK = MAX_POINTS + 20  # a sample is drawn
@@ -123,3 +124,39 @@ def test_the_large_page_stays_self_contained_and_escaped(big: tuple[Path, str]) 
     assert "<script" not in page
     assert "http://" not in page and "https://" not in page
     assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+def test_the_large_page_renders_in_chromium(big: tuple[Path, str], tmp_path: Path) -> None:
+    page_file = tmp_path / "big.html"
+    page_file.write_text(big[1], encoding="utf-8")
+    browser = Browser(tmp_path / "profile")
+    try:
+        page = browser.open(page_file.as_uri())
+        rows = browser.evaluate(
+            page, "document.querySelectorAll('table.leaderboard tbody tr').length"
+        )
+        images = browser.evaluate(
+            page, "Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)"
+        )
+        problems = browser.problems()
+    finally:
+        browser.close()
+    assert rows == MAX_ROWS + 1 + 2 * (MAX_SECTIONS - 1)  # the big sweep's, the small ones'
+    assert len(images) == MAX_FIGURES + 1 and all(images)
+    assert problems == []
+
+
+def test_the_newest_sections_come_first_a_tie_goes_to_the_later(runs_dir: Path) -> None:
+    from mlops_nb.report import build, model
+    from mlops_nb.results.collect import collect
+
+    for sweep in ("a", "b", "c"):
+        make_run(runs_dir, scraps={"f1": 0.5}, sweep_id=sweep)
+    df = collect(runs_dir)
+    secs = model.sections(df, {}, sort=None, ascending=False, selects={})
+    assert [s.key for s in build._priority(secs)] == ["sweep-c", "sweep-b", "sweep-a"]
+    df["started"] = df["started"].iloc[0]  # the same start: page order decides, later first
+    secs = model.sections(df, {}, sort=None, ascending=False, selects={})
+    assert [s.key for s in build._priority(secs)] == ["sweep-c", "sweep-b", "sweep-a"]
