@@ -3,13 +3,19 @@
 MLflow caps pyarrow and kfp downgrades protobuf (see the README's "Testing" section), so their
 tests run in environments of their own, each a virtualenv beside the checkout made on first use:
 
-    python tests/integrations.py            # every environment
-    python tests/integrations.py tracking   # one of them
+    python tests/integrations.py            # every environment, then the combined coverage
+    python tests/integrations.py tracking   # one of them (no combined report)
 
 Tests for an integration carry its marker (``mlflow``, ``tensorboard``, ``wandb``, ``dvc``,
 ``kfp``, ``argo``). The main ``pytest`` run deselects them (they are not skipped: they run here);
-this script selects them by setting ``MLOPS_NB_INTEGRATIONS``. Exit code: 0 when every
-environment passed, else 1.
+this script selects them by setting ``MLOPS_NB_INTEGRATIONS``.
+
+Coverage: each environment runs under ``coverage run`` (``[tool.coverage.run]`` writes parallel
+data files, and measures the subprocesses and forks the tests start). The checkout is the same
+in every virtualenv, so afterwards this script combines every data file in the checkout (the
+main run's, ``coverage run -m pytest``, included) and prints the combined report, which fails
+under ``[tool.coverage.report] fail_under``. Exit code: 0 when every environment passed and the
+combined coverage meets the floor, else 1.
 """
 
 from __future__ import annotations
@@ -50,6 +56,10 @@ def _ensure_env(name: str, extras: tuple[str, ...]) -> Path:
     return env_dir
 
 
+def _coverage_pytest(env_dir: Path) -> list[str]:
+    return [str(_python(env_dir)), "-m", "coverage", "run", "-m", "pytest"]
+
+
 def run_environment(name: str) -> int:
     extras, markers = ENVIRONMENTS[name]
     env_dir = _ensure_env(name, extras)
@@ -61,7 +71,7 @@ def run_environment(name: str) -> int:
     expr = " or ".join(markers)
     start = time.monotonic()
     rc = subprocess.run(
-        [str(_python(env_dir)), "-m", "pytest", "-m", expr, "-p", "no:cacheprovider"],
+        [*_coverage_pytest(env_dir), "-m", expr, "-p", "no:cacheprovider"],
         cwd=ROOT,
         env=env,
         check=False,
@@ -72,6 +82,19 @@ def run_environment(name: str) -> int:
         f"integrations: {name}: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s"
     )
     return 0 if ok else 1
+
+
+def combined_coverage() -> int:
+    """Combine every coverage data file in the checkout and print the report: 0 when the total
+    meets ``fail_under``, else 1 (``coverage report`` exits 2 under the floor)."""
+    if not any(ROOT.glob(".coverage.*")):
+        print("integrations: no coverage data files (.coverage.*) to combine")
+        return 1
+    coverage = [sys.executable, "-m", "coverage"]
+    subprocess.run([*coverage, "combine", "-q"], cwd=ROOT, check=True)
+    rc = subprocess.run([*coverage, "report"], cwd=ROOT, check=False).returncode
+    print(f"integrations: combined coverage {'meets' if rc == 0 else 'is UNDER'} the floor")
+    return 0 if rc == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         for future in [pool.submit(_ensure_env, n, ENVIRONMENTS[n][0]) for n in names]:
             future.result()
-    return max(run_environment(n) for n in names)
+    rc = max(run_environment(n) for n in names)
+    if set(names) != set(ENVIRONMENTS):  # a partial run: the combined figure would mislead
+        return rc
+    return max(rc, combined_coverage())
 
 
 if __name__ == "__main__":

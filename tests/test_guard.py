@@ -67,7 +67,9 @@ class Kernel:
 
     def close(self) -> None:
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+        # A shutdown request, as Jupyter sends when a notebook is closed: the kernel exits
+        # normally, so coverage can save what the guard ran in it (a SIGKILL would lose it).
+        self.km.shutdown_kernel()
 
 
 def _kernel_env(**extra: str) -> dict[str, str]:
