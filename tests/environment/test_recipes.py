@@ -293,3 +293,26 @@ def test_a_run_without_a_readable_environment_cannot_be_exported(
         env_file.write_text(content, encoding="utf-8")
     with pytest.raises(UsageError, match="no recorded environment"):
         export.export(folder, fmt="requirements", out_dir=None, hashes=False)
+
+
+def test_the_lock_header_says_what_is_left_out_and_why() -> None:
+    from mlops_nb.environment import lock
+
+    env = _env(
+        packages={"tinypkg": "1.0", "pip": "24.0", "gitdep": "2.0"},
+        unindexed={
+            "gitdep": {"url": "git+https://example.org/gitdep.git"},
+            "uninstalled": {"url": "file:///gone"},  # recorded, but no longer in the package set
+        },
+    )
+    text = lock.requirements(env, hashes=False)
+    assert text.splitlines() == [
+        "# The environment of run 20260101T000000-abcd-train: Python 3.11.7 on Linux-6.1-x86_64.",
+        "# Written by `mlops-nb env export`.",
+        "# Installer tooling left to the installer: pip (pinned below only where a package "
+        "depends on it).",
+        "# Not from an index: gitdep==2.0 (installed from git+https://example.org/gitdep.git); "
+        "install it from its source (the Dockerfile does so for the project).",
+        "tinypkg==1.0",
+    ]
+    assert lock.names_in(text) == {"tinypkg": "1.0"}
