@@ -154,6 +154,6 @@ def test_annotate_adds_the_identity_to_tracked_inputs_only(tmp_path: Path) -> No
     }
     out = dvc.annotate(inputs, [tmp_path / "nowhere", tmp_path])
     assert out is inputs
-    assert out["data.csv"]["dvc"]["md5"] == _md5(b"abc")  # type: ignore[index]
-    assert out[str(data)]["dvc"]["md5"] == _md5(b"abc")  # type: ignore[index]
+    assert out["data.csv"]["dvc"]["md5"] == _md5(b"abc")
+    assert out[str(data)]["dvc"]["md5"] == _md5(b"abc")
     assert "dvc" not in out["other.csv"] and "dvc" not in out["missing.csv"]

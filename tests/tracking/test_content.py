@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def run_folder(tmp_path: Path) -> Path:
     return folder
 
 
-RECORD = {
+RECORD: dict[str, Any] = {
     "artifacts": {
         "model.joblib": {},
         "plots/roc.png": {},
