@@ -20,30 +20,37 @@ def test_second_invocation_refuses_while_the_first_runs(tmp_path: Path) -> None:
     nb = notebook(
         tmp_path / "slow.ipynb",
         "i = 0",
-        "import os, time\ntime.sleep(float(os.environ.get('FAULT_SLEEP', '0')))",
+        # a run of the first sweep holds until the test opens the gate (no race with a sleep)
+        "import os, time\ngate = os.environ.get('FAULT_GATE')\nend = time.monotonic() + 240\n"
+        "while gate and not os.path.exists(gate) and time.monotonic() < end:\n"
+        "    time.sleep(0.05)",
     )
+    gate = tmp_path / "gate"
     grid = tmp_path / "grid.yaml"
     grid.write_text(json.dumps({"i": list(range(4))}))
     runs = tmp_path / "runs"
     args = ["sweep", str(nb), "--grid", str(grid), "--runs-dir", str(runs), "--workers", "2"]
     first = subprocess.Popen(
         [sys.executable, "-m", "mlops_nb", *args],
-        env={**os.environ, "FAULT_SLEEP": "2"},
+        env={**os.environ, "FAULT_GATE": str(gate)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         wait_for(lambda: any(r["status"] == "running" for r in records(runs)), 120, "first sweep")
-        second = mlops(*args, env={"FAULT_SLEEP": "0"})
+        second = mlops(*args)
         assert second.returncode == 2, second.stderr
         one_line_error(second, "already running", f"pid {first.pid}")
+        gate.touch()
         _, err = first.communicate(timeout=240)
         assert first.returncode == 0, err
     finally:
+        gate.touch()
         if first.poll() is None:
             first.kill()
-    third = mlops(*args, env={"FAULT_SLEEP": "0"})  # afterwards: everything is resumed
+            first.communicate()
+    third = mlops(*args)  # afterwards: everything is resumed
     assert third.returncode == 0, third.stderr
     rows = collected(runs)
     assert sorted(r["params.i"] for r in rows) == list(range(4))  # each set ran exactly once
