@@ -171,7 +171,7 @@ class _Invocation:
     failed: set[str] = field(default_factory=set)
     held: dict[str, tuple[str, str]] = field(default_factory=dict)  # a gate's decision
     ran: bool = False  # a step ran: the world the first plans read has changed
-    prepared: bool = False
+    prepared: set[str] = field(default_factory=set)  # the kinds that prepared
     coming: dict[str, str] = field(default_factory=dict)  # step -> kind, of the steps to run
 
     def __post_init__(self) -> None:
@@ -222,14 +222,20 @@ class _Invocation:
 
     def _prepare(self, todo: list[Plan]) -> None:
         """Steps are about to run: the kinds of these and of the steps to come after them
-        prepare (once; a run whose steps are all up to date or held back prepares nothing)."""
-        if not todo or self.prepared:
+        prepare, each once (a run whose steps are all up to date or held back prepares
+        nothing). A report's background imports wait until no sweep step is left to start:
+        a sweep's pool forks this process, which must not happen while another thread imports
+        (``kernels.settle``), and the template's own imports come first."""
+        if not todo:
             return
-        self.prepared = True
+        ran = {o.step for o in self.outcomes}
         after = {n for p in todo for n in self.pipeline.downstream(p.step.name)}
-        kinds = [p.step.kind for p in todo] + [k for n, k in self.coming.items() if n in after]
-        for kind in dict.fromkeys(kinds):
-            kind_of(kind).prepare(self.pipeline, self.run_id)
+        names = [p.step.name for p in todo] + [n for n in self.coming if n in after]
+        sweeps = any(self.coming[n] == "sweep" for n in self.coming if n not in ran)
+        for kind in dict.fromkeys(self.pipeline.steps[n].kind for n in names):
+            if kind not in self.prepared and not (kind == "report" and sweeps):
+                self.prepared.add(kind)
+                kind_of(kind).prepare(self.pipeline, self.run_id)
 
     def _not_run(self, step: Step, d: planner.Decision) -> Outcome:
         if d.action in ("waiting", "held"):
