@@ -12,6 +12,7 @@ from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline import planner
 from mlops_nb.pipeline.spec import Pipeline, Step
 from mlops_nb.pipeline.state import StepState
+from mlops_nb.pipeline.steps import Plan
 
 
 def parts(cells: tuple[str, ...] = ("c1",), **params: object) -> fp.Parts:
@@ -90,16 +91,15 @@ def chain() -> Pipeline:
     return Pipeline(Path("p.yaml"), "p", steps)
 
 
-def plans(stale: set[str]) -> dict[str, planner.Plan]:
+def plans(stale: set[str]) -> dict[str, Plan]:
     pipe = chain()
     return {
-        n: planner.Plan(s, parts(), "f", ["never run"] if n in stale else [])
-        for n, s in pipe.steps.items()
+        n: Plan(s, parts(), "f", ["never run"] if n in stale else []) for n, s in pipe.steps.items()
     }
 
 
 def waves(
-    pipe: Pipeline, ps: dict[str, planner.Plan], force: planner.Force = False
+    pipe: Pipeline, ps: dict[str, Plan], force: planner.Force = False
 ) -> list[list[tuple[str, list[str]]]]:
     return [[(p.step.name, p.reasons) for p in w] for w in planner.schedule(pipe, ps, force)]  # fmt: skip
 
@@ -125,8 +125,8 @@ def test_schedule_up_to_date_is_empty_and_force_names_steps() -> None:
 
 
 STEP = Step("c", Path("c.ipynb"), upstream=("a", "b"))
-STALE = planner.Plan(STEP, parts(), "f", ["never run"])
-FRESH = planner.Plan(STEP, parts(), "f", [])
+STALE = Plan(STEP, parts(), "f", ["never run"])
+FRESH = Plan(STEP, parts(), "f", [])
 RSTEP = Step("r", None, upstream=("a",), report={})
 
 
@@ -143,13 +143,13 @@ RSTEP = Step("r", None, upstream=("a",), report={})
         (STEP, STALE, {"held": {"a": ("held", "closed"), "b": ("waiting", "approve")}}, ("waiting", "approve")),
         (STEP, STALE, {"held": {"a": ("held", "closed")}}, ("held", "closed")),
         (STEP, STALE, {"held": {"a": ("held", "x")}, "failed": {"b"}}, ("blocked", "upstream b did not succeed")),
-        (RSTEP, planner.Plan(RSTEP, parts(), "f", ["x"]), {"held": {"a": ("held", "x")}}, ("run", "")),
+        (RSTEP, Plan(RSTEP, parts(), "f", ["x"]), {"held": {"a": ("held", "x")}}, ("run", "")),
     ],
     ids=["stale", "fresh", "force-all", "force-it", "force-other", "blocked", "cancelled",
          "waiting-first", "held", "failed-beats-held", "report-runs-while-held"],
 )  # fmt: skip
 def test_what_a_steps_turn_brings(
-    step: Step, plan: planner.Plan, kw: dict[str, object], expected: tuple[str, str]
+    step: Step, plan: Plan, kw: dict[str, object], expected: tuple[str, str]
 ) -> None:
     args: dict[str, object] = {"failed": set(), "held": {}, "cancelled": False, **kw}
     d = planner.decide(step, plan, **args)  # type: ignore[arg-type]
