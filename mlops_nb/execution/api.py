@@ -122,14 +122,9 @@ def run(
         allow_errors=allow_errors,
     )
     key = runner.key_of(spec)
-    if reuse:
-        from mlops_nb.store import index
-
-        found = index.find_ok_by_key(spec.runs_dir, key[0])
-        if found is not None:
-            earlier = _with_metrics(Run(found), metrics_file)
-            earlier.reused = True
-            return earlier
+    earlier = _reused(spec.runs_dir, key[0], metrics_file) if reuse else None
+    if earlier is not None:
+        return earlier
     folder = runner.execute_run(spec, key=key)
     result = _with_metrics(Run(folder), metrics_file)
     if result.status == "interrupted":
@@ -137,6 +132,18 @@ def run(
             f"interrupted: run {result.id} is recorded as 'interrupted' in {result.path}"
         )
     return result
+
+
+def _reused(runs_dir: Path, key: str, metrics_file: str | os.PathLike[str] | None) -> Run | None:
+    """An earlier successful run with the same key (``reuse=True``), or None."""
+    from mlops_nb.store import index
+
+    found = index.find_ok_by_key(runs_dir, key)
+    if found is None:
+        return None
+    earlier = _with_metrics(Run(found), metrics_file)
+    earlier.reused = True
+    return earlier
 
 
 def _with_metrics(result: Run, metrics_file: str | os.PathLike[str] | None) -> Run:

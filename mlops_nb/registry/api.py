@@ -10,7 +10,6 @@ MLflow's registry (``set_registered_model_alias``; ``models:/name@alias``), stag
 from __future__ import annotations
 
 import getpass
-import hashlib
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -20,6 +19,12 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.registry import store as rs
+from mlops_nb.registry.lookup import Resolved as Resolved
+from mlops_nb.registry.lookup import alias_version as alias_version
+from mlops_nb.registry.lookup import load as load
+from mlops_nb.registry.lookup import resolve as resolve
+from mlops_nb.registry.lookup import sha256_of as sha256_of
+from mlops_nb.registry.lookup import version as _version
 from mlops_nb.store import runs as runs_store
 
 DEFAULT_ARTIFACT = "model.joblib"
@@ -41,29 +46,6 @@ class Change:
         return f"{self.model}: {what} {moves}".rstrip()
 
 
-@dataclass(frozen=True)
-class Resolved:
-    """A ``MODEL@ALIAS`` reference resolved to a version and the run folder holding its artifact."""
-
-    model: str
-    alias: str
-    version: int
-    run_id: str
-    folder: Path
-    artifact: str
-    sha256: str
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "alias": self.alias,
-            "version": self.version,
-            "run_id": self.run_id,
-            "artifact": self.artifact,
-            "sha256": self.sha256,
-        }
-
-
 def _v(version: Any) -> str:
     return f"v{version}" if version is not None else "none"
 
@@ -74,75 +56,6 @@ def who() -> str:
         return os.environ.get("MLOPS_NB_USER") or getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def load(runs_dir: Path, name: str) -> dict[str, Any]:
-    """The model's document; an unknown model is a ``StoreError`` listing the known ones."""
-    doc = rs.read_model(runs_dir, name)
-    if doc is None:
-        known = rs.model_names(runs_dir)
-        listed = f"registered models: {', '.join(known)}" if known else "no model is registered yet"
-        raise StoreError(
-            f"unknown model {name!r} in {rs.registry_dir(runs_dir)} ({listed}); "
-            f"register one with `mlops-nb promote {name} RUN --alias ALIAS`."
-        )
-    return doc
-
-
-def _version(doc: dict[str, Any], number: int) -> dict[str, Any]:
-    for v in doc["versions"]:
-        if v["version"] == number:
-            return dict(v)
-    raise StoreError(
-        f"model {doc['name']!r} has no version {number} (versions 1-{len(doc['versions'])})."
-    )
-
-
-def alias_version(doc: dict[str, Any], alias: str) -> int:
-    """The version ``alias`` points to; an unset alias is a ``StoreError`` listing the set ones."""
-    rs.check_alias(alias)
-    if alias not in doc["aliases"]:
-        have = ", ".join(f"{a}=v{n}" for a, n in sorted(doc["aliases"].items())) or "none"
-        raise StoreError(
-            f"model {doc['name']!r} has no alias {alias!r} (aliases: {have}); "
-            f"set it with `mlops-nb promote {doc['name']} RUN --alias {alias}`."
-        )
-    return int(doc["aliases"][alias])
-
-
-def resolve(runs_dir: Path, name: str, alias: str) -> Resolved:
-    """``MODEL@ALIAS`` → its version's run folder, after checking the artifact's sha256."""
-    doc = load(runs_dir, name)
-    v = _version(doc, alias_version(doc, alias))
-    folder = Path(runs_dir) / v["run_id"]
-    artifact = folder / v["artifact"]
-    if not artifact.is_file():
-        raise StoreError(
-            f"{name}@{alias} is version {v['version']} (run {v['run_id']}), but its artifact "
-            f"{artifact} is gone; promote another run to {alias!r}."
-        )
-    if sha256_of(artifact) != v["sha256"]:
-        raise StoreError(
-            f"{name}@{alias}: the artifact {artifact} changed since version {v['version']} was "
-            "registered (sha256 differs); register the run again or restore the file."
-        )
-    return Resolved(
-        name,
-        alias,
-        int(v["version"]),
-        str(v["run_id"]),
-        folder.resolve(),
-        str(v["artifact"]),
-        str(v["sha256"]),
-    )
 
 
 def _is_version_ref(runs_dir: Path, run_ref: str) -> bool:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from mlops_nb.report import model
 from mlops_nb.report.headline import headline, registry_card
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops_nb.report.views import Image, Invocation, Section
-    from mlops_nb.results.filter import RunFilter
+    from mlops_nb.results.filter import FilterKeywords, RunFilter
 
 
 def report_html(
@@ -269,22 +269,20 @@ class CompareView:
 def compare_view(
     runs_dir: str | os.PathLike[str] | None = None,
     *,
-    notebook: str | None = None,
-    sweep: str | None = None,
-    pipeline: str | None = None,
-    status: str | None = None,
-    where: str | None = None,
+    filter: RunFilter | None = None,
     sort: str | None = None,
     ascending: bool = False,
+    **keywords: Unpack[FilterKeywords],
 ) -> CompareView:
-    """The report's content for display in a notebook (the ``compare`` template)."""
-    from mlops_nb.results.collect import collect
+    """The report's content for display in a notebook (the ``compare`` template): the runs
+    matching ``filter`` (a ``RunFilter``) or its keywords, as ``build_report`` chooses them.
+    Raises ``UsageError`` for an unknown filter value or a sweep, pipeline or notebook the store
+    does not have."""
+    from mlops_nb.results.filter import RunFilter
     from mlops_nb.store.runs import resolve_runs_dir
 
     rd = resolve_runs_dir(runs_dir)
-    df = collect(rd, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where)
-    if not len(df):  # a sweep, pipeline or notebook the store does not have: say so
-        check_named(rd, notebook=notebook, sweep=sweep, pipeline=pipeline)
+    df = _matching(rd, RunFilter.of(filter, **keywords))
     body = _body(
         df,
         runs_dir=rd,
@@ -330,7 +328,6 @@ def build_report(
     Raises ``UsageError`` for an unknown filter value or an unwritable output.
     """
     from mlops_nb.notebook.io import atomic_write_text, writing
-    from mlops_nb.results.collect import collect
     from mlops_nb.results.filter import RunFilter
     from mlops_nb.store.runs import resolve_runs_dir
 
@@ -338,9 +335,7 @@ def build_report(
         filter, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where
     )
     rd = resolve_runs_dir(runs_dir)
-    df = collect(rd, filter=chosen)
-    if not len(df):  # a sweep, pipeline or notebook the store does not have: say so
-        check_named(rd, notebook=chosen.notebook, sweep=chosen.sweep, pipeline=chosen.pipeline)
+    df = _matching(rd, chosen)
     _check_sort(df, sort)
     filters = chosen.flags()
     path = Path(output)
@@ -358,6 +353,17 @@ def build_report(
     with writing(path):
         atomic_write_text(path, page)
     return path
+
+
+def _matching(rd: Path, chosen: RunFilter) -> pd.DataFrame:
+    """The runs ``chosen`` matches (``collect``); when none does, a sweep, pipeline or notebook
+    the store does not have is a ``UsageError`` (``store.names.check_named``)."""
+    from mlops_nb.results.collect import collect
+
+    df = collect(rd, filter=chosen)
+    if not len(df):
+        check_named(rd, notebook=chosen.notebook, sweep=chosen.sweep, pipeline=chosen.pipeline)
+    return df
 
 
 def _check_sort(df: pd.DataFrame, sort: str | None) -> None:
