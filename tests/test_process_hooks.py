@@ -169,3 +169,18 @@ def test_exit_hooks_close_what_is_loaded_and_survive_a_failing_one() -> None:
         """
     )
     assert found == ["prewarm", "forking"]
+
+
+def test_every_hook_named_exists() -> None:
+    """The hooks are looked up by name when they run: a renamed one would silently not run."""
+    import importlib
+
+    from mlops_nb import process_hooks
+
+    named = (*process_hooks.FORK_LOCKS, *process_hooks.AFTER_FORK_IN_CHILD, *process_hooks.AT_EXIT)
+    missing = [
+        f"{module}.{name}"
+        for module, name in named
+        if not hasattr(importlib.import_module(module), name)
+    ]
+    assert missing == []
