@@ -123,7 +123,7 @@ def sweep_of(runs: Path, scraps: list[dict[str, object]], status: str = "ok") ->
     entries = []
     for i, s in enumerate(scraps):
         folder = make_run(runs, params={"m": i}, scraps=s, status=status)
-        entries.append({"index": i, "run_id": folder.name, "status": status})
+        entries.append({"index": i, "key": f"set-{i}", "run_id": folder.name, "status": status})
     return Sweep(runs, {"id": "sw1", "status": "ok", "runs": entries})
 
 
