@@ -12,7 +12,7 @@ from mlops_nb.lint import RULES, LintOptions, lint_notebook, lint_paths
 from mlops_nb.main import main
 from tests import nbbuild as b
 
-GOLDEN = Path(__file__).parent / "golden" / "lint"
+GOLDEN = Path(__file__).parents[1] / "golden" / "lint"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.ipynb"))
 
 

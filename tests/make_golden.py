@@ -1,7 +1,7 @@
 """Writes the golden input notebooks; with ``--expected``, also the expected outputs.
 
-    python -m tests.hygiene.make_golden             # inputs only (review the diff!)
-    python -m tests.hygiene.make_golden --expected  # regenerate expected files from the code
+    python -m tests.make_golden             # inputs only (review the diff!)
+    python -m tests.make_golden --expected  # regenerate expected files from the code
 
 Inputs are written once and committed; expected files are reviewed by hand when regenerated.
 """
