@@ -179,6 +179,12 @@ class Prewarmer:
         if not km.alive():
             kill_kernel(km)
             raise KernelStartFailed("the warm kernel died while waiting to be used")
+        server = km.fork_server
+        if server is not None and not server.alive():
+            # ipykernel's parent poller ends a kernel whose parent (its fork server) is gone
+            # within about a second: it would die in the middle of the run it was given
+            kill_kernel(km)
+            raise KernelStartFailed("the warm kernel's fork server died while it waited")
         return km
 
     @property

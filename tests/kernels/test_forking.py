@@ -123,7 +123,15 @@ def test_a_killed_fork_server_is_replaced_and_the_run_retried(
         runs_dir=runs_dir,
     )
     assert marker.exists()
-    assert result.ok, result.entries
+    tried = [
+        (
+            e["index"],
+            e["status"],
+            [store.read_record(runs_dir / a).get("error") for a in e["attempts"]],
+        )
+        for e in result.entries
+    ]
+    assert result.ok, tried  # each set: its status and every attempt's error
     first = store.read_record(runs_dir / result.entries[0]["attempts"][0])
     assert first["status"] == "failed"
     assert first["error"]["ename"] == "DeadKernelError"

@@ -84,6 +84,23 @@ def test_a_preload_that_fails_in_the_template_is_warned_about(
         source.close()
 
 
+def test_a_warm_kernel_whose_fork_server_died_is_not_handed_over(tmp_path: Path) -> None:
+    # ipykernel's parent poller would end it within a second, in the middle of the next run
+    warm = Prewarmer(KernelRecipe(cwd=tmp_path, fork=True))
+    try:
+        warm.warm()
+        assert warm._next is not None
+        km = warm._next.result(60)
+        assert km.fork_server is not None and km.alive()
+        km.fork_server.proc.kill()
+        km.fork_server.proc.wait(30)
+        with pytest.raises(KernelStartFailed, match="fork server died"):
+            warm.take(ahead=False)
+        assert not km.alive()
+    finally:
+        warm.close()
+
+
 def test_a_warm_kernel_that_died_while_waiting_is_not_handed_over(tmp_path: Path) -> None:
     warm = Prewarmer(KernelRecipe(cwd=tmp_path, fork=True))
     try:
