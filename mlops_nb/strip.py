@@ -20,6 +20,7 @@ from typing import Any
 
 from mlops_nb.config import ConfigFinder, check_keys
 from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, NotebookError
+from mlops_nb.jupytext_adapter import is_text_notebook
 from mlops_nb.lint.api import OptionsResolver
 from mlops_nb.lint.evidence import evidence, introduced
 from mlops_nb.lint.files import iter_notebook_paths
@@ -175,6 +176,9 @@ def strip_paths(paths: Iterable[str | os.PathLike[str]], *, check: bool = False)
     lint_options = OptionsResolver()
     report = StripReport()
     for path in iter_notebook_paths(paths):
+        if is_text_notebook(path) and path.is_file():
+            report.checked += 1  # a Jupytext text notebook has no outputs: left alone
+            continue
         try:
             nb = read_json(path, upgrade=False)
             found = evidence(

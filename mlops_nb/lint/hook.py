@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, NotebookError
+from mlops_nb.jupytext_adapter import is_text_notebook
 from mlops_nb.lint.api import LintReport, OptionsResolver, lint_notebook, unreadable_finding
-from mlops_nb.notebook.io import read_json, upgraded
+from mlops_nb.notebook.io import read_json, read_notebook, upgraded
 
 
 @dataclass
@@ -46,7 +47,7 @@ def verify_then_strip(
     for path, (nb, nb4) in report.lint.each_readable(paths, _as_saved):
         findings = lint_notebook(nb4, path=str(path), options=lint_options.for_path(path))
         report.lint.findings.extend(findings)
-        if findings:
+        if findings or is_text_notebook(path):  # a text notebook has no outputs to strip
             continue
         try:
             what = strip_file(path, nb, options=strip_options.for_path(path), check=False)
@@ -59,6 +60,10 @@ def verify_then_strip(
 
 
 def _as_saved(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The notebook in its own nbformat version (stripped as it is) and upgraded to 4 (linted)."""
+    """The notebook in its own nbformat version (stripped as it is) and upgraded to 4 (linted);
+    a Jupytext text notebook (``.py``, ``.md``) is read through jupytext, and only linted."""
+    if is_text_notebook(path):
+        text_nb = read_notebook(path)
+        return text_nb, text_nb
     nb = read_json(path, upgrade=False)
     return nb, upgraded(nb, source=str(path))
