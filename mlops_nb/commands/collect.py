@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     }
     fast = collect_text(args.runs_dir, args.format, filters)  # None: pandas is needed
     if fast is not None:
+        from mlops_nb.store import runs as store
+        from mlops_nb.store.names import check_selection
+
+        check_selection(store.resolve_runs_dir(args.runs_dir), filters["filter"], fast[1])
         return _write(*fast, args.output)
     df = collect(args.runs_dir, **filters)
     if args.format == "table":

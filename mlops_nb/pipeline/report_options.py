@@ -23,11 +23,20 @@ REPORT_OPTIONS: dict[str, tuple[type, ...]] = {
     "metrics": (str, list),
 }
 _TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of names"}
+_FLAGS = {"asc": "ascending", "desc": "ascending", "column": "sort"}  # the CLI's names for them
 
 
 def parse_report(raw: Any, where: str, problems: list[str]) -> dict[str, Any]:
-    """A report step's options, checked against ``REPORT_OPTIONS`` (problems are appended)."""
+    """A report step's options, checked against ``REPORT_OPTIONS`` and, for ``where`` and
+    ``status``, against the filter grammar and the known statuses (problems are appended).
+    ``report:`` left empty (None) is a report with the default options."""
+    if raw is None:
+        return {}
     if not isinstance(raw, dict):
+        problems.append(
+            f"{where}: 'report' must be a mapping of options (e.g. {{output: report.html}}), "
+            f"got {raw!r}"
+        )
         return {}
     problems += [f"{where}: {m}" for key, value in raw.items() if (m := _problem(key, value))]
     return dict(raw)
@@ -37,11 +46,29 @@ def _problem(key: Any, value: Any) -> str | None:
     kinds = REPORT_OPTIONS.get(key)
     if kinds is None:
         close = difflib.get_close_matches(str(key), list(REPORT_OPTIONS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        guess = _FLAGS.get(str(key)) or (close[0] if close else None)
+        hint = f" (did you mean {guess!r}?)" if guess else ""
         return f"unknown report option {key!r}{hint}; valid: {', '.join(REPORT_OPTIONS)}"
     if not isinstance(value, kinds) or (
         isinstance(value, list) and not all(isinstance(v, str) for v in value)
     ):
         what = " or ".join(_TYPE_NAMES[k] for k in kinds if k in _TYPE_NAMES)
         return f"report option {key!r} must be {what}, got {value!r}"
+    return _filter_problem(key, value) if value else None
+
+
+def _filter_problem(key: str, value: Any) -> str | None:
+    """A ``where`` that the filter grammar refuses or a ``status`` that is not one: what
+    ``collect`` would refuse when the step runs (``results.where.parse``, ``RunFilter``)."""
+    from mlops_nb.errors import UsageError
+    from mlops_nb.results.filter import RunFilter
+    from mlops_nb.results.where import parse
+
+    try:
+        if key == "where":
+            parse(value)
+        elif key == "status":
+            RunFilter(status=value)
+    except UsageError as e:
+        return f"report option {key!r}: {e.message.removeprefix('--where ')}"
     return None

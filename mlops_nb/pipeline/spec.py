@@ -199,9 +199,7 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         from mlops_nb.pipeline.gate import parse_gate
 
         gate = parse_gate(raw["gate"], upstream, where, problems)
-    report = raw.get("report")
-    if report is not None:
-        report = parse_report(report, where, problems)
+    report = parse_report(raw["report"], where, problems) if "report" in raw else None
     return Step(
         name=name,
         notebook=_notebook(root, raw, where, problems),
@@ -230,7 +228,7 @@ def _upstream(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[str
 def _notebook(root: Path, raw: dict[str, Any], where: str, problems: list[str]) -> Path | None:
     """The notebook of a notebook or sweep step (None for a report or gate step)."""
     notebook = raw.get("notebook")
-    other = "report" if raw.get("report") is not None else ("gate" if "gate" in raw else None)
+    other = "report" if "report" in raw else ("gate" if "gate" in raw else None)
     if other is not None:
         if notebook:
             problems.append(f"{where}: give either 'notebook' or '{other}', not both")

@@ -31,6 +31,7 @@ from mlops_nb.errors import UsageError
 from mlops_nb.results.filter import FilterKeywords, RunFilter, split
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
+from mlops_nb.store.names import check_selection
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,13 +62,19 @@ def collect(
     or ``"ok,failed"``); ``where`` a filter expression (``"f1 > 0.8 and model == 'rf'"``,
     ``mlops_nb.results.where``). ``sort`` a column (``desc`` reverses); ``limit`` keeps the first
     rows after sorting; ``columns`` selects and orders columns. Raises ``UsageError`` (a bad
-    filter, column or status), ``StoreError`` (no runs folder) and ``TypeError`` (``filter=``
-    and filter keywords together).
+    filter, column or status; a sweep, pipeline or notebook the store does not have; a sweep
+    prefix of several sweeps), ``StoreError`` (no runs folder) and ``TypeError`` (``filter=``
+    and filter keywords together). When no run matches, the frame is empty and ``where``,
+    ``sort`` and ``columns`` name no column of a run (only the filter's syntax is checked).
     """
     f = RunFilter.of(filter, **keywords)
+    rd = store.resolve_runs_dir(runs_dir)
     with no_cycle_collection():
-        cols = query.columns(store.resolve_runs_dir(runs_dir), INDEX_COLUMNS, *f.sql())
+        cols = query.columns(rd, INDEX_COLUMNS, *f.sql())
         df = frame_of_columns(cols)
+    check_selection(rd, f, len(df))
+    if not len(df):
+        return _no_runs(df, f.where, columns)
     if f.where:
         df = df[_where_mask(df, f.where)]
     if sort:
@@ -87,6 +94,20 @@ def collect(
                     for c, v in df.attrs.get(by_id, {}).items()
                 }
     return df.reset_index(drop=True)
+
+
+def _no_runs(df: pd.DataFrame, where: str | None, columns: Sequence[str] | None) -> pd.DataFrame:
+    """The frame of no runs: a ``where`` is still parsed (a typo is one), the columns asked for
+    are the frame's (a name no run has is no mistake when there is no run to have it)."""
+    if where:
+        from mlops_nb.results.where import parse
+
+        parse(where)
+    if not columns:
+        return df
+    found = aliases(df.columns)
+    names = [c if c in df.columns else found.get(c, c) for c in split(columns)]
+    return df.reindex(columns=list(dict.fromkeys(names)))
 
 
 @contextlib.contextmanager

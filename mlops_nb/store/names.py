@@ -10,11 +10,48 @@ their record is in the store (``runs/sweeps/<id>.json``, ``runs/pipelines/<name>
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from mlops_nb.errors import UsageError
 from mlops_nb.store import index
 
 SHOWN = 5  # names listed in the message; the rest are counted
+
+
+class Named(Protocol):
+    """The named filters of a ``results.filter.RunFilter``."""
+
+    @property
+    def notebook(self) -> str | None: ...
+    @property
+    def sweep(self) -> str | None: ...
+    @property
+    def pipeline(self) -> str | None: ...
+
+
+def check_selection(runs_dir: Path, chosen: Named, matched: int) -> None:
+    """What ``collect``, ``export`` and the report check once they have selected ``matched``
+    runs with ``chosen``: a sweep prefix of several sweeps (``check_sweep``) and, when nothing
+    matched, a name the store does not have (``check_named``); both are a ``UsageError``."""
+    check_sweep(runs_dir, chosen.sweep)
+    if not matched:
+        check_named(
+            runs_dir, notebook=chosen.notebook, sweep=chosen.sweep, pipeline=chosen.pipeline
+        )
+
+
+def check_sweep(runs_dir: Path, sweep: str | None) -> None:
+    """Raise ``UsageError`` (one line listing the candidates) when ``sweep`` is a prefix of
+    several sweep ids and not one of them: the runs of two sweeps are not merged unasked, as
+    ``show`` refuses a run id prefix of several runs."""
+    if not sweep:
+        return
+    names = [n for n in _sweeps(runs_dir) if n.startswith(sweep)]
+    if len(names) > 1 and sweep not in names:
+        raise UsageError(
+            f"sweep {sweep!r} matches {len(names)} sweeps in {runs_dir}: {_some(names)}; "
+            "give more of the id."
+        )
 
 
 def check_named(

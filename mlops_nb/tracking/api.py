@@ -20,6 +20,7 @@ from mlops_nb.errors import EXIT_FAILED, MlopsNbError, UsageError
 from mlops_nb.results.filter import FIELDS, RunFilter
 from mlops_nb.store import exports, index
 from mlops_nb.store import runs as store
+from mlops_nb.store.names import check_selection
 from mlops_nb.tracking import model, registry
 from mlops_nb.tracking.model import Entity
 
@@ -212,7 +213,9 @@ def _partial_line(target: str, e: Entity, err: MlopsNbError, result: ExportResul
 def select(
     rd: Path, runs: Sequence[str] | None, chosen: RunFilter, *, all_runs: bool
 ) -> list[dict[str, Any]]:
-    """Index rows of the chosen runs (RUN refs and filters narrow each other), in id order."""
+    """Index rows of the chosen runs (RUN refs and filters narrow each other), in id order.
+    Raises ``UsageError`` (no selection; a sweep, pipeline or notebook the store does not have;
+    a sweep prefix of several sweeps: ``store.names.check_selection``)."""
     if not (runs or chosen or all_runs):
         raise UsageError(
             "say which runs to export: RUN ids or names, --sweep, --pipeline, --notebook, "
@@ -229,6 +232,7 @@ def select(
 
         keep = set(collect(rd, where=chosen.where)["id"].tolist())
         rows = [r for r in rows if r["id"] in keep]
+    check_selection(rd, chosen, len(rows))  # an unknown name or a prefix of several sweeps
     return rows
 
 

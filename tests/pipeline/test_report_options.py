@@ -4,6 +4,7 @@ the step runs after its upstream steps."""
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,37 @@ def test_the_options_are_build_reports_keywords() -> None:
         ("{metrics: [f1, 3]}", "report option 'metrics' must be a string or a list of names"),
         ("{sort: [f1]}", "report option 'sort' must be a string, got ['f1']"),
         ("{output: 3}", "report option 'output' must be a string, got 3"),
+        ('"just a string"', "'report' must be a mapping of options (e.g. {output: report.html})"),
+        ("[output, r.html]", "'report' must be a mapping of options"),
+        ("3", "'report' must be a mapping of options (e.g. {output: report.html}), got 3"),
+        ("{asc: true}", "unknown report option 'asc' (did you mean 'ascending'?)"),
+        (
+            "{where: 'f1 >'}",
+            "report option 'where': 'f1 >': not a valid filter expression (invalid syntax)",
+        ),
+        ("{where: 'f1.x()'}", "report option 'where': 'f1.x()': a function call is not allowed"),
+        ("{where: '__import__(1)'}", "report option 'where': '__import__(1)'"),
+        ("{status: NOSUCH}", "report option 'status': unknown status NOSUCH; choose from running"),
+        ("{status: [ok, done]}", "report option 'status' must be a string, got ['ok', 'done']"),
+        ("{status: 'ok,done'}", "report option 'status': unknown status done; choose from"),
     ],
-    ids=["unknown", "bool", "metrics-list", "sort-list", "output"],
+    ids=[
+        "unknown",
+        "bool",
+        "metrics-list",
+        "sort-list",
+        "output",
+        "string",
+        "list",
+        "number",
+        "asc",
+        "where-syntax",
+        "where-call",
+        "where-name",
+        "status",
+        "status-list",
+        "status-comma",
+    ],
 )
 def test_bad_options_are_a_config_error_when_read(tmp_path: Path, report: str, says: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -52,6 +82,37 @@ def test_good_options_load(tmp_path: Path) -> None:
     step = spec.load(write(tmp_path, report)).steps["rep"]
     assert step.kind == "report" and step.report is not None
     assert step.report["metrics"] == ["f1"] and step.report["where"] is None
+
+
+def test_report_left_empty_is_a_report_with_the_defaults(tmp_path: Path) -> None:
+    """``report:`` with nothing after it (YAML null) is no notebook step missing its notebook."""
+    step = spec.load(write(tmp_path, "")).steps["rep"]
+    assert step.kind == "report" and step.report == {} and step.notebook is None
+    assert spec.load(write(tmp_path, "{where: 'f1 > 0.5 and C in [1, 2]', status: ok}"))
+
+
+def test_a_bad_option_stops_the_pipeline_before_any_step_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlops_nb.main import main
+    from tests import nbbuild as b
+
+    nb = b.notebook(b.params("x = 1"), b.code("y = x"))
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "name: p\nsteps:\n  a:\n    notebook: a.ipynb\n"
+        "  rep:\n    upstream: [a]\n    report: {where: 'f1 >', status: done}\n",
+        encoding="utf-8",
+    )
+    runs = tmp_path / "runs"
+    assert main(["pipeline", "run", str(path), "--runs-dir", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "step 'rep': report option 'where'" in err and "step 'rep': report option 'status'" in err
+    )
+    assert "Traceback" not in err
+    assert not runs.exists() or not [p for p in runs.iterdir() if p.name.startswith("20")]
 
 
 def test_the_report_kind_warms_what_building_a_report_imports(tmp_path: Path) -> None:

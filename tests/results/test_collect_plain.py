@@ -47,7 +47,7 @@ FILTERS: list[dict[str, Any]] = [
     {"sweep": "sw-1", "desc": True},
     {"limit": 2, "desc": True},
     {"columns": ["id", "scraps.f1", "params.model"]},
-    {"notebook": "nothing.ipynb"},
+    {"notebook": "train.ipynb", "status": "lost"},  # no run (an unknown name: exit 2)
 ]
 
 

@@ -43,7 +43,7 @@ CASES: list[dict[str, Any]] = [
     {"status": ["failed", "lost"]},
     {"status": "ok, timeout"},
     {"where": "f1 >= 0.8"},
-    {"sweep": "sw", "status": "ok", "where": "C > 1"},
+    {"sweep": "sw-a", "status": "ok", "where": "C > 1"},
 ]
 
 

@@ -274,8 +274,8 @@ def test_sweep_track_exports_each_run_from_the_workers(
 
 
 def test_a_sweep_that_got_more_runs_is_updated(project: Path, plugin: str) -> None:
-    mlops_nb.sweep("train.ipynb", {"lr": [0.05]}, workers=1)
-    first = mlops_nb.export(plugin, sweep="train-", notebook="train.ipynb")
+    swept = mlops_nb.sweep("train.ipynb", {"lr": [0.05]}, workers=1)
+    first = mlops_nb.export(plugin, sweep=swept.id, notebook="train.ipynb")
     assert first.ok and mlops_nb.export(plugin, all_runs=True).count("updated") == 0
     mlops_nb.sweep("train.ipynb", {"lr": [0.05]}, workers=1, force=True)  # same sweep, a new run
     again = mlops_nb.export(plugin, all_runs=True)

@@ -264,7 +264,9 @@ def test_experiment_with_another_artifact_location_is_exit_2(
 ) -> None:
     client(mlflow_db).create_experiment("train", artifact_location=(project / "elsewhere").as_uri())
     before = snapshot(project / "runs")
-    assert main(["export", "mlflow", "--notebook", "train.ipynb", "--sweep", "train"]) == 2
+    runs = mlops_nb.collect(project / "runs", notebook="train.ipynb")
+    plain = str(runs.loc[runs["params.lr"] == 0.4, "sweep"].iloc[0])  # not the pipeline's sweep
+    assert main(["export", "mlflow", "--notebook", "train.ipynb", "--sweep", plain]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "keeps its artifacts at" in err[0] and "--experiment" in err[0]
     assert snapshot(project / "runs") == before
