@@ -208,8 +208,8 @@ def _precedence(expr: str, op: str) -> str:
     example = "~(model == 'rf')" if op == "~" else f"(f1 > 0.5) {op} (model == 'rf')"
     return (
         f"`{op}` joins conditions and binds tighter than comparisons (== < > ...), so here it "
-        f"met a value; put each comparison in parentheses, e.g. {example}, or use "
-        f"`{_WORDS[op]}`: {words.strip()!r}."
+        f"met a value: add parentheses around each comparison, e.g. {example}, or use "
+        f'`{_WORDS[op]}`: "{words.strip()}".'
     )
 
 
@@ -325,6 +325,8 @@ def _compare(node: ast.Compare, ev: Callable[[ast.expr], Any]) -> Any:
             assert isinstance(right_node, (ast.List, ast.Tuple, ast.Set))
             values = [e.value for e in right_node.elts if isinstance(e, ast.Constant)]
             hit = left.isin(values) if isinstance(left, pd.Series) else left in values
+            if isinstance(left, pd.Series) and None in values:  # None: missing, any dtype
+                hit = hit | left.isna()
             part = ~hit if isinstance(op, ast.NotIn) and isinstance(hit, pd.Series) else hit
             if isinstance(op, ast.NotIn) and not isinstance(hit, pd.Series):
                 part = not hit
