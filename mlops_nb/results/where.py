@@ -7,12 +7,17 @@ anything is evaluated)::
     expr     := expr ("and" | "or") expr | "not" expr | "(" expr ")" | compare
     compare  := value (("==" | "!=" | "<" | "<=" | ">" | ">=") value)+
               | value ("in" | "not in") "[" literal ("," literal)* "]"
+              | value ("is" | "is not") None
     value    := column | literal | value ("+" | "-" | "*" | "/" | "//" | "%" | "**") value
               | "-" value
     column   := name | name "." name | `any text`       (scraps.f1, f1, scraps_f1, `params.C`)
     literal  := number | 'string' | True | False | None
 
-``&``, ``|`` and ``~`` are accepted as ``and``, ``or`` and ``not`` (pandas' query syntax).
+``&``, ``|`` and ``~`` are accepted as ``and``, ``or`` and ``not`` (pandas' query syntax); they
+bind tighter than comparisons (Python's precedence), so they take conditions in parentheses.
+None is a missing value: ``== None``/``is None``/``in [None]`` match the runs without one (never
+set, or set to None); a missing value fails every other comparison but ``!=`` and ``not in`` (as
+``None != 1`` in Python), so the logic is two-valued and a filter and its negation split the runs.
 Anything else (calls, attribute access other than a column name, subscripts, ``@variables``,
 lambdas, comprehensions, shifts...) is refused with a ``UsageError`` naming it: ``pandas.eval``
 with the Python engine, used before, reached module globals (``@os.system(...)`` ran the command).
@@ -33,7 +38,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import UsageError
-from mlops_nb.results import operators
+from mlops_nb.results import operators, where_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,12 +48,13 @@ MAX_POWER = 1000  # largest literal exponent: `10 ** 10 ** 10` would not finish
 MAX_BITS = 1024  # whole numbers up to ±2**1024, the range of a float (IEEE 754 binary64)
 _INT64 = (-(2**63), 2**63 - 1)
 _BACKTICK = re.compile(r"`([^`]*)`")
-_QUOTED = re.compile(r"('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")")
+_QUOTED = where_messages.QUOTED
 _COMPARE = operators.COMPARE
 _ARITH = operators.FILTER_ARITHMETIC
 _LOGIC = {ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
 HELP = (
-    "A filter compares columns and literals: comparisons (== != < <= > >=), and/or/not, "
+    "A filter compares columns and literals: comparisons (== != < <= > >=; == None for a "
+    "missing value), and/or/not, "
     "`in [...]`, arithmetic on numbers (+ - * / // % **), e.g. \"f1 > 0.8 and model in ['rf', 'lr']\"."
 )
 
@@ -177,7 +183,7 @@ def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
     except _Invalid as e:
         raise UsageError(f"--where {expr!r}: {e}.") from None
     except _Precedence as e:
-        raise UsageError(f"--where {expr!r}: {_precedence(expr, str(e))}") from None
+        raise UsageError(f"--where {expr!r}: {where_messages.precedence(expr, str(e))}") from None
     except (TypeError, ValueError, ArithmeticError) as e:
         raise UsageError(f"--where {expr!r}: {type(e).__name__}: {e}.") from None
     if not isinstance(result, pd.Series) or not (
@@ -193,24 +199,6 @@ class _Invalid(Exception):
 
 class _Precedence(Exception):
     """``&``, ``|`` or ``~`` met something that is not a condition: Python's precedence."""
-
-
-_WORDS = {"&": "and", "|": "or", "~": "not"}
-
-
-def _precedence(expr: str, op: str) -> str:
-    """Why ``&``/``|``/``~`` met a value, and the filter rewritten with and/or/not."""
-    parts = _QUOTED.split(expr)
-    words = "".join(
-        p if i % 2 else re.sub(r"\s*([&|~])\s*", lambda m: f" {_WORDS[m.group(1)]} ", p)
-        for i, p in enumerate(parts)
-    )
-    example = "~(model == 'rf')" if op == "~" else f"(f1 > 0.5) {op} (model == 'rf')"
-    return (
-        f"`{op}` joins conditions and binds tighter than comparisons (== < > ...), so here it "
-        f"met a value: add parentheses around each comparison, e.g. {example}, or use "
-        f'`{_WORDS[op]}`: "{words.strip()}".'
-    )
 
 
 def _bool(value: Any) -> Any:
@@ -351,44 +339,7 @@ def _pair(op: ast.cmpop, left: tuple[ast.expr, Any], right: tuple[ast.expr, Any]
     try:
         part = _COMPARE[type(op)](left[1], right[1])
     except TypeError:
-        raise _Invalid(_mismatch(op, left[1], right[1])) from None
+        raise _Invalid(where_messages.mismatch(op, left[1], right[1])) from None
     if isinstance(part, pd.Series):
         return part.astype("boolean").fillna(negated)
     return part
-
-
-def _kind(value: Any) -> str:
-    import pandas as pd
-
-    if isinstance(value, pd.Series):
-        dtype = value.dtype
-        if pd.api.types.is_bool_dtype(dtype):
-            return "True/False"
-        if pd.api.types.is_numeric_dtype(dtype):
-            return "number"
-        return "date" if pd.api.types.is_datetime64_any_dtype(dtype) else "text"
-    if isinstance(value, bool):
-        return "True/False"
-    return "text" if isinstance(value, str) else "number"
-
-
-_EXAMPLE = {"number": "0.5", "text": "'rf'", "date": "'2026-01-31'", "True/False": "True"}
-
-
-def _mismatch(op: ast.cmpop, left: Any, right: Any) -> str:
-    """One line: which column, its type, what it was compared with, and how to fix it."""
-    import pandas as pd
-
-    def what(v: Any) -> str:
-        if isinstance(v, pd.Series):
-            return f"the {_kind(v)} column {v.name!r}"
-        return f"the {_kind(v)} {v!r}"
-
-    column = left if isinstance(left, pd.Series) else right
-    kind, spelled = _kind(column), operators.spelling(op)
-    hint = f"{column.name} {spelled} {_EXAMPLE[kind]}"
-    quoted = " (in quotes)" if kind in ("text", "date") else ""
-    return (
-        f"cannot compare {what(left)} with {what(right)} ({spelled}); compare a {kind} "
-        f"column with a {kind}{quoted}, e.g. {hint}"
-    )

@@ -138,6 +138,7 @@ MISMATCHES = [
     ("1 < model", "the number 1 with the text column 'params.model' (<)"),
     ("flag > 'a'", "the True/False column 'scraps.flag' with the text 'a'"),
     ("f1 > model", "the number column 'scraps.f1' with the text column 'params.model'"),
+    ("'a' > 1", "cannot compare the text 'a' with the number 1 (>)"),
     ("f1 > 0.5 & model == 'lr'", "add parentheses"),
     ("f1 > 0.5 | model == 'lr'", "`|` joins conditions and binds tighter than comparisons"),
     ("~model == 'rf'", "e.g. ~(model == 'rf'), or use `not`: \"not model == 'rf'\"."),
@@ -150,6 +151,12 @@ def test_type_mismatches_say_what_and_how(store: Path, expr: str, message: str) 
         collect(store, where=expr)
     assert message in str(e.value)
     assert "\n" not in str(e.value) and "ufunc" not in str(e.value)
+
+
+def test_the_suggested_comparisons_work(store: Path) -> None:
+    assert rows(store, "started > '2026-01-01'") == [0, 1, 2, 3, 4, 5]
+    assert rows(store, "name > 'a'") == [1]
+    assert rows(store, "flag == True") == [0, 4]
 
 
 def test_precedence_hint_rewrites_the_filter(store: Path) -> None:
