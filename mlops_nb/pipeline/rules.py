@@ -6,7 +6,7 @@
 
 A rule is parsed with ``ast.parse(mode="eval")`` and walked by a whitelist: ``and``/``or``
 (short-circuit, so a scrap that only exists in one branch can be guarded), ``not``, comparisons
-(``== != < <= > >= in not in``), ``+ - * /`` and unary minus on numbers, literals (numbers,
+(``== != < <= > >= in not in``, and ``is``/``is not`` with None), ``+ - * /`` and unary minus on numbers, literals (numbers,
 strings, ``True``/``False``/``None``, tuples/lists of literals) and ``STEP.SCRAP`` names. Anything
 else (calls, subscripts, lambdas, comprehensions, ``**``, bare names, attributes of attributes)
 is refused when the pipeline is loaded: a rule is never a program.
@@ -15,6 +15,7 @@ is refused when the pipeline is loaded: a rule is never a program.
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,12 @@ from mlops_nb.results import operators
 
 MAX_LENGTH = 1000
 
-_COMPARE = {**operators.COMPARE, **operators.MEMBERSHIP}
+_COMPARE = {
+    **operators.COMPARE,
+    **operators.MEMBERSHIP,
+    ast.Is: operator.is_,  # with None only (checked): `shadow.champion is None`
+    ast.IsNot: operator.is_not,
+}
 _ARITH = operators.ARITHMETIC
 
 
@@ -78,12 +84,28 @@ def _check(node: ast.AST, rule: str) -> None:
             f"rule {rule!r}: {type(node).__name__} is not allowed (only comparisons, "
             "and/or/not, + - * /, literals and STEP.SCRAP names)"
         )
+    if isinstance(node, ast.Compare):
+        _check_identity(node, rule)
     for child in ast.iter_child_nodes(node):
         if isinstance(child, _OPERATORS):
             continue
         if isinstance(child, (ast.operator, ast.cmpop, ast.boolop, ast.unaryop)):
-            raise RuleError(f"rule {rule!r}: operator {type(child).__name__} is not allowed")
+            spelled = operators.spelling(child)
+            raise RuleError(f"rule {rule!r}: operator {spelled!r} is not allowed")
         _check(child, rule)
+
+
+def _check_identity(node: ast.Compare, rule: str) -> None:
+    """``is`` / ``is not`` only with None (a scrap set to None); values compare with ``==``."""
+    left = node.left
+    for op, right in zip(node.ops, node.comparators, strict=True):
+        none = operators.is_none(left) or operators.is_none(right)
+        if isinstance(op, operators.IDENTITY) and not none:
+            raise RuleError(
+                f"rule {rule!r}: `{operators.spelling(op)}` only tests for None "
+                "(e.g. shadow.champion is None); compare values with `==`"
+            )
+        left = right
 
 
 def references(tree: ast.Expression) -> set[tuple[str, str]]:

@@ -40,6 +40,26 @@ FILTER_ARITHMETIC: dict[type[ast.operator], Binary] = {
     ast.Pow: operator.pow,  # bounded by results.where before it is computed
 }
 LITERAL_TYPES = (bool, int, float, str, type(None))
+IDENTITY = (ast.Is, ast.IsNot)  # allowed only with None: `y is None` (a missing value)
+# How a user writes each operator (messages name the operator as written, not its ast class).
+SPELLING: dict[type[ast.AST], str] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+    ast.Pow: "**", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
+    ast.BitOr: "|", ast.BitXor: "^", ast.And: "and", ast.Or: "or", ast.Not: "not",
+    ast.Invert: "~", ast.USub: "-", ast.UAdd: "+",
+}  # fmt: skip
+
+
+def spelling(op: ast.AST) -> str:
+    """The operator ``op`` as written in an expression (``ast.Pow()`` → ``**``)."""
+    return SPELLING.get(type(op), type(op).__name__)
+
+
+def is_none(node: ast.AST) -> bool:
+    """Whether ``node`` is the literal ``None``."""
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def literal(node: ast.AST) -> bool:

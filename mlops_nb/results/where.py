@@ -7,12 +7,17 @@ anything is evaluated)::
     expr     := expr ("and" | "or") expr | "not" expr | "(" expr ")" | compare
     compare  := value (("==" | "!=" | "<" | "<=" | ">" | ">=") value)+
               | value ("in" | "not in") "[" literal ("," literal)* "]"
+              | value ("is" | "is not") None
     value    := column | literal | value ("+" | "-" | "*" | "/" | "//" | "%" | "**") value
               | "-" value
     column   := name | name "." name | `any text`       (scraps.f1, f1, scraps_f1, `params.C`)
     literal  := number | 'string' | True | False | None
 
-``&``, ``|`` and ``~`` are accepted as ``and``, ``or`` and ``not`` (pandas' query syntax).
+``&``, ``|`` and ``~`` are accepted as ``and``, ``or`` and ``not`` (pandas' query syntax); they
+bind tighter than comparisons (Python's precedence), so they take conditions in parentheses.
+None is a missing value: ``== None``/``is None``/``in [None]`` match the runs without one (never
+set, or set to None); a missing value fails every other comparison but ``!=`` and ``not in`` (as
+``None != 1`` in Python), so the logic is two-valued and a filter and its negation split the runs.
 Anything else (calls, attribute access other than a column name, subscripts, ``@variables``,
 lambdas, comprehensions, shifts...) is refused with a ``UsageError`` naming it: ``pandas.eval``
 with the Python engine, used before, reached module globals (``@os.system(...)`` ran the command).
@@ -33,7 +38,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import UsageError
-from mlops_nb.results import operators
+from mlops_nb.results import operators, where_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,12 +48,13 @@ MAX_POWER = 1000  # largest literal exponent: `10 ** 10 ** 10` would not finish
 MAX_BITS = 1024  # whole numbers up to ±2**1024, the range of a float (IEEE 754 binary64)
 _INT64 = (-(2**63), 2**63 - 1)
 _BACKTICK = re.compile(r"`([^`]*)`")
-_QUOTED = re.compile(r"('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")")
+_QUOTED = where_messages.QUOTED
 _COMPARE = operators.COMPARE
 _ARITH = operators.FILTER_ARITHMETIC
 _LOGIC = {ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
 HELP = (
-    "A filter compares columns and literals: comparisons (== != < <= > >=), and/or/not, "
+    "A filter compares columns and literals: comparisons (== != < <= > >=; == None for a "
+    "missing value), and/or/not, "
     "`in [...]`, arithmetic on numbers (+ - * / // % **), e.g. \"f1 > 0.8 and model in ['rf', 'lr']\"."
 )
 
@@ -120,24 +126,44 @@ def _check(node: ast.expr) -> None:
                 raise _Refused("arithmetic on a string")
             _check(side)
     elif isinstance(node, ast.Compare):
-        _check(node.left)
-        for op, right in zip(node.ops, node.comparators, strict=True):
-            if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(right, (ast.List, ast.Tuple, ast.Set)) or not all(
-                    operators.literal(e) for e in right.elts
-                ):
-                    raise _Refused("`in` with something other than a list of literals")
-            elif type(op) in _COMPARE:
-                _check(right)
-            else:
-                raise _Refused(f"the operator {type(op).__name__!r}")
+        _check_compare(node)
     elif operators.literal(node) or _column_name(node) is not None:
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             _bounded(node.value)
         return  # a name is only ever looked up among the columns, never evaluated
+    elif isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        raise _Refused(f"the operator {operators.spelling(node.op)!r}")
     else:
         what = type(node).__name__
         raise _Refused({"Call": "a function call", "Subscript": "indexing"}.get(what, what))
+
+
+def _check_compare(node: ast.Compare) -> None:
+    """Comparisons: ``in`` takes a list of literals; None (a missing value) goes with ``==``,
+    ``!=``, ``is`` and ``is not`` only; ``is`` with nothing but None."""
+    _check(node.left)
+    left = node.left
+    for op, right in zip(node.ops, node.comparators, strict=True):
+        spelled = operators.spelling(op)
+        none = operators.is_none(left) or operators.is_none(right)
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not isinstance(right, (ast.List, ast.Tuple, ast.Set)) or not all(
+                operators.literal(e) for e in right.elts
+            ):
+                raise _Refused("`in` with something other than a list of literals")
+        elif isinstance(op, operators.IDENTITY) and not none:
+            raise _Refused(
+                f"`{spelled}` with something other than None (`is` only tests for a missing "
+                "value, `y is None`; compare values with `==`)"
+            )
+        elif none and not isinstance(op, (ast.Eq, ast.NotEq, *operators.IDENTITY)):
+            raise _Refused(
+                f"`{spelled}` with None (None is a missing value: `y == None` or `y is None` "
+                "matches the runs without one, `y != None` the others)"
+            )
+        else:
+            _check(right)
+        left = right
 
 
 def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
@@ -154,6 +180,10 @@ def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
         raise
     except _Refused as e:
         raise UsageError(f"--where {expr!r}: {e} is not allowed in a filter. {HELP}") from None
+    except _Invalid as e:
+        raise UsageError(f"--where {expr!r}: {e}.") from None
+    except _Precedence as e:
+        raise UsageError(f"--where {expr!r}: {where_messages.precedence(expr, str(e))}") from None
     except (TypeError, ValueError, ArithmeticError) as e:
         raise UsageError(f"--where {expr!r}: {type(e).__name__}: {e}.") from None
     if not isinstance(result, pd.Series) or not (
@@ -163,12 +193,33 @@ def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
     return result.fillna(False).astype(bool).to_numpy()
 
 
+class _Invalid(Exception):
+    """A well-formed filter that does not apply to these columns (one line: what and how)."""
+
+
+class _Precedence(Exception):
+    """``&``, ``|`` or ``~`` met something that is not a condition: Python's precedence."""
+
+
 def _bool(value: Any) -> Any:
+    """A condition's truth, two-valued: a missing value is False (as ``None`` in Python)."""
     import pandas as pd
 
     if isinstance(value, pd.Series):
-        return value.astype("boolean")
+        return value.astype("boolean").fillna(False)
     return bool(value)
+
+
+def _condition(value: Any, op: ast.AST) -> Any:
+    """``value`` as a condition for ``& | ~``, which take conditions only (``0.5 & model`` is
+    what ``f1 > 0.5 & model == 'x'`` means in Python: ``&`` binds tighter than ``>``)."""
+    import pandas as pd
+
+    if isinstance(value, pd.Series) and pd.api.types.is_bool_dtype(value.dtype):
+        return _bool(value)
+    if isinstance(value, bool):
+        return value
+    raise _Precedence(operators.spelling(op))
 
 
 def _eval(node: ast.expr, df: pd.DataFrame, column: Callable[[str], Any]) -> Any:
@@ -187,14 +238,14 @@ def _eval(node: ast.expr, df: pd.DataFrame, column: Callable[[str], Any]) -> Any
     if isinstance(node, ast.UnaryOp):
         value = ev(node.operand)
         if isinstance(node.op, (ast.Not, ast.Invert)):
-            b = _bool(value)
+            b = _bool(value) if isinstance(node.op, ast.Not) else _condition(value, node.op)
             return ~b if not isinstance(b, bool) else not b
         value = _number(value)
         return -value if isinstance(node.op, ast.USub) else +value
     if isinstance(node, ast.BinOp):
         left, right = ev(node.left), ev(node.right)
         if type(node.op) in _LOGIC:
-            return _LOGIC[type(node.op)](_bool(left), _bool(right))
+            return _LOGIC[type(node.op)](_condition(left, node.op), _condition(right, node.op))
         return _arithmetic(node.op, _number(left), _number(right))
     if isinstance(node, ast.Compare):
         return _compare(node, ev)
@@ -251,22 +302,44 @@ def _wide_as_float(value: Any) -> Any:
 
 
 def _compare(node: ast.Compare, ev: Callable[[ast.expr], Any]) -> Any:
+    """A chained comparison, two-valued: a missing value fails every comparison but ``!=`` and
+    ``not in`` (as in Python, ``None != 1``), so a filter and its negation split the runs."""
     import pandas as pd
 
     out: Any = True
-    left = ev(node.left)
+    left_node, left = node.left, ev(node.left)
     for op, right_node in zip(node.ops, node.comparators, strict=True):
         if isinstance(op, (ast.In, ast.NotIn)):
             assert isinstance(right_node, (ast.List, ast.Tuple, ast.Set))
             values = [e.value for e in right_node.elts if isinstance(e, ast.Constant)]
             hit = left.isin(values) if isinstance(left, pd.Series) else left in values
+            if isinstance(left, pd.Series) and None in values:  # None: missing, any dtype
+                hit = hit | left.isna()
             part = ~hit if isinstance(op, ast.NotIn) and isinstance(hit, pd.Series) else hit
             if isinstance(op, ast.NotIn) and not isinstance(hit, pd.Series):
                 part = not hit
             right = None
         else:
             right = ev(right_node)
-            part = _COMPARE[type(op)](left, right)
+            part = _pair(op, (left_node, left), (right_node, right))
         out = part if out is True else _bool(out) & _bool(part)
-        left = right
+        left_node, left = right_node, right
     return out
+
+
+def _pair(op: ast.cmpop, left: tuple[ast.expr, Any], right: tuple[ast.expr, Any]) -> Any:
+    """``left op right`` for one link of a chain; ``None`` means missing (``== None`` is isna)."""
+    import pandas as pd
+
+    negated = isinstance(op, (ast.NotEq, ast.IsNot))
+    if operators.is_none(left[0]) or operators.is_none(right[0]):
+        other = right[1] if operators.is_none(left[0]) else left[1]
+        missing = other.isna() if isinstance(other, pd.Series) else other is None
+        return ~missing if negated else missing
+    try:
+        part = _COMPARE[type(op)](left[1], right[1])
+    except TypeError:
+        raise _Invalid(where_messages.mismatch(op, left[1], right[1])) from None
+    if isinstance(part, pd.Series):
+        return part.astype("boolean").fillna(negated)
+    return part

@@ -43,7 +43,7 @@ def test_rules_evaluate(rule: str, expected: bool) -> None:
     [
         ("__import__('os').system('touch pwned')", "Call is not allowed"),
         ("shadow.delta_f1.__class__ == 1", "write scraps as STEP.SCRAP"),
-        ("shadow.n ** 999999999 > 1", "operator Pow is not allowed"),
+        ("shadow.n ** 999999999 > 1", "operator '**' is not allowed"),
         ("shadow['n'] > 1", "Subscript is not allowed"),
         ("(lambda: 1)() == 1", "not allowed"),
         ("[x for x in (1, 2)] == [1, 2]", "ListComp is not allowed"),
