@@ -175,7 +175,13 @@ def _entries(plan: Plan, done: dict[str, Path], previous: SweepRecord | None) ->
         if key in done and store.ran_clean(done[key]):
             rec = store.read_record(done[key])
             entry = dataclasses.replace(
-                entry, status="ok", run_id=rec["id"], resumed=True, duration_s=rec.get("duration_s")
+                entry,
+                status="ok",
+                run_id=rec["id"],
+                # a run the record had no time to name before its driver died is named now
+                attempts=tuple(dict.fromkeys((*entry.attempts, rec["id"]))),
+                resumed=True,
+                duration_s=rec.get("duration_s"),
             )
         entries.append(entry)
     return entries

@@ -61,3 +61,18 @@ def test_outside_runs_do_not_count_and_own_runs_resume(
     for e in again["runs"]:
         assert e["run_id"] in e["attempts"]
     assert collected_ids(runs_dir, again["id"], capsys) == own
+
+
+def test_own_runs_the_record_never_named_are_taken_back(
+    no_kernels_left: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A driver killed before it wrote its record: the sweep's runs (by their sweep_id) resume
+    it, and the record names them in ``attempts``."""
+    nb = b.write(no_kernels_left / "train.ipynb", b.params("model = 'rf'"), b.code("x = model"))
+    grid = no_kernels_left / "g.yaml"
+    grid.write_text("model: [logreg, rf]\n")
+    first = sweep_json(nb, grid, runs_dir, capsys)
+    (runs_dir / "sweeps" / f"{first['id']}.json").unlink()
+    again = sweep_json(nb, grid, runs_dir, capsys)
+    assert again["invocations"] == 1 and all(e["resumed"] for e in again["runs"])
+    assert [e["attempts"] for e in again["runs"]] == [[e["run_id"]] for e in first["runs"]]
