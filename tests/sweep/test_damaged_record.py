@@ -27,6 +27,7 @@ DAMAGED = [
     pytest.param("invocations", "2", id="invocations-text"),
     pytest.param("workers", True, id="workers-a-bool"),
     pytest.param("created_at", 3, id="created_at-a-number"),
+    pytest.param("pid", "x", id="owner-pid-text"),
     pytest.param("options.retries", "1", id="option-retries-text"),
     pytest.param("options.force", "yes", id="option-force-text"),
     pytest.param("runs.params", [1], id="entry-params-a-list"),
