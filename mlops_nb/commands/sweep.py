@@ -2,9 +2,10 @@
 
 Sets come from --grid FILE.yaml (name: [values...], the cartesian product; --sample N draws N of
 them) or --list FILE (a YAML list of mappings, or a CSV file with a header row); -p/-r/-y/-f give
-values shared by every run. Every set is checked against the notebook's parameters before anything
-runs. Each run gets a fresh kernel, started ahead of time. Runs already done (same code, parameters
-and inputs) are skipped unless --force. The sweep record is runs/sweeps/<sweep id>.json.
+values shared by every run (not for a parameter the grid or list sets). Every set is checked
+against the notebook's parameters before anything runs. Each run gets a fresh kernel, started ahead
+of time. Sets this sweep already ran (same code, parameters and inputs) are skipped unless --force;
+runs made outside the sweep do not count. The sweep record is runs/sweeps/<sweep id>.json.
 Exit code: 0 all ok, 1 some runs failed, 2 bad usage or parameters, 130 interrupted.
 """
 

@@ -141,10 +141,25 @@ def _start(plan: Plan, opts: SweepOptions, previous: SweepRecord | None) -> Swee
             fork=opts.fork and opts.prewarm,
         ),
         source=plan.source,
-        runs=tuple(
-            _entries(plan, {} if opts.force else index.ok_runs_by_key(plan.runs_dir), previous)
-        ),
+        runs=tuple(_entries(plan, {} if opts.force else own_ok_runs(plan), previous)),
     )
+
+
+def own_ok_runs(plan: Plan) -> dict[str, Path]:
+    """``{key: folder of the latest ok run of this sweep with that key}``, from the runs index.
+
+    Only the sweep's own runs count as done: those recorded with its ``sweep_id`` (every run the
+    sweep record names in ``attempts`` carries it). A run with the same key made elsewhere
+    (``mlops-nb run``, another sweep) does not: ``collect --sweep ID`` lists a sweep's runs by
+    their ``sweep_id``, so a set "done" by an outside run would be missing there.
+    """
+    if not plan.runs_dir.is_dir():
+        return {}
+    rows = index.query_rows(
+        plan.runs_dir, "status = 'ok' AND key IS NOT NULL AND sweep_id = ?", (plan.sweep_id,)
+    )
+    # in id order: the latest run of a key wins
+    return {str(r["key"]): plan.runs_dir / str(r["id"]) for r in rows}
 
 
 def _entries(plan: Plan, done: dict[str, Path], previous: SweepRecord | None) -> list[SweepEntry]:
@@ -160,7 +175,13 @@ def _entries(plan: Plan, done: dict[str, Path], previous: SweepRecord | None) ->
         if key in done and store.ran_clean(done[key]):
             rec = store.read_record(done[key])
             entry = dataclasses.replace(
-                entry, status="ok", run_id=rec["id"], resumed=True, duration_s=rec.get("duration_s")
+                entry,
+                status="ok",
+                run_id=rec["id"],
+                # a run the record had no time to name before its driver died is named now
+                attempts=tuple(dict.fromkeys((*entry.attempts, rec["id"]))),
+                resumed=True,
+                duration_s=rec.get("duration_s"),
             )
         entries.append(entry)
     return entries

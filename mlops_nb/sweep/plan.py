@@ -71,11 +71,30 @@ def expand(
         else:
             found = sets.list_sets(list(sets_ or []))
     shared = dict(params or {})
+    by = (
+        f"the grid {source.get('grid', '')}"
+        if grid is not None
+        else f"the list {source.get('list', '')}"
+    )
+    _no_overlap(shared, found, by.strip())
     merged = [{**shared, **s} for s in found]
     sets.check_sets(merged, declared, source=str(path))
     if shared:
         source["shared"] = shared
     return merged, source
+
+
+def _no_overlap(shared: Mapping[str, Any], found: Sequence[Mapping[str, Any]], by: str) -> None:
+    """Raise ``UsageError`` when a shared value (``-p``/``-r``/``-y``/``-f``, ``params=``) names
+    a parameter that ``by`` (the grid or list) also sets: one would be dropped without a word."""
+    both = sorted({k for s in found for k in s if k in shared})
+    if both:
+        names = ", ".join(repr(k) for k in both)
+        raise UsageError(
+            f"parameter {names} is given both as a shared value (-p/-r/-y/-f, params=) and by "
+            f"{by}; give it one way: drop the shared value, or take it out of the "
+            f"{by.split()[1]}."
+        )
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,71 @@ CORE_KEYS = (
     "schema_version",
 )
 _RESERVED = frozenset(CORE_KEYS)
+_NUMBER = (int, float)
+# What each core key holds (``None`` allowed where listed); a record of version 1 or newer has
+# every key but the owner's and ``error`` (``to_json`` writes them all).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "notebook": (Mapping,),
+    "status": (str,),
+    "host": (str, type(None)),
+    "pid": (int, type(None)),
+    "boot_id": (str, type(None)),
+    "pid_started": (int, type(None)),
+    "created_at": (str, type(None)),
+    "started_at": (str, type(None)),
+    "ended_at": (str, type(None)),
+    "duration_s": (*_NUMBER, type(None)),
+    "invocations": (int,),
+    "executor": (str, type(None)),
+    "workers": (int, type(None)),
+    "options": (Mapping,),
+    "source": (Mapping,),
+    "counts": (Mapping,),
+    "runs": (list,),
+    "error": (Mapping, type(None)),
+    "schema_version": (int,),
+}
+_OPTIONAL = frozenset({"error", *OWNER_KEYS})
+_OPTION_TYPES: dict[str, tuple[type, ...]] = {
+    "timeout_s": (*_NUMBER, type(None)),
+    "retries": (int,),
+    "force": (bool,),
+    "fail_fast": (bool,),
+    "preload": (list,),
+    "prewarm": (bool,),
+    "fork": (bool,),
+}
+_ENTRY_TYPES: dict[str, tuple[type, ...]] = {
+    "params": (Mapping, type(None)),
+    "status": (str, type(None)),
+    "run_id": (str, type(None)),
+    "error": (str, type(None)),
+    "resumed": (bool, type(None)),
+    "duration_s": (*_NUMBER, type(None)),
+}
+
+
+def check_types(data: Mapping[str, Any], types: Mapping[str, tuple[type, ...]], where: str) -> None:
+    """Raise ``ValueError`` naming the first key of ``data`` whose value is not of its type
+    (``bool`` is not taken for a number)."""
+    for key, kinds in types.items():
+        value = data.get(key)
+        if key in data and not (
+            isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+        ):
+            expected = " or ".join(dict.fromkeys(_kind(k) for k in kinds))
+            raise ValueError(f"{where}{key!r} is {_kind(type(value))}, not {expected}")
+
+
+def _kind(t: type) -> str:
+    """How a JSON reader names the type ``t``."""
+    for base, word in ((bool, "true/false"), (type(None), "null"), (str, "text"), (list, "a list")):
+        if issubclass(t, base):
+            return word
+    if issubclass(t, (int, float)):
+        return "a number"
+    return "an object" if t is Mapping or issubclass(t, Mapping) else t.__name__
 
 
 @dataclass(frozen=True)
@@ -72,6 +137,8 @@ class Options:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Options:
+        """Raises ``ValueError`` when an option has the wrong type (a missing one: its default)."""
+        check_types(data, _OPTION_TYPES, "options: ")
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "preload" in values:
@@ -120,6 +187,7 @@ class SweepEntry:
             raise ValueError(f"not a sweep entry: {str(data)[:80]}")
         if not isinstance(data.get("key"), str):
             raise ValueError(f"not a sweep entry: set {data['index']} has no key")
+        check_types(data, _ENTRY_TYPES, f"set {data['index']}: ")
         attempts = data.get("attempts")
         return cls(
             index=data["index"],
@@ -198,13 +266,18 @@ class SweepRecord:
     def from_json(cls, data: Mapping[str, Any]) -> SweepRecord:
         """A record from the JSON object, migrated to ``SCHEMA_VERSION``.
 
-        Raises ``ValueError`` when it is not a sweep record (no ``id`` or ``status``, or a
-        malformed entry in ``runs``).
+        Raises ``ValueError`` when it is not a sweep record: no ``id`` or ``status``, a core key
+        missing from a record of version 1 or newer, a value of the wrong type, or a malformed
+        entry in ``runs``.
         """
         data = migrate(data)
         missing = [k for k in ("id", "status") if not isinstance(data.get(k), str)]
         if missing:
             raise ValueError(f"not a sweep record: no {', '.join(missing)}")
+        absent = [k for k in CORE_KEYS if k not in data and k not in _OPTIONAL]
+        if absent:
+            raise ValueError(f"no {', '.join(repr(k) for k in absent)}")
+        check_types(data, _TYPES, "")
         simple = {f.name for f in dataclasses.fields(cls)} - {
             "owner",
             "options",
@@ -225,7 +298,7 @@ def migrate(data: Mapping[str, Any]) -> dict[str, Any]:
 
     Version 0 (no ``schema_version``: the 0.x releases) has the same keys, except that a set
     that has not run has no ``duration_s``; collections that are missing or not of their type
-    (hand-edited records) get their empty value.
+    (hand-edited records) get their empty value, other missing keys None.
     """
     out = dict(data)
     version = out.get("schema_version", 0)
@@ -235,6 +308,9 @@ def migrate(data: Mapping[str, Any]) -> dict[str, Any]:
                 out[key] = kind()
         if not isinstance(out.get("invocations"), int):
             out["invocations"] = 0
+        out.setdefault("counts", {})
+        for key in ("created_at", "started_at", "ended_at", "duration_s", "executor", "workers"):
+            out.setdefault(key, None)
         out["schema_version"] = 1
     return out
 

@@ -90,20 +90,25 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             client.wait_for_workers(2, timeout=120)
         yield address
     finally:
-        for p in reversed(procs):
-            os.killpg(p.pid, signal.SIGTERM)
-        for p in reversed(procs):
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        for f in logs:
-            f.close()
+        _stop(procs, logs)
     left = kernels_under(home)
     for proc in left:
         proc.kill()
     assert not left, f"fork servers or kernels left running: {[p.pid for p in left]}"
+
+
+def _stop(procs: list[subprocess.Popen[bytes]], logs: list[Any]) -> None:
+    """Stop the cluster's processes (their whole sessions), newest first; close their logs."""
+    for p in reversed(procs):
+        os.killpg(p.pid, signal.SIGTERM)
+    for p in reversed(procs):
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    for f in logs:
+        f.close()
 
 
 def worker_pids(address: str) -> set[int]:
