@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mlops_nb.notebook.io import code_sha256
 from mlops_nb.store import runs as store
 from tests import nbbuild as b
@@ -91,3 +93,23 @@ def make_run(
     }
     store.write_record(folder, record, final=True)
     return folder
+
+
+def refused_where(
+    command: str,
+    runs_dir: Path,
+    expr: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """``mlops-nb COMMAND --runs-dir RUNS --where EXPR`` in an empty working folder: asserts exit 2
+    and that nothing was written there (no report half-written); returns its stderr."""
+    from mlops_nb.main import main
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main([command, "--runs-dir", str(runs_dir), "--where", expr]) == 2
+    assert list(work.iterdir()) == []
+    return capsys.readouterr().err
