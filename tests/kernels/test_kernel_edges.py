@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -96,6 +97,9 @@ def test_a_warm_kernel_whose_fork_server_died_is_not_handed_over(tmp_path: Path)
         km.fork_server.proc.wait(30)
         with pytest.raises(KernelStartFailed, match="fork server died"):
             warm.take(ahead=False)
+        deadline = time.monotonic() + 30  # killed; its pid goes once it is reaped
+        while km.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not km.alive()
     finally:
         warm.close()
