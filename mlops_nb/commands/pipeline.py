@@ -112,6 +112,7 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
     from mlops_nb import output
     from mlops_nb.pipeline.engine import plan
     from mlops_nb.pipeline.gate import held_steps, pending_approvals
+    from mlops_nb.store.hints import command
 
     plans = plan(pipeline, runs_dir)
     pending = pending_approvals(pipeline, runs_dir)
@@ -144,12 +145,15 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
         output.out(f"  {p.step.name:<{width}}  {state}{why}")
     for step, items in pending.items():
         for item in items:
+            approve, reject = (command(a, item["model"], runs_dir=runs_dir) for a in _DECIDE)
             output.out(
                 f"pending approval ({step}): {item['model']} v{item['version']} -> "
-                f"{', '.join(item['aliases'])}; `mlops-nb approve {item['model']}` "
-                f"or `mlops-nb reject {item['model']}`"
+                f"{', '.join(item['aliases'])}; `{approve}` or `{reject}`"
             )
     return 0
+
+
+_DECIDE = ("approve", "reject")
 
 
 def _mark_done(pipeline: Any, runs_dir: Any, step: str) -> int:
@@ -193,6 +197,7 @@ def _run(
     from mlops_nb import output
     from mlops_nb.errors import EXIT_FAILED, ConfigError
     from mlops_nb.pipeline.engine import run as run_pipeline
+    from mlops_nb.pipeline.hints import command
 
     forced: bool | set[str] = False
     if force:
@@ -225,9 +230,9 @@ def _run(
     for o in result.outcomes:
         if o.action == "waiting":
             waits.setdefault(o.detail.removeprefix("pending approval: "), []).append(o.step)
-    for command, steps in waits.items():
+    again = command(pipeline, "run", runs_dir=runs_dir)
+    for approve, steps in waits.items():
         output.out(
-            f"waiting for approval: `{command}` (or reject), then `mlops-nb pipeline run` "
-            f"runs {', '.join(steps)}"
+            f"waiting for approval: `{approve}` (or reject), then `{again}` runs {', '.join(steps)}"
         )
     return 0 if result.ok else EXIT_FAILED

@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.registry import api
+    from mlops_nb.store.hints import command
     from mlops_nb.store.runs import resolve_runs_dir
 
     change = api.promote(
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     )
     output.out(change.line())
     if args.require_approval:
-        output.out(
-            f"  approve with `mlops-nb approve {args.model}`, or `mlops-nb reject {args.model}`"
+        approve, reject = (
+            command(a, args.model, runs_dir=args.runs_dir) for a in ("approve", "reject")
         )
+        output.out(f"  approve with `{approve}`, or `{reject}`")
     return 0

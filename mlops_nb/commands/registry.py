@@ -9,6 +9,7 @@ Models are registered and moved with `mlops-nb promote`, `approve`, `reject` and
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from mlops_nb.commands._common import add_runs_dir
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlops_nb import output
     from mlops_nb.registry import api
+    from mlops_nb.store.hints import command
     from mlops_nb.store.runs import resolve_runs_dir
 
     runs_dir = resolve_runs_dir(args.runs_dir)
@@ -35,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             output.print_json([_summary(d) for d in docs])
         elif not docs:
-            output.out("no registered models (register one with `mlops-nb promote`)")
+            promote = command("promote", "MODEL", "RUN", "--alias", "ALIAS", runs_dir=runs_dir)
+            output.out(f"no registered models (register one with `{promote}`)")
         else:
             rows = [[str(v) for v in _summary(d).values()] for d in docs]
             output.out(output.table(rows, ["model", "versions", "aliases", "pending"]))
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         output.print_json(doc)
         return 0
-    for line in _show_lines(doc):
+    for line in _show_lines(doc, runs_dir):
         output.out(line)
     return 0
 
@@ -63,7 +66,10 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _show_lines(doc: dict[str, Any]) -> list[str]:
+def _show_lines(doc: dict[str, Any], runs_dir: Path) -> list[str]:
+    from mlops_nb.store.hints import command
+
+    approve, reject = (command(a, doc["name"], runs_dir=runs_dir) for a in ("approve", "reject"))
     by_version: dict[int, list[str]] = {}
     for a, n in sorted(doc["aliases"].items()):
         by_version.setdefault(int(n), []).append(a)
@@ -79,7 +85,7 @@ def _show_lines(doc: dict[str, Any]) -> list[str]:
             f"pending: v{p['version']} -> {', '.join(p['aliases'])}  requested by "
             f"{p['requested_by']} at {p['requested_at']}"
             + (f"  ({p['reason']})" if p.get("reason") else "")
-            + f"  -> `mlops-nb approve {doc['name']}` or `mlops-nb reject {doc['name']}`"
+            + f"  -> `{approve}` or `{reject}`"
         )
     lines.append("history:")
     for e in doc["history"]:

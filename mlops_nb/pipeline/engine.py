@@ -23,7 +23,7 @@ from typing import Any
 from mlops_nb.errors import ConfigError, RunInterrupted
 from mlops_nb.interrupts import on_interrupt
 from mlops_nb.pipeline import fingerprint as fp
-from mlops_nb.pipeline import kernels, planner
+from mlops_nb.pipeline import hints, kernels, planner
 from mlops_nb.pipeline.spec import Pipeline, Step
 from mlops_nb.pipeline.state import StateStore, StepState
 from mlops_nb.pipeline.steps import (
@@ -151,7 +151,7 @@ def run(
     if cancel.is_set():
         raise RunInterrupted(
             f"pipeline {pipeline.name} interrupted; finished steps are recorded, "
-            "run `mlops-nb pipeline run` again to resume."
+            f"run `{hints.command(pipeline, 'run', runs_dir=runs_dir)}` again to resume."
         )
     return result
 
@@ -334,7 +334,7 @@ def mark_done(pipeline: Pipeline, runs_dir: Path, step_name: str) -> Plan:
         if old is None or (old.run_id is None and pipeline.steps[step_name].report is None):
             raise ConfigError(
                 f"step {step_name!r} has never run successfully, so there is no result to accept; "
-                "run it with `mlops-nb pipeline run`."
+                f"run it with `{hints.command(pipeline, 'run', runs_dir=runs_dir)}`."
             )
         p = _plan_all(pipeline, states, runs_dir)[step_name]
         states[step_name] = dataclasses.replace(

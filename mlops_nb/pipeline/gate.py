@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_nb.errors import MlopsNbError
 from mlops_nb.pipeline import rules
 from mlops_nb.store.gates import GATE_FILE, read_decision
+from mlops_nb.store.hints import command
 
 if TYPE_CHECKING:
     from mlops_nb.pipeline.steps import Outcome, StepContext
@@ -271,7 +272,7 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     doc = rs.read_model(runs_dir, model) or {}
     seq = change.get("seq")
     if any(p.get("seq") == seq for p in doc.get("pending") or []):
-        return "waiting", f"pending approval: mlops-nb approve {model}"
+        return "waiting", f"pending approval: {command('approve', model, runs_dir=runs_dir)}"
     for entry in doc.get("history") or []:
         if entry.get("request") == seq and entry.get("action") == "approve":
             return None

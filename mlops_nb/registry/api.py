@@ -26,6 +26,7 @@ from mlops_nb.registry.lookup import resolve as resolve
 from mlops_nb.registry.lookup import sha256_of as sha256_of
 from mlops_nb.registry.lookup import version as _version
 from mlops_nb.store import runs as runs_store
+from mlops_nb.store.hints import command
 
 DEFAULT_ARTIFACT = "model.joblib"
 
@@ -90,7 +91,7 @@ def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, 
 def _new_version(runs_dir: Path, doc: dict[str, Any], run_ref: str, artifact: str) -> int:
     """The version for ``run_ref`` (``@ALIAS``, ``vN``, or a run): existing, or a new one."""
     if run_ref.startswith("@"):
-        return alias_version(doc, run_ref[1:])
+        return alias_version(doc, run_ref[1:], runs_dir=runs_dir)
     if _is_version_ref(runs_dir, run_ref):
         return int(_version(doc, int(run_ref[1:]))["version"])
     rec, path = _promotable(runs_dir, run_ref, artifact)
@@ -298,12 +299,13 @@ def rollback(runs_dir: Path, name: str, alias: str, *, reason: str | None = None
     """Point ``alias`` back at its previous version; ``StoreError`` when it has none."""
     with rs.locked(runs_dir):
         doc = load(runs_dir, name)
-        current = alias_version(doc, alias)
+        current = alias_version(doc, alias, runs_dir=runs_dir)
         stack = alias_stack(doc, alias)
         if len(stack) < 2:
             raise StoreError(
                 f"{name}@{alias} (v{current}) has no previous version to roll back to; "
-                f"promote another run with `mlops-nb promote {name} RUN --alias {alias}`."
+                "promote another run with "
+                f"`{command('promote', name, 'RUN', '--alias', alias, runs_dir=runs_dir)}`."
             )
         before: dict[str, int | None] = {alias: current}
         doc["aliases"][alias] = stack[-2]

@@ -14,6 +14,7 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.registry import store as rs
+from mlops_nb.store.hints import command
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def load(runs_dir: Path, name: str) -> dict[str, Any]:
         listed = f"registered models: {', '.join(known)}" if known else "no model is registered yet"
         raise StoreError(
             f"unknown model {name!r} in {rs.registry_dir(runs_dir)} ({listed}); "
-            f"register one with `mlops-nb promote {name} RUN --alias ALIAS`."
+            f"register one with `{command('promote', name, 'RUN', '--alias', 'ALIAS', runs_dir=runs_dir)}`."
         )
     return doc
 
@@ -69,14 +70,15 @@ def version(doc: dict[str, Any], number: int) -> dict[str, Any]:
     )
 
 
-def alias_version(doc: dict[str, Any], alias: str) -> int:
-    """The version ``alias`` points to; an unset alias is a ``StoreError`` listing the set ones."""
+def alias_version(doc: dict[str, Any], alias: str, *, runs_dir: Path | None = None) -> int:
+    """The version ``alias`` points to; an unset alias is a ``StoreError`` listing the set ones
+    (its hint names ``runs_dir``, the store ``doc`` was read from, as ``store.hints`` says)."""
     rs.check_alias(alias)
     if alias not in doc["aliases"]:
         have = ", ".join(f"{a}=v{n}" for a, n in sorted(doc["aliases"].items())) or "none"
         raise StoreError(
             f"model {doc['name']!r} has no alias {alias!r} (aliases: {have}); "
-            f"set it with `mlops-nb promote {doc['name']} RUN --alias {alias}`."
+            f"set it with `{command('promote', doc['name'], 'RUN', '--alias', alias, runs_dir=runs_dir)}`."
         )
     return int(doc["aliases"][alias])
 
@@ -84,7 +86,7 @@ def alias_version(doc: dict[str, Any], alias: str) -> int:
 def resolve(runs_dir: Path, name: str, alias: str) -> Resolved:
     """``MODEL@ALIAS`` → its version's run folder, after checking the artifact's sha256."""
     doc = load(runs_dir, name)
-    v = version(doc, alias_version(doc, alias))
+    v = version(doc, alias_version(doc, alias, runs_dir=runs_dir))
     folder = Path(runs_dir) / v["run_id"]
     artifact = folder / v["artifact"]
     if not artifact.is_file():

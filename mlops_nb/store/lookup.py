@@ -16,6 +16,7 @@ from pathlib import Path
 from mlops_nb.errors import StoreError
 from mlops_nb.store import index
 from mlops_nb.store import runs as store
+from mlops_nb.store.hints import command
 
 LATEST = ("latest", "last", "-1")
 
@@ -70,5 +71,7 @@ def _indexed_id(conn: sqlite3.Connection, runs_dir: Path, ref: str) -> str:
         (tail, len(tail), tail),
     ).fetchone()
     if named is None:
-        raise StoreError(f"no run {ref!r} in {runs_dir}. List runs with `mlops-nb collect`.")
+        raise StoreError(
+            f"no run {ref!r} in {runs_dir}. List runs with `{command('collect', runs_dir=runs_dir)}`."
+        )
     return str(named)

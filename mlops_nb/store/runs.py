@@ -181,7 +181,11 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
     by_name = [f for f in folders if s and f.name.endswith("-" + s)]
     if by_name:
         return by_name[-1]
-    raise StoreError(f"no run {ref!r} in {runs_dir}. List runs with `mlops-nb collect`.")
+    from mlops_nb.store.hints import command  # hints imports this module
+
+    raise StoreError(
+        f"no run {ref!r} in {runs_dir}. List runs with `{command('collect', runs_dir=runs_dir)}`."
+    )
 
 
 def ran_clean(folder: Path) -> bool:

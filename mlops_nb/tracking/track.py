@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import ConfigError, MlopsNbError, UsageError
+from mlops_nb.store.hints import command
 
 log = logging.getLogger(__name__)
 ENV = "MLOPS_NB_TRACK"
@@ -135,5 +136,6 @@ def after_run(folder: Path, record: Mapping[str, Any]) -> None:
             log.debug("tracking %s in %s failed", folder.name, target, exc_info=True)
             output.notice(
                 f"warning: run {folder.name} was not tracked in {target}: {message} "
-                f"(the run is recorded; send it later with `mlops-nb export {target} {folder.name}`)"
+                "(the run is recorded; send it later with "
+                f"`{command('export', target, folder.name, runs_dir=folder.parent)}`)"
             )

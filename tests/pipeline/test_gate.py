@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import textwrap
 from pathlib import Path
 
@@ -139,14 +140,23 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     doc = api.load(runs, "m")
     assert doc["aliases"] == {} and doc["pending"][0]["requested_by"] == "pipeline gated step gate"
     # human in the loop: the steps downstream wait for the approval, the pipeline does not fail
-    assert "serve  waiting   pending approval: mlops-nb approve m" in out
-    assert "waiting for approval: `mlops-nb approve m` (or reject), then" in out
-    assert "runs serve" in out and not list(runs.glob("*-serve"))
+    # the hints name this store and this file (not ./runs, notebooks/pipeline.yaml): pasted as
+    # printed, they act on this pipeline
+    approve = f"mlops-nb approve m --runs-dir {runs}"
+    assert f"serve  waiting   pending approval: {approve}\n" in out
+    hint = re.search(
+        r"waiting for approval: `([^`]+)` \(or reject\), then `([^`]+)` runs serve", out
+    )
+    assert hint and hint[1] == approve, out
+    assert shlex.split(hint[2]) == ["mlops-nb", "pipeline", "run", str(pf), "--runs-dir", str(runs)]
+    assert not list(runs.glob("*-serve"))
     code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 0 and "gate   skipped" in out and "serve  waiting" in out  # still pending
     code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
-    assert "pending approval (gate): m v1 -> champion, live; `mlops-nb approve m`" in out
-    assert "serve  stale  (never run)  -> waiting: pending approval: mlops-nb approve m" in out
+    assert (
+        f"pending approval (gate): m v1 -> champion, live; `{approve}` or `mlops-nb reject m" in out
+    )
+    assert f"serve  stale  (never run)  -> waiting: pending approval: {approve}\n" in out
     gate_dir = next((runs / "pipelines" / "gated" / "gates").iterdir())
     decision = json.loads((gate_dir / "gate.json").read_text())
     assert decision["passed"] is True and decision["values"] == {"train.score": 0.9}
@@ -155,12 +165,12 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     assert steps["gate"]["detail"] == "pending approval: m v1 -> champion, live"
     assert steps["gate"]["run_id"] == decision["id"] == gate_dir.name
 
-    assert _main(capsys, "approve", "m", "--runs-dir", str(runs))[0] == 0
+    assert _main(capsys, *shlex.split(approve)[1:])[0] == 0  # the command as printed
     assert api.load(runs, "m")["aliases"] == {"champion": 1, "live": 1}
     code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
     assert "pending approval" not in out
     assert "serve  stale  (never run)" in out
-    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    code, out, _ = _main(capsys, *shlex.split(hint[2])[1:])
     assert code == 0 and "served=0.9" in out and "gate   skipped" in out
     code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 0 and "3 skipped" in out

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import textwrap
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from mlops_nb.main import main
 from mlops_nb.pipeline import spec
 from mlops_nb.pipeline.engine import mark_done, plan, run
 from tests import nbbuild as b
+from tests.conftest import FORGOT_RUNS_DIR
 
 UPSTREAM = "upstream: dict | None = None"
 
@@ -300,7 +304,9 @@ def test_interrupt_records_and_resumes(tmp_path: Path, runs_dir: Path) -> None:
         "--runs-dir",
         str(runs_dir),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # --runs-dir is not $MLOPS_NB_RUNS_DIR here, so the resume hint must name it
+    env = {**os.environ, "MLOPS_NB_RUNS_DIR": FORGOT_RUNS_DIR}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 120
     while not (pid_file.exists() and pid_file.read_text()):
         assert proc.poll() is None, proc.communicate()
@@ -312,6 +318,8 @@ def test_interrupt_records_and_resumes(tmp_path: Path, runs_dir: Path) -> None:
     assert proc.returncode == 130, out + err
     assert "interrupted" in err
     assert "Traceback" not in err
+    resume = re.search(r"run `([^`]+)` again to resume", err)
+    assert resume and shlex.split(resume[1]) == ["mlops-nb", *cmd[3:]], err  # copy-pasteable
     assert not psutil.pid_exists(kernel_pid) or psutil.Process(kernel_pid).status() == "zombie"
     statuses = sorted(json.loads(p.read_text())["status"] for p in runs_dir.glob("*/run.json"))
     assert statuses == ["interrupted", "ok"]

@@ -22,7 +22,8 @@ def test_an_empty_registry_says_how_to_start(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = _cli(capsys, tmp_path / "runs", "registry", "list")
-    assert (code, out) == (0, "no registered models (register one with `mlops-nb promote`)\n")
+    promote = f"mlops-nb promote MODEL RUN --alias ALIAS --runs-dir {tmp_path / 'runs'}"
+    assert (code, out) == (0, f"no registered models (register one with `{promote}`)\n")
     assert _cli(capsys, tmp_path / "runs", "registry", "list", "--json") == (0, "[]\n")
 
 

@@ -1,0 +1,24 @@
+"""``mlops-nb pipeline ...`` commands named in messages, copy-pasteable (``store.hints``): they
+name the pipeline file unless it is the default ``notebooks/pipeline.yaml``, and ``--runs-dir``
+unless the store is the one the command picks by itself (the file's ``runs_dir:``, else
+``$MLOPS_NB_RUNS_DIR`` or ``runs``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops_nb.pipeline.spec import DEFAULT_FILE
+from mlops_nb.store import hints
+
+if TYPE_CHECKING:
+    from mlops_nb.pipeline.spec import Pipeline
+
+
+def command(pipeline: Pipeline, action: str, *words: str, runs_dir: Path) -> str:
+    """``mlops-nb pipeline ACTION WORDS [FILE] [--runs-dir DIR]``, e.g. ``pipeline run`` to
+    resume, ``pipeline mark-done STEP``."""
+    file = [] if hints.same_path(pipeline.path, DEFAULT_FILE) else [str(pipeline.path)]
+    return hints.command(
+        "pipeline", action, *words, *file, runs_dir=runs_dir, usual=pipeline.runs_dir
+    )
