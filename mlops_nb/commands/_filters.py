@@ -30,7 +30,19 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def run_filter(args: argparse.Namespace) -> RunFilter:
-    """The ``RunFilter`` of the flags ``add_filters`` added (``UsageError``: an unknown status)."""
-    from mlops_nb.results.filter import RunFilter
+    """The ``RunFilter`` of the flags ``add_filters`` added (``UsageError``: an unknown status,
+    or a flag given an empty value: ``--sweep ''``, ``--status ok,``)."""
+    from mlops_nb.results.filter import RunFilter, empty
 
-    return RunFilter(**{flag[2:]: getattr(args, flag[2:]) for flag, _, _ in _FLAGS})
+    values = {flag[2:]: getattr(args, flag[2:]) for flag, _, _ in _FLAGS}
+    for name, value in values.items():
+        refuse_empty(f"--{name}", value, empty(name, value))
+    return RunFilter(**values)
+
+
+def refuse_empty(flag: str, value: str | None, problem: str | None) -> None:
+    """Raise ``UsageError`` ``--FLAG 'VALUE' PROBLEM.`` when there is a problem."""
+    if problem:
+        from mlops_nb.errors import UsageError
+
+        raise UsageError(f"{flag} {value!r} {problem}.")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 
 from mlops_nb.commands._common import positive_int
-from mlops_nb.commands._filters import add_filters, run_filter
+from mlops_nb.commands._filters import add_filters, refuse_empty, run_filter
+
+_COLUMN = "names no column; give one (e.g. scraps.f1 or f1), or leave the option out"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.results.formats import export, table_text
     from mlops_nb.results.plain import collect_text
 
+    if args.sort is not None and not args.sort.strip():
+        refuse_empty("--sort", args.sort, _COLUMN)
+    for column in args.columns or []:
+        if not column.strip(" ,"):
+            refuse_empty("--columns", column, _COLUMN)
     filters = {
         "filter": run_filter(args),
         "sort": args.sort,

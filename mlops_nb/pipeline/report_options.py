@@ -54,16 +54,19 @@ def _problem(key: Any, value: Any) -> str | None:
     ):
         what = " or ".join(_TYPE_NAMES[k] for k in kinds if k in _TYPE_NAMES)
         return f"report option {key!r} must be {what}, got {value!r}"
-    return _filter_problem(key, value) if value else None
+    return _filter_problem(key, value) if isinstance(value, str) else None
 
 
-def _filter_problem(key: str, value: Any) -> str | None:
-    """A ``where`` that the filter grammar refuses or a ``status`` that is not one: what
-    ``collect`` would refuse when the step runs (``results.where.parse``, ``RunFilter``)."""
+def _filter_problem(key: str, value: str) -> str | None:
+    """An empty filter (``sweep: ""``; ``sweep:`` with no value is no filter), a ``where`` that
+    the filter grammar refuses or a ``status`` that is not one: what ``collect`` would refuse
+    (``results.filter.empty``, ``results.where.parse``, ``RunFilter``)."""
     from mlops_nb.errors import UsageError
-    from mlops_nb.results.filter import RunFilter
+    from mlops_nb.results.filter import FIELDS, RunFilter, empty
     from mlops_nb.results.where import parse
 
+    if key in FIELDS and (problem := empty(key, value)):
+        return f"report option {key!r}: {value!r} {problem}"
     try:
         if key == "where":
             parse(value)

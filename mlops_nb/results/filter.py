@@ -21,12 +21,35 @@ from mlops_nb.errors import UsageError
 
 STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
 FIELDS = ("notebook", "sweep", "pipeline", "status", "where")
+# What each filter takes (the message refusing an empty one says it).
+WANTS = {
+    "notebook": "a notebook's path or file name",
+    "sweep": "a sweep id or a prefix of one",
+    "pipeline": "a pipeline's name",
+    "status": f"statuses separated by commas ({', '.join(STATUSES)})",
+    "where": 'a filter expression (e.g. "f1 > 0.8")',
+}
 
 
 def split(values: str | Iterable[str]) -> list[str]:
     """``"a,b"`` or ``["a", "b,c"]`` → ``["a", "b", "c"]`` (blanks dropped)."""
     items = [values] if isinstance(values, str) else list(values)
     return [p.strip() for v in items for p in v.split(",") if p.strip()]
+
+
+def empty(field: str, value: str | Sequence[str] | None) -> str | None:
+    """Why ``value`` is an empty ``field`` filter (blank, or, for ``status``, with a blank item
+    such as ``"ok,"``), or None when it is not. A command line refuses them rather than reading
+    every run: ``--sweep "$ID"`` with ``ID`` unset is a mistake, not a wish for no filter."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    if field == "status":
+        items = [p for v in items for p in v.split(",")] or [""]
+    if all(p.strip() for p in items):
+        return None
+    what = "an empty status" if any(p.strip() for p in items) else "nothing"
+    return f"names {what}; give {WANTS[field]}, or leave it out to select every run"
 
 
 class FilterKeywords(TypedDict, total=False):
@@ -41,10 +64,10 @@ class FilterKeywords(TypedDict, total=False):
 
 @dataclasses.dataclass(frozen=True)
 class RunFilter:
-    """Which runs to read; every field None (the default) means every run.
+    """Which runs to read; every field None (the default) or empty means every run.
 
-    ``status`` is kept as a tuple of statuses; an unknown one raises ``UsageError`` here, before
-    anything is read.
+    ``status`` is kept as a tuple of statuses; an unknown one, or a blank one in a list of them
+    (``"ok,"``), raises ``UsageError`` here, before anything is read.
     """
 
     notebook: str | None = None
@@ -61,6 +84,8 @@ class RunFilter:
         status: str | Sequence[str] | None = None,
         where: str | None = None,
     ) -> None:
+        if status and (problem := empty("status", status)):
+            raise UsageError(f"status={status!r} {problem}.")
         statuses = tuple(split(status)) if status else None
         unknown = [s for s in statuses or () if s not in STATUSES]
         if unknown:

@@ -52,6 +52,9 @@ def test_the_options_are_build_reports_keywords() -> None:
         ("{status: NOSUCH}", "report option 'status': unknown status NOSUCH; choose from running"),
         ("{status: [ok, done]}", "report option 'status' must be a string, got ['ok', 'done']"),
         ("{status: 'ok,done'}", "report option 'status': unknown status done; choose from"),
+        ("{sweep: ''}", "report option 'sweep': '' names nothing; give a sweep id"),
+        ("{where: ' '}", "report option 'where': ' ' names nothing; give a filter expression"),
+        ("{status: 'ok,'}", "report option 'status': 'ok,' names an empty status; give"),
     ],
     ids=[
         "unknown",
@@ -69,6 +72,9 @@ def test_the_options_are_build_reports_keywords() -> None:
         "status",
         "status-list",
         "status-comma",
+        "sweep-empty",
+        "where-blank",
+        "status-trailing-comma",
     ],
 )
 def test_bad_options_are_a_config_error_when_read(tmp_path: Path, report: str, says: str) -> None:
