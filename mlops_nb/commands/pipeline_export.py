@@ -74,11 +74,11 @@ def run(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace, output: Any) -> int:
     from pathlib import Path
 
+    from mlops_nb.commands.pipeline import load_pipeline
     from mlops_nb.notebook.io import atomic_write_text
-    from mlops_nb.pipeline import spec
     from mlops_nb.pipeline.export import export
 
-    pipeline = spec.load(args.file)
+    pipeline = load_pipeline(args.file)
     if args.output:
         target = Path(args.output)
     elif args.format == "dvc":

@@ -120,12 +120,35 @@ def _did_you_mean(word: str, valid: set[str] | list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
-    """Read and validate a pipeline file; one ``ConfigError`` lists every problem."""
+def locate(path: str | os.PathLike[str] | None = None) -> Path:
+    """The pipeline file ``path`` names: itself, ``DIR/pipeline.yaml`` for a folder that has one
+    (as ``dvc`` finds ``dvc.yaml`` in a folder), or ``DEFAULT_FILE`` for None. ``ConfigError``:
+    no such file, a folder without ``pipeline.yaml`` (naming its YAML files), a notebook."""
     p = Path(path) if path is not None else DEFAULT_FILE
+    if p.is_dir():
+        inside = p / DEFAULT_FILE.name
+        if inside.is_file():
+            return inside
+        found = sorted(f.name for f in p.iterdir() if f.suffix in (".yaml", ".yml"))
+        listed = f" (its YAML files: {', '.join(found)})" if found else ""
+        raise ConfigError(
+            f"{p} is a folder with no {DEFAULT_FILE.name}{listed}; pass the pipeline file's path."
+        )
     if not p.exists():
         hint = " (the default; pass the file's path)" if path is None else ""
         raise ConfigError(f"{p}: no pipeline file{hint}. Create one or run `mlops-nb init`.")
+    if p.suffix == ".ipynb":
+        raise ConfigError(
+            f"{p} is a notebook, not a pipeline file; pass a pipeline's YAML file "
+            f"(e.g. {p.parent / DEFAULT_FILE.name}), or run the notebook with `mlops-nb run`."
+        )
+    return p
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
+    """Read and validate a pipeline file (or ``DIR/pipeline.yaml``: ``locate``); one
+    ``ConfigError`` lists every problem."""
+    p = locate(path)
     data = yaml_io.load(p)
     problems: list[str] = []
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mlops_nb.errors import UsageError
+from mlops_nb.pipeline import hints
 from mlops_nb.pipeline.spec import Pipeline
 
 FORMATS: dict[str, str] = {
@@ -66,5 +67,6 @@ def refuse_gates(pipeline: Pipeline, fmt: str) -> None:
         raise UsageError(
             f"{pipeline.path}: gate step{'s' if len(gates) > 1 else ''} {', '.join(gates)} "
             f"cannot be exported to {fmt}: gates run only under `mlops-nb pipeline run`; "
-            "export a pipeline without gate steps, or run this one with `mlops-nb pipeline run`."
+            "export a pipeline without gate steps, or run this one with "
+            f"`{hints.command(pipeline, 'run')}`."
         )
