@@ -49,7 +49,7 @@ def check_sweep(runs_dir: Path, sweep: str | None) -> None:
     names = [n for n in _sweeps(runs_dir) if n.startswith(sweep)]
     if len(names) > 1 and sweep not in names:
         raise UsageError(
-            f"sweep {sweep!r} matches {len(names)} sweeps in {runs_dir}: {_some(names)}; "
+            f"sweep {sweep!r} matches {len(names)} sweeps in {runs_dir}: {some(names)}; "
             "give more of the id."
         )
 
@@ -77,7 +77,7 @@ def check_named(
             continue
         if kind == "notebook" and _notebook_known(runs_dir, wanted):
             continue
-        listing = f"its {kind}s: {_some(names)} (list them: {how})" if names else "none yet"
+        listing = f"its {kind}s: {some(names)} (list them: {how})" if names else "none yet"
         raise UsageError(f"no {kind} {wanted!r} in {runs_dir}; {listing}.")
 
 
@@ -89,7 +89,8 @@ def _matches(kind: str, wanted: str, name: str) -> bool:
     return name == wanted
 
 
-def _some(names: list[str]) -> str:
+def some(names: list[str]) -> str:
+    """The first ``SHOWN`` names, then how many more: ``a, b, c, d, e and 3 more``."""
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
     return ", ".join(names[:SHOWN]) + more
 

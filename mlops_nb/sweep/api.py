@@ -36,9 +36,11 @@ class Sweep:
 
     @classmethod
     def load(cls, sweep_id: str, *, runs_dir: str | os.PathLike[str] | None = None) -> Sweep:
+        """The sweep ``sweep_id``: its full id or a prefix of one sweep's id, as ``show`` takes
+        run ids (``StoreError``: no such sweep, or a prefix of several, listing them)."""
         rdir = store.resolve_runs_dir(runs_dir)
-        data = record.load(rdir, sweep_id)
-        if data is None:
+        data = record.load(rdir, _sweep_id(rdir, sweep_id))
+        if data is None:  # its record went away meanwhile
             from mlops_nb.errors import StoreError
 
             raise StoreError(f"no sweep {sweep_id!r} in {rdir / record.SWEEPS_DIR}.")
@@ -98,6 +100,26 @@ class Sweep:
     def __repr__(self) -> str:
         c = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
         return f"Sweep(id={self.id!r}, status={self.status!r}, {c})"
+
+
+def _sweep_id(runs_dir: Path, ref: str) -> str:
+    """The id of the one sweep recorded in ``runs_dir`` whose id is ``ref`` or starts with it."""
+    from mlops_nb.errors import StoreError
+    from mlops_nb.store.names import some
+
+    folder = runs_dir / record.SWEEPS_DIR
+    ids = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    if ref in ids:
+        return ref
+    found = [i for i in ids if ref and i.startswith(ref)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise StoreError(
+            f"{ref!r} matches {len(found)} sweeps in {folder}: {some(found)}; give more of the id."
+        )
+    have = f"its sweeps: {some(ids)}" if ids else "none yet"
+    raise StoreError(f"no sweep {ref!r} in {folder} ({have}).")
 
 
 def sweep(
