@@ -8,6 +8,7 @@ in ``registry.store``.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from mlops_nb.errors import StoreError
 from mlops_nb.registry import store as rs
 from mlops_nb.store.hints import command
+
+VERSION_REF = re.compile(r"^v(\d+)$")  # stands for version N in MODEL@vN, not an alias
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,22 @@ def alias_version(doc: dict[str, Any], alias: str, *, runs_dir: Path | None = No
     return int(doc["aliases"][alias])
 
 
+def pinned_version(doc: dict[str, Any], ref: str) -> int | None:
+    """N when ``ref`` is ``vN`` and the model has version N (MLflow's ``models:/NAME/N``), else
+    None (an alias, or no such version)."""
+    m = VERSION_REF.match(ref)
+    number = int(m[1]) if m else None
+    return number if any(int(v["version"]) == number for v in doc["versions"]) else None
+
+
 def resolve(runs_dir: Path, name: str, alias: str) -> Resolved:
-    """``MODEL@ALIAS`` → its version's run folder, after checking the artifact's sha256."""
+    """``MODEL@ALIAS`` → its version's run folder, after checking the artifact's sha256.
+    ``alias`` may be ``vN`` instead: version N, pinned."""
     doc = load(runs_dir, name)
-    v = version(doc, alias_version(doc, alias, runs_dir=runs_dir))
+    if m := VERSION_REF.match(alias):
+        v = version(doc, int(m[1]))
+    else:
+        v = version(doc, alias_version(doc, alias, runs_dir=runs_dir))
     folder = Path(runs_dir) / v["run_id"]
     artifact = folder / v["artifact"]
     if not artifact.is_file():

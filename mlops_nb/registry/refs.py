@@ -7,6 +7,10 @@ version and run the alias pointed to then (lineage through the registry).
 
 ``registry:MODEL@ALIAS?`` (a trailing ``?``) is optional: it resolves to ``""`` while the model or
 the alias does not exist yet (the first run of a loop has no champion).
+
+In place of an alias, ``vN`` pins version N, as MLflow's ``models:/NAME/N`` does
+(``lookup.VERSION_REF``). ``latest`` is refused: a step reading it would go stale whenever a gate
+downstream of it registers a version.
 """
 
 from __future__ import annotations
@@ -36,7 +40,13 @@ def parse(value: Any, *, where: str = "") -> Ref | None:
     if not m:
         raise ParameterError(
             f"{where}{value!r} is not a registry reference: write registry:MODEL@ALIAS "
-            "(e.g. registry:rare_events@champion), with a trailing '?' if it may be unset."
+            "(e.g. registry:rare_events@champion) or registry:MODEL@vN for version N, with a "
+            "trailing '?' if it may be unset."
+        )
+    if m.group(2) == "latest":
+        raise ParameterError(
+            f"{where}{value!r}: 'latest' is not supported in a registry reference; pin a version "
+            f"(registry:{m.group(1)}@v1) or name an alias (registry:{m.group(1)}@champion)."
         )
     return Ref(m.group(1), m.group(2), bool(m.group(3)))
 
@@ -78,9 +88,14 @@ def resolve_params(
 
 def _unset(runs_dir: Path, ref: Ref) -> bool:
     from mlops_nb.registry import store
+    from mlops_nb.registry.lookup import VERSION_REF, pinned_version
 
     doc = store.read_model(runs_dir, ref.model)
-    return doc is None or ref.alias not in doc["aliases"]
+    if doc is None:
+        return True
+    if VERSION_REF.match(ref.alias):
+        return pinned_version(doc, ref.alias) is None
+    return ref.alias not in doc["aliases"]
 
 
 def pinned(
@@ -93,6 +108,7 @@ def pinned(
     result is what led to them, and running it again against its own outcome is a loop.
     """
     from mlops_nb.registry import store
+    from mlops_nb.registry.lookup import pinned_version
 
     out = dict(params)
     for name, value in params.items():
@@ -102,7 +118,7 @@ def pinned(
         except MlopsNbError:
             continue  # reported when the step runs
         if ref is not None:
-            version = _before(doc, ref.alias, ignore) if doc else None
+            version = doc and (pinned_version(doc, ref.alias) or _before(doc, ref.alias, ignore))
             out[name] = f"{value} ({'v' + str(version) if version else 'unset'})"
     return out
 

@@ -65,6 +65,11 @@ def test_resolved_before_the_kernel_and_recorded(
         ("registry:m@ghost", "has no alias 'ghost'"),
         ("registry:nope@live", "unknown model 'nope'"),
         ("registry:m", "is not a registry reference"),
+        ("registry:m", "or registry:MODEL@vN for version N"),
+        ("registry:m@v9", "model 'm' has no version 9 (versions 1-1)"),
+        ("registry:m@v0", "model 'm' has no version 0"),
+        ("registry:m@latest", "'latest' is not supported in a registry reference; pin a version"),
+        ("registry:m@V1", "invalid alias 'V1'"),
     ],
 )
 def test_unknown_model_or_alias_is_exit_2_before_any_run(
@@ -97,3 +102,30 @@ def test_optional_reference_is_empty_while_unset(
     rec = json.loads(out)
     assert rec["params"]["model_dir"] == "" and rec["scraps"]["content"] == ""
     assert rec["registry"]["model_dir"]["version"] is None
+
+
+def test_a_version_pins_the_reference(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``registry:MODEL@vN`` reads version N wherever the aliases point (MLflow: models:/M/N)."""
+    from mlops_nb.registry.refs import pinned
+
+    runs, ids = store
+    api.promote(runs, "m", ids["a"], ["live"])
+    api.promote(runs, "m", ids["b"], ["live"])
+    code, out = _run(capsys, runs, _scorer(tmp_path), "registry:m@v1")
+    assert code == 0, out
+    rec = json.loads(out)
+    assert rec["scraps"]["content"] == "a"
+    assert rec["registry"]["model_dir"]["version"] == 1
+    assert rec["registry"]["model_dir"]["run_id"] == ids["a"]
+    assert rec["registry"]["model_dir"]["alias"] == "v1"
+    # a pipeline step reading a pinned version does not go stale when an alias moves
+    values = {"a": "registry:m@v1", "b": "registry:m@v7?", "c": "registry:m@live"}
+    assert pinned(values, runs) == {
+        "a": "registry:m@v1 (v1)",
+        "b": "registry:m@v7? (unset)",
+        "c": "registry:m@live (v2)",
+    }
+    code, out = _run(capsys, runs, _scorer(tmp_path), "registry:m@v7?")  # optional: not there yet
+    assert code == 0 and json.loads(out)["params"]["model_dir"] == ""
