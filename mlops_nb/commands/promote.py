@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         artifact=args.artifact,
     )
     output.out(change.line())
-    if args.require_approval:
+    if args.require_approval and change.entry["action"] != api.UNCHANGED:
         approve, reject = (
             command(a, args.model, runs_dir=args.runs_dir) for a in ("approve", "reject")
         )

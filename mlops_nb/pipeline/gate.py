@@ -160,6 +160,8 @@ def decide(
         change = c.entry
         version = f"{action['promote']} v{change['to']} -> {', '.join(action['alias'])}"
         decision = f"pending approval: {version}" if approval == "human" else f"promoted {version}"
+        if change["action"] == api.UNCHANGED:
+            decision = f"unchanged: {version} already"
     return {
         "rule": gate["rule"],
         "passed": passed,

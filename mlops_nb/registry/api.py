@@ -29,6 +29,8 @@ from mlops_nb.store import runs as runs_store
 from mlops_nb.store.hints import command
 
 DEFAULT_ARTIFACT = "model.joblib"
+# The action of a promotion that moved nothing (its aliases were there): not in the history.
+UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Change:
 
     def line(self) -> str:
         e = self.entry
+        if e["action"] == UNCHANGED:
+            return f"{self.model}: {', '.join(e['aliases'])} already at v{e['to']}; nothing changed"
         moves = ", ".join(
             f"{a}: {_v(e['from'].get(a))} -> {_v(e.get('to'))}" for a in e.get("aliases", [])
         )
@@ -178,6 +182,8 @@ def promote(
     ``run_ref``: a run (id, prefix, name, ``latest``), ``@ALIAS`` (e.g. ``@green`` to switch
     ``live`` to it: blue/green) or ``vN``. With ``require_approval`` the change is stored as
     pending until ``approve`` (a newer request for the same aliases replaces an older one).
+    When every alias already points at that version (and no request for them is pending), nothing
+    is written and the entry's action is ``UNCHANGED`` (as ``git tag -f`` leaves a tag in place).
     Raises ``StoreError`` for invalid names, unknown runs, unsuccessful runs, missing artifacts.
     """
     rs.check_model_name(name)
@@ -190,6 +196,11 @@ def promote(
     with rs.locked(runs_dir):
         doc = rs.read_model(runs_dir, name) or rs.empty_model(name)
         version = _new_version(runs_dir, doc, run_ref, artifact)
+        if _in_place(doc, aliases, version, require_approval):
+            here = dict.fromkeys(aliases, version)
+            return Change(
+                name, {"action": UNCHANGED, "aliases": list(aliases), "from": here, "to": version}
+            )
         if require_approval:
             replaced = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)]
             doc["pending"] = [p for p in doc["pending"] if p not in replaced]
@@ -213,6 +224,16 @@ def promote(
             )
         rs.write_model(runs_dir, doc)
     return Change(name, entry)
+
+
+def _in_place(
+    doc: dict[str, Any], aliases: Sequence[str], version: int, require_approval: bool
+) -> bool:
+    """Whether promoting ``version`` to ``aliases`` changes nothing: they all point at it, and
+    no pending request for them (which a new request would replace) is waiting."""
+    if any(doc["aliases"].get(a) != version for a in aliases):
+        return False
+    return not (require_approval and any(set(p["aliases"]) & set(aliases) for p in doc["pending"]))
 
 
 def _take_pending(doc: dict[str, Any], alias: str | None, verb: str) -> dict[str, Any]:

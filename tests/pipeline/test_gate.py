@@ -310,3 +310,18 @@ def test_invalid_gates_are_refused_before_anything_runs(
     code, _, err = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
     assert code == 2 and message in err and "Traceback" not in err
     assert not runs.exists()
+
+
+@pytest.mark.kernel
+def test_a_gate_that_promotes_what_is_already_there_records_nothing(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="auto")
+    assert _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))[0] == 0
+    history = api.load(runs, "m")["history"]
+    code, out, _ = _main(
+        capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs), "--force", "gate"
+    )
+    assert code == 0 and "unchanged: m v1 -> champion, live already" in out
+    assert api.load(runs, "m")["history"] == history

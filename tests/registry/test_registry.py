@@ -178,14 +178,14 @@ def test_concurrent_promotions_from_two_processes_lose_nothing(store: Store) -> 
         "import sys\n"
         "from pathlib import Path\n"
         "from mlops_nb.registry import api\n"
-        "runs, run, alias = Path(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+        "runs, run, other, alias = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]\n"
         "sys.stdin.readline()\n"  # start together
-        f"for i in range({n}):\n"
-        "    api.promote(runs, 'm', run, [alias], reason=f'{alias} {i}')\n"
+        f"for i in range({n}):\n"  # the alias moves every time (a promotion in place is no entry)
+        "    api.promote(runs, 'm', (run, other)[i % 2], [alias], reason=f'{alias} {i}')\n"
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", script, str(runs), ids[label], alias],
+            [sys.executable, "-c", script, str(runs), ids[label], ids["c"], alias],
             stdin=subprocess.PIPE,
             text=True,
         )
@@ -206,7 +206,7 @@ def test_concurrent_promotions_from_two_processes_lose_nothing(store: Store) -> 
     )
     assert [e["seq"] for e in doc["history"]] == list(range(1, len(doc["history"]) + 1))
     run_of = {v["version"]: v["run_id"] for v in doc["versions"]}
-    assert len(run_of) == 2  # whichever process registered its run first has v1
+    assert len(run_of) == 3  # registered in the order the processes got there; c once
     assert {a: run_of[n] for a, n in doc["aliases"].items()} == {
         "blue": ids["a"],
         "green": ids["b"],
