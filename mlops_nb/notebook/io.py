@@ -238,8 +238,11 @@ def write_json_notebook(path: str | os.PathLike[str], nb: Mapping[str, Any]) -> 
 
 @contextlib.contextmanager
 def writing(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Around writing a file the user named (``-o``): an OSError becomes a one-line UsageError."""
+    """Around writing a file the user named (``-o``): its missing parent folders are made first
+    (as ``pipeline export``, ``env export`` and ``new`` do); an OSError becomes a one-line
+    UsageError."""
     try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         yield
     except OSError as e:
         raise UsageError(

@@ -98,10 +98,19 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp_file(tmp_path: Pat
 
 
 def test_writing_turns_an_os_error_into_one_usage_line(tmp_path: Path) -> None:
-    out = tmp_path / "missing-folder" / "page.html"
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "page.html"  # its folder cannot be made: a file is in the way
     with pytest.raises(UsageError) as e, io.writing(out):
         io.atomic_write_text(out, "<html>")
     assert e.value.message == (
-        f"cannot write {out}: No such file or directory. Check that its folder exists and is "
-        "writable."
+        f"cannot write {out}: File exists. Check that its folder exists and is writable."
     )
+    with pytest.raises(UsageError, match="Is a directory"), io.writing(tmp_path):
+        io.atomic_write_text(tmp_path, "<html>")
+
+
+def test_writing_makes_the_missing_folders(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "folders" / "page.html"
+    with io.writing(out):
+        io.atomic_write_text(out, "<html>")
+    assert out.read_text() == "<html>"

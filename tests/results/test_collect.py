@@ -231,12 +231,26 @@ def test_collect_never_reads_run_folders_when_the_index_is_fresh(store: Path) ->
     assert len(collect(store)) == 4
 
 
-@pytest.mark.parametrize("fmt", ["csv", "table", "parquet"])
-def test_output_into_a_missing_folder_is_a_clear_error(
+@pytest.mark.parametrize("fmt", ["csv", "table", "parquet", "json"])
+def test_output_into_a_missing_folder_makes_it(
     store: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """As `pipeline export -o`, `env export -o` and `new` do (review3 item 13)."""
     target = tmp_path / "no" / "such" / f"out.{fmt}"
+    assert main(["collect", "--runs-dir", str(store), "--format", fmt, "-o", str(target)]) == 0
+    assert target.stat().st_size > 0
+    assert f"4 runs written to {target}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table", "parquet"])
+def test_output_where_no_folder_can_be_is_a_clear_error(
+    store: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("")
+    target = tmp_path / "file" / "such" / f"out.{fmt}"
     assert main(["collect", "--runs-dir", str(store), "--format", fmt, "-o", str(target)]) == 2
-    err = capsys.readouterr().err
-    assert f"cannot write {target}" in err
-    assert "internal error" not in err
+    err = capsys.readouterr().err.splitlines()[-1]  # after the notice that the index was built
+    assert err == (
+        f"mlops-nb: error: cannot write {target}: Not a directory. Check that its folder exists "
+        "and is writable."
+    )
