@@ -24,6 +24,7 @@ from mlops_nb.errors import ConfigError, RunInterrupted
 from mlops_nb.interrupts import on_interrupt
 from mlops_nb.pipeline import fingerprint as fp
 from mlops_nb.pipeline import hints, kernels, planner
+from mlops_nb.pipeline.recall import recall
 from mlops_nb.pipeline.spec import Pipeline, Step
 from mlops_nb.pipeline.state import StateStore, StepState
 from mlops_nb.pipeline.steps import (
@@ -34,7 +35,6 @@ from mlops_nb.pipeline.steps import (
     consumed,
     kind_of,
     run_step,
-    scraps_of,
 )
 from mlops_nb.store import runs as store
 from mlops_nb.store import settle
@@ -245,15 +245,16 @@ class _Invocation:
                 self.failed.add(step.name)
             return Outcome(step.name, d.action, detail=d.detail)
         st = self.states[step.name]
-        report = step.report is not None
+        was = recall(step, st, self.runs_dir)  # what the invocation that ran it showed
         return Outcome(
             step.name,
             "skipped",
             status="ok",
             run_id=st.run_id,
             run_folder=st.run_folder,
-            scraps={} if report else scraps_of(st.run_folder),
-            detail=(st.run_folder or "") if report else "",
+            scraps=was.scraps,
+            params=was.params,
+            detail=was.detail,
         )
 
     def _note(self, step: Step, o: Outcome) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_nb.errors import MlopsNbError, RunInterrupted
 from mlops_nb.pipeline import kernels, notebook_step
 from mlops_nb.pipeline.notebook_step import run_meta, upstream_params
+from mlops_nb.pipeline.recall import best_of
 from mlops_nb.pipeline.steps import Outcome, StepContext, remember
 
 if TYPE_CHECKING:
@@ -89,7 +90,6 @@ def pick_best(ctx: StepContext, result: Any, t0: float) -> Outcome:
         reasons=ctx.plan.reasons,
         scraps=best.record.get("scraps") or {},
         params={k: best.params.get(k) for k in step.grid},
-        detail=f"best of {len(result.runs)} runs by {metric} ({mode})"
-        + (f"; {n_failed} failed" if n_failed else ""),
+        detail=best_of(len(result.runs), metric, mode, n_failed),
         seconds=time.monotonic() - t0,
     )

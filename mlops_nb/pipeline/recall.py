@@ -1,0 +1,76 @@
+"""What a step that is up to date (``skipped``) shows: what its recorded result says, as the
+invocation that ran it showed it. A notebook step: its run's scraps. A sweep step: also the
+selected run's grid values and ``best of N runs by METRIC (MODE)``, from the sweep record. A gate:
+``passed`` and its decision (``promoted MODEL vN -> ALIAS``), from ``gate.json``. A report step:
+the page's path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_nb.errors import MlopsNbError
+from mlops_nb.store import runs as store
+from mlops_nb.store.gates import read_decision
+
+if TYPE_CHECKING:
+    from mlops_nb.pipeline.spec import Step
+    from mlops_nb.pipeline.state import StepState
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """The parts of an ``Outcome`` a skipped step fills from its records."""
+
+    scraps: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+
+def best_of(total: int, metric: Any, mode: Any, failed: int) -> str:
+    """A sweep step's detail: ``best of 4 runs by f1 (max)``, and how many failed."""
+    return f"best of {total} runs by {metric} ({mode})" + (f"; {failed} failed" if failed else "")
+
+
+def recall(step: Step, state: StepState, runs_dir: Path) -> Recalled:
+    """What ``step``'s last result (``state``) says; parts that cannot be read are left empty."""
+    if step.report is not None:
+        return Recalled(detail=state.run_folder or "")
+    if step.gate is not None:
+        decision = read_decision(state.run_folder)
+        passed = {"passed": decision["passed"]} if "passed" in decision else {}
+        return Recalled(scraps=passed, detail=str(decision.get("decision") or ""))
+    record = _record(state.run_folder)
+    scraps = dict(record.get("scraps") or {})
+    if not step.grid or not state.sweep_id:
+        return Recalled(scraps=scraps)
+    params = record.get("params") or {}
+    return Recalled(
+        scraps=scraps,
+        params={k: params.get(k) for k in step.grid},
+        detail=_sweep_detail(step, state.sweep_id, runs_dir),
+    )
+
+
+def _record(folder: str | None) -> dict[str, Any]:
+    if not folder:
+        return {}
+    try:
+        return store.read_record(Path(folder))
+    except MlopsNbError:
+        return {}
+
+
+def _sweep_detail(step: Step, sweep_id: str, runs_dir: Path) -> str:
+    from mlops_nb.sweep import record
+
+    try:
+        rec = record.load(runs_dir, sweep_id)
+    except MlopsNbError:
+        rec = None
+    if rec is None:
+        return ""
+    select = step.select or {}
+    failed = sum(1 for e in rec.runs if e.status != "ok")
+    return best_of(len(rec.runs), select.get("metric"), select.get("mode", "max"), failed)
