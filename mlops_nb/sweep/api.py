@@ -72,8 +72,11 @@ class Sweep:
         """Entries that did not end ``ok`` (failed, timeout, interrupted or not run)."""
         return [e.to_json() for e in self.sweep_record.runs if e.status != "ok"]
 
-    def summary(self) -> list[dict[str, Any]]:
-        """One row per parameter set: index, run id, status, duration, params, scalar scraps."""
+    def summary(self, *, collect_names: bool = False) -> list[dict[str, Any]]:
+        """One row per parameter set: ``set``, ``run_id``, ``status``, ``duration_s``, ``error``,
+        then ``param.NAME`` and ``scrap.NAME`` columns (the names of every release), or with
+        ``collect_names`` the ``params.NAME`` and ``scraps.NAME`` of ``mlops_nb.collect``."""
+        param, scrap = ("params.", "scraps.") if collect_names else ("param.", "scrap.")
         rows = []
         for e in self.sweep_record.runs:
             row: dict[str, Any] = {
@@ -83,19 +86,20 @@ class Sweep:
                 "duration_s": e.duration_s,
                 "error": e.error,
             }
-            row.update({f"param.{k}": v for k, v in e.params.items()})
+            row.update({f"{param}{k}": v for k, v in e.params.items()})
             if e.run_id and (self.runs_dir / e.run_id / store.RECORD).is_file():
                 rec = store.read_record(self.runs_dir / e.run_id)
                 row["duration_s"] = rec.get("duration_s")
-                row.update({f"scrap.{k}": v for k, v in (rec.get("scraps") or {}).items()})
+                row.update({f"{scrap}{k}": v for k, v in (rec.get("scraps") or {}).items()})
             rows.append(row)
         return rows
 
-    def to_dataframe(self) -> Any:
-        """``summary()`` as a pandas DataFrame."""
+    def to_dataframe(self, *, collect_names: bool = False) -> Any:
+        """``summary()`` as a pandas DataFrame (``collect_names``: ``params.X``/``scraps.X``
+        columns, as ``mlops_nb.collect`` names them, instead of ``param.X``/``scrap.X``)."""
         import pandas as pd
 
-        return pd.DataFrame(self.summary())
+        return pd.DataFrame(self.summary(collect_names=collect_names))
 
     def __repr__(self) -> str:
         c = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))

@@ -55,3 +55,29 @@ def test_no_match_names_the_sweeps_there_are(store: Path, ref: str) -> None:
 def test_an_empty_store_says_none_yet(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"no sweep 'train' in .* \(none yet\)"):
         Sweep.load("train", runs_dir=tmp_path)
+
+
+def test_the_dataframe_can_use_collects_column_names(runs_dir: Path) -> None:
+    """``param.X``/``scrap.X`` stay the default (existing code reads them); ``collect_names``
+    gives ``params.X``/``scraps.X``, the names of ``mlops_nb.collect``, for one vocabulary."""
+    import mlops_nb
+    from tests.results.factory import make_run
+
+    old = json.loads(GOLDEN.read_text())
+    params = old["runs"][0]["params"]
+    folder = make_run(runs_dir, params=params, scraps={"f1": 0.5}, sweep_id=old["id"])
+    old["runs"][0]["run_id"] = folder.name
+    (runs_dir / "sweeps").mkdir()
+    (runs_dir / "sweeps" / f"{old['id']}.json").write_text(json.dumps(old))
+    s = Sweep.load(old["id"], runs_dir=runs_dir)
+
+    default = s.to_dataframe()
+    assert {f"param.{k}" for k in params} | {"scrap.f1"} <= set(default.columns)
+    named = s.to_dataframe(collect_names=True)
+    assert list(named.columns) == [
+        c.replace("param.", "params.").replace("scrap.", "scraps.") for c in default.columns
+    ]
+    collected = mlops_nb.collect(runs_dir, sweep=old["id"])
+    shared = {c for c in named.columns if c.startswith(("params.", "scraps."))}
+    assert shared and shared <= set(collected.columns)
+    assert named.loc[0, "scraps.f1"] == collected.loc[0, "scraps.f1"] == 0.5
