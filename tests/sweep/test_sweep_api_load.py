@@ -1,5 +1,6 @@
 """``Sweep.load`` takes a sweep id or a unique prefix of one, as ``show`` takes run ids and
-``collect --sweep`` takes sweeps; an ambiguous prefix is refused with the candidates."""
+``collect --sweep`` takes sweeps (an ambiguous prefix is refused with the candidates); its
+DataFrame can name columns as ``collect`` does."""
 
 from __future__ import annotations
 
