@@ -58,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from mlops_nb.commands._pipeline_file import load_pipeline
     from mlops_nb.store.runs import resolve_runs_dir
 
     if args.action in ("export", "select"):
@@ -76,19 +77,6 @@ def run(args: argparse.Namespace) -> int:
         return _mark_done(pipeline, runs_dir, args.step)
     with tracking(args):
         return _run(pipeline, runs_dir, args.force, args.workers, fork=not args.no_fork)
-
-
-def load_pipeline(file: str | None) -> Any:
-    """``spec.load`` of FILE; for a folder FILE, its pipeline.yaml, which stderr names."""
-    from pathlib import Path
-
-    from mlops_nb import output
-    from mlops_nb.pipeline import spec
-
-    path = spec.locate(file)
-    if file is not None and path != Path(file):
-        output.notice(f"{file} is a folder: using {path}")
-    return spec.load(path)
 
 
 def _show(pipeline: Any, fmt: str) -> int:

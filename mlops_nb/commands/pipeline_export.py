@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace, output: Any) -> int:
     from pathlib import Path
 
-    from mlops_nb.commands.pipeline import load_pipeline
+    from mlops_nb.commands._pipeline_file import load_pipeline
     from mlops_nb.notebook.io import atomic_write_text
     from mlops_nb.pipeline.export import export
 

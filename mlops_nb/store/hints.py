@@ -13,7 +13,7 @@ import os
 import shlex
 from pathlib import Path
 
-from mlops_nb.store.runs import default_runs_dir
+from mlops_nb.store.place import default_runs_dir
 
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

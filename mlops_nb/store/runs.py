@@ -19,6 +19,9 @@ from typing import Any
 from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
+from mlops_nb.store.hints import command
+from mlops_nb.store.place import default_runs_dir as default_runs_dir
+from mlops_nb.store.place import resolve_runs_dir as resolve_runs_dir
 
 RECORD = "run.json"
 OUTPUT = "output.ipynb"
@@ -28,14 +31,6 @@ ENVIRONMENT = "environment.json"
 STORE_FILES = frozenset({RECORD, OUTPUT, PARTIAL_OUTPUT, ENVIRONMENT, "kernel.log"})
 SKIP_DIRS = frozenset({"sweeps", "pipelines"})
 _ID_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}(-[A-Za-z0-9._-]+)?$")
-
-
-def default_runs_dir() -> Path:
-    return Path(os.environ.get("MLOPS_NB_RUNS_DIR") or "runs")
-
-
-def resolve_runs_dir(runs_dir: str | os.PathLike[str] | None) -> Path:
-    return Path(runs_dir) if runs_dir is not None else default_runs_dir()
 
 
 def slug(label: str) -> str:
@@ -181,8 +176,6 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
     by_name = [f for f in folders if s and f.name.endswith("-" + s)]
     if by_name:
         return by_name[-1]
-    from mlops_nb.store.hints import command  # hints imports this module
-
     raise StoreError(
         f"no run {ref!r} in {runs_dir}. List runs with `{command('collect', runs_dir=runs_dir)}`."
     )
