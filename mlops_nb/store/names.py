@@ -9,11 +9,13 @@ their record is in the store (``runs/sweeps/<id>.json``, ``runs/pipelines/<name>
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Protocol
 
 from mlops_nb.errors import UsageError
 from mlops_nb.store import index
+from mlops_nb.store.hints import command
 
 SHOWN = 5  # names listed in the message; the rest are counted
 
@@ -63,11 +65,20 @@ def check_named(
 ) -> None:
     """Raise ``UsageError`` (one line: what is not in the store, what is, how to list it) when
     a named sweep, pipeline or notebook is unknown to ``runs_dir``; return when all are known."""
-    collect = f"mlops-nb collect --runs-dir {runs_dir} --columns id"
     checks = (
-        ("sweep", sweep, _sweeps, f"{collect} sweep"),
-        ("pipeline", pipeline, _pipelines, f"ls {runs_dir / 'pipelines'}"),
-        ("notebook", notebook, _notebooks, f"{collect} notebook"),
+        (
+            "sweep",
+            sweep,
+            _sweeps,
+            command("collect", "--columns", "id", "sweep", runs_dir=runs_dir),
+        ),
+        ("pipeline", pipeline, _pipelines, shlex.join(["ls", str(runs_dir / "pipelines")])),
+        (
+            "notebook",
+            notebook,
+            _notebooks,
+            command("collect", "--columns", "id", "notebook", runs_dir=runs_dir),
+        ),
     )
     for kind, wanted, known, how in checks:
         if not wanted:

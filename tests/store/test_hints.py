@@ -106,3 +106,25 @@ def test_mark_done_names_the_step_before_the_file(
     pipeline = _pipeline(tmp_path / "p.yaml")
     got = pipeline_hints.command(pipeline, "mark-done", "a", runs_dir=Path("r"))
     assert got == f"mlops-nb pipeline mark-done a {tmp_path / 'p.yaml'} --runs-dir r"
+
+
+def test_the_listing_an_unknown_name_suggests_names_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_nb.errors import UsageError
+    from mlops_nb.store.names import check_named
+    from tests.results.factory import make_run
+
+    runs = tmp_path / "elsewhere runs"
+    make_run(runs, notebook="nb/eda.ipynb", pipeline={"name": "etl", "step": "a", "run_id": "p"})
+    with pytest.raises(UsageError) as e:
+        check_named(runs, notebook="nosuch")
+    listing = shlex.join(["mlops-nb", "collect", "--columns", "id", "notebook", "--runs-dir"])
+    assert e.value.message.endswith(f"(list them: {listing} {shlex.quote(str(runs))}).")
+    with pytest.raises(UsageError) as e:
+        check_named(runs, pipeline="nosuch")
+    assert e.value.message.endswith(f"(list them: ls {shlex.quote(str(runs / 'pipelines'))}).")
+    monkeypatch.setenv("MLOPS_NB_RUNS_DIR", str(runs))  # the default store: no --runs-dir
+    with pytest.raises(UsageError) as e:
+        check_named(runs, notebook="nosuch")
+    assert e.value.message.endswith("(list them: mlops-nb collect --columns id notebook).")
