@@ -271,6 +271,10 @@ def test_sweep_track_exports_each_run_from_the_workers(
     assert main(["run", "train.ipynb", "-p", "lr", "0.45", "--track", plugin]) == 0
     err = capsys.readouterr().err
     assert "was not tracked in jsonfiles" in err and f"mlops-nb export {plugin}" in err
+    # in another store, the command to send it later names that store
+    assert main(["run", "train.ipynb", "--track", plugin, "--runs-dir", "elsewhere"]) == 0
+    (run_id,) = [p.name for p in (project / "elsewhere").iterdir() if p.is_dir()]
+    assert f"`mlops-nb export {plugin} {run_id} --runs-dir elsewhere`" in capsys.readouterr().err
 
 
 def test_a_sweep_that_got_more_runs_is_updated(project: Path, plugin: str) -> None:
