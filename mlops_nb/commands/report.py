@@ -32,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="plot these scraps first (default: every numeric scrap, in column order)",
     )
     parser.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="draw every section anew; by default a section whose runs have not changed is "
+        "taken from the last report (kept in RUNS_DIR/.cache/report)",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         metavar="FILE",
@@ -57,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         ascending=args.asc,
         title=args.title,
         metrics=args.metrics,
+        cache=args.cache,
     )
     output.out(f"report written to {path}")
     return 0

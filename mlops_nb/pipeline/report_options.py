@@ -21,6 +21,7 @@ REPORT_OPTIONS: dict[str, tuple[type, ...]] = {
     "sort": _FILTER,
     "ascending": (bool,),
     "metrics": (str, list),
+    "cache": (bool,),
 }
 _TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of names"}
 _FLAGS = {"asc": "ascending", "desc": "ascending", "column": "sort"}  # the CLI's names for them

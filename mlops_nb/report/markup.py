@@ -8,6 +8,7 @@ nothing but inline styles and ``data:`` images.
 from __future__ import annotations
 
 import html
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,12 +51,15 @@ details.run{border-top:1px solid #eaeef2;padding:.3em 0} details.run summary{cur
 
 def e(value: Any) -> str:
     """Escaped text of any value (pd.NA and None are empty)."""
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return ""
     if isinstance(value, float):
         return html.escape(f"{value:.6g}")
+    pd = sys.modules.get("pandas")  # not imported: the value is no pandas object
+    if pd is None:
+        return html.escape(str(value), quote=True)
+    if value is pd.NA or value is pd.NaT:
+        return ""
     if isinstance(value, pd.Timestamp):
         return html.escape(value.strftime("%Y-%m-%d %H:%M:%S"))
     return html.escape(str(value), quote=True)

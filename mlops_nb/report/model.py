@@ -93,7 +93,7 @@ def step_of(rec: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _group_of(rec: Mapping[str, Any], notebook: str, sweep: Any) -> tuple[str, str]:
+def group_of(rec: Mapping[str, Any], notebook: str, sweep: Any) -> tuple[str, str]:
     step = step_of(rec)
     if step:
         return f"step-{step[0]}-{step[1]}", f"{step[0]} · step {step[1]}"
@@ -128,7 +128,7 @@ def sections(
     for rid, nb, sweep in zip(*columns, strict=True):
         rec = recs.get(str(rid), {})
         if rec or (nb, sweep) not in plain:
-            group = _group_of(rec, str(nb), sweep if isinstance(sweep, str) else None)
+            group = group_of(rec, str(nb), sweep if isinstance(sweep, str) else None)
             if not rec:
                 plain[nb, sweep] = group
         key, title = group if rec else plain[nb, sweep]
@@ -148,7 +148,7 @@ def sections(
         sub = sub.reset_index(drop=True)
         out.append(
             Section(
-                _slug(key),
+                slug(key),
                 titles[key],
                 notebooks[key],
                 sub,
@@ -212,7 +212,7 @@ def _sort_column(df: pd.DataFrame, sort: str | None, select: str | None) -> str 
     return next(iter(telling or floats), None)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "section"
 
 

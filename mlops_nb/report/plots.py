@@ -51,12 +51,20 @@ def _png(fig: Any) -> str:
 
 @contextmanager
 def _quiet() -> Iterator[None]:
+    import numpy as np
     from matplotlib import rc_context
 
+    # seaborn's strip plots jitter with numpy's global generator: seeded for each figure, so the
+    # same runs give the same figure (and the cache's page is the page drawn anew), then put back
+    state = np.random.get_state()
+    np.random.seed(0)
     # Text from notebooks is never mathtext; seaborn/matplotlib style notes are not ours.
-    with rc_context({"text.parse_math": False}), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    try:
+        with rc_context({"text.parse_math": False}), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        np.random.set_state(state)
 
 
 def numeric(s: pd.Series) -> bool:

@@ -157,25 +157,28 @@ def _counts(sec: Section) -> str:
     )
 
 
-def others(secs: Sequence[Section]) -> list[str]:
-    """The sections not shown in full (``MAX_SECTIONS``): one line each, with its best run."""
-    if not secs:
+def others_row(sec: Section) -> str:
+    """A section not shown in full (``MAX_SECTIONS``) as a row of ``others``' table: its runs,
+    its best run, when its last run started."""
+    best = sec.df.iloc[0] if sec.sort and len(sec.df) else None
+    value = (
+        f"{e(label(str(sec.sort)))} = {e(best[sec.sort])} (run {e(best['id'])})"
+        if best is not None
+        else ""
+    )
+    return (
+        f"<tr><td>{e(sec.title)}</td><td>{e(sec.notebook)}</td><td>{_counts(sec)}</td>"
+        f"<td>{value}</td><td>{e(sec.df['started'].max())}</td></tr>"
+    )
+
+
+def others(rows: Sequence[str]) -> list[str]:
+    """The sections not shown in full: one line each (``others_row``)."""
+    if not rows:
         return []
-    rows = []
-    for sec in secs:
-        best = sec.df.iloc[0] if sec.sort and len(sec.df) else None
-        value = (
-            f"{e(label(str(sec.sort)))} = {e(best[sec.sort])} (run {e(best['id'])})"
-            if best is not None
-            else ""
-        )
-        rows.append(
-            f"<tr><td>{e(sec.title)}</td><td>{e(sec.notebook)}</td><td>{_counts(sec)}</td>"
-            f"<td>{value}</td><td>{e(sec.df['started'].max())}</td></tr>"
-        )
     return [
         '<section class="section" id="more-sections">',
-        f"<h2>{n_more(len(secs), 'sections')}</h2>",
+        f"<h2>{n_more(len(rows), 'sections')}</h2>",
         f'<p class="muted">Not shown in full; {NARROW} to see one.</p>',
         '<div class="scroll"><table><thead><tr><th>section</th><th>notebook</th><th>runs</th>'
         "<th>best</th><th>last started</th></tr></thead><tbody>",

@@ -334,15 +334,20 @@ def aliases(columns: Iterable[str]) -> dict[str, str]:
 
 def resolve_column(df: pd.DataFrame, name: str) -> str:
     """The column a user-given name refers to (full, bare or underscored), or a UsageError."""
-    if name in df.columns:
+    return resolve_name([str(c) for c in df.columns], name)
+
+
+def resolve_name(columns: Sequence[str], name: str) -> str:
+    """``resolve_column`` over column names (e.g. ``report.outline.columns``)."""
+    if name in columns:
         return name
-    found = aliases(df.columns).get(name)
+    found = aliases(columns).get(name)
     if found:
         return found
-    clash = [c for c in df.columns if c in (PARAM + name, SCRAP + name)]
+    clash = [c for c in columns if c in (PARAM + name, SCRAP + name)]
     if clash:
         raise UsageError(f"column {name!r} is ambiguous: say {' or '.join(clash)}.")
-    raise UsageError(f"no column {name!r}. Columns: {', '.join(map(str, df.columns))}.")
+    raise UsageError(f"no column {name!r}. Columns: {', '.join(columns)}.")
 
 
 def _where_mask(df: pd.DataFrame, expr: str) -> Any:

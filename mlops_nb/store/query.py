@@ -16,6 +16,19 @@ from mlops_nb.store import index
 from mlops_nb.store.columns import COLUMNS
 
 
+def _check_folder(runs_dir: Path) -> None:
+    if not runs_dir.is_dir():
+        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+
+
+@index._fork_safe
+def sync(runs_dir: Path) -> None:
+    """Bring the index of ``runs_dir`` up to date (``index.open_index``), before queries that
+    open it with ``sync=False``. Raises StoreError when ``runs_dir`` is not a folder."""
+    _check_folder(Path(runs_dir))
+    index.open_index(Path(runs_dir)).close()
+
+
 @index._fork_safe
 def columns(
     runs_dir: Path, names: Sequence[str], sql_where: str = "", args: Iterable[Any] = ()
@@ -28,8 +41,7 @@ def columns(
     if unknown:
         raise ValueError(f"not index columns: {unknown}")
     runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+    _check_folder(runs_dir)
     conn = index.open_index(runs_dir)
     try:
         where = f" WHERE {sql_where}" if sql_where else ""

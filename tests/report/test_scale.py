@@ -149,14 +149,17 @@ def test_the_large_page_renders_in_chromium(big: tuple[Path, str], tmp_path: Pat
 
 
 def test_the_newest_sections_come_first_a_tie_goes_to_the_later(runs_dir: Path) -> None:
-    from mlops_nb.report import build, model
-    from mlops_nb.results.collect import collect
+    from mlops_nb.report import outline
+    from mlops_nb.store import query
 
     for sweep in ("a", "b", "c"):
         make_run(runs_dir, scraps={"f1": 0.5}, sweep_id=sweep)
-    df = collect(runs_dir)
-    secs = model.sections(df, {}, sort=None, ascending=False, selects={})
-    assert [s.key for s in build._priority(secs)] == ["sweep-c", "sweep-b", "sweep-a"]
-    df["started"] = df["started"].iloc[0]  # the same start: page order decides, later first
-    secs = model.sections(df, {}, sort=None, ascending=False, selects={})
-    assert [s.key for s in build._priority(secs)] == ["sweep-c", "sweep-b", "sweep-a"]
+    query.sync(runs_dir)
+    outlines = outline.read(outline.Selection(runs_dir)).outlines
+    assert [o.key for o in outlines] == ["sweep-a", "sweep-b", "sweep-c"]  # page order
+    assert [o.key for o in outline.priority(outlines)] == ["sweep-c", "sweep-b", "sweep-a"]
+    for o in outlines:  # the same start: page order decides, later first
+        o.last_started = outlines[0].last_started
+    assert [o.key for o in outline.priority(outlines)] == ["sweep-c", "sweep-b", "sweep-a"]
+    outlines[0].step = ("p", "s")  # a pipeline step's section comes first
+    assert [o.key for o in outline.priority(outlines)] == ["sweep-a", "sweep-c", "sweep-b"]

@@ -1,0 +1,270 @@
+"""The page's body, assembled from the outline (``outline``: SQL aggregates of the runs index)
+and the cache (``cache``): a section is drawn (its runs read, its figures plotted) only when
+its runs or the report's options changed since a page last drew it. At 100,000 runs a page
+whose sections have not changed reads no run and imports neither pandas nor matplotlib."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_nb.report import cache as caching
+from mlops_nb.report import model, outline
+from mlops_nb.report.headline import headline, registry_card
+from mlops_nb.report.images import IMAGE_RUNS_PER_SECTION, run_images
+from mlops_nb.report.markup import e, figures, n_more
+from mlops_nb.report.views import MAX_FIGURES, MAX_SECTIONS
+
+if TYPE_CHECKING:
+    from mlops_nb.report.outline import Outline, Page, Selection
+    from mlops_nb.report.views import Image, Invocation, Section
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the page is asked for (``build_report``'s keywords) and where it is written."""
+
+    out_dir: Path
+    title: str = "mlops-nb report"
+    filters: str = ""
+    sort: str | None = None
+    ascending: bool = False
+    metrics: Sequence[str] = ()
+    current: Mapping[str, Any] | None = None
+
+
+class _Drawer:
+    """Each section's summary (``info``) and HTML, from the cache or drawn from its runs."""
+
+    def __init__(self, sel: Selection, opts: Options, cache: caching.Cache, page: Page) -> None:
+        self.sel, self.opts, self.cache = sel, opts, cache
+        self.runs_dir = sel.runs_dir
+        self.selects: dict[str, str] = {}
+        for file in _pipelines(page, opts.current).values():
+            self.selects.update(model.pipeline_file(file, self.runs_dir).selects)
+        self.pinned = outline.pinned_by_section(sel, model.alias_runs(self.runs_dir))
+        self.recs: dict[str, dict[str, Any]] = {}
+        self._secs: dict[str, Section] = {}
+
+    def _key(self, o: Outline, *more: Any) -> str:
+        opts = self.opts
+        return caching.key(
+            o.key,
+            o.fingerprint,
+            opts.sort,
+            opts.ascending,
+            list(opts.metrics),
+            self.selects.get(o.key),
+            self.pinned.get(o.key, []),
+            *more,
+        )
+
+    def load(self, wanted: Sequence[Outline]) -> None:
+        """Read and sort the runs of the sections of ``wanted`` not read yet (one query)."""
+        todo = [o for o in wanted if o.key not in self._secs]
+        if not todo:
+            return
+        pinned = {rid for ids in self.pinned.values() for rid in ids}
+        for key, df in outline.frames(self.sel, todo).items():
+            (sec,) = model.sections(
+                df,
+                df.attrs["pipeline"],
+                sort=self.opts.sort,
+                ascending=self.opts.ascending,
+                selects=self.selects,
+                pinned=pinned,
+            )
+            self._secs[key] = sec
+
+    def infos(self, outlines: Sequence[Outline]) -> dict[str, dict[str, Any]]:
+        """``{section key: {"count": figures planned, "varying": [parameters], "line": its row
+        in the table of sections not shown in full}}``."""
+        from mlops_nb.report.sections import others_row, planned
+
+        out = {o.key: self.cache.get(self._key(o, "info")) for o in outlines}
+        self.load([o for o in outlines if not isinstance(out[o.key], dict)])
+        for o in outlines:
+            if not isinstance(out[o.key], dict):
+                sec = self._secs[o.key]
+                fig = planned(sec, self.opts.metrics)
+                out[o.key] = {
+                    "count": fig.count,
+                    "varying": list(fig.params),
+                    "line": others_row(sec),
+                }
+                self.cache.put(self._key(o, "info"), out[o.key])
+        return out
+
+    def html(self, full: Sequence[Outline], allowed: Mapping[str, int]) -> dict[str, list[str]]:
+        """``{section key: its lines}``, each allowed ``allowed[key]`` figures."""
+        rel = os.path.relpath(self.runs_dir, self.opts.out_dir)
+        names = {o.key: self._key(o, "html", allowed[o.key], rel) for o in full}
+        out = {o.key: self.cache.get(names[o.key]) for o in full}
+        self.load([o for o in full if not isinstance(out[o.key], list)])
+        for o in full:
+            if not isinstance(out[o.key], list):
+                out[o.key] = self._draw(self._secs[o.key], allowed[o.key])
+                self.cache.put(names[o.key], out[o.key])
+        return out
+
+    def _draw(self, sec: Section, allowed: int) -> list[str]:
+        from mlops_nb.report.sections import Context, planned, section
+        from mlops_nb.report.tables import failed_ids
+
+        ok = sec.rows["id"][sec.rows["status"] == "ok"]
+        ids = [*failed_ids(sec), *(str(i) for i in ok.head(IMAGE_RUNS_PER_SECTION))]
+        recs = model.records(self.runs_dir, ids)
+        self.recs.update(recs)
+        images = _best_images(sec, self.runs_dir, recs)
+        fig = planned(sec, self.opts.metrics)
+        ctx = Context(
+            self.runs_dir,
+            self.opts.out_dir,
+            recs,
+            images,
+            self.opts.metrics,
+            self.opts.ascending,
+            {sec.key: (fig, allowed)},
+        )
+        return section(sec, ctx)
+
+
+def body(
+    sel: Selection, opts: Options, cache: caching.Cache, page: Page | None = None
+) -> list[str]:
+    """The page's HTML lines between ``<main>`` and ``</main>`` (``page``: the outline, when the
+    caller read it already)."""
+    from mlops_nb.report.sections import others
+
+    page = page or outline.read(sel)
+    drawer = _Drawer(sel, opts, cache, page)
+    full, rest = outline.in_full(page.outlines, MAX_SECTIONS)
+    infos = drawer.infos(page.outlines)
+    allowed, left = {}, MAX_FIGURES
+    for o in outline.priority(full):
+        allowed[o.key] = min(int(infos[o.key]["count"]), left)
+        left -= allowed[o.key]
+    html = drawer.html(full, allowed)
+    names = sorted(str(p) for p in _pipelines(page, opts.current) if p)
+    invs = model.invocations(sel.runs_dir, names, drawer.recs, opts.current)
+    out = _top(page, opts, invs, full, len(rest), sel.runs_dir)
+    out += _headlines(full, infos, drawer.selects, invs, sel.runs_dir)
+    for o in full:
+        out += html[o.key]
+    out += others([str(infos[o.key]["line"]) for o in rest])
+    if not page.outlines:
+        out.append('<p class="muted">No runs match.</p>')
+    return out + _durations(sel, page, cache)
+
+
+def _pipelines(page: Page, current: Mapping[str, Any] | None) -> dict[Any, Any]:
+    """``{pipeline name: its file}`` of the pipelines these runs (and ``current``) belong to."""
+    pipes = dict(page.pipelines)
+    if current and current.get("pipeline"):
+        pipes.setdefault(current["pipeline"], current.get("file"))
+    return pipes
+
+
+def _best_images(
+    sec: Section, runs_dir: Path, recs: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[Image]]:
+    """The images of the section's best ``IMAGE_RUNS_PER_SECTION`` ok runs, by run id."""
+    ok = sec.rows[sec.rows["status"] == "ok"]["id"].tolist()[:IMAGE_RUNS_PER_SECTION]
+    return {str(rid): run_images(runs_dir / str(rid), recs.get(str(rid), {})) for rid in ok}
+
+
+def _headlines(
+    full: Sequence[Outline],
+    infos: Mapping[str, Mapping[str, Any]],
+    selects: Mapping[str, str],
+    invs: Sequence[Invocation],
+    runs_dir: Path,
+) -> list[str]:
+    """Each invocation's headline, its steps linked to their sections; the registry under the
+    newest (it is today's state)."""
+    links: dict[str, dict[str, str]] = {}
+    grids: dict[str, dict[str, list[str]]] = {}
+    chosen_by: dict[str, dict[str, str]] = {}
+    for o in full:
+        if o.step:
+            links.setdefault(o.step[0], {})[o.step[1]] = f"sec-{o.slug}"
+            grids.setdefault(o.step[0], {})[o.step[1]] = list(infos[o.key]["varying"])
+            if selects.get(o.key):
+                chosen_by.setdefault(o.step[0], {})[o.step[1]] = f"best by {selects[o.key]}"
+    deployed = registry_card(runs_dir) if invs else ""
+    out: list[str] = []
+    for i, inv in enumerate(invs):
+        p = inv.pipeline
+        out += headline(
+            inv,
+            links.get(p, {}),
+            grids.get(p, {}),
+            chosen_by.get(p, {}),
+            deployed if i == 0 else "",
+        )
+    return out
+
+
+def _top(
+    page: Page,
+    opts: Options,
+    invs: Sequence[Invocation],
+    full: Sequence[Outline],
+    more: int,
+    runs_dir: Path,
+) -> list[str]:
+    """The title, what the page covers (counts by status, the store, the filters), the nav
+    (``more``: how many sections are not shown in full)."""
+    summary = ", ".join(f"{n:,} {e(k)}" for k, n in sorted(page.statuses.items()))
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    nav = "".join(
+        f'<a href="#headline-{e(i.pipeline)}-{e(i.id)}">pipeline {e(i.pipeline)}</a>'
+        for i in invs[:1]
+    ) + "".join(f'<a href="#sec-{e(o.slug)}">{e(o.title)}</a>' for o in full)
+    nav += f'<a href="#more-sections">{n_more(more, "sections")}</a>' if more else ""
+    filters = opts.filters
+    return [
+        f"<h1>{e(opts.title)}</h1>",
+        f'<p class="muted">{page.total:,} runs ({summary or "none"}) in '
+        f"{e(where(runs_dir, opts.out_dir))}"
+        + (f"; filters: <code>{e(filters)}</code>" if filters else "")
+        + f"; generated {now}</p>",
+        f"<nav>{nav}</nav>" if nav else "",
+    ]
+
+
+def where(runs_dir: Path, out_dir: Path) -> str:
+    """The runs folder as seen from the page's folder (a page to share names no home folder)."""
+    try:
+        rel = os.path.relpath(runs_dir.resolve(), out_dir.resolve())
+    except ValueError:
+        return str(runs_dir)
+    return "the report's folder" if rel == "." else rel
+
+
+def _durations(sel: Selection, page: Page, cache: caching.Cache) -> list[str]:
+    """Run durations over all the page's runs (a figure: cached by every section's fingerprint)."""
+    if not page.total:
+        return []
+    name = caching.key("durations", page.fingerprint)
+    lines = cache.get(name)
+    if isinstance(lines, list):
+        return [str(x) for x in lines]
+    from mlops_nb.report.plots import duration_plot
+
+    plot = duration_plot(outline.durations(sel))
+    lines = (
+        [
+            '<section class="section" id="durations"><h2>Run durations</h2>',
+            figures([plot]),
+            "</section>",
+        ]
+        if plot
+        else []
+    )
+    cache.put(name, lines)
+    return lines

@@ -1,0 +1,178 @@
+"""The report's cache (``mlops_nb.report.cache``): a page assembled from it is the page drawn
+anew (``--no-cache``) whatever changed in between (runs added, rewritten, removed, promoted; the
+options; the page's folder), it loads neither pandas nor matplotlib when nothing changed, and a
+cache that cannot be read or written costs nothing but time."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlops_nb.main import main
+from mlops_nb.registry import api as registry
+from mlops_nb.report import cache as caching
+from mlops_nb.report.views import MAX_SECTIONS
+from tests.results.factory import make_run
+
+CACHE = Path(*caching.CACHE_DIR)
+
+
+def _page(runs: Path, out: Path, *args: str) -> str:
+    assert main(["report", "--runs-dir", str(runs), "-o", str(out), *args]) == 0
+    return re.sub(r"generated [^<]*", "", out.read_text(encoding="utf-8"))
+
+
+def _same_as_drawn_anew(runs: Path, out: Path, *args: str) -> str:
+    """The page with the cache, checked against the page drawn without it."""
+    cached = _page(runs, out, *args)
+    fresh = _page(runs, out, *args, "--no-cache")
+    assert cached == fresh
+    return cached
+
+
+@pytest.fixture
+def store(runs_dir: Path) -> Path:
+    """MAX_SECTIONS + 2 sweeps (the oldest two are a line each), three runs each, one failed."""
+    for s in range(MAX_SECTIONS + 2):
+        for c in (1, 2):
+            make_run(
+                runs_dir, params={"C": c}, scraps={"f1": c / 10 + s / 100}, sweep_id=f"s{s:02d}"
+            )
+        make_run(runs_dir, params={"C": 3}, status="failed", sweep_id=f"s{s:02d}")
+    return runs_dir
+
+
+def _entries(runs: Path) -> list[Path]:
+    return sorted((runs / CACHE).glob("*.json"))
+
+
+def test_an_unchanged_store_gives_the_same_page_without_pandas_or_matplotlib(
+    store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    first = _page(store, out)
+    assert _entries(store)
+    code = (
+        "import json, sys\nfrom mlops_nb.main import main\n"
+        f"rc = main(['report', '--runs-dir', {str(store)!r}, '-o', {str(out)!r}])\n"
+        "print(json.dumps([rc, sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, []]
+    assert re.sub(r"generated [^<]*", "", out.read_text(encoding="utf-8")) == first
+    assert (
+        "more sections" in first
+        and first.count('<section class="section" id="sec-') == MAX_SECTIONS
+    )
+
+
+def test_runs_added_rewritten_or_removed_are_drawn_anew(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    _page(store, out)
+    best = make_run(store, params={"C": 9}, scraps={"f1": 0.987}, sweep_id="s05")
+    assert "0.987" in _same_as_drawn_anew(store, out)
+    record = json.loads((best / "run.json").read_text(encoding="utf-8"))
+    record["scraps"]["f1"] = 0.654
+    (best / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    assert main(["reindex", "--runs-dir", str(store)]) == 0  # a finished record edited by hand
+    page = _same_as_drawn_anew(store, out)
+    assert "0.654" in page and "0.987" not in page
+    shutil.rmtree(best)
+    assert "0.654" not in _same_as_drawn_anew(store, out)
+    # a section shown as a line gets a run: its line says so
+    make_run(store, params={"C": 7}, scraps={"f1": 0.321}, sweep_id="s00")
+    assert "0.321" in _same_as_drawn_anew(store, out)
+
+
+def test_the_options_and_the_pages_folder_are_part_of_the_key(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    for args in (
+        (),
+        ("--sort", "C"),
+        ("--sort", "C", "--asc"),
+        ("--metrics", "f1"),
+        ("--where", "C > 1"),
+        ("--status", "failed"),
+        ("--sweep", "s03"),
+    ):
+        _page(store, out, *args)
+        _same_as_drawn_anew(store, out, *args)
+    elsewhere = tmp_path / "deeper" / "folder" / "report.html"
+    elsewhere.parent.mkdir(parents=True)
+    page = _same_as_drawn_anew(store, elsewhere)
+    assert f'href="{os.path.relpath(store, elsewhere.parent)}/' in page
+
+
+def test_a_promoted_run_is_pinned_on_the_cached_page(runs_dir: Path, tmp_path: Path) -> None:
+    folders = [
+        make_run(runs_dir, params={"C": i}, scraps={"f1": i / 100}, sweep_id="big")
+        for i in range(60)
+    ]
+    out = tmp_path / "report.html"
+    assert folders[0].name not in _page(runs_dir, out)  # the worst run: below the best 50
+    (folders[0] / "model.joblib").write_bytes(b"model")
+    registry.promote(runs_dir, "clf", folders[0].name, ["champion"])
+    assert folders[0].name in _same_as_drawn_anew(runs_dir, out)
+
+
+def test_unreadable_entries_are_misses_and_are_rewritten(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    first = _page(store, out)
+    for entry in _entries(store):
+        entry.write_text("{not json", encoding="utf-8")
+    assert _page(store, out) == first
+    assert all(json.loads(e.read_text(encoding="utf-8")) is not None for e in _entries(store))
+
+
+def test_a_cache_that_cannot_be_written_costs_nothing(store: Path, tmp_path: Path) -> None:
+    (store / ".cache").write_text("a file where the cache folder would be", encoding="utf-8")
+    out = tmp_path / "report.html"
+    assert _page(store, out) == _page(store, out, "--no-cache")
+    assert (store / ".cache").is_file()
+
+
+def test_no_cache_reads_and_writes_nothing(store: Path, tmp_path: Path) -> None:
+    _page(store, tmp_path / "report.html", "--no-cache")
+    assert not (store / ".cache").exists()
+
+
+def test_the_cache_is_no_run(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _page(store, tmp_path / "report.html")
+    capsys.readouterr()
+    assert main(["collect", "--runs-dir", str(store), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 3 * (MAX_SECTIONS + 2)
+    assert captured.err == ""
+
+
+def test_the_least_recently_used_entries_go_past_the_limit(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(caching, "MAX_ENTRIES", 8)
+    out = tmp_path / "report.html"
+    _page(store, out)
+    _page(store, out, "--sort", "C")  # new entries: the first page's are pruned
+    assert len(_entries(store)) <= 8 + 2 * (MAX_SECTIONS + 2) + 2
+    before = len(_entries(store))
+    _page(store, out, "--asc")
+    assert len(_entries(store)) < before + 2 * (MAX_SECTIONS + 2) + 2
+
+
+@pytest.mark.parametrize("flag", ["--sort", "--metrics"])
+def test_a_column_no_run_has_is_refused(
+    store: Path, tmp_path: Path, flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", "--runs-dir", str(store), "-o", str(out), flag, "nosuch"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "runs index" not in line]
+    assert len(err) == 1 and "no column 'nosuch'" in err[0] and "scraps.f1" in err[0]
+    assert not out.exists()
