@@ -101,8 +101,12 @@ class _Drawer:
 
     def html(self, full: Sequence[Outline], allowed: Mapping[str, int]) -> dict[str, list[str]]:
         """``{section key: its lines}``, each allowed ``allowed[key]`` figures."""
+        from mlops_nb.store.hints import command
+
+        # its links are relative to the page; its hints name the store unless it is the default
         rel = os.path.relpath(self.runs_dir, self.opts.out_dir)
-        names = {o.key: self._key(o, "html", allowed[o.key], rel) for o in full}
+        hint = command("collect", runs_dir=self.runs_dir)
+        names = {o.key: self._key(o, "html", allowed[o.key], rel, hint) for o in full}
         out = {o.key: self.cache.get(names[o.key]) for o in full}
         self.load([o for o in full if not isinstance(out[o.key], list)])
         for o in full:

@@ -116,7 +116,10 @@ def _drift(inv: Invocation) -> str:
     )
 
 
-def _model_entry(name: str, doc: Mapping[str, Any]) -> str:
+def _model_entry(name: str, doc: Mapping[str, Any], runs_dir: Path) -> str:
+    from mlops_nb.store.hints import command
+
+    approve, reject = (command(verb, name, runs_dir=runs_dir) for verb in ("approve", "reject"))
     runs = {v.get("version"): v.get("run_id") for v in doc.get("versions", [])}
     aliases = ", ".join(
         f'{e(a)} v{e(v)} (run <a href="#{anchor(str(runs.get(v)))}">{e(runs.get(v))}</a>)'
@@ -125,7 +128,7 @@ def _model_entry(name: str, doc: Mapping[str, Any]) -> str:
     pending = "".join(
         f'<p class="pending">pending approval: v{e(p.get("version"))} → '
         f"{e(', '.join(p.get('aliases', [])))} "
-        f"(<code>mlops-nb approve {e(name)}</code> or <code>reject</code>)</p>"
+        f"(<code>{e(approve)}</code> or <code>{e(reject)}</code>)</p>"
         for p in doc.get("pending", [])
     )
     moves = "".join(
@@ -151,7 +154,7 @@ def registry_card(runs_dir: Path) -> str:
         except MlopsNbError as err:  # a corrupt registry file: say so, the report still renders
             items.append(f"<p><b>{e(name)}</b>: <span class='muted'>{e(err.message)}</span></p>")
             continue
-        items.append(_model_entry(name, doc))
+        items.append(_model_entry(name, doc, runs_dir))
     if not items:
         return ""
     return '<div class="card registry"><h3>Model registry</h3>' + "".join(items) + "</div>"

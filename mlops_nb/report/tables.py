@@ -11,6 +11,9 @@ from typing import Any
 from mlops_nb.report.markup import anchor, cell, e, label, n_more
 from mlops_nb.report.plots import numeric
 from mlops_nb.report.views import FAILED, MAX_FAILED, MAX_ROWS, NARROW, Section
+from mlops_nb.store.hints import command
+
+_FAILED_LIST = ("collect", "--status", ",".join(FAILED))
 
 
 def _columns(sec: Section, params: Sequence[str]) -> list[str]:
@@ -26,7 +29,9 @@ def _columns(sec: Section, params: Sequence[str]) -> list[str]:
     ]
 
 
-def leaderboard(sec: Section, params: Sequence[str], ascending: bool) -> list[str]:
+def leaderboard(
+    sec: Section, params: Sequence[str], ascending: bool, runs_dir: Path | None = None
+) -> list[str]:
     """The section's runs best first (its best ``MAX_ROWS`` and the pinned ones), one row each,
     linked to their details; a line says how many more there are."""
     from mlops_nb.results.collect import explicit_nulls
@@ -62,7 +67,7 @@ def leaderboard(sec: Section, params: Sequence[str], ascending: bool) -> list[st
         out.append(
             f'<p class="more muted">{n_more(sec.hidden, "runs")} not shown (the best {MAX_ROWS} are'
             f"{', and the runs a registry alias points to' if len(rows) > MAX_ROWS else ''}); "
-            f"{NARROW}, or list them all with <code>mlops-nb collect</code>.</p>"
+            f"{NARROW}, or list them all with <code>{e(command('collect', runs_dir=runs_dir))}</code>.</p>"
         )
     return out
 
@@ -88,7 +93,9 @@ def failed_ids(sec: Section) -> list[str]:
     return [str(i) for i in bad.head(MAX_FAILED)]
 
 
-def failed(sec: Section, recs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def failed(
+    sec: Section, recs: Mapping[str, Mapping[str, Any]], runs_dir: Path | None = None
+) -> list[str]:
     """The failed runs, each with its error line and the end of its traceback (``recs``: their
     records); at most ``MAX_FAILED``, and a line says how many more there are."""
     bad = sec.df[sec.df["status"].isin(list(FAILED))]
@@ -108,7 +115,7 @@ def failed(sec: Section, recs: Mapping[str, Mapping[str, Any]]) -> list[str]:
         )
     more = (
         f'<p class="more muted">{n_more(len(bad) - MAX_FAILED, "failed runs")} not listed; '
-        "see them with <code>mlops-nb collect --status failed,timeout,interrupted</code>.</p>"
+        f"see them with <code>{e(command(*_FAILED_LIST, runs_dir=runs_dir))}</code>.</p>"
         if len(bad) > MAX_FAILED
         else ""
     )

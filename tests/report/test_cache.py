@@ -176,3 +176,26 @@ def test_a_column_no_run_has_is_refused(
     err = [line for line in capsys.readouterr().err.splitlines() if "runs index" not in line]
     assert len(err) == 1 and "no column 'nosuch'" in err[0] and "scraps.f1" in err[0]
     assert not out.exists()
+
+
+def test_the_pages_hints_name_the_store_unless_it_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import html
+
+    from mlops_nb.report.views import MAX_FAILED, MAX_ROWS
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLOPS_NB_RUNS_DIR", raising=False)
+    runs = tmp_path / "elsewhere" / "runs"
+    for i in range(MAX_ROWS + 2):
+        make_run(runs, params={"C": i}, scraps={"f1": i / 100}, sweep_id="big")
+    for _ in range(MAX_FAILED + 1):
+        make_run(runs, params={"C": 0}, status="failed", sweep_id="big")
+    out = tmp_path / "report.html"
+    page = html.unescape(_page(runs, out))
+    assert f"<code>mlops-nb collect --runs-dir {runs}</code>" in page
+    assert f"mlops-nb collect --status failed,timeout,interrupted --runs-dir {runs}</code>" in page
+    monkeypatch.setenv("MLOPS_NB_RUNS_DIR", str(runs))  # now the default: the cached page differs
+    page = html.unescape(_same_as_drawn_anew(runs, out))
+    assert "<code>mlops-nb collect</code>" in page and "--runs-dir" not in page
