@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 from mlops_nb.errors import StoreError
 from mlops_nb.store import runs as store
 from mlops_nb.store.columns import COLUMNS, MTIME_COLUMN, STATUS, TABLE, row_of
+from mlops_nb.store.place import no_runs_folder
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def rebuild(runs_dir: Path) -> int:
     new file that replaces it.
     """
     if not runs_dir.is_dir():
-        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+        raise no_runs_folder(runs_dir)
     if not writable(runs_dir):
         raise _write_error(PermissionError(errno.EACCES, os.strerror(errno.EACCES)), runs_dir)
     path = index_path(runs_dir)
@@ -311,7 +312,7 @@ def query_rows(
     """Index rows (dicts) matching an SQL condition over the index columns, in id order."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
-        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+        raise no_runs_folder(runs_dir)
     conn = open_index(runs_dir)
     try:
         conn.row_factory = sqlite3.Row

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mlops_nb.errors import StoreError
+
 
 def default_runs_dir() -> Path:
     return Path(os.environ.get("MLOPS_NB_RUNS_DIR") or "runs")
@@ -14,3 +16,11 @@ def default_runs_dir() -> Path:
 
 def resolve_runs_dir(runs_dir: str | os.PathLike[str] | None) -> Path:
     return Path(runs_dir) if runs_dir is not None else default_runs_dir()
+
+
+def no_runs_folder(runs_dir: str | os.PathLike[str]) -> StoreError:
+    """The error for a store that is not a folder, in words for the CLI and the Python API."""
+    return StoreError(
+        f"no runs folder at {runs_dir}: give the store with --runs-dir (Python: runs_dir=) "
+        "or MLOPS_NB_RUNS_DIR."
+    )

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.errors import StoreError
 from mlops_nb.store import index
 from mlops_nb.store.columns import COLUMNS
+from mlops_nb.store.place import no_runs_folder
 
 
 def _check_folder(runs_dir: Path) -> None:
     if not runs_dir.is_dir():
-        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+        raise no_runs_folder(runs_dir)
 
 
 @index._fork_safe

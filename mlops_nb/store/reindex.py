@@ -11,9 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_nb.errors import StoreError
 from mlops_nb.store import index
 from mlops_nb.store import runs as store
+from mlops_nb.store.place import no_runs_folder
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def refresh(runs_dir: Path) -> Refreshed:
 
     Raises StoreError when ``runs_dir`` is not a folder."""
     if not runs_dir.is_dir():
-        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+        raise no_runs_folder(runs_dir)
     path = index.index_path(runs_dir)
     if path.is_file():
         with contextlib.suppress(sqlite3.DatabaseError):

@@ -21,6 +21,7 @@ from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
 from mlops_nb.store.hints import command
 from mlops_nb.store.place import default_runs_dir as default_runs_dir
+from mlops_nb.store.place import no_runs_folder
 from mlops_nb.store.place import resolve_runs_dir as resolve_runs_dir
 
 RECORD = "run.json"
@@ -146,7 +147,7 @@ def iter_records(runs_dir: Path) -> Iterator[dict[str, Any]]:
 def resolve_run(runs_dir: Path, ref: str) -> Path:
     """A run folder from an id, a unique id prefix, a run name (latest wins) or ``latest``."""
     if not runs_dir.is_dir():
-        raise StoreError(f"no runs folder at {runs_dir}. Pass --runs-dir or set MLOPS_NB_RUNS_DIR.")
+        raise no_runs_folder(runs_dir)
     if ref in ("latest", "last", "-1"):
         folders = list(iter_run_folders(runs_dir))
         if not folders:

@@ -96,3 +96,12 @@ def test_index_write_errors_are_one_line(tmp_path: Path, error: Exception, why: 
     message = index._write_error(error, tmp_path).message
     assert message.startswith(f"cannot write the runs index in {tmp_path}: ")
     assert why in message and "\n" not in message
+
+
+def test_the_missing_store_message_fits_the_cli_and_the_api(tmp_path: Path) -> None:
+    import mlops_nb
+
+    with pytest.raises(StoreError) as info:
+        mlops_nb.collect(tmp_path / "nosuch")
+    assert str(tmp_path / "nosuch") in info.value.message
+    assert "--runs-dir" in info.value.message and "runs_dir=" in info.value.message
