@@ -6,7 +6,8 @@ have not changed is assembled from the cache without reading a run or importing 
 matplotlib; a section whose runs changed is drawn anew. Like make's and DVC's run cache, it
 trusts modification times: a ``run.json`` edited with its old time kept is not seen.
 
-Entries are JSON files written atomically (a reader never sees half an entry); an unreadable
+Entries are JSON files written atomically (a reader never sees half an entry) with the mode any
+file of the store gets (the umask's); an unreadable
 entry is a miss. A store that cannot be written (read-only, full disk) still gets its report:
 the cache is skipped. At most ``MAX_ENTRIES`` are kept, the least recently used go first.
 ``mlops-nb report --no-cache`` (``build_report(cache=False)``) neither reads nor writes it.
@@ -19,9 +20,10 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from mlops_nb.notebook.io import atomic_write_text
 
 CACHE_DIR = (".cache", "report")
 MAX_ENTRIES = 1000  # about 30 KiB a summary, up to a few 100 KiB a section with its figures
@@ -80,15 +82,7 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._prune()
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".part")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(value, f)
-                os.replace(tmp, self.folder / f"{name}.json")
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            atomic_write_text(self.folder / f"{name}.json", json.dumps(value))
         except (OSError, TypeError, ValueError):
             self._writable = False
 
