@@ -53,6 +53,7 @@ class _Drawer:
     def _key(self, o: Outline, *more: Any) -> str:
         opts = self.opts
         return caching.key(
+            self.sel.digest,
             o.key,
             o.fingerprint,
             opts.sort,
@@ -85,18 +86,17 @@ class _Drawer:
         in the table of sections not shown in full}}``."""
         from mlops_nb.report.sections import others_row, planned
 
-        out = {o.key: self.cache.get(self._key(o, "info")) for o in outlines}
-        self.load([o for o in outlines if not isinstance(out[o.key], dict)])
+        cached = {o.key: _info(self.cache.get(self._key(o, "info"))) for o in outlines}
+        self.load([o for o in outlines if cached[o.key] is None])
+        out = {}
         for o in outlines:
-            if not isinstance(out[o.key], dict):
+            info = cached[o.key]
+            if info is None:
                 sec = self._secs[o.key]
                 fig = planned(sec, self.opts.metrics)
-                out[o.key] = {
-                    "count": fig.count,
-                    "varying": list(fig.params),
-                    "line": others_row(sec),
-                }
-                self.cache.put(self._key(o, "info"), out[o.key])
+                info = {"count": fig.count, "varying": list(fig.params), "line": others_row(sec)}
+                self.cache.put(self._key(o, "info"), info)
+            out[o.key] = info
         return out
 
     def html(self, full: Sequence[Outline], allowed: Mapping[str, int]) -> dict[str, list[str]]:
@@ -107,12 +107,15 @@ class _Drawer:
         rel = os.path.relpath(self.runs_dir, self.opts.out_dir)
         hint = command("collect", runs_dir=self.runs_dir)
         names = {o.key: self._key(o, "html", allowed[o.key], rel, hint) for o in full}
-        out = {o.key: self.cache.get(names[o.key]) for o in full}
-        self.load([o for o in full if not isinstance(out[o.key], list)])
+        cached = {o.key: strings(self.cache.get(names[o.key])) for o in full}
+        self.load([o for o in full if cached[o.key] is None])
+        out = {}
         for o in full:
-            if not isinstance(out[o.key], list):
-                out[o.key] = self._draw(self._secs[o.key], allowed[o.key])
-                self.cache.put(names[o.key], out[o.key])
+            lines = cached[o.key]
+            if lines is None:
+                lines = self._draw(self._secs[o.key], allowed[o.key])
+                self.cache.put(names[o.key], lines)
+            out[o.key] = lines
         return out
 
     def _draw(self, sec: Section, allowed: int) -> list[str]:
@@ -163,6 +166,23 @@ def body(
     if not page.outlines:
         out.append('<p class="muted">No runs match.</p>')
     return out + _durations(sel, page, cache)
+
+
+def strings(value: Any) -> list[str] | None:
+    """A cache entry that is a list of strings (lines, names), else None (a miss)."""
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return value
+    return None
+
+
+def _info(value: Any) -> dict[str, Any] | None:
+    """A section's summary from the cache (``_Drawer.infos``' shape), else None (a miss)."""
+    if not isinstance(value, dict):
+        return None
+    count, varying, line = value.get("count"), strings(value.get("varying")), value.get("line")
+    if type(count) is not int or count < 0 or varying is None or not isinstance(line, str):
+        return None
+    return value
 
 
 def _pipelines(page: Page, current: Mapping[str, Any] | None) -> dict[Any, Any]:
@@ -254,10 +274,10 @@ def _durations(sel: Selection, page: Page, cache: caching.Cache) -> list[str]:
     """Run durations over all the page's runs (a figure: cached by every section's fingerprint)."""
     if not page.total:
         return []
-    name = caching.key("durations", page.fingerprint)
-    lines = cache.get(name)
-    if isinstance(lines, list):
-        return [str(x) for x in lines]
+    name = caching.key("durations", sel.digest, page.fingerprint)
+    lines = strings(cache.get(name))
+    if lines is not None:
+        return lines
     from mlops_nb.report.plots import duration_plot
 
     plot = duration_plot(outline.durations(sel))

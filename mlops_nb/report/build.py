@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 from mlops_nb.report import model, outline
-from mlops_nb.report.assemble import Options, body
+from mlops_nb.report.assemble import Options, body, strings
 from mlops_nb.report.cache import Cache, key
 from mlops_nb.report.markup import CSP, e
 from mlops_nb.report.markup import CSS as _CSS
@@ -89,12 +89,13 @@ def compare_view(
     filter: RunFilter | None = None,
     sort: str | None = None,
     ascending: bool = False,
+    cache: bool = True,
     **keywords: Unpack[FilterKeywords],
 ) -> CompareView:
     """The report's content for display in a notebook (the ``compare`` template): the runs
-    matching ``filter`` (a ``RunFilter``) or its keywords, as ``build_report`` chooses them.
-    Raises ``UsageError`` for an unknown filter value or a sweep, pipeline or notebook the store
-    does not have."""
+    matching ``filter`` (a ``RunFilter``) or its keywords, as ``build_report`` chooses them
+    (``cache``: as ``build_report``'s). Raises ``UsageError`` for an unknown filter value or a
+    sweep, pipeline or notebook the store does not have."""
     from mlops_nb.report.outline import Selection
     from mlops_nb.results.filter import RunFilter
     from mlops_nb.store.runs import resolve_runs_dir
@@ -102,7 +103,7 @@ def compare_view(
     rd = resolve_runs_dir(runs_dir)
     df = _matching(rd, RunFilter.of(filter, **keywords))
     opts = Options(Path.cwd(), "Compare runs", "", sort, ascending)
-    lines = body(Selection(rd, ids=tuple(str(i) for i in df["id"])), opts, Cache(rd))
+    lines = body(Selection(rd, ids=tuple(str(i) for i in df["id"])), opts, Cache(rd, enabled=cache))
     best = None
     recs = model.pipelines(rd, [str(i) for i in df["id"]])
     secs = model.sections(df, recs, sort=sort, ascending=ascending, selects={})
@@ -195,16 +196,16 @@ def _check_columns(sel: Selection, page: Page, store: Cache, names: Sequence[str
         return
     from mlops_nb.results.collect import resolve_name
 
-    name = key("columns", page.fingerprint)
-    columns = store.get(name)
-    if not isinstance(columns, list):
+    name = key("columns", sel.digest, page.fingerprint)
+    columns = strings(store.get(name))
+    if columns is None:
         columns = outline.columns(sel)
         store.put(name, columns)
     for wanted_name in wanted:
-        resolve_name([str(c) for c in columns], wanted_name)
+        resolve_name(columns, wanted_name)
 
 
 def _metric_names(metrics: Sequence[str] | str) -> list[str]:
-    """Names, or one comma-separated string of them."""
-    wanted = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
-    return [str(m) for m in wanted if m]
+    """Names, or comma-separated strings of them (``"f1,recall"``, ``["f1,recall", "acc"]``)."""
+    items = [metrics] if isinstance(metrics, str) else list(metrics)
+    return [m.strip() for item in items for m in str(item).split(",") if m.strip()]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.report import model
 from mlops_nb.report.views import FAILED
+from mlops_nb.results.filter import STATUSES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,14 +32,19 @@ _OBJ = "(pipeline IS NOT NULL AND json_valid(pipeline) AND json_type(pipeline) =
 _PNAME = f"CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.name') END"
 _PSTEP = f"CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.step') END"
 _GROUP = f"sweep_id, notebook, {_PNAME}, {_PSTEP}"
-# A section's fingerprint: its run count, first and last ids, and the newest and the sum (mod a
-# prime, so that SQLite's integers cannot overflow) of its records' modification times: a run
-# added, removed or rewritten (a status, a scrap) changes it.
+# A section's fingerprint: its run count, first and last ids, its runs counted by status (the
+# index marks a run whose driver died `lost` without rewriting its record), and the newest and
+# the sum (mod a prime, so that SQLite's integers cannot overflow) of its records' modification
+# times: a run added, removed, rewritten (a status, a scrap) or found lost changes it.
 _PRIME = 1_000_000_007
+_STATUS_COUNTS = ", ".join(
+    [f"sum(status = '{s}')" for s in STATUSES]
+    + [f"sum(status NOT IN ({', '.join(repr(s) for s in STATUSES)}))"]
+)
 _AGGREGATES = (
     "count(*), min(id), max(id), max(started_at), "
     f"sum(status IN ({', '.join(repr(s) for s in FAILED)})), "
-    f"max(record_mtime_ns), sum(record_mtime_ns % {_PRIME})"
+    f"max(record_mtime_ns), sum(record_mtime_ns % {_PRIME}), {_STATUS_COUNTS}"
 )
 
 
@@ -51,6 +57,12 @@ class Selection:
     sql: str = ""
     args: tuple[Any, ...] = ()
     ids: tuple[str, ...] | None = None
+
+    @property
+    def digest(self) -> str:
+        """Which runs it covers, as a key (two filters never share a cache entry)."""
+        text = json.dumps([self.sql, list(self.args), self.ids], default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def where(self, extra: str = "", extra_args: Sequence[Any] = ()) -> tuple[str, list[Any]]:
         """The SQL ``WHERE`` clause (with the keyword, or empty) and its arguments: the
@@ -96,18 +108,19 @@ class Outline:
 
     def add(self, row: Sequence[Any]) -> None:
         """Count in one SQL group's aggregates (``_AGGREGATES``, in order)."""
-        count, first, last, started, failed, mtime, mtime_sum = row
+        count, first, last, started, failed, mtime, mtime_sum, *statuses = row
         self.first = min(self.first, first) if self.first else first
         self.count += count
         self.failed += failed or 0
         if started and (self.last_started is None or started > self.last_started):
             self.last_started = started
-        old = self.parts or [first, last, mtime, 0]
+        old = self.parts or [first, last, mtime, 0, [0] * len(statuses)]
         self.parts = [
             min(old[0], first),
             max(old[1], last),
             max(old[2] or 0, mtime or 0),
             (old[3] + (mtime_sum or 0)) % _PRIME,
+            [a + (b or 0) for a, b in zip(old[4], statuses, strict=True)],
         ]
 
 

@@ -21,8 +21,6 @@ from mlops_nb.report import cache as caching
 from mlops_nb.report.views import MAX_SECTIONS
 from tests.results.factory import make_run
 
-CACHE = Path(*caching.CACHE_DIR)
-
 
 def _page(runs: Path, out: Path, *args: str) -> str:
     assert main(["report", "--runs-dir", str(runs), "-o", str(out), *args]) == 0
@@ -50,7 +48,7 @@ def store(runs_dir: Path) -> Path:
 
 
 def _entries(runs: Path) -> list[Path]:
-    return sorted((runs / CACHE).glob("*.json"))
+    return sorted(caching.folder(runs).glob("*.json"))
 
 
 def test_an_unchanged_store_gives_the_same_page_without_pandas_or_matplotlib(
@@ -132,15 +130,92 @@ def test_unreadable_entries_are_misses_and_are_rewritten(store: Path, tmp_path: 
 
 
 def test_a_cache_that_cannot_be_written_costs_nothing(store: Path, tmp_path: Path) -> None:
-    (store / ".cache").write_text("a file where the cache folder would be", encoding="utf-8")
+    folder = caching.folder(store)
+    folder.parent.mkdir(parents=True)
+    folder.write_text("a file where the cache folder would be", encoding="utf-8")
     out = tmp_path / "report.html"
     assert _page(store, out) == _page(store, out, "--no-cache")
-    assert (store / ".cache").is_file()
+    assert folder.is_file()
 
 
 def test_no_cache_reads_and_writes_nothing(store: Path, tmp_path: Path) -> None:
     _page(store, tmp_path / "report.html", "--no-cache")
-    assert not (store / ".cache").exists()
+    assert not caching.folder(store).exists()
+
+
+def test_the_cache_is_the_users_not_the_stores(store: Path, tmp_path: Path) -> None:
+    """A store shared by a team may be writable by all: nothing in it goes into one's page."""
+    _page(store, tmp_path / "report.html")
+    assert _entries(store)
+    assert str(caching.folder(store)).startswith(os.environ["XDG_CACHE_HOME"])
+    assert not [p for p in store.iterdir() if p.name.startswith(".")]
+
+
+def test_entries_of_the_wrong_shape_or_kind_are_misses(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    first = _page(store, out)
+    entries = _entries(store)
+    shapes = ["[1, 2]", "{}", '{"count": "x", "varying": [], "line": ""}', '"text"', "null", "7"]
+    for i, entry in enumerate(entries):
+        entry.write_text(shapes[i % len(shapes)], encoding="utf-8")
+    assert _page(store, out) == first
+    fifo = _entries(store)[0]
+    fifo.unlink()
+    os.mkfifo(fifo)  # reading it would block: it is no regular file, so a miss
+    assert _page(store, out) == first
+
+
+def test_pruning_never_follows_a_link(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(caching, "MAX_ENTRIES", 4)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for i in range(10):
+        (elsewhere / f"{i}.json").write_text("{}", encoding="utf-8")
+    folder = caching.folder(store)
+    folder.mkdir(parents=True)
+    for i in range(10):
+        (folder / f"link{i}.json").symlink_to(elsewhere / f"{i}.json")
+    _page(store, tmp_path / "report.html")
+    assert len(list(elsewhere.iterdir())) == 10
+
+
+def test_a_run_found_lost_is_drawn_anew(runs_dir: Path, tmp_path: Path) -> None:
+    """The index marks a run whose driver died ``lost`` without its record changing."""
+    from mlops_nb.store import liveness
+
+    make_run(runs_dir, params={"C": 1}, scraps={"f1": 0.5}, sweep_id="s")
+    folder = make_run(runs_dir, params={"C": 2}, status="running", sweep_id="s")
+    driver = subprocess.Popen(["sleep", "600"])
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        record.update(
+            liveness.owner(), pid=driver.pid, pid_started=liveness.start_ticks(driver.pid)
+        )
+        (folder / "run.json").write_text(json.dumps(record), encoding="utf-8")
+        out = tmp_path / "report.html"
+        assert '<tr class="running">' in _page(runs_dir, out)
+    finally:
+        driver.kill()
+        driver.wait()
+    page = _same_as_drawn_anew(runs_dir, out)
+    assert '<tr class="running">' not in page and '<tr class="lost">' in page
+
+
+def test_two_filters_never_share_an_entry(runs_dir: Path, tmp_path: Path) -> None:
+    """Runs unpacked from an archive can have the same modification time, so that two filters'
+    runs have the same count, first and last runs and times: the filter is part of the key."""
+    folders = [
+        make_run(runs_dir, params={"x": x}, scraps={"f1": x / 10}, sweep_id="s") for x in range(5)
+    ]
+    for folder in folders:
+        os.utime(folder / "run.json", ns=(10**18, 10**18))
+    assert main(["reindex", "--full", "--runs-dir", str(runs_dir)]) == 0
+    out = tmp_path / "report.html"
+    _page(runs_dir, out, "--where", "x != 2")
+    page = _same_as_drawn_anew(runs_dir, out, "--where", "x != 3")
+    assert folders[2].name in page and folders[3].name not in page
 
 
 def test_the_cache_is_no_run(
