@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="cache",
         action="store_false",
         help="draw every section anew; by default a section whose runs have not changed is "
-        "taken from the last report (kept in RUNS_DIR/.cache/report)",
+        "taken from the last report (kept in ~/.cache/mlops-nb/report)",
     )
     parser.add_argument(
         "-o",

@@ -137,7 +137,7 @@ def build_report(
     step's ``select`` metric, else by its first float scrap; best first (descending unless
     ``ascending``). ``metrics`` (names or one comma-separated string) are plotted first.
     ``cache``: reuse the sections a report drew before when their runs have not changed, and
-    keep the ones drawn now (``mlops_nb.report.cache``, in ``<runs dir>/.cache/report``).
+    keep the ones drawn now (``mlops_nb.report.cache``: the user's cache, not the store).
     Raises ``UsageError`` for an unknown filter value, a ``sort`` or ``metrics`` column no run
     has, or an unwritable output; ``StoreError`` when ``runs_dir`` is not a folder.
     """
