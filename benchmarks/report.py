@@ -161,7 +161,9 @@ def scale(argv: list[str]) -> int:
         work = Path(store_arg) if store_arg else Path(tmp)
         runs = _store(work, n)
         old_src = _checkout(args[1], Path(tmp)) if len(args) > 1 else None
-        shutil.rmtree(runs / ".cache", ignore_errors=True)
+        from mlops_nb.report import cache as caching
+
+        shutil.rmtree(caching.folder(runs), ignore_errors=True)  # the first report draws all
         drawn = [_report(runs, work, None, ("--no-cache",)) for _ in range(repeats)]
         first = _report(runs, work, None, ())
         warm = [_report(runs, work, None, ()) for _ in range(repeats)]
