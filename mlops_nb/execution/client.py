@@ -56,8 +56,11 @@ class MlopsNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         if not self.stdout_file or output.output_type == "stream":
             return
         if output.output_type == "error":
-            text = f"{output.ename}: {output.evalue}"
-            (self.stderr_file or self.stdout_file).write(text + "\n")
+            if output.ename == "KeyboardInterrupt":
+                return  # how the run is stopped (timeout, signal): the summary says which
+            stream = self.stderr_file or self.stdout_file
+            stream.write(f"{output.ename}: {output.evalue}\n")
+            stream.flush()  # in order with the summary, not at exit
         elif "text/plain" in output.get("data", {}):
             self.stdout_file.write("".join(output.data["text/plain"]) + "\n")
             self.stdout_file.flush()

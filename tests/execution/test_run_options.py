@@ -41,6 +41,28 @@ def test_log_output_streams_cell_output(
 
 
 @pytest.mark.kernel
+def test_log_output_of_a_run_stopped_by_its_timeout_shows_the_notebooks_errors_only(
+    tmp_path: Path, runs_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The KeyboardInterrupt the timeout raises in the kernel is how the run is stopped, not the
+    notebook's error: the summary says timeout; a bare "KeyboardInterrupt: " line said nothing."""
+    slow = b.write(
+        tmp_path / "slow.ipynb",
+        b.code("print('started', flush=True)"),
+        b.code("import time\ntime.sleep(60)"),
+    )
+    assert (
+        main(["run", str(slow), "--timeout", "3", "--log-output", "--runs-dir", str(runs_dir)]) == 1
+    )
+    out, err = capfd.readouterr()
+    assert "started" in out and "timeout" in out + err
+    assert "KeyboardInterrupt" not in out + err
+    bad = b.write(tmp_path / "bad.ipynb", b.code("raise ValueError('own error')"))
+    assert main(["run", str(bad), "--log-output", "--runs-dir", str(runs_dir)]) == 1
+    assert "ValueError: own error" in capfd.readouterr().err
+
+
+@pytest.mark.kernel
 def test_without_log_output_nothing_is_streamed(
     nb: Path, runs_dir: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
