@@ -178,6 +178,15 @@ def warm(run_id: str, modules: tuple[str, ...]) -> None:
         kernels.warm(modules)
 
 
+def settle(run_id: str) -> None:
+    """Wait for the background imports of invocation ``run_id`` (``StepKernels.settle``): a step
+    about to import the same modules must not import them at the same time (two threads
+    importing a package's modules in opposite orders can see it half initialised)."""
+    kernels = _OPEN.get(run_id)
+    if kernels is not None:
+        kernels.settle()
+
+
 def factory_for(run_id: str, spec: RunSpec) -> Callable[[Any], Any] | None:
     """The ``kernel_manager_factory`` for a notebook step's run (None: the usual kernel)."""
     kernels = _OPEN.get(run_id)

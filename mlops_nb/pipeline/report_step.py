@@ -41,6 +41,7 @@ def prepare(pipeline: Pipeline, run_id: str) -> None:
 def run(ctx: StepContext) -> Outcome:
     """Write the report of this pipeline's runs (every invocation, unless the step names other
     filters), with this invocation's steps so far as its headline."""
+    kernels.settle(ctx.run_id)  # its imports, started in the background, done first
     from mlops_nb.report.build import build_report
 
     pipeline, step = ctx.pipeline, ctx.step

@@ -8,7 +8,6 @@ nothing but inline styles and ``data:`` images.
 from __future__ import annotations
 
 import html
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,9 +54,10 @@ def e(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return html.escape(f"{value:.6g}")
-    pd = sys.modules.get("pandas")  # not imported: the value is no pandas object
-    if pd is None:
+    if type(value).__module__.partition(".")[0] != "pandas":  # no pandas import for a str
         return html.escape(str(value), quote=True)
+    import pandas as pd  # already imported (the value is its), or being imported: waits for it
+
     if value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, pd.Timestamp):
