@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from mlops_nb.commands._filters import add_filters, run_filter
+from mlops_nb.commands._filters import add_filters, refuse_empty, run_filter
+
+_COLUMN = "names an empty column; give one (e.g. scraps.f1 or f1), or leave the option out"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
             raise missing_extra(module, "ml", "mlops-nb report")
     from mlops_nb.report import build_report
 
+    if args.sort is not None and not args.sort.strip():
+        refuse_empty("--sort", args.sort, _COLUMN)
+    for metric in args.metrics:
+        if not all(part.strip() for part in metric.split(",")):
+            refuse_empty("--metrics", metric, _COLUMN)
     path = build_report(
         args.runs_dir,
         output=args.output,

@@ -66,8 +66,13 @@ def _filter_problem(key: str, value: str) -> str | None:
     from mlops_nb.results.filter import FIELDS, RunFilter, empty
     from mlops_nb.results.where import parse
 
-    if key in FIELDS and (problem := empty(key, value)):
+    unset = "for the step's default (this pipeline's runs)" if key == "pipeline" else "(no filter)"
+    if key in FIELDS and (problem := empty(key, value, unset)):
         return f"report option {key!r}: {value!r} {problem}"
+    if key in ("sort", "output", "metrics") and not all(
+        part.strip() for part in (value.split(",") if key == "metrics" else [value])
+    ):
+        return f"report option {key!r}: {value!r} is empty; give a value or leave the option out"
     try:
         if key == "where":
             parse(value)

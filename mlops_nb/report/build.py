@@ -103,7 +103,10 @@ def compare_view(
     rd = resolve_runs_dir(runs_dir)
     df = _matching(rd, RunFilter.of(filter, **keywords))
     opts = Options(Path.cwd(), "Compare runs", "", sort, ascending)
-    lines = body(Selection(rd, ids=tuple(str(i) for i in df["id"])), opts, Cache(rd, enabled=cache))
+    sel, store = Selection(rd, ids=tuple(str(i) for i in df["id"])), Cache(rd, enabled=cache)
+    page = outline.read(sel)
+    _check_columns(sel, page, store, [sort])
+    lines = body(sel, opts, store, page)
     best = None
     recs = model.pipelines(rd, [str(i) for i in df["id"]])
     secs = model.sections(df, recs, sort=sort, ascending=ascending, selects={})
@@ -188,12 +191,14 @@ def _matching(rd: Path, chosen: RunFilter) -> pd.DataFrame:
 
 
 def _check_columns(sel: Selection, page: Page, store: Cache, names: Sequence[str | None]) -> None:
-    """A ``sort`` or ``metrics`` column no run has is a typo: say so (each section uses the
-    ones it has and skips the others silently). The columns are cached with the page's
-    fingerprint."""
+    """A ``sort`` or ``metrics`` column no run of the store has is a typo: say so (each section
+    uses the ones it has and skips the others silently). One the chosen runs lack but others have
+    is no typo (``status: failed`` with ``sort: f1``: failed runs glued no f1). The columns are
+    cached with the page's fingerprint."""
     wanted = [n for n in names if n]
     if not wanted or not page.total:
         return
+    from mlops_nb.errors import UsageError
     from mlops_nb.results.collect import resolve_name
 
     name = key("columns", sel.digest, page.fingerprint)
@@ -202,7 +207,12 @@ def _check_columns(sel: Selection, page: Page, store: Cache, names: Sequence[str
         columns = outline.columns(sel)
         store.put(name, columns)
     for wanted_name in wanted:
-        resolve_name(columns, wanted_name)
+        try:
+            resolve_name(columns, wanted_name)
+        except UsageError:
+            if sel == outline.Selection(sel.runs_dir):
+                raise
+            resolve_name(outline.columns(outline.Selection(sel.runs_dir)), wanted_name)
 
 
 def _metric_names(metrics: Sequence[str] | str) -> list[str]:

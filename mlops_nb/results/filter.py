@@ -37,10 +37,13 @@ def split(values: str | Iterable[str]) -> list[str]:
     return [p.strip() for v in items for p in v.split(",") if p.strip()]
 
 
-def empty(field: str, value: str | Sequence[str] | None) -> str | None:
+def empty(
+    field: str, value: str | Sequence[str] | None, unset: str = "to select every run"
+) -> str | None:
     """Why ``value`` is an empty ``field`` filter (blank, or, for ``status``, with a blank item
     such as ``"ok,"``), or None when it is not. A command line refuses them rather than reading
-    every run: ``--sweep "$ID"`` with ``ID`` unset is a mistake, not a wish for no filter."""
+    every run: ``--sweep "$ID"`` with ``ID`` unset is a mistake, not a wish for no filter.
+    ``unset``: what leaving the filter out does where it is given (a command: every run)."""
     if value is None:
         return None
     items = [value] if isinstance(value, str) else list(value)
@@ -49,7 +52,7 @@ def empty(field: str, value: str | Sequence[str] | None) -> str | None:
     if all(p.strip() for p in items):
         return None
     what = "an empty status" if any(p.strip() for p in items) else "nothing"
-    return f"names {what}; give {WANTS[field]}, or leave it out to select every run"
+    return f"names {what}; give {WANTS[field]}, or leave it out {unset}"
 
 
 class FilterKeywords(TypedDict, total=False):

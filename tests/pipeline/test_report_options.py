@@ -55,6 +55,10 @@ def test_the_options_are_build_reports_keywords() -> None:
         ("{sweep: ''}", "report option 'sweep': '' names nothing; give a sweep id"),
         ("{where: ' '}", "report option 'where': ' ' names nothing; give a filter expression"),
         ("{status: 'ok,'}", "report option 'status': 'ok,' names an empty status; give"),
+        ("{pipeline: ''}", "or leave it out for the step's default (this pipeline's runs)"),
+        ("{sort: ''}", "report option 'sort': '' is empty; give a value or leave the option out"),
+        ("{output: ' '}", "report option 'output': ' ' is empty; give a value"),
+        ("{metrics: 'f1,'}", "report option 'metrics': 'f1,' is empty; give a value"),
     ],
     ids=[
         "unknown",
@@ -75,6 +79,10 @@ def test_the_options_are_build_reports_keywords() -> None:
         "sweep-empty",
         "where-blank",
         "status-trailing-comma",
+        "pipeline-empty",
+        "sort-empty",
+        "output-blank",
+        "metrics-trailing-comma",
     ],
 )
 def test_bad_options_are_a_config_error_when_read(tmp_path: Path, report: str, says: str) -> None:

@@ -274,3 +274,31 @@ def test_the_pages_hints_name_the_store_unless_it_is_the_default(
     monkeypatch.setenv("MLOPS_NB_RUNS_DIR", str(runs))  # now the default: the cached page differs
     page = html.unescape(_same_as_drawn_anew(runs, out))
     assert "<code>mlops-nb collect</code>" in page and "--runs-dir" not in page
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--sort", ""), ("--sort", " "), ("--metrics", ""), ("--metrics", "f1,")]
+)
+def test_an_empty_column_is_refused(
+    store: Path, tmp_path: Path, flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", "--runs-dir", str(store), "-o", str(out), flag, value]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "runs index" not in line]
+    assert len(err) == 1 and f"{flag} {value!r} names an empty column" in err[0]
+    assert not out.exists()
+
+
+def test_a_column_the_chosen_runs_lack_but_others_have_is_no_typo(
+    store: Path, tmp_path: Path
+) -> None:
+    """Failed runs glued no f1: a report of them sorted by f1 (a pipeline step's `status:
+    failed, sort: f1`) is no mistake."""
+    from mlops_nb.errors import UsageError
+    from mlops_nb.report import compare_view
+
+    page = _page(store, tmp_path / "report.html", "--status", "failed", "--sort", "f1")
+    assert page.count('<tr class="failed">') >= MAX_SECTIONS
+    assert compare_view(store, status="failed", sort="f1").n_runs == MAX_SECTIONS + 2
+    with pytest.raises(UsageError, match="no column 'nosuch'"):
+        compare_view(store, sort="nosuch")
