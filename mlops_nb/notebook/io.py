@@ -238,13 +238,20 @@ def write_json_notebook(path: str | os.PathLike[str], nb: Mapping[str, Any]) -> 
 
 @contextlib.contextmanager
 def writing(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Around writing a file the user named (``-o``): its missing parent folders are made first
-    (as ``pipeline export``, ``env export`` and ``new`` do); an OSError becomes a one-line
-    UsageError."""
+    """Around writing a file the user named (``-o``): a path that names a folder (an existing
+    one, or ending in ``/``) is refused, the missing parent folders are made first (as
+    ``pipeline export``, ``env export`` and ``new`` do), and an OSError becomes a one-line
+    UsageError (a parent that is a file is named as such)."""
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        raise UsageError(f"{text} is a folder: give the file to write (e.g. {Path(text) / 'out'}).")
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        for parent in reversed(Path(text).parents):
+            if parent.exists() and not parent.is_dir():
+                raise UsageError(f"cannot write {text}: {parent} is a file, not a folder.")
+        Path(text).parent.mkdir(parents=True, exist_ok=True)
         yield
     except OSError as e:
         raise UsageError(
-            f"cannot write {path}: {e.strerror or e}. Check that its folder exists and is writable."
+            f"cannot write {text}: {e.strerror or e}. Check that its folder is writable."
         ) from None

@@ -102,11 +102,18 @@ def test_writing_turns_an_os_error_into_one_usage_line(tmp_path: Path) -> None:
     out = tmp_path / "a-file" / "page.html"  # its folder cannot be made: a file is in the way
     with pytest.raises(UsageError) as e, io.writing(out):
         io.atomic_write_text(out, "<html>")
-    assert e.value.message == (
-        f"cannot write {out}: File exists. Check that its folder exists and is writable."
-    )
-    with pytest.raises(UsageError, match="Is a directory"), io.writing(tmp_path):
+    assert e.value.message == f"cannot write {out}: {tmp_path / 'a-file'} is a file, not a folder."
+    with (
+        pytest.raises(UsageError, match="is a folder: give the file to write"),
+        io.writing(tmp_path),
+    ):
         io.atomic_write_text(tmp_path, "<html>")
+    (tmp_path / "ro").mkdir()
+    with (
+        pytest.raises(UsageError, match=r"No such file.*Check that its folder is writable"),
+        io.writing(tmp_path / "ro" / "x.html"),
+    ):
+        raise FileNotFoundError(2, "No such file or directory")
 
 
 def test_writing_makes_the_missing_folders(tmp_path: Path) -> None:

@@ -251,6 +251,16 @@ def test_output_where_no_folder_can_be_is_a_clear_error(
     assert main(["collect", "--runs-dir", str(store), "--format", fmt, "-o", str(target)]) == 2
     err = capsys.readouterr().err.splitlines()[-1]  # after the notice that the index was built
     assert err == (
-        f"mlops-nb: error: cannot write {target}: Not a directory. Check that its folder exists "
-        "and is writable."
+        f"mlops-nb: error: cannot write {target}: {tmp_path / 'file'} is a file, not a folder."
     )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_output_that_names_a_folder_is_refused(
+    store: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for target in (f"{tmp_path / 'new'}/", str(tmp_path)):
+        assert main(["collect", "--runs-dir", str(store), "--format", fmt, "-o", target]) == 2
+        err = capsys.readouterr().err.splitlines()[-1]
+        assert err.startswith(f"mlops-nb: error: {target} is a folder: give the file to write")
+    assert not (tmp_path / "new").exists()
