@@ -42,6 +42,9 @@ from mlops_nb.kernels.fork_connection import ForkConnection, ForkedProcess
 
 log = logging.getLogger(__name__)
 SCRIPT = Path(__file__).with_name("_forkserver.py")
+# Modules that build parsers at import time, which the template's kernels build on first use
+# (``_grammars.py``): ``rfc3987_syntax``, imported by jsonschema where JupyterLab is installed.
+DEFERRED_GRAMMARS = ("rfc3987_syntax.syntax_helpers",)
 
 
 class ForkServer:
@@ -59,7 +62,14 @@ class ForkServer:
         _ALL.add(self)  # from now on a fork of this process drops our lifeline (at-fork hook)
         try:
             self.proc = subprocess.Popen(
-                [python, str(SCRIPT), str(theirs.fileno()), self.address, ",".join(self.preload)],
+                [
+                    python,
+                    str(SCRIPT),
+                    str(theirs.fileno()),
+                    self.address,
+                    ",".join(self.preload),
+                    ",".join(DEFERRED_GRAMMARS),
+                ],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 # Like the kernels, out of our process group: Ctrl-C or a SIGTERM to the group
