@@ -52,6 +52,7 @@ KERNEL_MODULES = (
     "IPython.core.debugger",
     "IPython.core.completerlib",
     "IPython.core.oinspect",
+    "IPython.core.logger",  # imported by every kernel's shell, after the fork
     "IPython.extensions.storemagic",
     "IPython.utils.wildcard",
     "tornado.gen",
