@@ -66,8 +66,9 @@ KERNEL_MODULES = (
     "encodings.idna",
 )
 # What every notebook of this product imports to record its results (``scrapbook.glue``): in the
-# template without any flag. Where JupyterLab is installed it costs ~2 s (papermill, jsonschema's
-# format checkers, rfc3987_syntax), which each run would otherwise pay. Absent: not an error.
+# template without any flag. Where JupyterLab is installed a kernel pays ~2 s for it (papermill,
+# jsonschema's format checkers, rfc3987_syntax's parsers); the template ~0.6 s, the parsers being
+# built on first use (``_grammars.py``). Absent: not an error.
 RECORDING_MODULES = ("scrapbook",)
 LAUNCHER = "ipykernel_launcher.py"
 _FORK_WARNING: Any = None  # our filter of Python's fork-with-threads warning (not for kernels)
