@@ -14,8 +14,8 @@ While the template imports a module named in ``DEFERRED`` (see ``forking.DEFERRE
 ``lark.Lark`` is a subclass whose instances take their arguments and build themselves the first
 time an attribute they do not have yet is read (``parse``, ``lex``, ``rules``, ``repr()``...). So the
 module and its functions are the same; a kernel builds only the parsers its user's code uses,
-itself, and gets the same trees and the same errors as with ``lark.Lark``. The modules stay
-``lark.Lark`` instances (``isinstance``); ``type(p) is lark.Lark`` is the one visible difference.
+itself, and gets the same trees and the same errors as with ``lark.Lark``. The parsers are
+``lark.Lark`` instances (``isinstance``), and once built plain ones (``type(p) is lark.Lark``).
 After the imports ``lark.Lark`` and ``sys.meta_path`` are as they were: kernels see no hook.
 """
 
@@ -36,7 +36,8 @@ _LOCK = threading.RLock()  # one build per instance, even when two threads use i
 
 def deferred(cls: type) -> type:
     """A subclass of ``cls`` whose ``__init__`` only keeps its arguments; ``cls.__init__`` runs
-    when an attribute the instance lacks is first read (then the read is answered)."""
+    when an attribute the instance lacks is first read (then the read is answered), and the
+    instance becomes a plain ``cls`` (``type(p) is cls`` from then on)."""
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         vars(self)[_PENDING] = (args, kwargs)
@@ -44,10 +45,12 @@ def deferred(cls: type) -> type:
     def __getattr__(self: Any, name: str) -> Any:
         with _LOCK:
             pending = vars(self).pop(_PENDING, None)
-            if pending is None:  # built already: the attribute really is missing
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            cls.__init__(self, *pending[0], **pending[1])  # type: ignore[misc]
-        return getattr(self, name)
+            if pending is not None:
+                cls.__init__(self, *pending[0], **pending[1])  # type: ignore[misc]
+                self.__class__ = cls
+        if type(self) is not cls:  # its build failed earlier: nothing more to give
+            raise AttributeError(f"{cls.__name__!r} object has no attribute {name!r}")
+        return getattr(self, name)  # built now, by this thread or another one
 
     namespace = {"__init__": __init__, "__getattr__": __getattr__, "__doc__": cls.__doc__}
     namespace.update(__module__=cls.__module__, __qualname__=cls.__qualname__)

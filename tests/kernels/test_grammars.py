@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import lark
@@ -51,6 +53,7 @@ def test_a_named_module_builds_its_parser_on_first_use_as_lark_would(lib: Path) 
     assert "parser" not in vars(parser)  # not built yet
     assert parser.parse("ab ba") == reference().parse("ab ba")
     assert "parser" in vars(parser)
+    assert type(parser) is lark.Lark  # built: a plain Lark from now on
     with pytest.raises(lark.exceptions.UnexpectedCharacters):
         parser.parse("abc")
     with pytest.raises(AttributeError, match="no attribute 'not_there'"):
@@ -61,6 +64,22 @@ def test_a_bad_grammar_fails_when_first_used() -> None:
     parser = _grammars.deferred(lark.Lark)("start: undefined_rule\n")
     with pytest.raises(lark.exceptions.GrammarError):
         parser.parse("x")
+    with pytest.raises(AttributeError, match="no attribute 'parser'"):
+        parser.parse("x")  # not built: it has nothing to parse with
+
+
+def test_threads_using_an_unbuilt_parser_at_once_get_the_same_trees() -> None:
+    parser = _grammars.deferred(lark.Lark)(GRAMMAR.replace("\\n", "\n"), parser="earley")
+    start = threading.Barrier(4)
+
+    def use(text: str) -> object:
+        start.wait()
+        return parser.parse(text)
+
+    texts = ["ab", "ba ab", "a", "bb a"]
+    with ThreadPoolExecutor(4) as pool:
+        trees = list(pool.map(use, texts))
+    assert trees == [reference().parse(t) for t in texts]
 
 
 def test_without_lark_the_module_imports_as_usual(
@@ -88,7 +107,7 @@ PROBE = b.notebook(
         "tree = str(p.parse('ab ba'))\n"
         "print(json.dumps({'preloaded': preloaded, 'built_before_use': built,\n"
         "    'built_after_use': 'parser' in vars(p), 'tree': tree, 'is_lark': isinstance(p, lark.Lark),\n"
-        "    'real_lark': lark.Lark is sys.modules['lark.lark'].Lark,\n"
+        "    'real_lark': lark.Lark is sys.modules['lark.lark'].Lark, 'plain': type(p) is lark.Lark,\n"
         "    'hooks': [type(f).__name__ for f in sys.meta_path if 'mlops' in type(f).__module__]}))"
     ),
 )
@@ -114,5 +133,6 @@ def test_forked_kernels_each_build_the_parsers_the_template_deferred(
             "tree": str(reference().parse("ab ba")),
             "is_lark": True,
             "real_lark": True,
+            "plain": True,
             "hooks": [],
         }
