@@ -118,13 +118,18 @@ def bench(
         return go
 
     results: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds (user + system) of this process and its children
+
+    def timed(key: str, fn: Callable[[], None], times: int = 1) -> None:
+        results[key], cpu[key] = timed_cpu(fn, times)
+
     if papermill:
-        results["(a) papermill CLI loop"] = _notebooks.timed(cli_loop)
-        results["(b) papermill.execute_notebook loop"] = _notebooks.timed(inproc_loop)
-    results["(c) python script.py loop"] = _notebooks.timed(script_loop)
-    results["(d) mlops-nb sweep --workers 2"] = _notebooks.timed(sweep("runs-d"), repeat)
-    results["(e) (d) with --no-preload"] = _notebooks.timed(sweep("runs-e", "--no-preload"), repeat)
-    results["(f) (d) with --no-fork"] = _notebooks.timed(sweep("runs-f", "--no-fork"), repeat)
+        timed("(a) papermill CLI loop", cli_loop)
+        timed("(b) papermill.execute_notebook loop", inproc_loop)
+    timed("(c) python script.py loop", script_loop)
+    timed("(d) mlops-nb sweep --workers 2", sweep("runs-d"), repeat)
+    timed("(e) (d) with --no-preload", sweep("runs-e", "--no-preload"), repeat)
+    timed("(f) (d) with --no-fork", sweep("runs-f", "--no-fork"), repeat)
     if scheduler:
         dask = ("--executor", "dask", "--scheduler", scheduler)
         # A dask cluster lives long: its workers imported the run machinery for an earlier sweep
@@ -133,22 +138,40 @@ def bench(
         (work / "grid.yaml").write_text(f"{name}: {values[:2]}\n")
         sweep("runs-g0", *dask)()
         (work / "grid-all.yaml").replace(work / "grid.yaml")
-        results["(g) (d) on dask scheduler + 2 workers"] = _notebooks.timed(
-            sweep("runs-g", *dask), repeat
-        )
+        timed("(g) (d) on dask scheduler + 2 workers", sweep("runs-g", *dask), repeat)
     base = results["(c) python script.py loop"]
     print(f"\n{label} notebook, {n} runs each ({_env_label()}; load {os.getloadavg()[0]:.1f})")
-    print(f"{'variant':<48} {'total s':>8} {'per run s':>10} {'vs (c)':>7}")
+    print(f"{'variant':<48} {'total s':>8} {'per run s':>10} {'vs (c)':>7} {'CPU s':>7}")
     for k, t in results.items():
-        print(f"{k:<48} {t:8.2f} {t / n:10.3f} {t / base:6.2f}x")
+        print(f"{k:<48} {t:8.2f} {t / n:10.3f} {t / base:6.2f}x {cpu[k]:7.2f}")
     d = results["(d) mlops-nb sweep --workers 2"]
     if papermill:
         print(f"(a)/(d) = {results['(a) papermill CLI loop'] / d:.2f}x faster")
     print(f"per-run overhead of (d) over (c): {(d - base) / n:.3f} s (target <= 0.10 s)")
+    extra = cpu["(d) mlops-nb sweep --workers 2"] - cpu["(c) python script.py loop"]
+    print(f"per-run CPU of (d) over (c): {extra / n:.3f} s (over 2 cores: {extra / n / 2:.3f} s)")
     if scheduler:
         g = results["(g) (d) on dask scheduler + 2 workers"]
         print(f"dask/local (g)/(d) = {g / d:.2f}x (target <= 1.5x)")
     return results
+
+
+def timed_cpu(fn: Callable[[], None], repeat: int = 1) -> tuple[float, float]:
+    """Median wall-clock seconds of ``repeat`` calls of ``fn`` and the CPU seconds (user +
+    system, of this process and the children it waited for: the commands, their fork servers,
+    kernels and pool workers) of that same call: a figure the machine's load barely moves."""
+    import resource
+
+    def used() -> float:
+        me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    runs = []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), used()
+        fn()
+        runs.append((time.perf_counter() - t, used() - c))
+    return sorted(runs)[len(runs) // 2]
 
 
 def _env_label() -> str:
