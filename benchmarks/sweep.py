@@ -21,6 +21,7 @@ Usage: python benchmarks/sweep.py [--runs 20] [--repeat 1] [--only trivial|reali
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -64,30 +65,6 @@ def bench(
     (work / "grid.yaml").write_text(f"{name}: {values}\n")
     out = work / "out.ipynb"
 
-    def cli_loop() -> None:
-        for v in values:
-            subprocess.run(
-                [
-                    str(BIN / "papermill"),
-                    "--no-progress-bar",
-                    str(nb),
-                    str(out),
-                    "-p",
-                    name,
-                    str(v),
-                ],
-                check=True,
-                capture_output=True,
-            )
-
-    def inproc_loop() -> None:
-        import papermill
-
-        for v in values:
-            papermill.execute_notebook(
-                str(nb), str(out), parameters={name: v}, progress_bar=False, log_output=False
-            )
-
     def script_loop() -> None:
         for v in values:
             subprocess.run(
@@ -95,36 +72,24 @@ def bench(
             )
 
     def sweep(runs: str, *extra: str) -> Callable[[], None]:
-        def go() -> None:
-            shutil.rmtree(work / runs, ignore_errors=True)  # every repetition runs every set
-            subprocess.run(
-                [
-                    str(BIN / "mlops-nb"),
-                    "sweep",
-                    str(nb),
-                    "--grid",
-                    str(work / "grid.yaml"),
-                    "--workers",
-                    "2",
-                    "--quiet",
-                    "--runs-dir",
-                    str(work / runs),
-                    *extra,
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-
-        return go
+        return functools.partial(_sweep, nb, work, runs, *extra)
 
     results: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds (user + system) of this process and its children
+
+    def timed(key: str, fn: Callable[[], None], times: int = 1) -> None:
+        results[key], cpu[key] = timed_cpu(fn, times)
+
     if papermill:
-        results["(a) papermill CLI loop"] = _notebooks.timed(cli_loop)
-        results["(b) papermill.execute_notebook loop"] = _notebooks.timed(inproc_loop)
-    results["(c) python script.py loop"] = _notebooks.timed(script_loop)
-    results["(d) mlops-nb sweep --workers 2"] = _notebooks.timed(sweep("runs-d"), repeat)
-    results["(e) (d) with --no-preload"] = _notebooks.timed(sweep("runs-e", "--no-preload"), repeat)
-    results["(f) (d) with --no-fork"] = _notebooks.timed(sweep("runs-f", "--no-fork"), repeat)
+        timed("(a) papermill CLI loop", functools.partial(_papermill_cli, nb, out, name, values))
+        timed(
+            "(b) papermill.execute_notebook loop",
+            functools.partial(_papermill_inproc, nb, out, name, values),
+        )
+    timed("(c) python script.py loop", script_loop)
+    timed("(d) mlops-nb sweep --workers 2", sweep("runs-d"), repeat)
+    timed("(e) (d) with --no-preload", sweep("runs-e", "--no-preload"), repeat)
+    timed("(f) (d) with --no-fork", sweep("runs-f", "--no-fork"), repeat)
     if scheduler:
         dask = ("--executor", "dask", "--scheduler", scheduler)
         # A dask cluster lives long: its workers imported the run machinery for an earlier sweep
@@ -133,22 +98,83 @@ def bench(
         (work / "grid.yaml").write_text(f"{name}: {values[:2]}\n")
         sweep("runs-g0", *dask)()
         (work / "grid-all.yaml").replace(work / "grid.yaml")
-        results["(g) (d) on dask scheduler + 2 workers"] = _notebooks.timed(
-            sweep("runs-g", *dask), repeat
+        timed("(g) (d) on dask scheduler + 2 workers", sweep("runs-g", *dask), repeat)
+    _report(label, n, results, cpu)
+    return results
+
+
+def _papermill_cli(nb: Path, out: Path, name: str, values: list[float]) -> None:
+    for v in values:
+        subprocess.run(
+            [str(BIN / "papermill"), "--no-progress-bar", str(nb), str(out), "-p", name, str(v)],
+            check=True,
+            capture_output=True,
         )
+
+
+def _papermill_inproc(nb: Path, out: Path, name: str, values: list[float]) -> None:
+    import papermill
+
+    for v in values:
+        papermill.execute_notebook(
+            str(nb), str(out), parameters={name: v}, progress_bar=False, log_output=False
+        )
+
+
+def _sweep(nb: Path, work: Path, runs: str, *extra: str) -> None:
+    shutil.rmtree(work / runs, ignore_errors=True)  # every repetition runs every set
+    subprocess.run(
+        [
+            str(BIN / "mlops-nb"),
+            "sweep",
+            str(nb),
+            "--grid",
+            str(work / "grid.yaml"),
+            "--workers",
+            "2",
+            "--quiet",
+            "--runs-dir",
+            str(work / runs),
+            *extra,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _report(label: str, n: int, results: dict[str, float], cpu: dict[str, float]) -> None:
     base = results["(c) python script.py loop"]
     print(f"\n{label} notebook, {n} runs each ({_env_label()}; load {os.getloadavg()[0]:.1f})")
-    print(f"{'variant':<48} {'total s':>8} {'per run s':>10} {'vs (c)':>7}")
+    print(f"{'variant':<48} {'total s':>8} {'per run s':>10} {'vs (c)':>7} {'CPU s':>7}")
     for k, t in results.items():
-        print(f"{k:<48} {t:8.2f} {t / n:10.3f} {t / base:6.2f}x")
+        print(f"{k:<48} {t:8.2f} {t / n:10.3f} {t / base:6.2f}x {cpu[k]:7.2f}")
     d = results["(d) mlops-nb sweep --workers 2"]
-    if papermill:
+    if "(a) papermill CLI loop" in results:
         print(f"(a)/(d) = {results['(a) papermill CLI loop'] / d:.2f}x faster")
     print(f"per-run overhead of (d) over (c): {(d - base) / n:.3f} s (target <= 0.10 s)")
-    if scheduler:
-        g = results["(g) (d) on dask scheduler + 2 workers"]
+    extra = cpu["(d) mlops-nb sweep --workers 2"] - cpu["(c) python script.py loop"]
+    print(f"per-run CPU of (d) over (c): {extra / n:.3f} s (over 2 cores: {extra / n / 2:.3f} s)")
+    g = results.get("(g) (d) on dask scheduler + 2 workers")
+    if g is not None:
         print(f"dask/local (g)/(d) = {g / d:.2f}x (target <= 1.5x)")
-    return results
+
+
+def timed_cpu(fn: Callable[[], None], repeat: int = 1) -> tuple[float, float]:
+    """Median wall-clock seconds of ``repeat`` calls of ``fn`` and the CPU seconds (user +
+    system, of this process and the children it waited for: the commands, their fork servers,
+    kernels and pool workers) of that same call: a figure the machine's load barely moves."""
+    import resource
+
+    def used() -> float:
+        me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    runs = []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), used()
+        fn()
+        runs.append((time.perf_counter() - t, used() - c))
+    return sorted(runs)[len(runs) // 2]
 
 
 def _env_label() -> str:

@@ -1,6 +1,7 @@
 """A kernel fork server: IPython kernels forked from a warmed-up template process.
 
-Run as a script by the kernel's own Python (``python _forkserver.py CONTROL_FD SOCKET PRELOAD``),
+Run as a script by the kernel's own Python (``python _forkserver.py CONTROL_FD SOCKET PRELOAD
+DEFERRED``: comma-separated modules to import, and modules whose parsers are built on first use),
 so it imports nothing from mlops_nb: only the standard library and ipykernel.
 
 Starting an IPython kernel costs ~0.5 s of CPU, most of it importing ipykernel, IPython,
@@ -51,6 +52,7 @@ KERNEL_MODULES = (
     "IPython.core.debugger",
     "IPython.core.completerlib",
     "IPython.core.oinspect",
+    "IPython.core.logger",  # imported by every kernel's shell, after the fork
     "IPython.extensions.storemagic",
     "IPython.utils.wildcard",
     "tornado.gen",
@@ -64,8 +66,9 @@ KERNEL_MODULES = (
     "encodings.idna",
 )
 # What every notebook of this product imports to record its results (``scrapbook.glue``): in the
-# template without any flag. Where JupyterLab is installed it costs ~2 s (papermill, jsonschema's
-# format checkers, rfc3987_syntax), which each run would otherwise pay. Absent: not an error.
+# template without any flag. Where JupyterLab is installed a kernel pays ~2 s for it (papermill,
+# jsonschema's format checkers, rfc3987_syntax's parsers); the template ~0.6 s, the parsers being
+# built on first use (``_grammars.py``). Absent: not an error.
 RECORDING_MODULES = ("scrapbook",)
 LAUNCHER = "ipykernel_launcher.py"
 _FORK_WARNING: Any = None  # our filter of Python's fork-with-threads warning (not for kernels)
@@ -308,14 +311,19 @@ def fast_config(args: list[str]) -> Any:
 def patch_kernels() -> None:
     """The patches of ``_kernel.py`` (kernels that never drop output and send it in small
     messages), applied to the template every kernel is forked from."""
+    _sibling("_kernel").patch()
+
+
+def _sibling(name: str) -> Any:
+    """A script module next to this one (``_kernel``, ``_grammars``), loaded from its file."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
-    spec = importlib.util.spec_from_file_location("_mlops_nb_kernel", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_mlops_nb{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.patch()
+    return module
 
 
 def _kill_group(pid: int) -> None:
@@ -335,6 +343,7 @@ def main(argv: list[str]) -> int:
     control = socket.socket(fileno=int(argv[1]))
     path = argv[2] or None
     preload = [m for m in argv[3].split(",") if m] if len(argv) > 3 else []
+    deferred = [m for m in argv[4].split(",") if m] if len(argv) > 4 else []
     # Ctrl-C in a terminal reaches the whole process group; the owner decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -348,10 +357,11 @@ def main(argv: list[str]) -> int:
         msg = {"error": f"cannot import ipykernel: {failed[KERNEL_MODULES[0]]}"}
         control.sendall((json.dumps(msg) + "\n").encode())
         return 1
-    _import_all(KERNEL_MODULES[1:])
-    patch_kernels()
-    _import_all(RECORDING_MODULES)
-    failed = _import_all(preload)
+    with _sibling("_grammars").deferring(deferred):  # built on first use, in a kernel
+        _import_all(KERNEL_MODULES[1:])
+        patch_kernels()
+        _import_all(RECORDING_MODULES)
+        failed = _import_all(preload)
     threads = _threads()
     # Everything imported so far lives in every child; keep the children's garbage collector
     # off it, or its bookkeeping writes would copy those memory pages into each child.

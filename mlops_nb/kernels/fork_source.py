@@ -136,19 +136,40 @@ class ForkSource:
 def prestart_fork_server(kernel_name: str, preload: Sequence[str], cwd: Path) -> Any:
     """Start the fork server for ``kernel_name`` now, in the background (best effort): the
     template imports while the sweep gets going, and pool workers forked afterwards share it.
-    Returns the server (for ``forking.release``) or None."""
+    Returns the server (for ``forking.release``) or None.
+
+    The usual kernel, ``python3``, is this Python's ipykernel: its template starts before the
+    kernel spec is even looked up (importing jupyter_client to do so takes ~0.1 s), and is
+    stopped again if the spec says otherwise."""
     from mlops_nb.kernels import forking
 
+    modules = template_modules(preload, cwd)
+    guess = _acquire(sys.executable, modules) if kernel_name == NATIVE_KERNEL else None
+    command = _fork_command_of(kernel_name)
+    if guess is not None and command is not None and command[0] == guess.python:
+        return guess
+    if guess is not None:
+        forking.release(guess)
+    return None if command is None else _acquire(command[0], modules)
+
+
+NATIVE_KERNEL = "python3"  # jupyter_client's name for the kernel of the Python it runs in
+
+
+def _fork_command_of(kernel_name: str) -> tuple[str, list[str]] | None:
     try:
         from jupyter_client.kernelspec import KernelSpecManager
 
         spec = KernelSpecManager().get_kernel_spec(kernel_name)
     except Exception:  # no such kernel: the runs report it
         return None
-    command = fork_command(spec)
-    if command is None:
-        return None
+    return fork_command(spec)
+
+
+def _acquire(python: str, modules: tuple[str, ...]) -> Any:
+    from mlops_nb.kernels import forking
+
     try:
-        return forking.acquire(command[0], template_modules(preload, cwd))
+        return forking.acquire(python, modules)
     except ForkServerError:
         return None

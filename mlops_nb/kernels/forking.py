@@ -8,8 +8,9 @@ new process forked from the same untouched template, in its own session, so inte
 killing and measuring it works as for any kernel, and nothing of one run reaches another.
 
 Only plain ipykernel kernel specs (``python -m ipykernel_launcher -f {connection_file} ...``)
-are forked; anything else starts the usual way. ``ForkProvisioner`` is a jupyter_client
+are forked; anything else starts the usual way. ``manager.ForkProvisioner`` is a jupyter_client
 provisioner whose "launch" asks a fork server; ``IPCKernelManager(fork_server=...)`` uses it.
+This module does not import jupyter_client, so a command line can start a server first thing.
 
 One server serves a whole process tree: a pool worker forked from the process that started the
 server connects to it over its Unix socket (``acquire``), so a sweep pays for one template.
@@ -33,15 +34,15 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.connect import KernelConnectionInfo
-from jupyter_client.provisioning.local_provisioner import LocalProvisioner
-
 from mlops_nb import process_hooks
 from mlops_nb.errors import ForkServerError
 from mlops_nb.kernels.fork_connection import ForkConnection, ForkedProcess
 
 log = logging.getLogger(__name__)
 SCRIPT = Path(__file__).with_name("_forkserver.py")
+# Modules that build parsers at import time, which the template's kernels build on first use
+# (``_grammars.py``): ``rfc3987_syntax``, imported by jsonschema where JupyterLab is installed.
+DEFERRED_GRAMMARS = ("rfc3987_syntax.syntax_helpers",)
 
 
 class ForkServer:
@@ -59,7 +60,14 @@ class ForkServer:
         _ALL.add(self)  # from now on a fork of this process drops our lifeline (at-fork hook)
         try:
             self.proc = subprocess.Popen(
-                [python, str(SCRIPT), str(theirs.fileno()), self.address, ",".join(self.preload)],
+                [
+                    python,
+                    str(SCRIPT),
+                    str(theirs.fileno()),
+                    self.address,
+                    ",".join(self.preload),
+                    ",".join(DEFERRED_GRAMMARS),
+                ],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 # Like the kernels, out of our process group: Ctrl-C or a SIGTERM to the group
@@ -250,20 +258,3 @@ def forget_parent_servers() -> None:
             server._control.close()
         server._conn = None
         server._conn_lock = threading.Lock()
-
-
-class ForkProvisioner(LocalProvisioner):
-    """A LocalProvisioner whose launch forks the kernel from ``parent.fork_server``; polling,
-    signalling and killing are LocalProvisioner's, on a ``ForkedProcess``."""
-
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        km: Any = self.parent
-        server: ForkServer = km.fork_server
-        cwd = str(kwargs.get("cwd") or os.getcwd())
-        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
-        # cmd is the kernel spec's argv, formatted: python -m ipykernel_launcher -f FILE [extra]
-        proc: Any = server.spawn(km.connection_file, cwd, env, cmd[5:])
-        self.process = proc
-        self.pid = self.pgid = proc.pid  # the child calls setsid(): its own process group
-        self.cwd = cwd
-        return self.connection_info

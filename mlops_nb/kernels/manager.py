@@ -16,7 +16,9 @@ from queue import Empty
 from typing import Any
 
 from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from mlops_nb.kernels.killer import kernel_pid
 from mlops_nb.kernels.watch import KernelWatch
@@ -125,7 +127,6 @@ class IPCKernelManager(AsyncKernelManager):
             import uuid
 
             from mlops_nb.kernels.fork_source import fork_command
-            from mlops_nb.kernels.forking import ForkProvisioner
 
             if fork_command(self.kernel_spec) is not None:
                 self.kernel_id = self.kernel_id or str(uuid.uuid4())
@@ -163,3 +164,21 @@ class IPCKernelManager(AsyncKernelManager):
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
     shutdown_kernel = _async_shutdown_kernel
+
+
+class ForkProvisioner(LocalProvisioner):
+    """A LocalProvisioner whose launch forks the kernel from ``parent.fork_server`` (a
+    ``forking.ForkServer``); polling, signalling and killing are LocalProvisioner's, on a
+    ``ForkedProcess``."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        km: Any = self.parent
+        server: Any = km.fork_server
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        # cmd is the kernel spec's argv, formatted: python -m ipykernel_launcher -f FILE [extra]
+        proc: Any = server.spawn(km.connection_file, cwd, env, cmd[5:])
+        self.process = proc
+        self.pid = self.pgid = proc.pid  # the child calls setsid(): its own process group
+        self.cwd = cwd
+        return self.connection_info
