@@ -40,7 +40,7 @@ def recall(step: Step, state: StepState, runs_dir: Path) -> Recalled:
     if step.gate is not None:
         decision = read_decision(state.run_folder)
         passed = {"passed": decision["passed"]} if "passed" in decision else {}
-        return Recalled(scraps=passed, detail=str(decision.get("decision") or ""))
+        return Recalled(scraps=passed, detail=decided(decision, runs_dir))
     record = _record(state.run_folder)
     scraps = dict(record.get("scraps") or {})
     if not step.grid or not state.sweep_id:
@@ -51,6 +51,31 @@ def recall(step: Step, state: StepState, runs_dir: Path) -> Recalled:
         params={k: params.get(k) for k in step.grid},
         detail=_sweep_detail(step, state.sweep_id, runs_dir),
     )
+
+
+def decided(decision: dict[str, Any], runs_dir: Path) -> str:
+    """A gate's decision as it stands now: a promotion that was pending approval when the gate
+    ran says whether it was approved, rejected or dropped since (``<runs>/registry/<MODEL>.json``:
+    its pending requests, and the history entries that name the request)."""
+    text = str(decision.get("decision") or "")
+    change, action = decision.get("change") or {}, decision.get("action") or {}
+    if change.get("action") != "request" or not action.get("promote"):
+        return text
+    from mlops_nb.registry import store as registry
+
+    try:
+        doc = registry.read_model(runs_dir, str(action["promote"])) or {}
+    except MlopsNbError:
+        return text
+    seq = change.get("seq")
+    if any(p.get("seq") == seq for p in doc.get("pending") or []):
+        return text
+    what = text.removeprefix("pending approval: ")
+    for entry in doc.get("history") or []:
+        if entry.get("request") == seq and entry.get("action") in ("approve", "reject"):
+            done = "approved" if entry["action"] == "approve" else "rejected"
+            return f"promoted {what} (approved)" if done == "approved" else f"rejected: {what}"
+    return f"not promoted: the request for {what} was replaced or dropped"
 
 
 def _record(folder: str | None) -> dict[str, Any]:

@@ -172,8 +172,9 @@ def test_human_approval_leaves_a_pending_promotion_that_approve_applies(
     assert "serve  stale  (never run)" in out
     code, out, _ = _main(capsys, *shlex.split(hint[2])[1:])
     assert code == 0 and "served=0.9" in out and "gate   skipped" in out
+    assert "promoted m v1 -> champion, live (approved)" in out and "pending" not in out
     code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
-    assert code == 0 and "3 skipped" in out
+    assert code == 0 and "3 skipped" in out and "(approved)" in out
     code, _, err = _main(capsys, "approve", "m", "--runs-dir", str(runs))
     assert code == 2 and "no pending promotion" in err
 

@@ -68,3 +68,34 @@ def test_a_grid_step_reads_the_sweep_record(runs_dir: Path) -> None:
     assert recall(GRID, _state(str(folder), "s1"), runs_dir).detail == ""
     assert recall(GRID, _state(str(folder), "gone"), runs_dir).detail == ""
     assert recall(GRID, _state(str(folder)), runs_dir) == Recalled(scraps={"f1": 0.5})
+
+
+@pytest.mark.parametrize("then", ["pending", "approve", "reject", "replace"])
+def test_a_gates_pending_promotion_says_how_it_ended(runs_dir: Path, then: str) -> None:
+    from mlops_nb.pipeline.recall import decided
+    from mlops_nb.registry import api
+
+    runs = [make_run(runs_dir, scraps={"f1": 0.9}) for _ in range(2)]
+    for folder in runs:
+        (folder / "model.joblib").write_bytes(b"model")
+    change = api.promote(runs_dir, "m", runs[0].name, ["live"], require_approval=True).entry
+    decision = {
+        "decision": "pending approval: m v1 -> live",
+        "change": change,
+        "action": {"promote": "m"},
+    }
+    if then == "approve":
+        api.approve(runs_dir, "m")
+    elif then == "reject":
+        api.reject(runs_dir, "m")
+    elif then == "replace":
+        api.promote(runs_dir, "m", runs[1].name, ["live"], require_approval=True)
+    assert (
+        decided(decision, runs_dir)
+        == {
+            "pending": "pending approval: m v1 -> live",
+            "approve": "promoted m v1 -> live (approved)",
+            "reject": "rejected: m v1 -> live",
+            "replace": "not promoted: the request for m v1 -> live was replaced or dropped",
+        }[then]
+    )
