@@ -114,6 +114,25 @@ def _resolve_paths(opts: dict[str, Any], base: Path) -> dict[str, Any]:
     return out
 
 
+# the options `mlops-nb export` takes as flags (--tracking-uri ...), of a target's settings
+_EXPORT_FLAGS = ("tracking_uri", "experiment", "artifacts", "logdir", "project", "mode")
+
+
+def export_hint(target: str, folder: Path, options: Mapping[str, Any]) -> str:
+    """The ``mlops-nb export`` command that sends run ``folder`` to ``target`` with the settings
+    it was tracked with (``options``, from ``[tool.mlops-nb.track]``), in backquotes; settings
+    that the command takes no flag for are named after it."""
+    flags = [
+        word
+        for key in _EXPORT_FLAGS
+        if options.get(key) is not None
+        for word in (f"--{key.replace('_', '-')}", str(options[key]))
+    ]
+    hint = f"`{command('export', target, folder.name, *flags, runs_dir=folder.parent)}`"
+    rest = sorted(k for k in options if k not in _EXPORT_FLAGS)
+    return hint + (f" (settings it takes no flag for: {', '.join(rest)})" if rest else "")
+
+
 def after_run(folder: Path, record: Mapping[str, Any]) -> None:
     """Export one finished run to every configured target; never raises (warns instead)."""
     from mlops_nb import output
@@ -136,6 +155,5 @@ def after_run(folder: Path, record: Mapping[str, Any]) -> None:
             log.debug("tracking %s in %s failed", folder.name, target, exc_info=True)
             output.notice(
                 f"warning: run {folder.name} was not tracked in {target}: {message} "
-                "(the run is recorded; send it later with "
-                f"`{command('export', target, folder.name, runs_dir=folder.parent)}`)"
+                f"(the run is recorded; send it later with {export_hint(target, folder, options)})"
             )

@@ -308,3 +308,29 @@ def test_lost_runs_are_exported_not_left_out_as_running(
     assert ents[str(run.parent)].status == "failed"
     assert main(["export", "mlflow", "--pipeline", "tiny", "--dry-run"]) == 0
     assert "still running" not in capsys.readouterr().out
+
+
+def test_the_send_it_later_hint_carries_the_tracked_settings(tmp_path: Path) -> None:
+    """Pasted as printed, it exports where the run was to go, not to the defaults."""
+    import shlex
+
+    from mlops_nb.tracking.track import export_hint
+
+    folder = tmp_path / "st 4" / "20261130T000000.000000Z-abcdef"
+    options = {"tracking_uri": "sqlite:////x/ml.db", "experiment": "churn", "dir": "/w"}
+    hint = export_hint("mlflow", folder, options)
+    command, rest = hint.split("`")[1], hint.split("`")[2]
+    assert shlex.split(command) == [
+        "mlops-nb",
+        "export",
+        "mlflow",
+        folder.name,
+        "--tracking-uri",
+        "sqlite:////x/ml.db",
+        "--experiment",
+        "churn",
+        "--runs-dir",
+        str(folder.parent),
+    ]
+    assert rest == " (settings it takes no flag for: dir)"
+    assert export_hint("tensorboard", folder, {"logdir": "/t b"}).count("--logdir '/t b'") == 1
