@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -200,7 +201,7 @@ def test_format_json(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rows[0]["scraps.ok"] is True
     assert "scraps.f1" not in rows[3]  # absent, not None: the failed run glued no f1
     assert rows[3]["status"] == "failed"
-    assert rows[0]["started"].startswith("2026-01-01T")
+    assert re.fullmatch(r"2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", rows[0]["started"])
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "table"])
