@@ -83,7 +83,6 @@ class Outline:
     title: str
     notebook: str
     step: tuple[str, str] | None
-    first: str = ""
     count: int = 0
     failed: int = 0
     last_started: str | None = None
@@ -109,7 +108,6 @@ class Outline:
     def add(self, row: Sequence[Any]) -> None:
         """Count in one SQL group's aggregates (``_AGGREGATES``, in order)."""
         count, first, last, started, failed, mtime, mtime_sum, *statuses = row
-        self.first = min(self.first, first) if self.first else first
         self.count += count
         self.failed += failed or 0
         if started and (self.last_started is None or started > self.last_started):

@@ -302,3 +302,27 @@ def test_a_column_the_chosen_runs_lack_but_others_have_is_no_typo(
     assert compare_view(store, status="failed", sort="f1").n_runs == MAX_SECTIONS + 2
     with pytest.raises(UsageError, match="no column 'nosuch'"):
         compare_view(store, sort="nosuch")
+
+
+def test_sections_past_the_sql_condition_limit_are_read_alike(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``_MOST_GROUPS`` sections to draw, their runs are read with one scan of the
+    selection instead of one condition per group: the same page."""
+    from mlops_nb.report import outline
+
+    out = tmp_path / "report.html"
+    by_conditions = _page(store, out, "--no-cache")
+    monkeypatch.setattr(outline, "_MOST_GROUPS", 1)
+    assert _same_as_drawn_anew(store, out) == by_conditions
+
+
+def test_temp_files_left_by_a_killed_report_are_removed(store: Path, tmp_path: Path) -> None:
+    folder = caching.folder(store)
+    folder.mkdir(parents=True)
+    old, new = folder / ".x.json.1.tmp", folder / ".y.json.2.tmp"
+    for leftover in (old, new):
+        leftover.write_text("{", encoding="utf-8")
+    os.utime(old, (0, 0))  # an hour and more: its report is gone; a newer one may be writing
+    _page(store, tmp_path / "report.html")
+    assert not old.exists() and new.exists()
