@@ -49,7 +49,9 @@ _LOCK = threading.Lock()
 _fork_hooks = False  # os.register_at_fork hooks are inherited by a forked child, and so is this
 _atexit_hook = False  # so is an atexit callback
 _finalizer_pid: int | None = None  # a multiprocessing finalizer is not: one per process
-_held: list[Any] = []  # the locks taken before the fork in progress
+# the locks taken before a fork in progress, by the thread that forks: two threads may fork at
+# once, and each must release only its own (a thread that ended holding one would block all)
+_held: dict[int, list[Any]] = {}
 
 
 def install() -> None:
@@ -80,22 +82,27 @@ def _lookup(module: str, name: str) -> Any:
 
 
 def _before_fork() -> None:
+    taken = []
     for module, name in FORK_LOCKS:
         lock = _lookup(module, name)
         if lock is not None:
             lock.acquire()
-            _held.append(lock)
+            taken.append(lock)
+    _held[threading.get_ident()] = taken
 
 
 def _release_held() -> None:
-    while _held:
-        _held.pop().release()
+    """Release the locks this thread took before its fork (in the parent, and in the child,
+    where the forking thread goes on)."""
+    for lock in reversed(_held.pop(threading.get_ident(), [])):
+        lock.release()
 
 
 def _after_fork_in_child() -> None:
     global _LOCK
     _LOCK = threading.Lock()  # another thread of the parent may have held it
     _release_held()
+    _held.clear()  # the parent's other threads are not here
     for module, name in AFTER_FORK_IN_CHILD:
         forget = _lookup(module, name)
         if forget is not None:

@@ -184,3 +184,41 @@ def test_every_hook_named_exists() -> None:
         if not hasattr(importlib.import_module(module), name)
     ]
     assert missing == []
+
+
+def test_a_thread_releases_only_the_locks_it_took_for_its_own_fork() -> None:
+    """Two threads may fork at once. With one shared list of held locks, the first thread's
+    after-fork hook could pop and release the lock the second had just taken for its fork: a
+    RuntimeError in the hook (not the owner), and the lock left held by the second thread after
+    it ended, so the process's next index read (a sweep's first) hung."""
+    import threading
+
+    from mlops_nb import process_hooks
+    from mlops_nb.store import index
+
+    process_hooks._before_fork()  # this thread is about to fork: it holds the index's guard
+    errors: list[BaseException] = []
+
+    def other_threads_after_fork() -> None:
+        try:
+            process_hooks._release_held()  # another thread's fork ends: nothing of ours to release
+        except BaseException as e:
+            errors.append(e)
+
+    other = threading.Thread(target=other_threads_after_fork)
+    other.start()
+    other.join()
+    assert errors == []
+    process_hooks._release_held()  # our fork ends: the guard is free for every thread
+    free: list[bool] = []
+
+    def another_read() -> None:
+        got = index._FORK_GUARD.acquire(timeout=5)
+        free.append(got)
+        if got:
+            index._FORK_GUARD.release()
+
+    waiter = threading.Thread(target=another_read)
+    waiter.start()
+    waiter.join()
+    assert free == [True]
