@@ -176,9 +176,16 @@ class ForkProvisioner(LocalProvisioner):
         server: Any = km.fork_server
         cwd = str(kwargs.get("cwd") or os.getcwd())
         env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
-        # cmd is the kernel spec's argv, formatted: python -m ipykernel_launcher -f FILE [extra]
-        proc: Any = server.spawn(km.connection_file, cwd, env, cmd[5:])
+        proc: Any = server.spawn(km.connection_file, cwd, env, forked_kernel_args(cmd))
         self.process = proc
         self.pid = self.pgid = proc.pid  # the child calls setsid(): its own process group
         self.cwd = cwd
         return self.connection_info
+
+
+def forked_kernel_args(cmd: list[str]) -> list[str]:
+    """The arguments a forked kernel gets from ``cmd``, a formatted ``python _kernel.py ...``
+    command (``format_kernel_cmd``): all but ``-f FILE`` (the connection file is sent apart)."""
+    args = cmd[2:]
+    at = args.index("-f")
+    return args[:at] + args[at + 2 :]

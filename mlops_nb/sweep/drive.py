@@ -80,7 +80,7 @@ def _execute(plan: Plan, opts: SweepOptions) -> SweepRecord:
     book = _Book(plan.runs_dir, _start(plan, opts, record.load(plan.runs_dir, plan.sweep_id)))
     todo = _todo(book.entries)
     # Built before anything is recorded: a missing extra is a usage error.
-    ex = _executor(opts) if todo else None
+    ex = _executor(opts, plan) if todo else None
     if ex is not None:
         book.head = dataclasses.replace(book.head, workers=ex.capacity)
     stopper = Stopper(
@@ -187,14 +187,10 @@ def _entries(plan: Plan, done: dict[str, Path], previous: SweepRecord | None) ->
     return entries
 
 
-def _executor(opts: SweepOptions) -> executors.Executor:
+def _executor(opts: SweepOptions, plan: Plan) -> executors.Executor:
     ex = executors.make(opts.executor, workers=opts.workers, scheduler=opts.scheduler)
     if opts.executor == "local":
-        # Done once here, not in every pool worker forked from this process.
-        import mlops_nb.execution.papermill_adapter  # noqa: F401
-        from mlops_nb.execution.provenance import installed_packages
-
-        installed_packages()
+        executors.warm_for_workers(plan.specs[0].nb)
     return ex
 
 

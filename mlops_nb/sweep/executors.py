@@ -103,6 +103,25 @@ class LocalExecutor:
         self._pool.shutdown(wait=True, cancel_futures=cancel)
 
 
+def warm_for_workers(nb: dict[str, Any]) -> None:
+    """What every ``LocalExecutor`` worker would otherwise do once, done in the process that
+    forks them (before its first ``submit``). ``nb``: the notebook the workers run."""
+    import platform
+
+    import mlops_nb.execution.papermill_adapter  # noqa: F401
+    from mlops_nb.execution.provenance import installed_packages
+
+    installed_packages()
+    platform.platform()  # runs `uname -p` once, cached
+    # nbformat compiles its JSON schema validator on the first notebook a process saves
+    from nbformat import v4, validator
+
+    compile_for: Callable[..., Any] = validator.get_validator  # untyped
+    for minor in {v4.nbformat_minor, nb.get("nbformat_minor")}:
+        if isinstance(minor, int) and 0 <= minor <= v4.nbformat_minor:
+            compile_for(version=4, version_minor=minor)
+
+
 def available() -> list[str]:
     return plugins.names(ENTRY_POINT_GROUP, EXECUTORS)
 
