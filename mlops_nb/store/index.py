@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from mlops_nb.errors import StoreError
+from mlops_nb.store import kept
 from mlops_nb.store import runs as store
 from mlops_nb.store.columns import COLUMNS, MTIME_COLUMN, STATUS, TABLE, row_of
 from mlops_nb.store.place import no_runs_folder
@@ -67,10 +68,15 @@ def index_path(runs_dir: Path) -> Path:
     return runs_dir / INDEX
 
 
-def _connect(path: Path | str) -> sqlite3.Connection:
+def _connect(path: Path | str, *, check_same_thread: bool = True) -> sqlite3.Connection:
     if str(path) != ":memory:":
         _create(path)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn = sqlite3.connect(
+        str(path),
+        timeout=BUSY_TIMEOUT_S,
+        isolation_level=None,
+        check_same_thread=check_same_thread,
+    )
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if str(path) != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
@@ -292,17 +298,32 @@ def update_run(folder: Path, record: Mapping[str, Any]) -> None:
     runs_dir = folder.parent
     mtime = (folder / store.RECORD).stat().st_mtime_ns
     row = row_of({**record, "id": folder.name}, mtime)
-    conn = _connect(index_path(runs_dir))
+    path = index_path(runs_dir)
+    conn = _KEPT.get(path)
     try:
-        conn.executescript(_SCHEMA)
         with _transaction(conn):
             built = conn.execute("SELECT v FROM meta WHERE k = 'built'").fetchone()
             if not built:
                 conn.executemany(_UPSERT, _read_rows(store.iter_run_folders(runs_dir)))
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('built', '1')")
             conn.execute(_UPSERT, row)
-    finally:
+    except BaseException:
+        _KEPT.drop(path)  # in doubt (a full disk, a damaged file): open it anew next time
+        raise
+
+
+def _open_for_updates(path: Path) -> sqlite3.Connection:
+    conn = _connect(path, check_same_thread=False)
+    try:
+        conn.executescript(_SCHEMA)
+    except BaseException:
         conn.close()
+        raise
+    return conn
+
+
+# update_run's connections, kept open (see ``kept``); used under _FORK_GUARD
+_KEPT = kept.Connections(_open_for_updates)
 
 
 @_fork_safe

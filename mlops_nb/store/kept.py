@@ -1,0 +1,75 @@
+"""SQLite connections kept open for the life of a process, one per database file.
+
+A process that writes a WAL-mode database many times (a sweep's pool worker indexes each run it
+finishes) should not close its connection after each write: closing the last connection to a
+WAL database checkpoints it and removes its WAL file, two disk syncs (~10-20 ms a write here;
+SQLite, "Write-Ahead Logging", section 3: "When the last connection to a database closes, that
+connection does a checkpoint and then deletes the WAL"). Kept open, the WAL is checkpointed by
+SQLite's own automatic checkpoints (every 1,000 pages) and by the last process that closes it.
+
+Forks: a connection must not be used across ``fork()`` (SQLite, "How To Corrupt An SQLite
+Database File", section 2.6), closing included. Connections are kept per process id: a forked
+child opens its own and never touches, nor closes, its parent's.
+
+Replaced files: a database removed or rebuilt into a new file since (a store removed and made
+again, a corrupt index rebuilt) has another file identity, and is opened anew; the connection to
+the old file is closed, and SQLite then neither checkpoints nor deletes the WAL that now belongs
+to the new file (a moved or unlinked database is read-only to it: ``SQLITE_READONLY_DBMOVED``).
+At most ``LIMIT`` files are kept a process; callers serialize their use (the index's fork
+guard).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+_Identity = tuple[int, int]
+LIMIT = 8  # files a process keeps a connection to; the least recently used is closed first
+
+
+def _identity(path: Path) -> _Identity | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class Connections:
+    """``open(path)`` makes a connection (creating the file); ``get`` keeps it for the process."""
+
+    def __init__(self, open: Callable[[Path], sqlite3.Connection]) -> None:
+        self._open = open
+        self._held: dict[tuple[int, str], tuple[sqlite3.Connection, _Identity]] = {}
+
+    def get(self, path: Path) -> sqlite3.Connection:
+        """This process's open connection to ``path``: the kept one while the file is the same
+        file, else a new one (kept when the file exists). Raises what ``open`` raises."""
+        key = (os.getpid(), str(path))
+        held = self._held.pop(key, None)
+        if held is not None and held[1] == _identity(path):
+            self._held[key] = held  # the most recently used last
+            return held[0]
+        if held is not None:  # another file by now, or none
+            with contextlib.suppress(sqlite3.Error):
+                held[0].close()
+        conn = self._open(path)
+        ident = _identity(path)
+        if ident is not None:
+            self._held[key] = (conn, ident)
+            mine = [k for k in self._held if k[0] == key[0]]
+            for old in mine[: max(0, len(mine) - LIMIT)]:
+                self.drop(Path(old[1]))
+        return conn
+
+    def drop(self, path: Path) -> None:
+        """Close this process's kept connection to ``path``, if any (after an error: the next
+        ``get`` opens it anew)."""
+        held = self._held.pop((os.getpid(), str(path)), None)
+        if held is not None:
+            with contextlib.suppress(sqlite3.Error):
+                held[0].close()
