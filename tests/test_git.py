@@ -53,3 +53,56 @@ def test_without_git_installed_nothing_is_recorded(
 ) -> None:
     monkeypatch.setenv("PATH", str(git_repo / "no-bin-here"))
     assert git_info(git_repo) is None
+
+
+def test_changes_inside_the_runs_store_do_not_make_the_repository_dirty(git_repo: Path) -> None:
+    nb = git_repo / "a.ipynb"
+    nb.write_text("{}", encoding="utf-8")
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "first")
+    store = git_repo / "runs"
+    (store / "r1").mkdir(parents=True)
+    (store / "r1" / "run.json").write_text("{}", encoding="utf-8")
+    assert git_info(nb)["dirty"] is True  # type: ignore[index]
+    assert git_info(nb, store=store)["dirty"] is False  # type: ignore[index]
+    # a store partly tracked: its own changes still do not count
+    _git(git_repo, "add", "runs")
+    _git(git_repo, "commit", "-qm", "runs")
+    (store / "r1" / "run.json").write_text('{"x": 1}', encoding="utf-8")
+    (store / "r2").mkdir()
+    (store / "r2" / "run.json").write_text("{}", encoding="utf-8")
+    assert git_info(nb, store=store)["dirty"] is False  # type: ignore[index]
+    # a folder whose name starts like the store's is not the store
+    (git_repo / "runs-old").mkdir()
+    (git_repo / "runs-old" / "x").write_text("x", encoding="utf-8")
+    assert git_info(nb, store=store)["dirty"] is True  # type: ignore[index]
+
+
+def test_a_rename_outside_the_store_is_a_change_and_one_inside_is_not(git_repo: Path) -> None:
+    store = git_repo / "runs"
+    store.mkdir()
+    (store / "old.json").write_text("{}", encoding="utf-8")
+    (git_repo / "a.txt").write_text("a", encoding="utf-8")
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "first")
+    _git(git_repo, "mv", "runs/old.json", "runs/new.json")
+    assert git_info(git_repo, store=store)["dirty"] is False  # type: ignore[index]
+    _git(git_repo, "mv", "a.txt", "b.txt")
+    assert git_info(git_repo, store=store)["dirty"] is True  # type: ignore[index]
+    # a store outside the repository changes nothing
+    assert git_info(git_repo, store=git_repo.parent / "elsewhere")["dirty"] is True  # type: ignore[index]
+
+
+def test_a_run_records_a_clean_repository_though_its_store_is_in_it(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_nb import run
+    from tests import nbbuild as b
+
+    monkeypatch.chdir(git_repo)
+    nb = b.write(git_repo / "nb.ipynb", b.params("x = 1"), b.code("y = x"))
+    _git(git_repo, "add", ".")
+    _git(git_repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "nb")
+    first = run(nb, runs_dir=git_repo / "runs")
+    second = run(nb, runs_dir=git_repo / "runs")
+    assert [r.record["git"]["dirty"] for r in (first, second)] == [False, False]

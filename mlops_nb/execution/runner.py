@@ -257,7 +257,8 @@ def _initial_record(
 def _provenance(spec: RunSpec, out: dict[str, Any]) -> None:
     try:
         git = spec.git
-        out["git"] = git[0] if git is not None else git_info(spec.notebook.resolve().parent)
+        where = spec.notebook.resolve().parent
+        out["git"] = git[0] if git is not None else git_info(where, store=spec.runs_dir)
         out["environment"], out["packages"] = provenance.environment()
     except Exception:  # provenance must never fail a run
         log.exception("collecting provenance failed")

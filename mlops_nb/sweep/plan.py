@@ -151,7 +151,7 @@ def make_plan(
     ]
     # Read once, with the notebook: the code every run of the sweep executes, however long it
     # takes (a commit made meanwhile, or the runs' own outputs, do not change what they ran).
-    git = (git_info(path.resolve().parent),)
+    git = (git_info(path.resolve().parent, store=rdir),)
     specs = [dataclasses.replace(s, git=git) for s in specs]
     keys = [runner.key_of(s) for s in specs]
     modules = preload_modules(o.preload, nb, check=o.kernel_name in (None, "python3"), cwd=work)
