@@ -1,5 +1,5 @@
 """``python -m mlops_nb``."""
 
-from mlops_nb.main import main
+from mlops_nb.main import cli
 
-raise SystemExit(main())
+cli()

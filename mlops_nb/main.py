@@ -99,6 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
 
+def cli() -> None:
+    """The ``mlops-nb`` console script: ``main()``, then ``exiting.exit_now`` (no interpreter
+    teardown, 0.1-0.3 s of CPU after a command that imported pandas)."""
+    from mlops_nb.exiting import exit_now
+
+    exit_now(main())
+
+
 def _dispatch(module_name: str, args: argparse.Namespace) -> int:
     module = importlib.import_module(module_name)
     return int(module.run(args))

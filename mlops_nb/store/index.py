@@ -327,6 +327,23 @@ _KEPT = kept.Connections(_open_for_updates)
 
 
 @_fork_safe
+def tidy(runs_dir: Path) -> None:
+    """Fold the index's write-ahead log into its file and remove it, as closing the last
+    connection does (SQLite, "Write-Ahead Logging", section 3): after a sweep whose pool workers
+    kept theirs open until they ended. Nothing is done while another process has it open."""
+    path = index_path(runs_dir)
+    _KEPT.drop(path)
+    if not path.is_file():
+        return
+    with contextlib.suppress(sqlite3.Error, OSError):
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        try:
+            conn.execute("SELECT count(*) FROM meta").fetchone()  # opens the WAL
+        finally:
+            conn.close()
+
+
+@_fork_safe
 def query_rows(
     runs_dir: Path, sql_where: str = "", args: Iterable[Any] = ()
 ) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ guard).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sqlite3
@@ -45,6 +46,14 @@ class Connections:
     def __init__(self, open: Callable[[Path], sqlite3.Connection]) -> None:
         self._open = open
         self._held: dict[tuple[int, str], tuple[sqlite3.Connection, _Identity]] = {}
+        # At exit the last connection checkpoints its database and removes the WAL, as before
+        # connections were kept. Forked children end with os._exit: they never run it.
+        atexit.register(self.close_all)
+
+    def close_all(self) -> None:
+        """Close this process's kept connections."""
+        for _, path in [k for k in self._held if k[0] == os.getpid()]:
+            self.drop(Path(path))
 
     def get(self, path: Path) -> sqlite3.Connection:
         """This process's open connection to ``path``: the kept one while the file is the same

@@ -105,6 +105,8 @@ def _execute(plan: Plan, opts: SweepOptions) -> SweepRecord:
         show.close()
         stopper.clear()
         problem = _end(book, problem, stopper.requested, time.monotonic() - t0)
+        if ex is not None:
+            index.tidy(plan.runs_dir)  # the pool's workers are gone, their connections too
     if problem is not None:
         left = sum(1 for e in book.entries if e.status != "ok")
         raise StoreError(
