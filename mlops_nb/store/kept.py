@@ -46,9 +46,7 @@ class Connections:
     def __init__(self, open: Callable[[Path], sqlite3.Connection]) -> None:
         self._open = open
         self._held: dict[tuple[int, str], tuple[sqlite3.Connection, _Identity]] = {}
-        # At exit the last connection checkpoints its database and removes the WAL, as before
-        # connections were kept. Forked children end with os._exit: they never run it.
-        atexit.register(self.close_all)
+        self._at_exit = False
 
     def close_all(self) -> None:
         """Close this process's kept connections."""
@@ -70,6 +68,11 @@ class Connections:
         ident = _identity(path)
         if ident is not None:
             self._held[key] = (conn, ident)
+            if not self._at_exit:  # registered on first use: importing registers nothing
+                # At exit the last connection checkpoints its database and removes the WAL, as
+                # before connections were kept. Forked children end with os._exit: not there.
+                atexit.register(self.close_all)
+                self._at_exit = True
             mine = [k for k in self._held if k[0] == key[0]]
             for old in mine[: max(0, len(mine) - LIMIT)]:
                 self.drop(Path(old[1]))

@@ -74,7 +74,7 @@ LAYERS = {
     5: "notebook store lint strip git nbstripout_adapter jupytext_adapter nbconvert_adapter "
     "nbconvert_offline",
     6: "__init__ errors error_handler interrupts output strict_json startup plugins config yaml_io "
-    "process_hooks",
+    "process_hooks exiting",
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names.split()}
 
