@@ -43,7 +43,8 @@ class Change:
     def line(self) -> str:
         e = self.entry
         if e["action"] == UNCHANGED:
-            return f"{self.model}: {', '.join(e['aliases'])} already at v{e['to']}; nothing changed"
+            line = f"{self.model}: {', '.join(e['aliases'])} already at v{e['to']}; nothing "
+            return line + (f"to request{e.get('waiting', '')}" if e.get("request") else "changed")
         moves = ", ".join(
             f"{a}: {_v(e['from'].get(a))} -> {_v(e.get('to'))}" for a in e.get("aliases", [])
         )
@@ -182,8 +183,9 @@ def promote(
     ``run_ref``: a run (id, prefix, name, ``latest``), ``@ALIAS`` (e.g. ``@green`` to switch
     ``live`` to it: blue/green) or ``vN``. With ``require_approval`` the change is stored as
     pending until ``approve`` (a newer request for the same aliases replaces an older one).
-    When every alias already points at that version (and no request for them is pending), nothing
-    is written and the entry's action is ``UNCHANGED`` (as ``git tag -f`` leaves a tag in place).
+    When every alias already points at that version, nothing is written and the entry's action is
+    ``UNCHANGED`` (as ``git tag -f`` leaves a tag in place), with or without ``require_approval``;
+    a request for those aliases that is pending stays (the line names it and how to reject it).
     Raises ``StoreError`` for invalid names, unknown runs, unsuccessful runs, missing artifacts.
     """
     rs.check_model_name(name)
@@ -196,11 +198,8 @@ def promote(
     with rs.locked(runs_dir):
         doc = rs.read_model(runs_dir, name) or rs.empty_model(name)
         version = _new_version(runs_dir, doc, run_ref, artifact)
-        if _in_place(doc, aliases, version, require_approval):
-            here = dict.fromkeys(aliases, version)
-            return Change(
-                name, {"action": UNCHANGED, "aliases": list(aliases), "from": here, "to": version}
-            )
+        if all(doc["aliases"].get(a) == version for a in aliases):
+            return Change(name, _unchanged(runs_dir, doc, aliases, version, require_approval))
         if require_approval:
             replaced = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)]
             doc["pending"] = [p for p in doc["pending"] if p not in replaced]
@@ -226,14 +225,21 @@ def promote(
     return Change(name, entry)
 
 
-def _in_place(
-    doc: dict[str, Any], aliases: Sequence[str], version: int, require_approval: bool
-) -> bool:
-    """Whether promoting ``version`` to ``aliases`` changes nothing: they all point at it, and
-    no pending request for them (which a new request would replace) is waiting."""
-    if any(doc["aliases"].get(a) != version for a in aliases):
-        return False
-    return not (require_approval and any(set(p["aliases"]) & set(aliases) for p in doc["pending"]))
+def _unchanged(
+    runs_dir: Path, doc: dict[str, Any], aliases: Sequence[str], version: int, request: bool
+) -> dict[str, Any]:
+    """The entry of a promotion that moves nothing (not written to the history). A request in
+    place asks for nothing; one for those aliases that waits is named with how to drop it."""
+    here = dict.fromkeys(aliases, version)
+    entry: dict[str, Any] = {"action": UNCHANGED, "aliases": list(aliases), "from": here}
+    entry |= {"to": version, "request": request}
+    waiting = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)] if request else []
+    if waiting:
+        listed = "; ".join(f"v{p['version']} -> {', '.join(p['aliases'])}" for p in waiting)
+        alias = waiting[0]["aliases"][0] if len(waiting) == 1 else "ALIAS"
+        reject = command("reject", doc["name"], "--alias", alias, runs_dir=runs_dir)
+        entry["waiting"] = f" (still pending: {listed}; drop it with `{reject}`)"
+    return entry
 
 
 def _take_pending(doc: dict[str, Any], alias: str | None, verb: str) -> dict[str, Any]:
