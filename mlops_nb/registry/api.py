@@ -25,6 +25,7 @@ from mlops_nb.registry.lookup import load as load
 from mlops_nb.registry.lookup import resolve as resolve
 from mlops_nb.registry.lookup import sha256_of as sha256_of
 from mlops_nb.registry.lookup import version as _version
+from mlops_nb.registry.lookup import version_ref
 from mlops_nb.store import runs as runs_store
 from mlops_nb.store.hints import command
 
@@ -65,10 +66,10 @@ def who() -> str:
 
 
 def _is_version_ref(runs_dir: Path, run_ref: str) -> bool:
-    """``@ALIAS`` or ``vN`` (unless a run folder has that very name)."""
+    """``@ALIAS`` or ``vN`` (unless a run folder has that very name); ``v01`` is refused."""
     if run_ref.startswith("@"):
         return True
-    return run_ref[:1] == "v" and run_ref[1:].isdigit() and not (Path(runs_dir) / run_ref).exists()
+    return not (Path(runs_dir) / run_ref).exists() and version_ref(run_ref) is not None
 
 
 def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, Any], Path]:

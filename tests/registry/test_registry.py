@@ -121,6 +121,10 @@ def _unchanged(runs: Path, before: bytes | None) -> None:
         (["promote", "../m", "{b}", "--alias", "champion"], "invalid model name"),
         (["promote", "m", "@nope", "--alias", "live"], "has no alias 'nope'"),
         (["promote", "m", "v9", "--alias", "live"], "has no version 9"),
+        (
+            ["promote", "m", "v01", "--alias", "live"],
+            "'v01' is not a version number as written: write v1.",
+        ),
         (["promote", "m", "{b}", "--alias", "x", "--artifact", "../m.json"], "inside the run"),
         (["promote", "m", "{b}", "--alias", "x", "--artifact", "/etc/hostname"], "inside the run"),
         (["approve", "m"], "no pending promotion"),
