@@ -56,8 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from mlops_nb.commands._pipeline_file import load_pipeline
     from mlops_nb.store.runs import resolve_runs_dir
 
@@ -68,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.file)
     if args.action == "show":
         return _show(pipeline, args.format)
-    runs_dir = (
-        Path(args.runs_dir) if args.runs_dir else (pipeline.runs_dir or resolve_runs_dir(None))
-    )
+    runs_dir = resolve_runs_dir(args.runs_dir or pipeline.runs_dir)
     if args.action == "status":
         return _status(pipeline, runs_dir, as_json=args.json)
     if args.action == "mark-done":
