@@ -176,8 +176,8 @@ def _line(o: Any, step: Any, width: int) -> str:
     if shown:
         parts.append(shown)
     absent = [k for k in step.show if k not in o.scraps] if o.status == "ok" else []
-    if absent:  # the notebook glued no such scrap: say so rather than show nothing
-        parts.append(f"(not glued: {', '.join(absent)})")
+    if absent:  # say so rather than show nothing; often by design (no champion yet to compare)
+        parts.append(f"(not in this run: {', '.join(absent)})")
     if o.detail:
         parts.append(o.detail)
     if o.action == "ran" and o.reasons:

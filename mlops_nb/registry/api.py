@@ -194,8 +194,11 @@ def promote(
         raise StoreError("give at least one --alias (e.g. --alias champion).")
     for a in aliases:
         rs.check_alias(a)
+    # refuse before the registry folder is made
     if not _is_version_ref(runs_dir, run_ref):
-        _promotable(runs_dir, run_ref, artifact)  # refuse before the registry folder is made
+        _promotable(runs_dir, run_ref, artifact)
+    elif rs.read_model(runs_dir, name) is None:
+        load(runs_dir, name)  # `@green` or `v1` of a model not registered: say that
     with rs.locked(runs_dir):
         doc = rs.read_model(runs_dir, name) or rs.empty_model(name)
         version = _new_version(runs_dir, doc, run_ref, artifact)

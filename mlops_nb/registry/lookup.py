@@ -70,9 +70,9 @@ def version(doc: dict[str, Any], number: int) -> dict[str, Any]:
     for v in doc["versions"]:
         if v["version"] == number:
             return dict(v)
-    raise StoreError(
-        f"model {doc['name']!r} has no version {number} (versions 1-{len(doc['versions'])})."
-    )
+    count = len(doc["versions"])
+    have = {0: "no version yet", 1: "its one version is v1"}.get(count, f"versions v1-v{count}")
+    raise StoreError(f"model {doc['name']!r} has no version {number} ({have}).")
 
 
 def alias_version(doc: dict[str, Any], alias: str, *, runs_dir: Path | None = None) -> int:

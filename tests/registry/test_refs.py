@@ -66,12 +66,12 @@ def test_resolved_before_the_kernel_and_recorded(
         ("registry:nope@live", "unknown model 'nope'"),
         ("registry:m", "is not a registry reference"),
         ("registry:m", "or registry:MODEL@vN for version N"),
-        ("registry:m@v9", "model 'm' has no version 9 (versions 1-1)"),
+        ("registry:m@v9", "model 'm' has no version 9 (its one version is v1)"),
         ("registry:m@v0", "model 'm' has no version 0"),
         ("registry:m@latest", "'latest' is not supported in a registry reference; pin a version"),
         ("registry:m@V1", "invalid alias 'V1'"),
         # `?` is for a model or alias not there yet; a version the model lacks is a typo
-        ("registry:m@v9?", "model 'm' has no version 9 (versions 1-1)"),
+        ("registry:m@v9?", "model 'm' has no version 9 (its one version is v1)"),
         # one way to write a version: v01 and other scripts' digits are not a second name for v1
         ("registry:m@v01", "'registry:m@v01': 'v01' is not a version number as written: write v1"),
         ("registry:m@v001?", "'v001' is not a version number as written: write v1."),
