@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(module_name: str, args: argparse.Namespace) -> int:
-    from mlops_nb.results.naming import command_line  # messages name flags, not keywords
+    from mlops_nb.store.naming import command_line  # messages name flags, not keywords
 
     module = importlib.import_module(module_name)
     with command_line():

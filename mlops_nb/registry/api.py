@@ -28,6 +28,7 @@ from mlops_nb.registry.lookup import version as _version
 from mlops_nb.registry.lookup import version_ref
 from mlops_nb.store import runs as runs_store
 from mlops_nb.store.hints import command
+from mlops_nb.store.naming import named, option
 
 DEFAULT_ARTIFACT = "model.joblib"
 # The action of a promotion that moved nothing (its aliases were there): not in the history.
@@ -76,7 +77,8 @@ def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, 
     """(the run's record, its artifact path); ``StoreError`` if the run cannot be promoted."""
     if Path(artifact).is_absolute() or ".." in Path(artifact).parts or not artifact.strip():
         raise StoreError(
-            f"--artifact {artifact!r}: name a file inside the run folder (e.g. model.joblib)."
+            f"{option('artifact', artifact)}: name a file inside the run folder "
+            "(e.g. model.joblib)."
         )
     folder = runs_store.resolve_run(Path(runs_dir), run_ref)
     rec = runs_store.read_record(folder)
@@ -89,7 +91,8 @@ def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, 
         files = sorted(p.name for p in folder.iterdir() if p.name not in runs_store.STORE_FILES)
         raise StoreError(
             f"run {rec.get('id')} has no model artifact {artifact!r} (its files: "
-            f"{', '.join(files) or 'none'}); pass --artifact NAME or promote a training run."
+            f"{', '.join(files) or 'none'}); name the file with {named('artifact')} or promote a "
+            "training run."
         )
     return rec, path
 
@@ -191,7 +194,8 @@ def promote(
     """
     rs.check_model_name(name)
     if not aliases:
-        raise StoreError("give at least one --alias (e.g. --alias champion).")
+        example = "--alias champion" if named("alias") == "--alias" else "aliases=['champion']"
+        raise StoreError(f"give at least one alias (e.g. {example}).")
     for a in aliases:
         rs.check_alias(a)
     # refuse before the registry folder is made

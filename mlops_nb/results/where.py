@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import UsageError
 from mlops_nb.results import operators, where_messages
-from mlops_nb.results.naming import option
+from mlops_nb.store.naming import option
 
 if TYPE_CHECKING:
     import pandas as pd

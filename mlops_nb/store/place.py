@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from mlops_nb.errors import StoreError
+from mlops_nb.store.naming import named
 
 
 def default_runs_dir() -> Path:
@@ -25,11 +26,12 @@ def resolve_runs_dir(runs_dir: str | os.PathLike[str] | None) -> Path:
 
 
 def no_runs_folder(runs_dir: str | os.PathLike[str]) -> StoreError:
-    """The error for a store that is not a folder, in words for the CLI and the Python API."""
+    """The error for a store that is not a folder, naming ``--runs-dir`` in the CLI and
+    ``runs_dir=`` in Python (``store.naming``)."""
     what = "does not exist"
     if os.path.lexists(runs_dir):
         what = "is a file" if os.path.isfile(runs_dir) else "is not a folder"
     return StoreError(
-        f"no runs folder at {runs_dir} (it {what}): give the store with --runs-dir "
-        "(Python: runs_dir=) or MLOPS_NB_RUNS_DIR."
+        f"no runs folder at {runs_dir} (it {what}): give the store with {named('runs_dir')} "
+        "or MLOPS_NB_RUNS_DIR."
     )

@@ -12,7 +12,7 @@ from mlops_nb.errors import UsageError
 from mlops_nb.main import main
 from mlops_nb.results.collect import collect
 from mlops_nb.results.filter import RunFilter
-from mlops_nb.results.naming import command_line, option
+from mlops_nb.store.naming import command_line, option
 from tests.results.factory import make_run
 
 

@@ -15,11 +15,14 @@ from contextvars import ContextVar
 _CLI: ContextVar[bool] = ContextVar("mlops_nb_command_line", default=False)
 
 
+def named(name: str) -> str:
+    """``--name`` inside the CLI (``_`` as ``-``), ``name=`` from Python."""
+    return f"--{name.replace('_', '-')}" if _CLI.get() else f"{name}="
+
+
 def option(name: str, value: object) -> str:
     """``--name 'value'`` inside the CLI, ``name='value'`` from Python (``name`` as in Python)."""
-    if _CLI.get():
-        return f"--{name.replace('_', '-')} {value!r}"
-    return f"{name}={value!r}"
+    return f"{named(name)}{' ' if _CLI.get() else ''}{value!r}"
 
 
 @contextlib.contextmanager
