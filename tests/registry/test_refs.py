@@ -126,6 +126,9 @@ def test_a_version_pins_the_reference(
     assert rec["registry"]["model_dir"]["version"] == 1
     assert rec["registry"]["model_dir"]["run_id"] == ids["a"]
     assert rec["registry"]["model_dir"]["alias"] == "v1"
+    assert main(["show", rec["id"], "--lineage", "--runs-dir", str(runs)]) == 0
+    lineage = capsys.readouterr().out
+    assert "model: model_dir=m@v1  sha256:" in lineage  # the version once (it said `m@v1 v1`)
     # a pipeline step reading a pinned version does not go stale when an alias moves
     values = {"a": "registry:m@v1", "b": "registry:m@v7?", "c": "registry:m@live"}
     values |= {"d": "registry:other@v7?"}
