@@ -108,5 +108,8 @@ def cli() -> None:
 
 
 def _dispatch(module_name: str, args: argparse.Namespace) -> int:
+    from mlops_nb.store.naming import command_line  # messages name flags, not keywords
+
     module = importlib.import_module(module_name)
-    return int(module.run(args))
+    with command_line():
+        return int(module.run(args))

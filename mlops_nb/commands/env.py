@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from mlops_nb import environment, output
     from mlops_nb.execution.api import Run
 
@@ -58,5 +60,5 @@ def run(args: argparse.Namespace) -> int:
         output.out(files["requirements.txt"].rstrip("\n"))
     else:
         for name in files:
-            output.notice(f"wrote {args.output}/{name}")
+            output.notice(f"wrote {Path(args.output, name)}")
     return 0

@@ -56,8 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from mlops_nb.commands._pipeline_file import load_pipeline
     from mlops_nb.store.runs import resolve_runs_dir
 
@@ -68,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.file)
     if args.action == "show":
         return _show(pipeline, args.format)
-    runs_dir = (
-        Path(args.runs_dir) if args.runs_dir else (pipeline.runs_dir or resolve_runs_dir(None))
-    )
+    runs_dir = resolve_runs_dir(args.runs_dir or pipeline.runs_dir)
     if args.action == "status":
         return _status(pipeline, runs_dir, as_json=args.json)
     if args.action == "mark-done":
@@ -180,8 +176,8 @@ def _line(o: Any, step: Any, width: int) -> str:
     if shown:
         parts.append(shown)
     absent = [k for k in step.show if k not in o.scraps] if o.status == "ok" else []
-    if absent:  # the notebook glued no such scrap: say so rather than show nothing
-        parts.append(f"(not glued: {', '.join(absent)})")
+    if absent:  # say so rather than show nothing; often by design (no champion yet to compare)
+        parts.append(f"(not in this run: {', '.join(absent)})")
     if o.detail:
         parts.append(o.detail)
     if o.action == "ran" and o.reasons:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def command(pipeline: Pipeline, action: str, *words: str, runs_dir: Path | None = None) -> str:
     """``mlops-nb pipeline ACTION WORDS [FILE] [--runs-dir DIR]``, e.g. ``pipeline run`` to
     resume, ``pipeline mark-done STEP`` (no ``--runs-dir`` when ``runs_dir`` is None)."""
-    file = [] if hints.same_path(pipeline.path, DEFAULT_FILE) else [str(pipeline.path)]
+    file = [] if hints.same_path(pipeline.path, DEFAULT_FILE) else [hints.path_word(pipeline.path)]
     return hints.command(
         "pipeline", action, *words, *file, runs_dir=runs_dir, usual=pipeline.runs_dir
     )

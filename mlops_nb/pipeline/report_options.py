@@ -79,5 +79,5 @@ def _filter_problem(key: str, value: str) -> str | None:
         elif key == "status":
             RunFilter(status=value)
     except UsageError as e:
-        return f"report option {key!r}: {e.message.removeprefix('--where ')}"
+        return f"report option {key!r}: {e.message.removeprefix('--where ').removeprefix('where=')}"
     return None

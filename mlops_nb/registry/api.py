@@ -25,8 +25,10 @@ from mlops_nb.registry.lookup import load as load
 from mlops_nb.registry.lookup import resolve as resolve
 from mlops_nb.registry.lookup import sha256_of as sha256_of
 from mlops_nb.registry.lookup import version as _version
+from mlops_nb.registry.lookup import version_ref
 from mlops_nb.store import runs as runs_store
 from mlops_nb.store.hints import command
+from mlops_nb.store.naming import named, option
 
 DEFAULT_ARTIFACT = "model.joblib"
 # The action of a promotion that moved nothing (its aliases were there): not in the history.
@@ -43,7 +45,8 @@ class Change:
     def line(self) -> str:
         e = self.entry
         if e["action"] == UNCHANGED:
-            return f"{self.model}: {', '.join(e['aliases'])} already at v{e['to']}; nothing changed"
+            line = f"{self.model}: {', '.join(e['aliases'])} already at v{e['to']}; nothing "
+            return line + (f"to request{e.get('waiting', '')}" if e.get("request") else "changed")
         moves = ", ".join(
             f"{a}: {_v(e['from'].get(a))} -> {_v(e.get('to'))}" for a in e.get("aliases", [])
         )
@@ -64,17 +67,18 @@ def who() -> str:
 
 
 def _is_version_ref(runs_dir: Path, run_ref: str) -> bool:
-    """``@ALIAS`` or ``vN`` (unless a run folder has that very name)."""
+    """``@ALIAS`` or ``vN`` (unless a run folder has that very name); ``v01`` is refused."""
     if run_ref.startswith("@"):
         return True
-    return run_ref[:1] == "v" and run_ref[1:].isdigit() and not (Path(runs_dir) / run_ref).exists()
+    return not (Path(runs_dir) / run_ref).exists() and version_ref(run_ref) is not None
 
 
 def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, Any], Path]:
     """(the run's record, its artifact path); ``StoreError`` if the run cannot be promoted."""
     if Path(artifact).is_absolute() or ".." in Path(artifact).parts or not artifact.strip():
         raise StoreError(
-            f"--artifact {artifact!r}: name a file inside the run folder (e.g. model.joblib)."
+            f"{option('artifact', artifact)}: name a file inside the run folder "
+            "(e.g. model.joblib)."
         )
     folder = runs_store.resolve_run(Path(runs_dir), run_ref)
     rec = runs_store.read_record(folder)
@@ -87,7 +91,8 @@ def _promotable(runs_dir: Path, run_ref: str, artifact: str) -> tuple[dict[str, 
         files = sorted(p.name for p in folder.iterdir() if p.name not in runs_store.STORE_FILES)
         raise StoreError(
             f"run {rec.get('id')} has no model artifact {artifact!r} (its files: "
-            f"{', '.join(files) or 'none'}); pass --artifact NAME or promote a training run."
+            f"{', '.join(files) or 'none'}); name the file with {named('artifact')} or promote a "
+            "training run."
         )
     return rec, path
 
@@ -182,25 +187,27 @@ def promote(
     ``run_ref``: a run (id, prefix, name, ``latest``), ``@ALIAS`` (e.g. ``@green`` to switch
     ``live`` to it: blue/green) or ``vN``. With ``require_approval`` the change is stored as
     pending until ``approve`` (a newer request for the same aliases replaces an older one).
-    When every alias already points at that version (and no request for them is pending), nothing
-    is written and the entry's action is ``UNCHANGED`` (as ``git tag -f`` leaves a tag in place).
+    When every alias already points at that version, nothing is written and the entry's action is
+    ``UNCHANGED`` (as ``git tag -f`` leaves a tag in place), with or without ``require_approval``;
+    a request for those aliases that is pending stays (the line names it and how to reject it).
     Raises ``StoreError`` for invalid names, unknown runs, unsuccessful runs, missing artifacts.
     """
     rs.check_model_name(name)
     if not aliases:
-        raise StoreError("give at least one --alias (e.g. --alias champion).")
+        example = "--alias champion" if named("alias") == "--alias" else "aliases=['champion']"
+        raise StoreError(f"give at least one alias (e.g. {example}).")
     for a in aliases:
         rs.check_alias(a)
+    # refuse before the registry folder is made
     if not _is_version_ref(runs_dir, run_ref):
-        _promotable(runs_dir, run_ref, artifact)  # refuse before the registry folder is made
+        _promotable(runs_dir, run_ref, artifact)
+    elif rs.read_model(runs_dir, name) is None:
+        load(runs_dir, name)  # `@green` or `v1` of a model not registered: say that
     with rs.locked(runs_dir):
         doc = rs.read_model(runs_dir, name) or rs.empty_model(name)
         version = _new_version(runs_dir, doc, run_ref, artifact)
-        if _in_place(doc, aliases, version, require_approval):
-            here = dict.fromkeys(aliases, version)
-            return Change(
-                name, {"action": UNCHANGED, "aliases": list(aliases), "from": here, "to": version}
-            )
+        if all(doc["aliases"].get(a) == version for a in aliases):
+            return Change(name, _unchanged(runs_dir, doc, aliases, version, require_approval))
         if require_approval:
             replaced = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)]
             doc["pending"] = [p for p in doc["pending"] if p not in replaced]
@@ -226,14 +233,21 @@ def promote(
     return Change(name, entry)
 
 
-def _in_place(
-    doc: dict[str, Any], aliases: Sequence[str], version: int, require_approval: bool
-) -> bool:
-    """Whether promoting ``version`` to ``aliases`` changes nothing: they all point at it, and
-    no pending request for them (which a new request would replace) is waiting."""
-    if any(doc["aliases"].get(a) != version for a in aliases):
-        return False
-    return not (require_approval and any(set(p["aliases"]) & set(aliases) for p in doc["pending"]))
+def _unchanged(
+    runs_dir: Path, doc: dict[str, Any], aliases: Sequence[str], version: int, request: bool
+) -> dict[str, Any]:
+    """The entry of a promotion that moves nothing (not written to the history). A request in
+    place asks for nothing; one for those aliases that waits is named with how to drop it."""
+    here = dict.fromkeys(aliases, version)
+    entry: dict[str, Any] = {"action": UNCHANGED, "aliases": list(aliases), "from": here}
+    entry |= {"to": version, "request": request}
+    waiting = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)] if request else []
+    if waiting:
+        listed = "; ".join(f"v{p['version']} -> {', '.join(p['aliases'])}" for p in waiting)
+        alias = waiting[0]["aliases"][0] if len(waiting) == 1 else "ALIAS"
+        reject = command("reject", doc["name"], "--alias", alias, runs_dir=runs_dir)
+        entry["waiting"] = f" (still pending: {listed}; drop it with `{reject}`)"
+    return entry
 
 
 def _take_pending(doc: dict[str, Any], alias: str | None, verb: str) -> dict[str, Any]:

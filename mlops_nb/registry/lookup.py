@@ -17,7 +17,9 @@ from mlops_nb.errors import StoreError
 from mlops_nb.registry import store as rs
 from mlops_nb.store.hints import command
 
-VERSION_REF = re.compile(r"^v(\d+)$")  # stands for version N in MODEL@vN, not an alias
+VERSION_REF = re.compile(r"^v([0-9]+)$")  # stands for version N in MODEL@vN, not an alias
+# What int() would read as well: leading zeros (v01), the digits of other scripts.
+_LOOSE_VERSION = re.compile(r"^v(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,9 @@ def version(doc: dict[str, Any], number: int) -> dict[str, Any]:
     for v in doc["versions"]:
         if v["version"] == number:
             return dict(v)
-    raise StoreError(
-        f"model {doc['name']!r} has no version {number} (versions 1-{len(doc['versions'])})."
-    )
+    count = len(doc["versions"])
+    have = {0: "no version yet", 1: "its one version is v1"}.get(count, f"versions v1-v{count}")
+    raise StoreError(f"model {doc['name']!r} has no version {number} ({have}).")
 
 
 def alias_version(doc: dict[str, Any], alias: str, *, runs_dir: Path | None = None) -> int:
@@ -86,6 +88,21 @@ def alias_version(doc: dict[str, Any], alias: str, *, runs_dir: Path | None = No
     return int(doc["aliases"][alias])
 
 
+def version_ref(ref: str) -> int | None:
+    """N when ``ref`` is ``vN`` (a version, as MLflow's ``models:/NAME/N``), None for an alias.
+
+    A number written otherwise (``v01``, ``v007``, non-ASCII digits) raises ``StoreError`` naming
+    the one way to write it: read as version 1, ``v01`` would be a second name for ``v1``.
+    """
+    m = _LOOSE_VERSION.match(ref)
+    if m is None:
+        return None
+    number = int(m[1])
+    if ref != f"v{number}":
+        raise StoreError(f"{ref!r} is not a version number as written: write v{number}.")
+    return number
+
+
 def pinned_version(doc: dict[str, Any], ref: str) -> int | None:
     """N when ``ref`` is ``vN`` and the model has version N (MLflow's ``models:/NAME/N``), else
     None (an alias, or no such version)."""
@@ -98,8 +115,8 @@ def resolve(runs_dir: Path, name: str, alias: str) -> Resolved:
     """``MODEL@ALIAS`` → its version's run folder, after checking the artifact's sha256.
     ``alias`` may be ``vN`` instead: version N, pinned."""
     doc = load(runs_dir, name)
-    if m := VERSION_REF.match(alias):
-        v = version(doc, int(m[1]))
+    if (number := version_ref(alias)) is not None:
+        v = version(doc, number)
     else:
         v = version(doc, alias_version(doc, alias, runs_dir=runs_dir))
     folder = Path(runs_dir) / v["run_id"]

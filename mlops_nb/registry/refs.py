@@ -9,7 +9,9 @@ version and run the alias pointed to then (lineage through the registry).
 the alias does not exist yet (the first run of a loop has no champion).
 
 In place of an alias, ``vN`` pins version N, as MLflow's ``models:/NAME/N`` does
-(``lookup.VERSION_REF``). ``latest`` is refused: a step reading it would go stale whenever a gate
+(``lookup.VERSION_REF``); a version the model does not have is an error even with ``?`` (as
+MLflow's "RESOURCE_DOES_NOT_EXIST": a typo, not a champion yet to come), and ``v01`` is refused
+naming ``v1``. ``latest`` is refused: a step reading it would go stale whenever a gate
 downstream of it registers a version.
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from mlops_nb.errors import MlopsNbError, ParameterError
+from mlops_nb.registry.lookup import VERSION_REF, pinned_version, version_ref
 
 PREFIX = "registry:"
 _REF_RE = re.compile(r"^registry:([^@?]+)@([^@?]+)(\?)?$")
@@ -48,6 +51,10 @@ def parse(value: Any, *, where: str = "") -> Ref | None:
             f"{where}{value!r}: 'latest' is not supported in a registry reference; pin a version "
             f"(registry:{m.group(1)}@v1) or name an alias (registry:{m.group(1)}@champion)."
         )
+    try:
+        version_ref(m.group(2))
+    except MlopsNbError as e:
+        raise ParameterError(f"{where}{value!r}: {e.message}") from None
     return Ref(m.group(1), m.group(2), bool(m.group(3)))
 
 
@@ -87,15 +94,14 @@ def resolve_params(
 
 
 def _unset(runs_dir: Path, ref: Ref) -> bool:
+    """Whether an optional reference may stand for nothing: its model or alias is not there yet
+    (a pinned version the model lacks is not "unset")."""
     from mlops_nb.registry import store
-    from mlops_nb.registry.lookup import VERSION_REF, pinned_version
 
     doc = store.read_model(runs_dir, ref.model)
     if doc is None:
         return True
-    if VERSION_REF.match(ref.alias):
-        return pinned_version(doc, ref.alias) is None
-    return ref.alias not in doc["aliases"]
+    return not VERSION_REF.match(ref.alias) and ref.alias not in doc["aliases"]
 
 
 def pinned(
@@ -108,7 +114,6 @@ def pinned(
     result is what led to them, and running it again against its own outcome is a loop.
     """
     from mlops_nb.registry import store
-    from mlops_nb.registry.lookup import pinned_version
 
     out = dict(params)
     for name, value in params.items():
@@ -118,9 +123,16 @@ def pinned(
         except MlopsNbError:
             continue  # reported when the step runs
         if ref is not None:
-            version = doc and (pinned_version(doc, ref.alias) or _before(doc, ref.alias, ignore))
-            out[name] = f"{value} ({'v' + str(version) if version else 'unset'})"
+            out[name] = f"{value} ({_pinned_to(doc, ref.alias, ignore)})"
     return out
+
+
+def _pinned_to(doc: Mapping[str, Any] | None, alias: str, ignore: frozenset[str]) -> str:
+    """``vN``, ``unset``, or ``no version N`` (a pin the model lacks: the step will fail)."""
+    if doc is not None and VERSION_REF.match(alias):
+        return alias if pinned_version(dict(doc), alias) else f"no version {alias[1:]}"
+    version = doc and _before(doc, alias, ignore)
+    return f"v{version}" if version else "unset"
 
 
 def _before(doc: Mapping[str, Any], alias: str, ignore: frozenset[str]) -> Any:

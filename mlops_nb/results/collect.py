@@ -13,7 +13,8 @@ absent). A NaN in a float column is ``pd.NA`` too; ``nan_mask(df, column)`` mark
 and the formats write it as ``nan`` (json: ``{"$numberDouble": "NaN"}``, ``mlops_nb.strict_json``).
 
 In ``where``, ``sort`` and ``columns`` a column is named in full (``scraps.f1``, ``params.C``), by
-its bare name when that is unambiguous (``f1``, ``C``), or with ``_`` for the dot (``scraps_f1``).
+its bare name when that is unambiguous (``f1``, ``C``), or with ``_`` for the dot (``scraps_f1``),
+and in backticks as ``where`` reads them (`` `params.C` ``, `` `scraps.my metric` ``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ NULL_ROWS = "mlops_nb.explicit_null_rows"  # the same by row position, once ``id
 NANS = "mlops_nb.nan_values"  # df.attrs key: {column: [ids of runs whose value is NaN]}
 NAN_ROWS = "mlops_nb.nan_value_rows"  # the same by row position
 BASE = ("id", "name", "notebook", "status", "started", "duration", "sweep")
+_BACKTICKED = re.compile(r"^`([^`]*)`$")  # a whole name in backticks (results.where._BACKTICK)
 
 
 def collect(
@@ -106,7 +108,8 @@ def _no_runs(df: pd.DataFrame, where: str | None, columns: Sequence[str] | None)
     if not columns:
         return df
     found = aliases(df.columns)
-    names = [c if c in df.columns else found.get(c, c) for c in split(columns)]
+    names = [unquoted(c) for c in split(columns)]
+    names = [c if c in df.columns else found.get(c, c) for c in names]
     return df.reindex(columns=list(dict.fromkeys(names)))
 
 
@@ -337,8 +340,17 @@ def resolve_column(df: pd.DataFrame, name: str) -> str:
     return resolve_name([str(c) for c in df.columns], name)
 
 
+def unquoted(name: str) -> str:
+    """``name`` without the backticks that may enclose it (`` `params.C` ``), as ``where`` reads
+    a column in backticks (``results.where``), so one spelling works in every option."""
+    m = _BACKTICKED.match(name)
+    return m[1] if m else name
+
+
 def resolve_name(columns: Sequence[str], name: str) -> str:
-    """``resolve_column`` over column names (e.g. ``report.outline.columns``)."""
+    """``resolve_column`` over column names (e.g. ``report.outline.columns``); the name may be
+    in backticks."""
+    name = unquoted(name)
     if name in columns:
         return name
     found = aliases(columns).get(name)

@@ -67,7 +67,8 @@ class FilterKeywords(TypedDict, total=False):
 
 @dataclasses.dataclass(frozen=True)
 class RunFilter:
-    """Which runs to read; every field None (the default) or empty means every run.
+    """Which runs to read; every field None (the default), empty or blank (``where=" "``) means
+    every run, as MLflow's ``search_runs(filter_string="")`` (the CLI refuses an empty flag).
 
     ``status`` is kept as a tuple of statuses; an unknown one, or a blank one in a list of them
     (``"ok,"``), raises ``UsageError`` here, before anything is read.
@@ -87,6 +88,8 @@ class RunFilter:
         status: str | Sequence[str] | None = None,
         where: str | None = None,
     ) -> None:
+        if isinstance(status, str) and not status.strip():
+            status = None
         if status and (problem := empty("status", status)):
             raise UsageError(f"status={status!r} {problem}.")
         statuses = tuple(split(status)) if status else None
@@ -96,7 +99,8 @@ class RunFilter:
                 f"unknown status {', '.join(unknown)!s}; choose from {', '.join(STATUSES)}."
             )
         for name, value in zip(FIELDS, (notebook, sweep, pipeline, statuses, where), strict=True):
-            object.__setattr__(self, name, value or None)
+            blank = isinstance(value, str) and not value.strip()
+            object.__setattr__(self, name, None if blank else value or None)
 
     @classmethod
     def of(cls, filter: RunFilter | None = None, **keywords: Any) -> RunFilter:

@@ -45,10 +45,10 @@ def _walk(rec: dict[str, Any], folder: Path, lines: list[str], depth: int, seen:
                 f"{pad}  model: {param}={reg.get('ref') if isinstance(reg, dict) else reg} (unset)"
             )
             continue
-        lines.append(
-            f"{pad}  model: {param}={reg.get('model')}@{reg.get('alias')} v{reg.get('version')}"
-            f"  sha256:{reg.get('sha256')}"
-        )
+        at = f"{reg.get('model')}@{reg.get('alias')}"
+        if reg.get("alias") != f"v{reg.get('version')}":  # a pinned `@v1` says its version
+            at += f" v{reg.get('version')}"
+        lines.append(f"{pad}  model: {param}={at}  sha256:{reg.get('sha256')}")
         try:
             _walk(
                 store.read_record(Path(str(params.get(param)))),

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import UsageError
 from mlops_nb.results import operators, where_messages
+from mlops_nb.store.naming import option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,19 +81,24 @@ def _backticks(expr: str) -> tuple[str, dict[str, str]]:
 def parse(expr: str) -> tuple[ast.expr, dict[str, str]]:
     """The checked syntax tree of a filter, and its backtick names; ``UsageError`` if refused."""
     if len(expr) > MAX_LENGTH:
-        raise UsageError(f"--where: the filter is longer than {MAX_LENGTH} characters.")
+        raise UsageError(
+            f"{option('where', expr[:20] + '...')}: the filter is longer than {MAX_LENGTH} "
+            "characters."
+        )
     text, names = _backticks(expr)
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as e:
         hint = " (`@name` variables are not supported)" if "@" in text else ""
         raise UsageError(
-            f"--where {expr!r}: not a valid filter expression{hint} ({e.msg}). {HELP}"
+            f"{option('where', expr)}: not a valid filter expression{hint} ({e.msg}). {HELP}"
         ) from None
     try:
         _check(tree)
     except _Refused as e:
-        raise UsageError(f"--where {expr!r}: {e} is not allowed in a filter. {HELP}") from None
+        raise UsageError(
+            f"{option('where', expr)}: {e} is not allowed in a filter. {HELP}"
+        ) from None
     return tree, names
 
 
@@ -179,17 +185,21 @@ def mask(df: pd.DataFrame, expr: str, resolve: Callable[[str], str]) -> Any:
     except UsageError:
         raise
     except _Refused as e:
-        raise UsageError(f"--where {expr!r}: {e} is not allowed in a filter. {HELP}") from None
+        raise UsageError(
+            f"{option('where', expr)}: {e} is not allowed in a filter. {HELP}"
+        ) from None
     except _Invalid as e:
-        raise UsageError(f"--where {expr!r}: {e}.") from None
+        raise UsageError(f"{option('where', expr)}: {e}.") from None
     except _Precedence as e:
-        raise UsageError(f"--where {expr!r}: {where_messages.precedence(expr, str(e))}") from None
+        raise UsageError(
+            f"{option('where', expr)}: {where_messages.precedence(expr, str(e))}"
+        ) from None
     except (TypeError, ValueError, ArithmeticError) as e:
-        raise UsageError(f"--where {expr!r}: {type(e).__name__}: {e}.") from None
+        raise UsageError(f"{option('where', expr)}: {type(e).__name__}: {e}.") from None
     if not isinstance(result, pd.Series) or not (
         pd.api.types.is_bool_dtype(result.dtype) or len(result) == 0
     ):
-        raise UsageError(f'--where {expr!r} is not a condition (e.g. "f1 > 0.8").')
+        raise UsageError(f'{option("where", expr)} is not a condition (e.g. "f1 > 0.8").')
     return result.fillna(False).astype(bool).to_numpy()
 
 

@@ -378,18 +378,3 @@ def find_ok_by_key(runs_dir: Path, key: str) -> Path | None:
         if (folder / store.RECORD).is_file() and store.ran_clean(folder):
             return folder
     return None
-
-
-@_fork_safe
-def ok_runs_by_key(runs_dir: Path) -> dict[str, Path]:
-    """``{key: folder of the latest successful run with that key}`` for every key."""
-    if not runs_dir.is_dir():
-        return {}
-    conn = open_index(runs_dir)
-    try:
-        rows = conn.execute(
-            "SELECT key, id FROM runs WHERE status = 'ok' AND key IS NOT NULL ORDER BY id"
-        ).fetchall()
-    finally:
-        conn.close()
-    return {str(key): runs_dir / str(run_id) for key, run_id in rows}

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from mlops_nb.errors import UsageError
 from mlops_nb.store import index
-from mlops_nb.store.hints import command
+from mlops_nb.store.hints import command, path_word
 
 SHOWN = 5  # names listed in the message; the rest are counted
 
@@ -72,7 +72,7 @@ def check_named(
             _sweeps,
             command("collect", "--columns", "id", "sweep", runs_dir=runs_dir),
         ),
-        ("pipeline", pipeline, _pipelines, shlex.join(["ls", str(runs_dir / "pipelines")])),
+        ("pipeline", pipeline, _pipelines, shlex.join(["ls", path_word(runs_dir / "pipelines")])),
         (
             "notebook",
             notebook,

@@ -97,3 +97,16 @@ def test_env_export_errors(
     err = capsys.readouterr().err
     assert "no recorded environment" in err
     assert "Traceback" not in err
+
+
+def test_env_export_names_the_files_it_wrote_once_each_slash(
+    run_folder: Path, runs_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """review4 item 15: `-o DIR/` printed `wrote DIR//requirements.txt`."""
+    out = tmp_path / "env out"
+    argv = ["env", "export", run_folder.name, "--runs-dir", str(runs_dir), "-o", f"{out}/"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().err.splitlines()
+    wrote = [line.split("wrote ", 1)[1] for line in lines if "wrote " in line]
+    assert wrote and all(Path(w).is_file() and "//" not in w for w in wrote), lines
+    assert str(out / "requirements.txt") in wrote

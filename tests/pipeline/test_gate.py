@@ -326,3 +326,38 @@ def test_a_gate_that_promotes_what_is_already_there_records_nothing(
     )
     assert code == 0 and "unchanged: m v1 -> champion, live already" in out
     assert api.load(runs, "m")["history"] == history
+
+
+@pytest.mark.kernel
+def test_a_request_for_where_the_gate_put_the_aliases_leaves_the_pipeline_up_to_date(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """review4 item 7: with another request for live waiting, asking for live's own version
+    recorded a `v1 -> v1` request; approved, the aliases' last move was a hand-made one, not the
+    gate's, and the steps reading them went stale. Now it asks for nothing and names the other."""
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="human")
+    assert _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))[0] == 0
+    assert _main(capsys, "approve", "m", "--runs-dir", str(runs))[0] == 0
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "serve  ran" in out
+    other = ["run", str(project / "train.ipynb"), "-p", "quality", "0.7", "--name", "other"]
+    assert _main(capsys, *other, "--runs-dir", str(runs))[0] == 0
+    ask = ["promote", "m", "other", "--alias", "live", "--require-approval"]
+    assert _main(capsys, *ask, "--runs-dir", str(runs))[0] == 0  # v2 -> live waits
+    registry = (runs / "registry" / "m.json").read_bytes()
+    argv = ["promote", "m", "v1", "--alias", "champion", "--alias", "live", "--require-approval"]
+    code, out, _ = _main(capsys, *argv, "--runs-dir", str(runs))
+    reject = f"mlops-nb reject m --alias live --runs-dir {runs}"
+    assert code == 0 and out == (
+        "m: champion, live already at v1; nothing to request (still pending: v2 -> live; "
+        f"drop it with `{reject}`)\n"
+    )
+    assert (runs / "registry" / "m.json").read_bytes() == registry
+    code, _, err = _main(capsys, "approve", "m", "--alias", "champion", "--runs-dir", str(runs))
+    assert code == 2 and "no pending promotion for alias 'champion'" in err
+    assert _main(capsys, *shlex.split(reject)[1:])[0] == 0
+    code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "stale" not in out and "pending" not in out, out
+    code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
+    assert code == 0 and "3 skipped" in out, out

@@ -81,3 +81,18 @@ def test_the_shipped_pipelines_show_what_they_glue(name: str) -> None:
     root = Path(__file__).resolve().parents[2]
     for folder in ("notebooks", "templates"):
         spec.load(root / folder / name)  # raises on a show: name never glued
+
+
+@pytest.mark.kernel
+def test_a_shown_scrap_this_run_did_not_glue_is_said_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """review4 item 15: a first deployment has no champion to compare with, so its shadow step
+    glues no delta; "(not glued: ...)" read like an error in the summary."""
+    from mlops_nb.main import main
+
+    code = "import scrapbook as sb\nsb.glue('n', a)\nif a > 1:\n    sb.glue('delta', 0.5)"
+    path = _pipeline(tmp_path, code, "[n, delta]")
+    assert main(["pipeline", "run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  eda"))
+    assert "  n=1  (not in this run: delta)  [never run]" in line, line

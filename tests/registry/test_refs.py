@@ -66,10 +66,16 @@ def test_resolved_before_the_kernel_and_recorded(
         ("registry:nope@live", "unknown model 'nope'"),
         ("registry:m", "is not a registry reference"),
         ("registry:m", "or registry:MODEL@vN for version N"),
-        ("registry:m@v9", "model 'm' has no version 9 (versions 1-1)"),
+        ("registry:m@v9", "model 'm' has no version 9 (its one version is v1)"),
         ("registry:m@v0", "model 'm' has no version 0"),
         ("registry:m@latest", "'latest' is not supported in a registry reference; pin a version"),
         ("registry:m@V1", "invalid alias 'V1'"),
+        # `?` is for a model or alias not there yet; a version the model lacks is a typo
+        ("registry:m@v9?", "model 'm' has no version 9 (its one version is v1)"),
+        # one way to write a version: v01 and other scripts' digits are not a second name for v1
+        ("registry:m@v01", "'registry:m@v01': 'v01' is not a version number as written: write v1"),
+        ("registry:m@v001?", "'v001' is not a version number as written: write v1."),
+        ("registry:m@v\u0661", "is not a version number as written: write v1."),
     ],
 )
 def test_unknown_model_or_alias_is_exit_2_before_any_run(
@@ -120,12 +126,17 @@ def test_a_version_pins_the_reference(
     assert rec["registry"]["model_dir"]["version"] == 1
     assert rec["registry"]["model_dir"]["run_id"] == ids["a"]
     assert rec["registry"]["model_dir"]["alias"] == "v1"
+    assert main(["show", rec["id"], "--lineage", "--runs-dir", str(runs)]) == 0
+    lineage = capsys.readouterr().out
+    assert "model: model_dir=m@v1  sha256:" in lineage  # the version once (it said `m@v1 v1`)
     # a pipeline step reading a pinned version does not go stale when an alias moves
     values = {"a": "registry:m@v1", "b": "registry:m@v7?", "c": "registry:m@live"}
+    values |= {"d": "registry:other@v7?"}
     assert pinned(values, runs) == {
         "a": "registry:m@v1 (v1)",
-        "b": "registry:m@v7? (unset)",
+        "b": "registry:m@v7? (no version 7)",  # `pipeline status` says what the run will say
         "c": "registry:m@live (v2)",
+        "d": "registry:other@v7? (unset)",
     }
-    code, out = _run(capsys, runs, _scorer(tmp_path), "registry:m@v7?")  # optional: not there yet
+    code, out = _run(capsys, runs, _scorer(tmp_path), "registry:other@v7?")  # no model yet
     assert code == 0 and json.loads(out)["params"]["model_dir"] == ""

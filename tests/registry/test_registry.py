@@ -120,7 +120,13 @@ def _unchanged(runs: Path, before: bytes | None) -> None:
         (["promote", "m", "{b}", "--alias", "latest"], "reserved"),
         (["promote", "../m", "{b}", "--alias", "champion"], "invalid model name"),
         (["promote", "m", "@nope", "--alias", "live"], "has no alias 'nope'"),
-        (["promote", "m", "v9", "--alias", "live"], "has no version 9"),
+        (["promote", "m", "v9", "--alias", "live"], "has no version 9 (its one version is v1)"),
+        (["promote", "nosuch", "@green", "--alias", "live"], "unknown model 'nosuch'"),
+        (["promote", "nosuch", "v1", "--alias", "live"], "unknown model 'nosuch'"),
+        (
+            ["promote", "m", "v01", "--alias", "live"],
+            "'v01' is not a version number as written: write v1.",
+        ),
         (["promote", "m", "{b}", "--alias", "x", "--artifact", "../m.json"], "inside the run"),
         (["promote", "m", "{b}", "--alias", "x", "--artifact", "/etc/hostname"], "inside the run"),
         (["approve", "m"], "no pending promotion"),
@@ -149,6 +155,14 @@ def test_a_refused_first_promotion_creates_nothing(
     code, _, err = _cli(capsys, runs, "promote", "m", ids["failed"], "--alias", "champion")
     assert code == 2 and "is failed" in err
     assert not (runs / "registry").exists()
+    for ref in ("@green", "v1"):  # another alias's version, or a version, of no model yet
+        code, _, err = _cli(capsys, runs, "promote", "m", ref, "--alias", "live")
+        assert code == 2 and "unknown model 'm'" in err and "alias" not in err.split(";")[0]
+        assert not (runs / "registry").exists()
+    for run in ("a", "b"):
+        api.promote(runs, "m", ids[run], ["live"])
+    code, _, err = _cli(capsys, runs, "promote", "m", "v5", "--alias", "live")
+    assert code == 2 and "model 'm' has no version 5 (versions v1-v2)." in err
 
 
 def test_corrupt_registry_file_is_a_clear_error_and_loses_nothing(

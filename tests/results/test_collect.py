@@ -131,7 +131,7 @@ def test_columns(store: Path) -> None:
     ("kwargs", "message"),
     [
         ({"where": "nope > 1"}, "no column 'nope'"),
-        ({"where": "f1 >"}, "--where"),
+        ({"where": "f1 >"}, "^where='f1 >': not a valid"),  # Python: the keyword, not --where
         ({"where": "f1 + 1"}, "not a condition"),
         ({"sort": "nope"}, "no column 'nope'"),
         ({"columns": ["f2"]}, "no column 'f2'"),

@@ -119,8 +119,8 @@ def test_find_ok_by_key_uses_the_index(runs_dir: Path) -> None:
     make_run(runs_dir, key="k1", status="failed")
     other = make_run(runs_dir, key="k2")
     assert index.find_ok_by_key(runs_dir, "k1") == newer
+    assert index.find_ok_by_key(runs_dir, "k2") == other
     assert index.find_ok_by_key(runs_dir, "nope") is None
-    assert index.ok_runs_by_key(runs_dir) == {"k1": newer, "k2": other}
     import shutil
 
     shutil.rmtree(newer)  # deleted behind the index: never returned
@@ -198,7 +198,7 @@ def _fork_and_query(runs_dir: Path, n: int) -> list[int | None]:
     thread.start()
     try:
         for _ in range(n):
-            child = ctx.Process(target=index.ok_runs_by_key, args=(runs_dir,))
+            child = ctx.Process(target=index.query_rows, args=(runs_dir,))
             child.start()
             child.join(20)
             codes.append(child.exitcode)

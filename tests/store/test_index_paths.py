@@ -77,7 +77,6 @@ def test_no_runs_folder(tmp_path: Path) -> None:
     for read in (index.rebuild, index.query_rows):
         with pytest.raises(StoreError, match="no runs folder at"):
             read(missing)
-    assert index.ok_runs_by_key(missing) == {}
     assert index.find_ok_by_key(missing, "k") is None
     assert index._folder_ids(missing) == set()
 
@@ -98,10 +97,18 @@ def test_index_write_errors_are_one_line(tmp_path: Path, error: Exception, why: 
     assert why in message and "\n" not in message
 
 
-def test_the_missing_store_message_fits_the_cli_and_the_api(tmp_path: Path) -> None:
+def test_the_missing_store_message_fits_the_cli_and_the_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import mlops_nb
+    from mlops_nb.main import main
 
     with pytest.raises(StoreError) as info:
         mlops_nb.collect(tmp_path / "nosuch")
     assert str(tmp_path / "nosuch") in info.value.message
-    assert "--runs-dir" in info.value.message and "runs_dir=" in info.value.message
+    # each names what its user writes: the keyword here, the flag in the CLI
+    assert "with runs_dir= or MLOPS_NB_RUNS_DIR" in info.value.message
+    assert "--runs-dir" not in info.value.message
+    assert main(["collect", "--runs-dir", str(tmp_path / "nosuch")]) == 2
+    err = capsys.readouterr().err
+    assert "with --runs-dir or MLOPS_NB_RUNS_DIR" in err and "runs_dir=" not in err
