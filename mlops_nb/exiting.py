@@ -7,8 +7,10 @@ pandas, papermill and jupyter_client that last part costs 0.1-0.3 s of CPU on th
 returns (atomic writes), logging flushes in its ``atexit`` callback, and the runs index's kept
 connection is closed in one (``store.kept``). ``exit_now`` does the first two steps as Python
 does, flushes the standard streams, and ends the process with the exit code (``os._exit``), as
-the fork server and pool workers already end. A Python without ``threading._shutdown`` (a
-private function, present since Python 3.x's first releases up to 3.13) exits the usual way.
+the fork server and pool workers already end. It exits the usual way while a tracer or a
+profiler is set (coverage, ``python -m cProfile``, a debugger: they write what they gathered
+after the program returns), and on a Python without ``threading._shutdown`` (a private function
+of every Python 3 up to 3.13).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def exit_now(code: int) -> NoReturn:
     """End this process with ``code`` after what a normal exit does first (see the module)."""
     shutdown = getattr(threading, "_shutdown", None)
     run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
-    if shutdown is None or run_exitfuncs is None:
+    if shutdown is None or run_exitfuncs is None or sys.gettrace() or sys.getprofile():
         sys.exit(code)
     try:
         shutdown()  # joins non-daemon threads, runs threading's own exit hooks

@@ -79,3 +79,16 @@ def test_the_cli_keeps_exit_codes_and_leaves_no_write_ahead_log(
     listed = cli("collect", "--format", "csv")
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 4  # header + 3 runs
     assert index_files() == ["index.sqlite"]
+
+
+def test_a_profiler_still_gets_to_write_its_figures(tmp_path: Path) -> None:
+    stats = tmp_path / "cli.prof"
+    nb = b.write(tmp_path / "nb.ipynb", b.params("x = 1"))
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "mlops_nb", "lint", str(nb)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert stats.stat().st_size > 0
