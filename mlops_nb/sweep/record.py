@@ -27,6 +27,7 @@ from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
 from mlops_nb.store import runs as store
 from mlops_nb.store.record import OWNER_KEYS
+from mlops_nb.sweep import reconcile
 
 SWEEPS_DIR = "sweeps"
 SCHEMA_VERSION = 1
@@ -354,9 +355,11 @@ def load(runs_dir: Path, sid: str) -> SweepRecord | None:
     from mlops_nb.store.liveness import resolve
 
     try:
-        return SweepRecord.from_json(resolve(data, "sweep"))
+        rec = SweepRecord.from_json(resolve(data, "sweep"))
     except (ValueError, TypeError) as e:
         raise StoreError(f"{path}: not a sweep record ({e}). Delete it to start over.") from None
+    completed: SweepRecord = reconcile.complete(runs_dir, rec)
+    return completed
 
 
 def read(runs_dir: Path, sid: str) -> dict[str, Any] | None:

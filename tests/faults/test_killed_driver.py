@@ -92,7 +92,11 @@ def test_sigkill(tmp_path: Path, target: str) -> None:
     errors = " ".join(str(r["error"]) for r in lost)
     assert "kernel died" not in errors and ("driver" in errors or "driving" in errors)
     (sid,) = [p.stem for p in (runs / "sweeps").glob("*.json")]
-    assert record.read(runs, sid)["status"] == "lost"  # type: ignore[index]
+    rec = record.read(runs, sid)
+    assert rec is not None and rec["status"] == "lost"
+    # its sets name their runs, though the driver was killed before it could write them
+    named = {e["run_id"]: e["status"] for e in rec["runs"] if e["run_id"]}
+    assert named == {r["id"]: "lost" for r in lost}
     # every reader: show, and the Python API
     first = lost[0]["id"]
     shown = mlops("show", first, "--runs-dir", str(runs), "--json")
