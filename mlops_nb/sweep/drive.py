@@ -19,7 +19,7 @@ from mlops_nb.errors import StoreError
 from mlops_nb.interrupts import on_interrupt
 from mlops_nb.store import index, liveness, locks, settle
 from mlops_nb.store import runs as store
-from mlops_nb.sweep import executors, record
+from mlops_nb.sweep import executors, reconcile, record
 from mlops_nb.sweep.options import SweepOptions
 from mlops_nb.sweep.plan import Plan
 from mlops_nb.sweep.progress import Finished, Progress, choose
@@ -371,12 +371,6 @@ def _applied(entry: SweepEntry, outcome: Outcome) -> SweepEntry:
     """``entry`` after the run of ``outcome`` (unchanged if the task did not run)."""
     if outcome.status == NOT_RUN:
         return entry
-    error = None
-    e = outcome.error
-    if e:
-        cell = e.get("cell_index")
-        where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
-        error = f"{e.get('ename')}: {e.get('evalue')}{where}"
     return dataclasses.replace(
         entry,
         status=outcome.status,
@@ -384,5 +378,5 @@ def _applied(entry: SweepEntry, outcome: Outcome) -> SweepEntry:
         attempts=entry.attempts + tuple(outcome.run_ids),
         duration_s=outcome.duration_s,
         resumed=False,
-        error=error,
+        error=reconcile.entry_error(outcome.error),
     )

@@ -37,6 +37,15 @@ def complete(runs_dir: Path, rec: Any) -> Any:
     return dataclasses.replace(rec, runs=tuple(runs))
 
 
+def entry_error(e: dict[str, Any] | None) -> str | None:
+    """A run's error as a sweep set's one line (``ValueError: boom in cell 2``), or None."""
+    if not e:
+        return None
+    cell = e.get("cell_index")
+    where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
+    return f"{e.get('ename')}: {e.get('evalue')}{where}"
+
+
 def _completed(runs_dir: Path, entry: Any, run_id: str | None) -> Any:
     if entry.run_id is not None or run_id is None:
         return entry
@@ -44,12 +53,7 @@ def _completed(runs_dir: Path, entry: Any, run_id: str | None) -> Any:
         run = liveness.resolve(store.read_record(runs_dir / run_id))
     except (StoreError, OSError):
         return entry
-    e = run.get("error") if isinstance(run.get("error"), dict) else None
-    error = None
-    if e:
-        cell = e.get("cell_index")
-        where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
-        error = f"{e.get('ename')}: {e.get('evalue')}{where}"
+    error = entry_error(run.get("error") if isinstance(run.get("error"), dict) else None)
     return dataclasses.replace(
         entry,
         status=str(run.get("status")),
