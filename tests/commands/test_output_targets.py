@@ -201,3 +201,29 @@ def test_a_regular_file_is_still_replaced_atomically(tmp_path: Path) -> None:
     assert target.read_text() == "new"
     assert target.stat().st_ino != inode  # a new file renamed into place
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_bytes_on_a_text_only_stdout_and_on_a_closed_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlops_nb import output
+
+    text = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", text)
+    output.out_bytes("é\n".encode())
+    assert text.getvalue() == "é\n"
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)
+    with os.fdopen(write_fd, "w") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        output.out_bytes(b"PAR1" * 100_000)  # would raise BrokenPipeError without the guard
+        assert os.readlink(f"/proc/self/fd/{closed.fileno()}") == os.devnull
+
+
+def test_show_html_to_a_fifo_writes_in_place_and_changes_no_mode(
+    store: Path, fifo: tuple[Path, Callable[[], bytes]]
+) -> None:
+    path, read = fifo
+    os.chmod(path, 0o600)
+    assert main(["show", "latest", "--html", "--runs-dir", str(store), "-o", str(path)]) == 0
+    assert b"<html" in read()
+    assert _is_fifo(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # a page file is 0644; a FIFO keeps its
