@@ -34,7 +34,10 @@ def grid_axes(grid: Mapping[str, Any], *, source: str = "grid") -> dict[str, lis
     for name, values in grid.items():
         choices = list(values) if isinstance(values, (list, tuple)) else [values]
         if not choices:
-            raise ConfigError(f"{source}: parameter {name!r} has an empty list of values.")
+            raise ConfigError(
+                f"{source}: parameter {name!r} has an empty list of values; give at least one "
+                "value, or leave the parameter out."
+            )
         _once(str(name), axes, source)
         axes[str(name)] = choices
     return axes
