@@ -110,3 +110,9 @@ def test_a_params_file_with_a_key_twice_runs_nothing(
     assert main(["run", str(nb), "-y", "{alpha: 1, alpha: 2}", "--runs-dir", str(runs_dir)]) == 2
     assert "key 'alpha' is given twice" in _one_line(capsys)
     assert not runs_dir.exists()
+
+
+def test_an_unhashable_key_is_still_pyyamls_error() -> None:
+    with pytest.raises(ConfigError) as e:
+        yaml_io.loads("? [1]\n: 2\n", source="f.yaml")
+    assert e.value.message == "f.yaml: invalid YAML at line 1, column 3: found unhashable key."
