@@ -35,7 +35,7 @@ def fifo(tmp_path: Path) -> Iterator[tuple[Path, Callable[[], bytes]]]:
     The fixture holds the pipe open read-write, so neither end blocks on opening and the
     reader sees the end only when that is closed: a command that replaced the pipe instead of
     writing to it leaves the reader with nothing, at once (no hang)."""
-    path = tmp_path / "out.pipe"
+    path = tmp_path / "out.ipynb"  # a name every command takes, `new` included
     os.mkfifo(path)
     keep = os.open(path, os.O_RDWR)
     got: list[bytes] = []
@@ -227,3 +227,10 @@ def test_show_html_to_a_fifo_writes_in_place_and_changes_no_mode(
     assert b"<html" in read()
     assert _is_fifo(path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # a page file is 0644; a FIFO keeps its
+
+
+def test_new_with_force_writes_into_a_fifo(fifo: tuple[Path, Callable[[], bytes]]) -> None:
+    path, read = fifo
+    assert main(["new", "canary", str(path), "--force"]) == 0
+    assert b'"cells"' in read()
+    assert _is_fifo(path)
