@@ -184,7 +184,7 @@ def test_dash_is_stdout_for_report_and_env_export(
     assert not (tmp_path / "-").exists()
 
 
-@pytest.mark.parametrize("command", ["collect", "report", "env export", "pipeline export"])
+@pytest.mark.parametrize("command", ["collect", "report", "show", "env export", "pipeline export"])
 def test_help_says_dash_is_stdout(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main([*command.split(), "--help"])
