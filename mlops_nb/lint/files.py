@@ -54,18 +54,27 @@ def _configured_store() -> set[str]:
     return {os.path.realpath(default_runs_dir())}
 
 
-def _is_store(folder: Path, configured: set[str], names: Iterable[str] | None = None) -> bool:
+def _is_store(
+    folder: Path,
+    configured: set[str],
+    listing: tuple[list[str], list[str]] | None = None,
+    real: str = "",
+) -> bool:
     """True for the configured runs store and any folder with a runs store's marks: the index,
-    or a run folder (a run id holding ``run.json``). ``names``: the folder's subfolders, when
-    known."""
-    if os.path.realpath(folder) in configured or (folder / _INDEX).is_file():
+    or a run folder (a run id holding ``run.json``). ``listing``: the folder's ``(subfolders,
+    files)`` and ``real`` its resolved path, when known (``os.walk``: no extra system call)."""
+    if (real or os.path.realpath(folder)) in configured:
         return True
-    if names is None:
+    if listing is None:
         try:
-            names = [e.name for e in os.scandir(folder) if e.is_dir()]
+            entries = list(os.scandir(folder))
         except OSError:
             return False
-    return any(is_run_id(n) and (folder / n / RECORD).is_file() for n in names)
+        listing = ([e.name for e in entries if e.is_dir()], [e.name for e in entries])
+    dirs, files = listing
+    return _INDEX in files or any(
+        is_run_id(n) and os.path.isfile(folder / n / RECORD) for n in dirs
+    )
 
 
 def _walk(folder: Path, stores: set[str]) -> Iterator[Path]:
@@ -78,7 +87,9 @@ def _walk(folder: Path, stores: set[str]) -> Iterator[Path]:
             dirs[:] = []
             continue
         visited.add(real)
-        if _is_store(Path(root), stores, dirs):  # not the top: a named store was refused
+        if _is_store(
+            Path(root), stores, (dirs, files), real
+        ):  # not the top: a named store was refused
             dirs[:] = []
             continue
         dirs[:] = sorted(d for d in dirs if not _skip(d))
