@@ -51,11 +51,10 @@ def notebook_html(nb: dict[str, Any], *, no_input: bool = False) -> str:
 
 def write_run_html(folder: Path, output: str | os.PathLike[str], *, no_input: bool = False) -> Path:
     """Write the run folder's ``output.ipynb`` as HTML to ``output``; returns the path."""
-    from mlops_nb.notebook.io import atomic_write_text, read_json, writing
+    from mlops_nb.notebook.io import read_json, write_user_file, writing
 
     page = notebook_html(read_json(folder / "output.ipynb"), no_input=no_input)
     path = Path(output)
     with writing(path):
-        atomic_write_text(path, page)
-        os.chmod(path, 0o644)  # a page to share
+        write_user_file(path, page, mode=0o644)  # a page to share
     return path

@@ -29,6 +29,21 @@ def out(text: str = "", *, stream: TextIO | None = None) -> None:
         _drop_stdout()
 
 
+def out_bytes(data: bytes) -> None:
+    """Write bytes as they are on stdout (``-o -``), a closed reader handled as ``out`` does."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    try:
+        if buffer is None:  # a text-only stream (tests may swap one in)
+            sys.stdout.write(data.decode("utf-8", "replace"))
+            sys.stdout.flush()
+        else:
+            buffer.write(data)
+            buffer.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+
+
 def _drop_stdout() -> None:
     """Point stdout at /dev/null (what is left in Python's buffer is discarded with it)."""
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlops_nb.errors import UsageError
-from mlops_nb.notebook.io import atomic_write_text, read_json, source_of
+from mlops_nb.notebook.io import atomic_write_text, read_json, source_of, write_user_file
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def new_notebook(
     text = source.read_text(encoding="utf-8")
     read_json(source)  # a broken template must not be copied silently
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, text)
+    write_user_file(target, text)  # a FIFO given with --force is written, not replaced
     log.info("created %s from template %s", target, source)
     return target
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,43 @@ from typing import Any
 from mlops_nb.errors import ConfigError
 
 
+@functools.cache
 def _loader() -> Any:
+    """PyYAML's safe loader (the C one when built) that refuses a key given twice in a mapping:
+    PyYAML keeps the last value silently (a step pasted twice in pipeline.yaml would vanish);
+    YAML 1.2 (section 3.2.1.1) requires keys to be unique. Merge keys (``<<``) may still be
+    overridden, as the merge-key spec says."""
     import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeyLoader(base):  # type: ignore[valid-type,misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                _refuse_duplicates(self, node)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
+def _refuse_duplicates(loader: Any, node: Any) -> None:
+    import yaml
+
+    first: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            mark = first.setdefault(key, key_node.start_mark)
+        except TypeError:  # an unhashable key: the base constructor says so
+            continue
+        if mark is not key_node.start_mark:
+            raise yaml.constructor.ConstructorError(
+                problem=f"key {key!r} is given twice (first at line {mark.line + 1}); each key "
+                "may appear once in a mapping: rename or remove one",
+                problem_mark=key_node.start_mark,
+            )
 
 
 def loads(text: str, *, source: str) -> Any:

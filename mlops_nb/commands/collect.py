@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="table",
         help="output format (default: table)",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-': stdout)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         "limit": args.limit,
         "columns": args.columns,
     }
+    if args.output == "-" and args.format != "parquet":
+        args.output = None  # '-' is stdout; parquet's bytes go there as they are
     fast = collect_text(args.runs_dir, args.format, filters)  # None: pandas is needed
     if fast is not None:
         from mlops_nb.store import runs as store
@@ -64,16 +68,16 @@ def run(args: argparse.Namespace) -> int:
         table = table_text(df, width=output.terminal_width(200), keep_empty=bool(args.columns))
         text: str | None = table
         if args.output:
-            from mlops_nb.notebook.io import atomic_write_text, writing
+            from mlops_nb.notebook.io import write_user_file, writing
 
             with writing(args.output):
-                atomic_write_text(args.output, table + "\n")
+                write_user_file(args.output, table + "\n")
             text = None
     else:
         text = export(df, args.format, args.output)
     if text is not None:
         output.out(text.rstrip("\n"))
-    elif args.output:
+    elif args.output and args.output != "-":
         output.notice(f"{len(df)} runs written to {args.output}")
     return 0
 
@@ -84,9 +88,9 @@ def _write(text: str, n: int, path: str | None) -> int:
     if path is None:
         output.out(text.rstrip("\n"))
         return 0
-    from mlops_nb.notebook.io import atomic_write_text, writing
+    from mlops_nb.notebook.io import write_user_file, writing
 
     with writing(path):
-        atomic_write_text(path, text)
+        write_user_file(path, text)
     output.notice(f"{n} runs written to {path}")
     return 0

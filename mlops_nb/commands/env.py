@@ -22,7 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument(
         "--format", choices=("requirements", "dockerfile", "repo2docker"), default="requirements"
     )
-    e.add_argument("-o", "--output", metavar="DIR", help="folder to write the files into")
+    e.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="folder to write the files into ('-': print requirements.txt, as without -o)",
+    )
     e.add_argument(
         "--hashes", action="store_true", help="pin with hashes (always for dockerfile/repo2docker)"
     )
@@ -55,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.environment.export import export
 
     run_ = Run.find(args.run_ref, runs_dir=args.runs_dir)
+    if args.output == "-":
+        args.output = None  # stdout; the formats of several files then ask for a folder
     files = export(run_.path, fmt=args.format, out_dir=args.output, hashes=args.hashes)
     if args.output is None:
         output.out(files["requirements.txt"].rstrip("\n"))

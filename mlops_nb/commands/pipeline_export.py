@@ -28,7 +28,7 @@ def add_parsers(sub: Any) -> None:
         "--output",
         metavar="FILE",
         help="where to write (dvc: the dvc.yaml, default beside the pipeline file; "
-        "kfp/argo: default standard output)",
+        "kfp/argo: default standard output, also '-')",
     )
     e.add_argument(
         "--image",
@@ -75,10 +75,13 @@ def _export(args: argparse.Namespace, output: Any) -> int:
     from pathlib import Path
 
     from mlops_nb.commands._pipeline_file import load_pipeline
-    from mlops_nb.notebook.io import atomic_write_text
+    from mlops_nb.notebook.io import atomic_write_text, write_user_file, writing
     from mlops_nb.pipeline.export import export
 
     pipeline = load_pipeline(args.file)
+    if args.output == "-":
+        _one_file(args.format, "-")
+        args.output = None  # kfp/argo print by default
     if args.output:
         target = Path(args.output)
     elif args.format == "dvc":
@@ -93,8 +96,24 @@ def _export(args: argparse.Namespace, output: Any) -> int:
     if args.format != "dvc" and not args.output:
         output.out(files[target.name].rstrip("\n"))
         return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        atomic_write_text(target.parent / name, text)
-        output.notice(f"wrote {target.parent / name}")
+    if target.exists() and not target.is_file():
+        _one_file(args.format, target)
+    with writing(target):
+        for name, text in files.items():
+            if name == target.name:
+                write_user_file(target, text)
+            else:
+                atomic_write_text(target.parent / name, text)
+            output.notice(f"wrote {target.parent / name}")
     return 0
+
+
+def _one_file(fmt: str, target: object) -> None:
+    """dvc writes dvc.yaml and params.yaml side by side: a stream or device cannot hold both."""
+    if fmt == "dvc":
+        from mlops_nb.errors import UsageError
+
+        raise UsageError(
+            f"-o {target}: dvc writes dvc.yaml and params.yaml side by side; give a file in a "
+            "folder (e.g. -o dvc.yaml)."
+        )

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="FILE",
         default="report.html",
-        help="the HTML file to write (default: report.html)",
+        help="the HTML file to write (default: report.html; '-' for stdout)",
     )
 
 
@@ -73,5 +73,6 @@ def run(args: argparse.Namespace) -> int:
         metrics=args.metrics,
         cache=args.cache,
     )
-    output.out(f"report written to {path}")
+    if args.output != "-":
+        output.out(f"report written to {path}")
     return 0

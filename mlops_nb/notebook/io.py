@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,11 @@ def code_sha256(nb: Mapping[str, Any]) -> str:
 
 
 def atomic_write_text(
-    path: str | os.PathLike[str], text: str, *, fsync: bool = False, mode: int | None = None
+    path: str | os.PathLike[str],
+    text: str | bytes,
+    *,
+    fsync: bool = False,
+    mode: int | None = None,
 ) -> None:
     """Write a file atomically: a temp file in the same folder, then ``os.replace``.
 
@@ -199,14 +204,15 @@ def atomic_write_text(
     Links are written through, as ``open(path, "w")`` and nbstripout do: a symbolic link's target
     is replaced (the link stays), and a file with several hard links is rewritten in place once
     the new text is safely in the temp file (replacing it would leave its other names with the
-    old text). Raises ``OSError``.
+    old text). Text is written as UTF-8, bytes as they are. Raises ``OSError``.
     """
+    data = text.encode("utf-8") if isinstance(text, str) else text
     p = Path(os.path.realpath(path))
     tmp = p.parent / f".{p.name}.{secrets.token_hex(6)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
@@ -234,6 +240,47 @@ def write_json_notebook(path: str | os.PathLike[str], nb: Mapping[str, Any]) -> 
     """Write a notebook the way nbformat does (indent 1, sorted keys, trailing newline)."""
     text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     atomic_write_text(path, text)
+
+
+STDOUT = "-"
+
+
+def write_user_file(
+    path: str | os.PathLike[str], data: str | bytes, *, mode: int | None = None
+) -> None:
+    """Write a file the user named (``-o FILE``): text as UTF-8, bytes as they are.
+
+    ``-`` is standard output. A target that exists and is not a regular file (a FIFO, a
+    character device such as ``/dev/null``, ``/dev/stdout``) is opened and written in place,
+    as ``open(path, "w")`` does: the atomic write's rename would put a regular file in its
+    place (as root, ``-o /dev/null`` would replace the device for the whole machine), and
+    ``/dev/stdout`` resolves to a pipe that has no name to write a temp file beside. Anything
+    else is written atomically (``atomic_write_text``), with ``mode`` when given. Raises
+    ``OSError``.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if os.fspath(path) == STDOUT:
+        from mlops_nb import output
+
+        output.out_bytes(raw)
+    elif _special(path):
+        with open(path, "wb") as f:
+            f.write(raw)
+    else:
+        atomic_write_text(path, raw, mode=mode)
+
+
+def _special(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` exists and is neither a regular file nor a folder, or names an open
+    file (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``: ``>> log`` must be appended to,
+    not replaced)."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        kind = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(kind) or stat.S_ISDIR(kind))
 
 
 @contextlib.contextmanager

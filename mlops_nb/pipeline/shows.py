@@ -12,10 +12,13 @@ cells that do not parse) makes the answer "unknown" and nothing is reported.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from mlops_nb.notebook.io import code_cells, source_of
+
+if TYPE_CHECKING:
+    from mlops_nb.pipeline.spec import Step
 
 
 def _is_glue(node: ast.AST) -> bool:
@@ -122,3 +125,21 @@ def unglued(show: tuple[str, ...], nb: Mapping[str, Any]) -> tuple[list[str], se
     if names is None:
         return [], set()
     return [s for s in show if s not in names], names
+
+
+def unglued_problems(
+    step: Step, nb: Mapping[str, Any], did_you_mean: Callable[[str, set[str]], str]
+) -> list[str]:
+    """The step's ``show:`` names and ``select`` metric that its notebook never glues (a grid
+    step whose metric is never glued would fail after its whole sweep), one line each;
+    ``did_you_mean(name, glued)`` gives the hint that ends a name."""
+    metric = (step.select or {}).get("metric")
+    wanted = [("show:", name) for name in step.show]
+    wanted += [("select: metric", metric)] if metric else []
+    missing, glued = unglued(tuple(name for _, name in wanted), nb)
+    return [
+        f"step {step.name!r}: {what} {name!r} is never glued by {step.notebook}"
+        f"{did_you_mean(name, glued)}; it glues {', '.join(sorted(glued)) or 'nothing'}"
+        for what, name in wanted
+        if name in missing
+    ]

@@ -30,6 +30,7 @@ from typing import Any
 
 from mlops_nb import yaml_io
 from mlops_nb.errors import ConfigError
+from mlops_nb.pipeline.grid_options import parse_grid_select
 from mlops_nb.pipeline.report_options import parse_report
 
 DEFAULT_FILE = Path("notebooks") / "pipeline.yaml"
@@ -215,8 +216,8 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         params = {}
     if UPSTREAM_PARAM in params:
         problems.append(f"{where}: 'upstream' is set by the pipeline; do not give it in params")
-    grid, select = _grid_select(raw, where, problems)
-    show = raw.get("show") or []
+    grid, select = parse_grid_select(raw, where, problems)
+    show = _show(raw, where, problems)
     gate = None
     if "gate" in raw:
         from mlops_nb.pipeline.gate import parse_gate
@@ -229,13 +230,22 @@ def _step(root: Path, name: str, raw: Any, problems: list[str]) -> Step | None:
         params=dict(params),
         upstream=upstream,
         grid=grid,
-        select=select or ({"metric": "", "mode": "max"} if grid else None),
+        select=select,
         report=report,
         timeout=_timeout(raw, where, problems),
-        show=tuple(str(s) for s in show) if isinstance(show, list) else (),
+        show=show,
         kernel=_kernel(raw, where, problems),
         gate=gate,
     )
+
+
+def _show(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[str, ...]:
+    show = raw.get("show") or []
+    show = [show] if isinstance(show, str) else show
+    if not isinstance(show, list) or not all(isinstance(s, str) and s.strip() for s in show):
+        problems.append(f"{where}: 'show' must be a list of scrap names, e.g. [f1, auc]")
+        return ()
+    return tuple(show)
 
 
 def _upstream(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[str, ...]:
@@ -263,32 +273,6 @@ def _notebook(root: Path, raw: dict[str, Any], where: str, problems: list[str]) 
     if not nb_path.is_file():
         problems.append(f"{where}: notebook {str(notebook)!r} not found (looked at {nb_path})")
     return nb_path
-
-
-def _grid_select(
-    raw: dict[str, Any], where: str, problems: list[str]
-) -> tuple[dict[str, list[Any]] | None, dict[str, str] | None]:
-    grid = raw.get("grid")
-    if grid is not None:
-        if not isinstance(grid, dict) or not grid:
-            problems.append(f"{where}: 'grid' must map parameter names to lists of values")
-            grid = None
-        else:
-            grid = {str(k): (v if isinstance(v, list) else [v]) for k, v in grid.items()}
-    select = raw.get("select")
-    if select is not None:
-        if (
-            not isinstance(select, dict)
-            or not isinstance(select.get("metric"), str)
-            or select.get("mode", "max") not in ("max", "min")
-        ):
-            problems.append(f"{where}: 'select' is {{metric: NAME, mode: max|min}}")
-            select = None
-        else:
-            select = {"metric": select["metric"], "mode": select.get("mode", "max")}
-    if select and not grid:
-        problems.append(f"{where}: 'select' only applies to a step with a 'grid'")
-    return grid, select
 
 
 def _timeout(raw: dict[str, Any], where: str, problems: list[str]) -> float | None:
@@ -343,6 +327,7 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
     from mlops_nb.kernels.kernelspec import notebook_kernel_name
     from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params, problems_for
+    from mlops_nb.pipeline.shows import unglued_problems
 
     problems: list[str] = []
     for step in steps.values():
@@ -359,7 +344,7 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
                 f"step {step.name!r}: its notebook names no kernel (metadata.kernelspec is "
                 "missing); add `kernel: python3` (or another kernel name) to the step"
             )
-        problems += _show_problems(step, nb)
+        problems += unglued_problems(step, nb, _did_you_mean)
         names = set(declared.names)
         if step.upstream and UPSTREAM_PARAM not in names:
             problems.append(
@@ -377,14 +362,3 @@ def _check_params(steps: Mapping[str, Step]) -> list[str]:
                     seen.add(problem)
                     problems.append(f"step {step.name!r}: {problem}")
     return problems
-
-
-def _show_problems(step: Step, nb: Mapping[str, Any]) -> list[str]:
-    from mlops_nb.pipeline.shows import unglued
-
-    missing, glued = unglued(step.show, nb)
-    return [
-        f"step {step.name!r}: show: {name!r} is never glued by {step.notebook}"
-        f"{_did_you_mean(name, glued)}; it glues {', '.join(sorted(glued)) or 'nothing'}"
-        for name in missing
-    ]

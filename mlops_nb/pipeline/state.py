@@ -59,18 +59,38 @@ class StateStore:
         self.file = self.dir / "state.json"
 
     def load(self) -> dict[str, StepState]:
+        """``{step: StepState}``; ``{}`` when the pipeline never ran (no file).
+
+        A file that cannot be read, or is not the state this module writes (truncated by a full
+        disk, an editor, a bad merge), raises ``StoreError`` naming it: read as "never run", the
+        next ``pipeline run`` would run every step again and re-promote through auto gates.
+        """
         try:
-            data = strict_json.loads(self.file.read_text(encoding="utf-8"))
+            text = self.file.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
-            return {}  # unreadable state: every step is simply stale
-        steps = data.get("steps", {}) if isinstance(data, dict) else {}
+        except (OSError, UnicodeDecodeError) as e:
+            raise self._damaged(getattr(e, "strerror", None) or str(e)) from None
+        try:
+            data = strict_json.loads(text)
+        except ValueError as e:
+            raise self._damaged(f"not valid JSON ({e})") from None
+        steps = data.get("steps") if isinstance(data, dict) else None
+        if not isinstance(steps, dict):
+            raise self._damaged("not a mapping with 'steps'")
         out = {}
         for name, d in steps.items():
-            with contextlib.suppress(KeyError, TypeError, ValueError):
+            try:
                 out[name] = StepState.from_dict(d)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                raise self._damaged(f"step {name!r} is not a step state") from None
         return out
+
+    def _damaged(self, why: str) -> StoreError:
+        return StoreError(
+            f"damaged pipeline state {self.file}: {why}; nothing was run. Restore it (from a "
+            "backup or version control), or delete it to start over (every step then runs again)."
+        )
 
     def save(self, states: dict[str, StepState]) -> None:
         self._mkdir()

@@ -144,7 +144,7 @@ def build_report(
     Raises ``UsageError`` for an unknown filter value, a ``sort`` or ``metrics`` column no run
     has, or an unwritable output; ``StoreError`` when ``runs_dir`` is not a folder.
     """
-    from mlops_nb.notebook.io import atomic_write_text, writing
+    from mlops_nb.notebook.io import write_user_file, writing
     from mlops_nb.results.filter import RunFilter
     from mlops_nb.store.runs import resolve_runs_dir
 
@@ -162,7 +162,7 @@ def build_report(
     opts = Options(path.resolve().parent, title, chosen.flags(), sort, ascending, names, current)
     html = _page(sel, opts, store, page)
     with writing(path):
-        atomic_write_text(path, html)
+        write_user_file(path, html)
     return path
 
 

@@ -73,34 +73,41 @@ def table_text(df: pd.DataFrame, *, width: int, keep_empty: bool = False) -> str
 
 
 def export(df: pd.DataFrame, fmt: str, path: str | None = None) -> str | None:
-    """Write ``df`` as csv/json/parquet to ``path``, or return the text when ``path`` is None."""
+    """Write ``df`` as csv/json/parquet to ``path`` (``-``: standard output), or return the text
+    when ``path`` is None."""
+    data: str | bytes
     if fmt == "csv":
-        text: str = _with_nulls(df).to_csv(index=False)
+        data = _with_nulls(df).to_csv(index=False)
     elif fmt == "json":
-        text = json_text(df)
+        data = json_text(df)
     elif fmt == "parquet":
         if path is None:
             raise UsageError("--format parquet writes a binary file: give -o FILE.parquet.")
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            from mlops_nb.errors import missing_extra
-
-            raise missing_extra("pyarrow", "ml", "--format parquet") from None
-        from mlops_nb.notebook.io import writing
-
-        with writing(path):
-            df.to_parquet(path, index=False)
-        return None
+        data = _parquet(df)
     else:
         raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}.")
     if path is None:
-        return text
-    from mlops_nb.notebook.io import atomic_write_text, writing
+        assert isinstance(data, str)
+        return data
+    from mlops_nb.notebook.io import write_user_file, writing
 
     with writing(path):
-        atomic_write_text(path, text)
+        write_user_file(path, data)
     return None
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        from mlops_nb.errors import missing_extra
+
+        raise missing_extra("pyarrow", "ml", "--format parquet") from None
+    import io
+
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _marks(df: pd.DataFrame) -> dict[str, list[str | None]]:

@@ -34,7 +34,11 @@ def grid_axes(grid: Mapping[str, Any], *, source: str = "grid") -> dict[str, lis
     for name, values in grid.items():
         choices = list(values) if isinstance(values, (list, tuple)) else [values]
         if not choices:
-            raise ConfigError(f"{source}: parameter {name!r} has an empty list of values.")
+            raise ConfigError(
+                f"{source}: parameter {name!r} has an empty list of values; give at least one "
+                "value, or leave the parameter out."
+            )
+        _once(str(name), axes, source)
         axes[str(name)] = choices
     return axes
 
@@ -96,8 +100,18 @@ def list_sets(data: Any, *, source: str = "list") -> list[ParamSet]:
             item = {}
         if not isinstance(item, Mapping):
             raise ConfigError(f"{source}: item {i} is not a mapping of name: value ({item!r}).")
-        sets.append({str(k): v for k, v in item.items()})
+        values: ParamSet = {}
+        for k, v in item.items():
+            values[_once(str(k), values, f"{source}: item {i}")] = v
+        sets.append(values)
     return sets
+
+
+def _once(name: str, seen: Mapping[str, Any], source: str) -> str:
+    """``name``, unless ``seen`` has it already (``1`` and ``'1'`` in YAML are one parameter)."""
+    if name in seen:
+        raise ConfigError(f"{source}: parameter {name!r} is given twice; give each parameter once.")
+    return name
 
 
 def _read_csv(path: Path, params: NotebookParams | None) -> list[ParamSet]:
@@ -114,6 +128,12 @@ def _read_csv(path: Path, params: NotebookParams | None) -> list[ParamSet]:
     if len(rows) < 2:
         raise ConfigError(f"{path}: a CSV list needs a header row of parameter names and 1+ rows.")
     header = [h.strip() for h in rows[0]]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ConfigError(
+            f"{path}:1: column {twice[0]!r} appears {header.count(twice[0])} times in the "
+            "header; give each parameter one column."
+        )
     sets = []
     for line, row in enumerate(rows[1:], 2):
         if len(row) != len(header):

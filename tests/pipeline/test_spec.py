@@ -62,12 +62,29 @@ STEP = "steps:\n  a: {notebook: a.ipynb}\n"
         ("name: my pipeline\n" + STEP, "name 'my pipeline' must be a plain folder name"),
         ("workers: 0\n" + STEP, "'workers' must be a whole number >= 1"),
         ("workers: true\n" + STEP, "'workers' must be a whole number >= 1"),
+        # review5 item 9: what a sweep step would only find out after running the whole sweep
+        ("steps:\n  a: {notebook: a.ipynb, grid: {x: []}, select: {metric: x}}\n",
+         "step 'a': grid: parameter 'x' has an empty list of values; give at least one value"),
+        ("steps:\n  a: {notebook: a.ipynb, grid: {x: [1]}}\n",
+         "step 'a': a grid step needs select: {metric: NAME, mode: max|min} to hand its best"),
+        ("steps:\n  a: {notebook: a.ipynb, grid: {x: [1]}, select: {metric: nope, mode: max}}\n",
+         "step 'a': select: metric 'nope' is never glued by "),
+        ("steps:\n  a: {notebook: a.ipynb, grid: {x: [1]}, select: {metric: ' '}}\n",
+         "step 'a': 'select' is {metric: NAME, mode: max|min}"),
+        ("steps:\n  a: {notebook: a.ipynb, grid: {x: [1]}, select: {metric: x, mod: min}}\n",
+         "step 'a': 'select' is {metric: NAME, mode: max|min}"),
+        ("steps:\n  a: {notebook: a.ipynb, show: {x: 1}}\n",
+         "step 'a': 'show' must be a list of scrap names"),
+        ("steps:\n  a: {notebook: a.ipynb, show: [x, '']}\n",
+         "step 'a': 'show' must be a list of scrap names"),
     ],
     ids=["not-mapping", "top-key", "no-steps", "step-not-mapping", "step-key", "upstream-type",
          "params-type", "params-upstream", "notebook-and-report", "notebook-and-gate",
          "no-notebook", "notebook-missing", "grid-type", "select-mode", "select-no-grid",
          "timeout-text", "timeout-bool", "timeout-negative", "timeout-inf", "kernel-blank",
-         "unknown-upstream", "cycle", "name", "workers-0", "workers-bool"],
+         "unknown-upstream", "cycle", "name", "workers-0", "workers-bool", "grid-empty-axis",
+         "grid-no-select", "select-unglued", "select-blank", "select-key", "show-type",
+         "show-blank"],
 )  # fmt: skip
 def test_a_bad_file_is_one_config_error(folder: Path, text: str, says: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -97,7 +114,7 @@ def test_a_good_file_reads_every_setting(folder: Path) -> None:
             notebook: a.ipynb
             upstream: a
             grid: {x: 4}
-            select: {metric: f1}
+            select: {metric: x}
           r: {report: {title: T}, upstream: [s]}
         """,
     )
@@ -114,7 +131,38 @@ def test_a_good_file_reads_every_setting(folder: Path) -> None:
         "sweep",
         ("a",),
         {"x": [4]},
-        {"metric": "f1", "mode": "max"},
+        {"metric": "x", "mode": "max"},
     )
     assert (r.kind, r.notebook, r.report) == ("report", None, {"title": "T"})
     assert p.levels() == [["a"], ["s"], ["r"]] and p.downstream("a") == {"s", "r"}
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        (
+            "{notebook: a.ipynb, grid: {x: [1, 2]}, select: {metric: nope, mode: max}}",
+            "select: metric 'nope' is never glued by {nb}; it glues x",
+        ),
+        (
+            "{notebook: a.ipynb, grid: {x: []}, select: {metric: x}}",
+            "grid: parameter 'x' has an empty list of values; give at least one value, or leave "
+            "the parameter out",
+        ),
+    ],
+    ids=["select-unglued", "grid-empty-axis"],
+)
+def test_a_sweep_step_that_cannot_pick_its_best_is_refused_before_anything_runs(
+    folder: Path, runs_dir: Path, capsys: pytest.CaptureFixture[str], step: str, problem: str
+) -> None:
+    """review5 item 9: `pipeline run` ran the whole sweep, then failed (exit 1)."""
+    from mlops_nb.main import main
+
+    path = folder / "v.yaml"
+    path.write_text(f"name: v\nsteps:\n  a: {step}\n")
+    assert main(["pipeline", "run", str(path), "--runs-dir", str(runs_dir)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"mlops-nb: error: {path}: invalid pipeline:",
+        "  step 'a': " + problem.format(nb=folder / "a.ipynb"),
+    ]
+    assert not runs_dir.exists()
