@@ -167,14 +167,16 @@ def write_metrics(path: str | os.PathLike[str], scraps: Mapping[str, Any]) -> No
 
     DVC (``metrics:`` of a stage, ``dvc metrics show``) and Kubeflow metrics read such a file.
     """
-    from mlops_nb.notebook.io import atomic_write_text
+    from mlops_nb.notebook.io import write_user_file
 
     clean = {
         k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in scraps.items()
     }
     p = Path(path)
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(p, json.dumps(clean, indent=1, sort_keys=True, allow_nan=False) + "\n")
+        if str(path) != "-":
+            p.parent.mkdir(parents=True, exist_ok=True)
+        # a FIFO or /dev/stdout is written in place, '-' is stdout (as every -o)
+        write_user_file(p, json.dumps(clean, indent=1, sort_keys=True, allow_nan=False) + "\n")
     except OSError as e:
         raise UsageError(f"--metrics-file {path}: cannot write it: {e.strerror}.") from None

@@ -234,3 +234,18 @@ def test_new_with_force_writes_into_a_fifo(fifo: tuple[Path, Callable[[], bytes]
     assert main(["new", "canary", str(path), "--force"]) == 0
     assert b'"cells"' in read()
     assert _is_fifo(path)
+
+
+@pytest.mark.kernel
+def test_a_metrics_file_that_is_a_fifo_is_written_in_place(
+    tmp_path: Path, runs_dir: Path, fifo: tuple[Path, Callable[[], bytes]]
+) -> None:
+    path, result = fifo
+    nb = b.write(
+        tmp_path / "m.ipynb",
+        b.params("x = 1"),
+        b.code("import scrapbook as sb\nsb.glue('f1', 0.5)"),
+    )
+    assert main(["run", str(nb), "--metrics-file", str(path)]) == 0
+    assert json.loads(result()) == {"f1": 0.5}
+    assert _is_fifo(path)
