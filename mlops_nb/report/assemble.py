@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mlops_nb.report import cache as caching
 from mlops_nb.report import model, outline
@@ -21,6 +21,7 @@ from mlops_nb.report.views import MAX_FIGURES, MAX_SECTIONS
 
 if TYPE_CHECKING:
     from mlops_nb.report.outline import Outline, Page, Selection
+    from mlops_nb.report.sections import Figures
     from mlops_nb.report.views import Image, Invocation, Section
 
 
@@ -49,6 +50,7 @@ class _Drawer:
         self.pinned = outline.pinned_by_section(sel, model.alias_runs(self.runs_dir))
         self.recs: dict[str, dict[str, Any]] = {}
         self._secs: dict[str, Section] = {}
+        self._plans: dict[str, Figures] = {}
 
     def _key(self, o: Outline, *more: Any) -> str:
         opts = self.opts
@@ -81,23 +83,38 @@ class _Drawer:
             )
             self._secs[key] = sec
 
-    def infos(self, outlines: Sequence[Outline]) -> dict[str, dict[str, Any]]:
-        """``{section key: {"count": figures planned, "varying": [parameters], "line": its row
-        in the table of sections not shown in full}}``."""
-        from mlops_nb.report.sections import others_row, planned
+    def summaries(
+        self, full: Sequence[Outline], rest: Sequence[Outline]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """What the page needs of each section before drawing any: of the sections shown in
+        full, ``{key: {"count": figures planned, "varying": [parameters]}}`` (the figure budget,
+        the headlines); of the others, ``{key: its row in the table of the sections not shown
+        in full}``. From the cache, else from its runs (all read in one pass), then kept."""
+        from mlops_nb.report.sections import others_row
 
-        cached = {o.key: _info(self.cache.get(self._key(o, "info"))) for o in outlines}
-        self.load([o for o in outlines if cached[o.key] is None])
-        out = {}
-        for o in outlines:
-            info = cached[o.key]
-            if info is None:
-                sec = self._secs[o.key]
-                fig = planned(sec, self.opts.metrics)
-                info = {"count": fig.count, "varying": list(fig.params), "line": others_row(sec)}
-                self.cache.put(self._key(o, "info"), info)
-            out[o.key] = info
-        return out
+        plans = {o.key: _plan(self.cache.get(self._key(o, "plan"))) for o in full}
+        lines = {o.key: _line(self.cache.get(self._key(o, "line"))) for o in rest}
+        self.load(
+            [o for o in full if plans[o.key] is None] + [o for o in rest if lines[o.key] is None]
+        )
+        for o in full:
+            if plans[o.key] is None:
+                fig = self.planned(self._secs[o.key])
+                plans[o.key] = {"count": fig.count, "varying": list(fig.params)}
+                self.cache.put(self._key(o, "plan"), plans[o.key])
+        for o in rest:
+            if lines[o.key] is None:
+                lines[o.key] = others_row(self._secs[o.key])
+                self.cache.put(self._key(o, "line"), lines[o.key])
+        return cast("dict[str, dict[str, Any]]", plans), cast("dict[str, str]", lines)
+
+    def planned(self, sec: Section) -> Figures:
+        """The figures ``sec`` would draw (worked out once a page)."""
+        from mlops_nb.report.sections import planned
+
+        if sec.key not in self._plans:
+            self._plans[sec.key] = planned(sec, self.opts.metrics)
+        return self._plans[sec.key]
 
     def html(self, full: Sequence[Outline], allowed: Mapping[str, int]) -> dict[str, list[str]]:
         """``{section key: its lines}``, each allowed ``allowed[key]`` figures."""
@@ -119,7 +136,7 @@ class _Drawer:
         return out
 
     def _draw(self, sec: Section, allowed: int) -> list[str]:
-        from mlops_nb.report.sections import Context, planned, section
+        from mlops_nb.report.sections import Context, section
         from mlops_nb.report.tables import failed_ids
 
         ok = sec.rows["id"][sec.rows["status"] == "ok"]
@@ -127,7 +144,7 @@ class _Drawer:
         recs = model.records(self.runs_dir, ids)
         self.recs.update(recs)
         images = _best_images(sec, self.runs_dir, recs)
-        fig = planned(sec, self.opts.metrics)
+        fig = self.planned(sec)
         ctx = Context(
             self.runs_dir,
             self.opts.out_dir,
@@ -150,19 +167,19 @@ def body(
     page = page or outline.read(sel)
     drawer = _Drawer(sel, opts, cache, page)
     full, rest = outline.in_full(page.outlines, MAX_SECTIONS)
-    infos = drawer.infos(page.outlines)
+    plans, lines = drawer.summaries(full, rest)
     allowed, left = {}, MAX_FIGURES
     for o in outline.priority(full):
-        allowed[o.key] = min(int(infos[o.key]["count"]), left)
+        allowed[o.key] = min(int(plans[o.key]["count"]), left)
         left -= allowed[o.key]
     html = drawer.html(full, allowed)
     names = sorted(str(p) for p in _pipelines(page, opts.current) if p)
     invs = model.invocations(sel.runs_dir, names, drawer.recs, opts.current)
     out = _top(page, opts, invs, full, len(rest), sel.runs_dir)
-    out += _headlines(full, infos, drawer.selects, invs, sel.runs_dir)
+    out += _headlines(full, plans, drawer.selects, invs, sel.runs_dir)
     for o in full:
         out += html[o.key]
-    out += others([str(infos[o.key]["line"]) for o in rest])
+    out += others([lines[o.key] for o in rest])
     if not page.outlines:
         out.append('<p class="muted">No runs match.</p>')
     return out + _durations(sel, page, cache)
@@ -175,14 +192,19 @@ def strings(value: Any) -> list[str] | None:
     return None
 
 
-def _info(value: Any) -> dict[str, Any] | None:
-    """A section's summary from the cache (``_Drawer.infos``' shape), else None (a miss)."""
-    if not isinstance(value, dict):
+def _plan(value: Any) -> dict[str, Any] | None:
+    """A section's plan from the cache (``_Drawer.summaries``' shape), else None (a miss)."""
+    if not isinstance(value, dict) or set(value) != {"count", "varying"}:
         return None
-    count, varying, line = value.get("count"), strings(value.get("varying")), value.get("line")
-    if type(count) is not int or count < 0 or varying is None or not isinstance(line, str):
+    count, varying = value["count"], strings(value["varying"])
+    if type(count) is not int or count < 0 or varying is None:
         return None
     return value
+
+
+def _line(value: Any) -> str | None:
+    """A section's row from the cache, else None (a miss)."""
+    return value if isinstance(value, str) else None
 
 
 def _pipelines(page: Page, current: Mapping[str, Any] | None) -> dict[Any, Any]:
@@ -203,7 +225,7 @@ def _best_images(
 
 def _headlines(
     full: Sequence[Outline],
-    infos: Mapping[str, Mapping[str, Any]],
+    plans: Mapping[str, Mapping[str, Any]],
     selects: Mapping[str, str],
     invs: Sequence[Invocation],
     runs_dir: Path,
@@ -216,7 +238,7 @@ def _headlines(
     for o in full:
         if o.step:
             links.setdefault(o.step[0], {})[o.step[1]] = f"sec-{o.slug}"
-            grids.setdefault(o.step[0], {})[o.step[1]] = list(infos[o.key]["varying"])
+            grids.setdefault(o.step[0], {})[o.step[1]] = list(plans[o.key]["varying"])
             if selects.get(o.key):
                 chosen_by.setdefault(o.step[0], {})[o.step[1]] = f"best by {selects[o.key]}"
     deployed = registry_card(runs_dir) if invs else ""
