@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mlops_nb.report.outline import Outline, Page, Selection
     from mlops_nb.report.sections import Figures
     from mlops_nb.report.views import Image, Invocation, Section
+    from mlops_nb.results.filter import RunFilter
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Options:
     ascending: bool = False
     metrics: Sequence[str] = ()
     current: Mapping[str, Any] | None = None
+    chosen: RunFilter | None = None  # the page's filters, which its hints' commands keep
 
 
 class _Drawer:
@@ -44,6 +46,7 @@ class _Drawer:
     def __init__(self, sel: Selection, opts: Options, cache: caching.Cache, page: Page) -> None:
         self.sel, self.opts, self.cache = sel, opts, cache
         self.runs_dir = sel.runs_dir
+        self.total = page.total
         self.selects: dict[str, str] = {}
         for file in _pipelines(page, opts.current).values():
             self.selects.update(model.pipeline_file(file, self.runs_dir).selects)
@@ -54,7 +57,7 @@ class _Drawer:
 
     def _key(self, o: Outline, *more: Any) -> str:
         opts = self.opts
-        return caching.key(
+        return self.cache.key(
             self.sel.digest,
             o.key,
             o.fingerprint,
@@ -72,7 +75,8 @@ class _Drawer:
         if not todo:
             return
         pinned = {rid for ids in self.pinned.values() for rid in ids}
-        for key, df in outline.frames(self.sel, todo).items():
+        scan = 2 * sum(o.count for o in todo) > self.total  # most runs: one scan, no conditions
+        for key, df in outline.frames(self.sel, todo, scan=scan).items():
             (sec,) = model.sections(
                 df,
                 df.attrs["pipeline"],
@@ -105,7 +109,7 @@ class _Drawer:
         for o in rest:
             if lines[o.key] is None:
                 lines[o.key] = others_row(self._secs[o.key])
-                self.cache.put(self._key(o, "line"), lines[o.key])
+                self.cache.put(self._key(o, "line"), {"line": lines[o.key]})
         return cast("dict[str, dict[str, Any]]", plans), cast("dict[str, str]", lines)
 
     def planned(self, sec: Section) -> Figures:
@@ -123,7 +127,10 @@ class _Drawer:
         # its links are relative to the page; its hints name the store unless it is the default
         rel = os.path.relpath(self.runs_dir, self.opts.out_dir)
         hint = command("collect", runs_dir=self.runs_dir)
-        names = {o.key: self._key(o, "html", allowed[o.key], rel, hint) for o in full}
+        chosen = repr(
+            self.opts.chosen
+        )  # the hints' filters (a `where` filter's digest is its runs')
+        names = {o.key: self._key(o, "html", allowed[o.key], rel, hint, chosen) for o in full}
         cached = {o.key: strings(self.cache.get(names[o.key])) for o in full}
         self.load([o for o in full if cached[o.key] is None])
         out = {}
@@ -153,6 +160,7 @@ class _Drawer:
             self.opts.metrics,
             self.opts.ascending,
             {sec.key: (fig, allowed)},
+            self.opts.chosen,
         )
         return section(sec, ctx)
 
@@ -203,8 +211,10 @@ def _plan(value: Any) -> dict[str, Any] | None:
 
 
 def _line(value: Any) -> str | None:
-    """A section's row from the cache, else None (a miss)."""
-    return value if isinstance(value, str) else None
+    """A section's row from the cache (``{"line": row}``), else None (a miss)."""
+    if not isinstance(value, dict) or set(value) != {"line"}:
+        return None
+    return value["line"] if isinstance(value["line"], str) else None
 
 
 def _pipelines(page: Page, current: Mapping[str, Any] | None) -> dict[Any, Any]:
@@ -296,13 +306,13 @@ def _durations(sel: Selection, page: Page, cache: caching.Cache) -> list[str]:
     """Run durations over all the page's runs (a figure: cached by every section's fingerprint)."""
     if not page.total:
         return []
-    name = caching.key("durations", sel.digest, page.fingerprint)
+    name = cache.key("durations", sel.digest, page.fingerprint)
     lines = strings(cache.get(name))
     if lines is not None:
         return lines
-    from mlops_nb.report.plots import duration_plot
+    from mlops_nb.report.plots import MAX_POINTS, duration_plot
 
-    plot = duration_plot(outline.durations(sel))
+    plot = duration_plot(*outline.durations(sel, MAX_POINTS))
     lines = (
         [
             '<section class="section" id="durations"><h2>Run durations</h2>',

@@ -211,17 +211,22 @@ def sections_of(sel: Selection, ids: Collection[str]) -> dict[str, str]:
 _MOST_GROUPS = 200  # SQL conditions per query; past that, every selected row is read
 
 
-def _of_groups(outlines: Sequence[Outline]) -> tuple[str, list[Any]]:
-    """The SQL condition (and its arguments) for the runs of these sections' groups."""
+def _of_groups(outlines: Sequence[Outline], *, scan: bool) -> tuple[str, list[Any]]:
+    """The SQL condition (and its arguments) for the runs of these sections' groups; none (the
+    whole selection) when ``scan`` or past ``_MOST_GROUPS`` groups."""
     groups = [g for o in outlines for g in o.groups]
-    if len(groups) > _MOST_GROUPS:
+    if scan or len(groups) > _MOST_GROUPS:
         return "", []
     one = f"(sweep_id IS ? AND notebook IS ? AND {_PNAME} IS ? AND {_PSTEP} IS ?)"
     return " OR ".join([one] * len(groups)), [v for g in groups for v in g]
 
 
-def frames(sel: Selection, outlines: Sequence[Outline]) -> dict[str, pd.DataFrame]:
-    """``{section key: the collect frame of its runs}`` for the sections ``outlines``, each typed on
+def frames(
+    sel: Selection, outlines: Sequence[Outline], *, scan: bool = False
+) -> dict[str, pd.DataFrame]:
+    """``{section key: the collect frame of its runs}`` for the sections ``outlines`` (``scan``:
+    read the whole selection and keep theirs, cheaper than a condition per group when they
+    hold most of its runs: one pass either way), each typed on
     its own (``collect.frame_of_columns``: a column's dtype comes from that section's runs, so a
     section looks the same whichever others are drawn with it); each frame's ``attrs["pipeline"]``
     maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape)."""
@@ -230,7 +235,7 @@ def frames(sel: Selection, outlines: Sequence[Outline]) -> dict[str, pd.DataFram
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
     sql = f"SELECT {', '.join(names)}, {_GROUP} FROM runs{{where}} ORDER BY id"
-    rows = _query(sel, sql, *_of_groups(outlines))
+    rows = _query(sel, sql, *_of_groups(outlines, scan=scan))
     by_key: dict[str, list[tuple[Any, ...]]] = {}
     memo: dict[tuple[Any, ...], str] = {}
     n = len(names)
@@ -263,13 +268,23 @@ def _pipelines(ids: Iterable[str], texts: Iterable[Any]) -> dict[str, dict[str, 
     return out
 
 
-def durations(sel: Selection) -> pd.DataFrame:
-    """Every selected run's ``duration`` (seconds), ``notebook`` and ``status``, in id order."""
+def durations(sel: Selection, most: int) -> tuple[pd.DataFrame, int | None]:
+    """Selected runs' ``duration`` (seconds), ``notebook`` and ``status``, in id order, and how
+    many runs there are when that is more than ``most``: then the frame holds only the sample
+    of them that ``plots.sample`` would keep (``plots.sample_rows``; at 100,000 runs typing
+    every row cost more than the figure). No frame rows when no run has a duration."""
     import pandas as pd
 
+    from mlops_nb.report.plots import sample_rows
+
     rows = _query(sel, "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id")
+    n, keep = len(rows), sample_rows(len(rows), most)
+    if all(r[0] is None for r in rows):
+        rows = []
+    elif keep is not None:
+        rows = [rows[i] for i in keep]
     cols = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "duration": pd.array(
                 [None if v is None else float(v) for v in cols[0]], dtype="Float64"
@@ -278,6 +293,7 @@ def durations(sel: Selection) -> pd.DataFrame:
             "status": pd.array(list(cols[2]), dtype="string"),
         }
     )
+    return frame, None if keep is None else n
 
 
 def columns(sel: Selection) -> list[str]:
