@@ -54,6 +54,7 @@ class _Drawer:
         self.recs: dict[str, dict[str, Any]] = {}
         self._secs: dict[str, Section] = {}
         self._plans: dict[str, Figures] = {}
+        self.every: list[tuple[Any, ...]] | None = None
 
     def _key(self, o: Outline, *more: Any) -> str:
         opts = self.opts
@@ -76,7 +77,8 @@ class _Drawer:
             return
         pinned = {rid for ids in self.pinned.values() for rid in ids}
         scan = 2 * sum(o.count for o in todo) > self.total  # most runs: one scan, no conditions
-        for key, df in outline.frames(self.sel, todo, scan=scan).items():
+        every: list[tuple[Any, ...]] = []
+        for key, df in outline.frames(self.sel, todo, scan=scan, every=every).items():
             (sec,) = model.sections(
                 df,
                 df.attrs["pipeline"],
@@ -86,6 +88,8 @@ class _Drawer:
                 pinned=pinned,
             )
             self._secs[key] = sec
+        if scan:
+            self.every = every  # every selected run's durations row: no second read for them
 
     def summaries(
         self, full: Sequence[Outline], rest: Sequence[Outline]
@@ -190,7 +194,7 @@ def body(
     out += others([lines[o.key] for o in rest])
     if not page.outlines:
         out.append('<p class="muted">No runs match.</p>')
-    return out + _durations(sel, page, cache)
+    return out + _durations(sel, page, cache, drawer.every)
 
 
 def strings(value: Any) -> list[str] | None:
@@ -302,8 +306,11 @@ def where(runs_dir: Path, out_dir: Path) -> str:
     return "the report's folder" if rel == "." else rel
 
 
-def _durations(sel: Selection, page: Page, cache: caching.Cache) -> list[str]:
-    """Run durations over all the page's runs (a figure: cached by every section's fingerprint)."""
+def _durations(
+    sel: Selection, page: Page, cache: caching.Cache, every: list[tuple[Any, ...]] | None
+) -> list[str]:
+    """Run durations over all the page's runs (a figure: cached by every section's fingerprint;
+    ``every``: their rows, when the sections were read with one scan)."""
     if not page.total:
         return []
     name = cache.key("durations", sel.digest, page.fingerprint)
@@ -312,7 +319,7 @@ def _durations(sel: Selection, page: Page, cache: caching.Cache) -> list[str]:
         return lines
     from mlops_nb.report.plots import MAX_POINTS, duration_plot
 
-    plot = duration_plot(*outline.durations(sel, MAX_POINTS))
+    plot = duration_plot(*outline.durations(sel, MAX_POINTS, every))
     lines = (
         [
             '<section class="section" id="durations"><h2>Run durations</h2>',

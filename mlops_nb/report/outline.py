@@ -222,20 +222,28 @@ def _of_groups(outlines: Sequence[Outline], *, scan: bool) -> tuple[str, list[An
 
 
 def frames(
-    sel: Selection, outlines: Sequence[Outline], *, scan: bool = False
+    sel: Selection,
+    outlines: Sequence[Outline],
+    *,
+    scan: bool = False,
+    every: list[tuple[Any, ...]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``{section key: the collect frame of its runs}`` for the sections ``outlines`` (``scan``:
     read the whole selection and keep theirs, cheaper than a condition per group when they
     hold most of its runs: one pass either way), each typed on
     its own (``collect.frame_of_columns``: a column's dtype comes from that section's runs, so a
     section looks the same whichever others are drawn with it); each frame's ``attrs["pipeline"]``
-    maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape)."""
+    maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape).
+    ``every`` (with ``scan``) receives each selected run's ``durations`` row, in id order."""
     from mlops_nb.results.collect import INDEX_COLUMNS, frame_of_columns, no_cycle_collection
 
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
     sql = f"SELECT {', '.join(names)}, {_GROUP} FROM runs{{where}} ORDER BY id"
     rows = _query(sel, sql, *_of_groups(outlines, scan=scan))
+    if scan and every is not None:
+        at = [names.index(c) for c in ("duration_s", "notebook", "status")]
+        every.extend(tuple(r[i] for i in at) for r in rows)
     by_key: dict[str, list[tuple[Any, ...]]] = {}
     memo: dict[tuple[Any, ...], str] = {}
     n = len(names)
@@ -268,16 +276,19 @@ def _pipelines(ids: Iterable[str], texts: Iterable[Any]) -> dict[str, dict[str, 
     return out
 
 
-def durations(sel: Selection, most: int) -> tuple[pd.DataFrame, int | None]:
+def durations(
+    sel: Selection, most: int, every: Sequence[tuple[Any, ...]] | None = None
+) -> tuple[pd.DataFrame, int | None]:
     """Selected runs' ``duration`` (seconds), ``notebook`` and ``status``, in id order, and how
     many runs there are when that is more than ``most``: then the frame holds only the sample
     of them that ``plots.sample`` would keep (``plots.sample_rows``; at 100,000 runs typing
-    every row cost more than the figure). No frame rows when no run has a duration."""
+    every row cost more than the figure). No frame rows when no run has a duration. ``every``:
+    those rows of every selected run, when ``frames`` read them already."""
     import pandas as pd
 
     from mlops_nb.report.plots import sample_rows
 
-    rows = _query(sel, "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id")
+    rows = list(every) if every is not None else _query(sel, _DURATIONS)
     n, keep = len(rows), sample_rows(len(rows), most)
     if all(r[0] is None for r in rows):
         rows = []
@@ -294,6 +305,9 @@ def durations(sel: Selection, most: int) -> tuple[pd.DataFrame, int | None]:
         }
     )
     return frame, None if keep is None else n
+
+
+_DURATIONS = "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id"
 
 
 def columns(sel: Selection) -> list[str]:

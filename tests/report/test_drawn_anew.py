@@ -82,6 +82,22 @@ def test_a_scan_reads_what_the_conditions_read(store: Path) -> None:
         assert df.attrs == by_conditions[key].attrs
 
 
+@pytest.mark.parametrize("most", [5, 100])
+def test_a_scan_gives_the_durations_figure_its_rows(store: Path, most: int) -> None:
+    """The page drawn anew reads every run once: the durations figure takes its rows from the
+    sections' scan."""
+    sel = outline.Selection(store)
+    every: list[tuple[object, ...]] = []
+    outline.frames(sel, outline.read(sel).outlines[:1], scan=True, every=every)
+    assert len(every) == 12
+    (scanned, of), (read, of_read) = (
+        outline.durations(sel, most, every),
+        outline.durations(sel, most),
+    )
+    pd.testing.assert_frame_equal(scanned, read)
+    assert of == of_read
+
+
 def test_a_section_keeps_none_and_drops_what_no_run_has(runs_dir: Path) -> None:
     """A parameter set to None in every run is shown (None); a scrap that is NaN in every run is
     not; a run pinned below the best MAX_ROWS is shown."""
