@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mlops_nb.report import cache as caching
 from mlops_nb.report import model, outline
@@ -21,7 +21,9 @@ from mlops_nb.report.views import MAX_FIGURES, MAX_SECTIONS
 
 if TYPE_CHECKING:
     from mlops_nb.report.outline import Outline, Page, Selection
+    from mlops_nb.report.sections import Figures
     from mlops_nb.report.views import Image, Invocation, Section
+    from mlops_nb.results.filter import RunFilter
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Options:
     ascending: bool = False
     metrics: Sequence[str] = ()
     current: Mapping[str, Any] | None = None
+    chosen: RunFilter | None = None  # the page's filters, which its hints' commands keep
 
 
 class _Drawer:
@@ -43,16 +46,19 @@ class _Drawer:
     def __init__(self, sel: Selection, opts: Options, cache: caching.Cache, page: Page) -> None:
         self.sel, self.opts, self.cache = sel, opts, cache
         self.runs_dir = sel.runs_dir
+        self.total = page.total
         self.selects: dict[str, str] = {}
         for file in _pipelines(page, opts.current).values():
             self.selects.update(model.pipeline_file(file, self.runs_dir).selects)
         self.pinned = outline.pinned_by_section(sel, model.alias_runs(self.runs_dir))
         self.recs: dict[str, dict[str, Any]] = {}
         self._secs: dict[str, Section] = {}
+        self._plans: dict[str, Figures] = {}
+        self.every: list[tuple[Any, ...]] | None = None
 
     def _key(self, o: Outline, *more: Any) -> str:
         opts = self.opts
-        return caching.key(
+        return self.cache.key(
             self.sel.digest,
             o.key,
             o.fingerprint,
@@ -70,7 +76,9 @@ class _Drawer:
         if not todo:
             return
         pinned = {rid for ids in self.pinned.values() for rid in ids}
-        for key, df in outline.frames(self.sel, todo).items():
+        scan = 2 * sum(o.count for o in todo) > self.total  # most runs: one scan, no conditions
+        every: list[tuple[Any, ...]] = []
+        for key, df in outline.frames(self.sel, todo, scan=scan, every=every).items():
             (sec,) = model.sections(
                 df,
                 df.attrs["pipeline"],
@@ -80,24 +88,41 @@ class _Drawer:
                 pinned=pinned,
             )
             self._secs[key] = sec
+        if scan:
+            self.every = every  # every selected run's durations row: no second read for them
 
-    def infos(self, outlines: Sequence[Outline]) -> dict[str, dict[str, Any]]:
-        """``{section key: {"count": figures planned, "varying": [parameters], "line": its row
-        in the table of sections not shown in full}}``."""
-        from mlops_nb.report.sections import others_row, planned
+    def summaries(
+        self, full: Sequence[Outline], rest: Sequence[Outline]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """What the page needs of each section before drawing any: of the sections shown in
+        full, ``{key: {"count": figures planned, "varying": [parameters]}}`` (the figure budget,
+        the headlines); of the others, ``{key: its row in the table of the sections not shown
+        in full}``. From the cache, else from its runs (all read in one pass), then kept."""
+        from mlops_nb.report.sections import others_row
 
-        cached = {o.key: _info(self.cache.get(self._key(o, "info"))) for o in outlines}
-        self.load([o for o in outlines if cached[o.key] is None])
-        out = {}
-        for o in outlines:
-            info = cached[o.key]
-            if info is None:
-                sec = self._secs[o.key]
-                fig = planned(sec, self.opts.metrics)
-                info = {"count": fig.count, "varying": list(fig.params), "line": others_row(sec)}
-                self.cache.put(self._key(o, "info"), info)
-            out[o.key] = info
-        return out
+        plans = {o.key: _plan(self.cache.get(self._key(o, "plan"))) for o in full}
+        lines = {o.key: _line(self.cache.get(self._key(o, "line"))) for o in rest}
+        self.load(
+            [o for o in full if plans[o.key] is None] + [o for o in rest if lines[o.key] is None]
+        )
+        for o in full:
+            if plans[o.key] is None:
+                fig = self.planned(self._secs[o.key])
+                plans[o.key] = {"count": fig.count, "varying": list(fig.params)}
+                self.cache.put(self._key(o, "plan"), plans[o.key])
+        for o in rest:
+            if lines[o.key] is None:
+                lines[o.key] = others_row(self._secs[o.key])
+                self.cache.put(self._key(o, "line"), {"line": lines[o.key]})
+        return cast("dict[str, dict[str, Any]]", plans), cast("dict[str, str]", lines)
+
+    def planned(self, sec: Section) -> Figures:
+        """The figures ``sec`` would draw (worked out once a page)."""
+        from mlops_nb.report.sections import planned
+
+        if sec.key not in self._plans:
+            self._plans[sec.key] = planned(sec, self.opts.metrics)
+        return self._plans[sec.key]
 
     def html(self, full: Sequence[Outline], allowed: Mapping[str, int]) -> dict[str, list[str]]:
         """``{section key: its lines}``, each allowed ``allowed[key]`` figures."""
@@ -106,7 +131,10 @@ class _Drawer:
         # its links are relative to the page; its hints name the store unless it is the default
         rel = os.path.relpath(self.runs_dir, self.opts.out_dir)
         hint = command("collect", runs_dir=self.runs_dir)
-        names = {o.key: self._key(o, "html", allowed[o.key], rel, hint) for o in full}
+        chosen = repr(
+            self.opts.chosen
+        )  # the hints' filters (a `where` filter's digest is its runs')
+        names = {o.key: self._key(o, "html", allowed[o.key], rel, hint, chosen) for o in full}
         cached = {o.key: strings(self.cache.get(names[o.key])) for o in full}
         self.load([o for o in full if cached[o.key] is None])
         out = {}
@@ -119,7 +147,7 @@ class _Drawer:
         return out
 
     def _draw(self, sec: Section, allowed: int) -> list[str]:
-        from mlops_nb.report.sections import Context, planned, section
+        from mlops_nb.report.sections import Context, section
         from mlops_nb.report.tables import failed_ids
 
         ok = sec.rows["id"][sec.rows["status"] == "ok"]
@@ -127,7 +155,7 @@ class _Drawer:
         recs = model.records(self.runs_dir, ids)
         self.recs.update(recs)
         images = _best_images(sec, self.runs_dir, recs)
-        fig = planned(sec, self.opts.metrics)
+        fig = self.planned(sec)
         ctx = Context(
             self.runs_dir,
             self.opts.out_dir,
@@ -136,6 +164,7 @@ class _Drawer:
             self.opts.metrics,
             self.opts.ascending,
             {sec.key: (fig, allowed)},
+            self.opts.chosen,
         )
         return section(sec, ctx)
 
@@ -150,22 +179,22 @@ def body(
     page = page or outline.read(sel)
     drawer = _Drawer(sel, opts, cache, page)
     full, rest = outline.in_full(page.outlines, MAX_SECTIONS)
-    infos = drawer.infos(page.outlines)
+    plans, lines = drawer.summaries(full, rest)
     allowed, left = {}, MAX_FIGURES
     for o in outline.priority(full):
-        allowed[o.key] = min(int(infos[o.key]["count"]), left)
+        allowed[o.key] = min(int(plans[o.key]["count"]), left)
         left -= allowed[o.key]
     html = drawer.html(full, allowed)
     names = sorted(str(p) for p in _pipelines(page, opts.current) if p)
     invs = model.invocations(sel.runs_dir, names, drawer.recs, opts.current)
     out = _top(page, opts, invs, full, len(rest), sel.runs_dir)
-    out += _headlines(full, infos, drawer.selects, invs, sel.runs_dir)
+    out += _headlines(full, plans, drawer.selects, invs, sel.runs_dir)
     for o in full:
         out += html[o.key]
-    out += others([str(infos[o.key]["line"]) for o in rest])
+    out += others([lines[o.key] for o in rest])
     if not page.outlines:
         out.append('<p class="muted">No runs match.</p>')
-    return out + _durations(sel, page, cache)
+    return out + _durations(sel, page, cache, drawer.every)
 
 
 def strings(value: Any) -> list[str] | None:
@@ -175,14 +204,21 @@ def strings(value: Any) -> list[str] | None:
     return None
 
 
-def _info(value: Any) -> dict[str, Any] | None:
-    """A section's summary from the cache (``_Drawer.infos``' shape), else None (a miss)."""
-    if not isinstance(value, dict):
+def _plan(value: Any) -> dict[str, Any] | None:
+    """A section's plan from the cache (``_Drawer.summaries``' shape), else None (a miss)."""
+    if not isinstance(value, dict) or set(value) != {"count", "varying"}:
         return None
-    count, varying, line = value.get("count"), strings(value.get("varying")), value.get("line")
-    if type(count) is not int or count < 0 or varying is None or not isinstance(line, str):
+    count, varying = value["count"], strings(value["varying"])
+    if type(count) is not int or count < 0 or varying is None:
         return None
     return value
+
+
+def _line(value: Any) -> str | None:
+    """A section's row from the cache (``{"line": row}``), else None (a miss)."""
+    if not isinstance(value, dict) or set(value) != {"line"}:
+        return None
+    return value["line"] if isinstance(value["line"], str) else None
 
 
 def _pipelines(page: Page, current: Mapping[str, Any] | None) -> dict[Any, Any]:
@@ -203,7 +239,7 @@ def _best_images(
 
 def _headlines(
     full: Sequence[Outline],
-    infos: Mapping[str, Mapping[str, Any]],
+    plans: Mapping[str, Mapping[str, Any]],
     selects: Mapping[str, str],
     invs: Sequence[Invocation],
     runs_dir: Path,
@@ -216,7 +252,7 @@ def _headlines(
     for o in full:
         if o.step:
             links.setdefault(o.step[0], {})[o.step[1]] = f"sec-{o.slug}"
-            grids.setdefault(o.step[0], {})[o.step[1]] = list(infos[o.key]["varying"])
+            grids.setdefault(o.step[0], {})[o.step[1]] = list(plans[o.key]["varying"])
             if selects.get(o.key):
                 chosen_by.setdefault(o.step[0], {})[o.step[1]] = f"best by {selects[o.key]}"
     deployed = registry_card(runs_dir) if invs else ""
@@ -270,17 +306,20 @@ def where(runs_dir: Path, out_dir: Path) -> str:
     return "the report's folder" if rel == "." else rel
 
 
-def _durations(sel: Selection, page: Page, cache: caching.Cache) -> list[str]:
-    """Run durations over all the page's runs (a figure: cached by every section's fingerprint)."""
+def _durations(
+    sel: Selection, page: Page, cache: caching.Cache, every: list[tuple[Any, ...]] | None
+) -> list[str]:
+    """Run durations over all the page's runs (a figure: cached by every section's fingerprint;
+    ``every``: their rows, when the sections were read with one scan)."""
     if not page.total:
         return []
-    name = caching.key("durations", sel.digest, page.fingerprint)
+    name = cache.key("durations", sel.digest, page.fingerprint)
     lines = strings(cache.get(name))
     if lines is not None:
         return lines
-    from mlops_nb.report.plots import duration_plot
+    from mlops_nb.report.plots import MAX_POINTS, duration_plot
 
-    plot = duration_plot(outline.durations(sel))
+    plot = duration_plot(*outline.durations(sel, MAX_POINTS, every))
     lines = (
         [
             '<section class="section" id="durations"><h2>Run durations</h2>',

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from mlops_nb.report import model, outline
 from mlops_nb.report.assemble import Options, body, strings
-from mlops_nb.report.cache import Cache, key
+from mlops_nb.report.cache import Cache
 from mlops_nb.report.markup import CSP, e
 from mlops_nb.report.markup import CSS as _CSS
 from mlops_nb.store.names import check_named, check_selection
@@ -101,8 +101,9 @@ def compare_view(
     from mlops_nb.store.runs import resolve_runs_dir
 
     rd = resolve_runs_dir(runs_dir)
-    df = _matching(rd, RunFilter.of(filter, **keywords))
-    opts = Options(Path.cwd(), "Compare runs", "", sort, ascending)
+    chosen = RunFilter.of(filter, **keywords)
+    df = _matching(rd, chosen)
+    opts = Options(Path.cwd(), "Compare runs", "", sort, ascending, chosen=chosen)
     sel, store = Selection(rd, ids=tuple(str(i) for i in df["id"])), Cache(rd, enabled=cache)
     page = outline.read(sel)
     _check_columns(sel, page, store, [sort])
@@ -159,7 +160,9 @@ def build_report(
     store = Cache(rd, enabled=cache)
     _check_columns(sel, page, store, [sort, *names])
     path = Path(output)
-    opts = Options(path.resolve().parent, title, chosen.flags(), sort, ascending, names, current)
+    opts = Options(
+        path.resolve().parent, title, chosen.flags(), sort, ascending, names, current, chosen
+    )
     html = _page(sel, opts, store, page)
     with writing(path):
         write_user_file(path, html)
@@ -201,7 +204,7 @@ def _check_columns(sel: Selection, page: Page, store: Cache, names: Sequence[str
     from mlops_nb.errors import UsageError
     from mlops_nb.results.collect import resolve_name
 
-    name = key("columns", sel.digest, page.fingerprint)
+    name = store.key("columns", sel.digest, page.fingerprint)
     columns = strings(store.get(name))
     if columns is None:
         columns = outline.columns(sel)

@@ -81,6 +81,11 @@ class Cache:
         self._writable = enabled
         self._counted = False
 
+    def key(self, *parts: Any) -> str:
+        """The entry name for ``parts`` (module ``key``); none is worked out when the cache is
+        off (nothing is read or written under it)."""
+        return key(*parts) if self.enabled else ""
+
     def get(self, name: str) -> Any:
         """The entry ``name``, or None (absent, not a regular file, unreadable, or the cache is
         off); callers check its shape."""

@@ -9,6 +9,7 @@ registry and the pipeline records under ``<runs dir>/pipelines/<name>/`` (writte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -140,7 +141,7 @@ def sections(
         positions.setdefault(key, []).append(i)
     out = []
     for key, rows in positions.items():
-        sub = _nonempty(df.take(rows))
+        sub = _nonempty(df if len(rows) == len(df) else df.take(rows))  # one section: no copy
         select = selects.get(key)
         column = _sort_column(sub, sort, select)
         if column:
@@ -166,11 +167,14 @@ def _shown(df: pd.DataFrame, pinned: Collection[str]) -> pd.DataFrame:
     frame's index is each row's rank - 1)."""
     if len(df) <= MAX_ROWS:
         return df
+    top = df.iloc[:MAX_ROWS]
+    wanted = set(pinned)
+    below = [i for i, rid in enumerate(df["id"].tolist()[MAX_ROWS:], MAX_ROWS) if rid in wanted]
+    if not below:
+        return top
     import pandas as pd
 
-    top, below = df.iloc[:MAX_ROWS], df.iloc[MAX_ROWS:]
-    extra = below[below["id"].isin(list(pinned))]
-    return top if extra.empty else pd.concat([top, extra])
+    return pd.concat([top, df.iloc[below]])
 
 
 def _nonempty(df: pd.DataFrame) -> pd.DataFrame:
@@ -178,14 +182,15 @@ def _nonempty(df: pd.DataFrame) -> pd.DataFrame:
     from mlops_nb.results.collect import explicit_nulls
 
     nulls = explicit_nulls(df)
-    keep = [
+    ids = set(df["id"])
+    empty = [
         c
-        for c in df.columns
-        if not str(c).startswith(("params.", "scraps."))
-        or df[c].notna().any()
-        or bool(nulls.get(str(c), frozenset()) & set(df["id"]))
+        for c, s in df.items()
+        if str(c).startswith(("params.", "scraps."))
+        and s.array.isna().all()
+        and not nulls.get(str(c), frozenset()) & ids
     ]
-    return df[keep]
+    return df.drop(columns=empty) if empty else df
 
 
 def _sort_column(df: pd.DataFrame, sort: str | None, select: str | None) -> str | None:
@@ -213,7 +218,15 @@ def _sort_column(df: pd.DataFrame, sort: str | None, select: str | None) -> str 
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "section"
+    """A section's anchor: ``text`` itself when it is made of ``A-Z a-z 0-9 _ . -`` (and
+    neither starts nor ends with ``-``), else its runs of other characters as ``-`` and ``~``
+    with the start of its SHA-256 (sweeps ``a b`` and ``a/b`` would both be ``a-b``). Unique
+    (``~`` is in no plain anchor) and stable: it depends on ``text`` alone, not on the other
+    sections of the page."""
+    plain = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "section"
+    if plain == text:
+        return plain
+    return f"{plain}~{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
 def invocations(

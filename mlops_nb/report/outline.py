@@ -211,26 +211,39 @@ def sections_of(sel: Selection, ids: Collection[str]) -> dict[str, str]:
 _MOST_GROUPS = 200  # SQL conditions per query; past that, every selected row is read
 
 
-def _of_groups(outlines: Sequence[Outline]) -> tuple[str, list[Any]]:
-    """The SQL condition (and its arguments) for the runs of these sections' groups."""
+def _of_groups(outlines: Sequence[Outline], *, scan: bool) -> tuple[str, list[Any]]:
+    """The SQL condition (and its arguments) for the runs of these sections' groups; none (the
+    whole selection) when ``scan`` or past ``_MOST_GROUPS`` groups."""
     groups = [g for o in outlines for g in o.groups]
-    if len(groups) > _MOST_GROUPS:
+    if scan or len(groups) > _MOST_GROUPS:
         return "", []
     one = f"(sweep_id IS ? AND notebook IS ? AND {_PNAME} IS ? AND {_PSTEP} IS ?)"
     return " OR ".join([one] * len(groups)), [v for g in groups for v in g]
 
 
-def frames(sel: Selection, outlines: Sequence[Outline]) -> dict[str, pd.DataFrame]:
-    """``{section key: the collect frame of its runs}`` for the sections ``outlines``, each typed on
+def frames(
+    sel: Selection,
+    outlines: Sequence[Outline],
+    *,
+    scan: bool = False,
+    every: list[tuple[Any, ...]] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``{section key: the collect frame of its runs}`` for the sections ``outlines`` (``scan``:
+    read the whole selection and keep theirs, cheaper than a condition per group when they
+    hold most of its runs: one pass either way), each typed on
     its own (``collect.frame_of_columns``: a column's dtype comes from that section's runs, so a
     section looks the same whichever others are drawn with it); each frame's ``attrs["pipeline"]``
-    maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape)."""
+    maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape).
+    ``every`` (with ``scan``) receives each selected run's ``durations`` row, in id order."""
     from mlops_nb.results.collect import INDEX_COLUMNS, frame_of_columns, no_cycle_collection
 
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
     sql = f"SELECT {', '.join(names)}, {_GROUP} FROM runs{{where}} ORDER BY id"
-    rows = _query(sel, sql, *_of_groups(outlines))
+    rows = _query(sel, sql, *_of_groups(outlines, scan=scan))
+    if scan and every is not None:
+        at = [names.index(c) for c in ("duration_s", "notebook", "status")]
+        every.extend(tuple(r[i] for i in at) for r in rows)
     by_key: dict[str, list[tuple[Any, ...]]] = {}
     memo: dict[tuple[Any, ...], str] = {}
     n = len(names)
@@ -263,13 +276,26 @@ def _pipelines(ids: Iterable[str], texts: Iterable[Any]) -> dict[str, dict[str, 
     return out
 
 
-def durations(sel: Selection) -> pd.DataFrame:
-    """Every selected run's ``duration`` (seconds), ``notebook`` and ``status``, in id order."""
+def durations(
+    sel: Selection, most: int, every: Sequence[tuple[Any, ...]] | None = None
+) -> tuple[pd.DataFrame, int | None]:
+    """Selected runs' ``duration`` (seconds), ``notebook`` and ``status``, in id order, and how
+    many runs there are when that is more than ``most``: then the frame holds only the sample
+    of them that ``plots.sample`` would keep (``plots.sample_rows``; at 100,000 runs typing
+    every row cost more than the figure). No frame rows when no run has a duration. ``every``:
+    those rows of every selected run, when ``frames`` read them already."""
     import pandas as pd
 
-    rows = _query(sel, "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id")
+    from mlops_nb.report.plots import sample_rows
+
+    rows = list(every) if every is not None else _query(sel, _DURATIONS)
+    n, keep = len(rows), sample_rows(len(rows), most)
+    if all(r[0] is None for r in rows):
+        rows = []
+    elif keep is not None:
+        rows = [rows[i] for i in keep]
     cols = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "duration": pd.array(
                 [None if v is None else float(v) for v in cols[0]], dtype="Float64"
@@ -278,6 +304,10 @@ def durations(sel: Selection) -> pd.DataFrame:
             "status": pd.array(list(cols[2]), dtype="string"),
         }
     )
+    return frame, None if keep is None else n
+
+
+_DURATIONS = "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id"
 
 
 def columns(sel: Selection) -> list[str]:

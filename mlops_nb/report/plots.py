@@ -141,10 +141,23 @@ def sample(df: pd.DataFrame, most: int) -> tuple[pd.DataFrame, str]:
     words that say so (`` (a sample of 500 of 1,000 runs)``)."""
     if len(df) <= most:
         return df, ""
-    return (
-        df.sample(n=most, random_state=0).sort_index(),
-        f" (a sample of {most:,} of {len(df):,} runs)",
-    )
+    return df.sample(n=most, random_state=0).sort_index(), sample_note(most, len(df))
+
+
+def sample_note(most: int, n: int) -> str:
+    return f" (a sample of {most:,} of {n:,} runs)"
+
+
+def sample_rows(n: int, most: int) -> list[int] | None:
+    """The positions (in order) of the rows ``sample`` keeps of a frame of ``n`` rows with a
+    ``RangeIndex``, without the frame; None when it keeps them all. pandas'
+    ``DataFrame.sample(n=most, random_state=0)`` draws ``numpy.random.RandomState(0).choice(n,
+    most, replace=False)`` (``pandas.core.sample.sample``); a test holds the two together."""
+    if n <= most:
+        return None
+    import numpy as np
+
+    return sorted(np.random.RandomState(0).choice(n, size=most, replace=False).tolist())
 
 
 def metric_plot(df: pd.DataFrame, metric: str, params: Sequence[str], group: str) -> Plot:
@@ -241,13 +254,15 @@ def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: s
         return Plot(group, title, _png(fig))
 
 
-def duration_plot(df: pd.DataFrame) -> Plot | None:
-    """Run durations by notebook and status (over ``MAX_POINTS`` runs, a sample of them)."""
+def duration_plot(df: pd.DataFrame, of: int | None = None) -> Plot | None:
+    """Run durations by notebook and status (over ``MAX_POINTS`` runs, a sample of them).
+    ``of``: the number of runs ``df`` is the sample of (``sample_rows(of, MAX_POINTS)``, read
+    without the others); None: ``df`` is every run."""
     from matplotlib.figure import Figure
 
     if df["duration"].notna().sum() == 0:
         return None
-    df, note = sample(df, MAX_POINTS)
+    df, note = sample(df, MAX_POINTS) if of is None else (df, sample_note(len(df), of))
     durations = _floats(df["duration"])
     notebooks = df["notebook"].astype(str).to_numpy(dtype=object)
     statuses = df["status"].astype(str).to_numpy(dtype=object)

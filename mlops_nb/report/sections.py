@@ -8,19 +8,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_nb.report import tables
 from mlops_nb.report.markup import anchor, e, figures, label, n_more
 from mlops_nb.report.plots import Plot, numeric
 from mlops_nb.report.views import FAILED, MAX_FIGURES, NARROW, Image, Section
 
+if TYPE_CHECKING:
+    from mlops_nb.results.filter import RunFilter
+
 
 @dataclass(frozen=True)
 class Context:
     """What every section needs from the page: where the store and the page are, the run
     records read, the images of the best runs, the metrics to plot first, the sort order, and
-    each section's planned figures with how many of them it may draw (by section key)."""
+    each section's planned figures with how many of them it may draw (by section key), and the
+    page's filters (its hints' commands keep them)."""
 
     runs_dir: Path
     out_dir: Path
@@ -29,6 +33,7 @@ class Context:
     metrics: Sequence[str]
     ascending: bool
     figures: Mapping[str, tuple[Figures, int]] = field(default_factory=dict)
+    chosen: RunFilter | None = None
 
 
 def _metrics(sec: Section, first: Sequence[str]) -> list[str]:
@@ -81,9 +86,17 @@ def planned(sec: Section, first: Sequence[str]) -> Figures:
             same.append(f"{e(label(metric))} = {e(value)}")
         else:
             metrics.append(metric)
-    target = sec.sort or next(iter(_metrics(sec, first)), None)
+    # the lines are coloured by the sort column unless it holds text (`--sort model`)
+    sort = sec.sort if sec.sort and not _texts(sec.df[sec.sort]) else None
+    target = sort or next(iter(_metrics(sec, first)), None)
     parallel = target if len(params) >= 3 and target else None
     return Figures(params, parallel, tuple(metrics), tuple(same))
+
+
+def _texts(s: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype))
 
 
 def _plots(sec: Section, fig: Figures, allowed: int) -> list[str]:
@@ -140,10 +153,10 @@ def section(sec: Section, ctx: Context) -> list[str]:
         f'<section class="section" id="sec-{e(sec.key)}">',
         f'<h2>{e(sec.title)}</h2><p class="muted">{e(sec.notebook)} · {counts}{sort}</p>',
         tables.fixed(sec, params),
-        *tables.leaderboard(sec, params, ctx.ascending, ctx.runs_dir),
+        *tables.leaderboard(sec, params, ctx.ascending, ctx.runs_dir, ctx.chosen),
         *_plots(sec, fig, allowed),
         *_images(sec, ctx.images),
-        *tables.failed(sec, ctx.recs, ctx.runs_dir),
+        *tables.failed(sec, ctx.recs, ctx.runs_dir, ctx.chosen),
         "<h3>Runs</h3>",
         *tables.run_details(sec, ctx.runs_dir, ctx.out_dir),
         "</section>",

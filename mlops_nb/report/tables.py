@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mlops_nb.report.listing import listing
 from mlops_nb.report.markup import anchor, cell, e, label, n_more
 from mlops_nb.report.plots import numeric
 from mlops_nb.report.views import FAILED, MAX_FAILED, MAX_ROWS, NARROW, Section
-from mlops_nb.store.hints import command
 
-_FAILED_LIST = ("collect", "--status", ",".join(FAILED))
+if TYPE_CHECKING:
+    from mlops_nb.results.filter import RunFilter
 
 
 def _columns(sec: Section, params: Sequence[str]) -> list[str]:
@@ -30,10 +31,15 @@ def _columns(sec: Section, params: Sequence[str]) -> list[str]:
 
 
 def leaderboard(
-    sec: Section, params: Sequence[str], ascending: bool, runs_dir: Path | None = None
+    sec: Section,
+    params: Sequence[str],
+    ascending: bool,
+    runs_dir: Path | None = None,
+    chosen: RunFilter | None = None,
 ) -> list[str]:
     """The section's runs best first (its best ``MAX_ROWS`` and the pinned ones), one row each,
-    linked to their details; a line says how many more there are."""
+    linked to their details; a line says how many more there are and the command that lists
+    them (the page's filters ``chosen``, narrowed to the section: ``listing``)."""
     from mlops_nb.results.collect import explicit_nulls
 
     nulls = explicit_nulls(sec.df)
@@ -67,7 +73,7 @@ def leaderboard(
         out.append(
             f'<p class="more muted">{n_more(sec.hidden, "runs")} not shown (the best {MAX_ROWS} are'
             f"{', and the runs a registry alias points to' if len(rows) > MAX_ROWS else ''}); "
-            f"{NARROW}, or list them all with <code>{e(command('collect', runs_dir=runs_dir))}</code>.</p>"
+            f"{NARROW}, or list them all with <code>{e(listing(sec, chosen, runs_dir))}</code>.</p>"
         )
     return out
 
@@ -94,10 +100,14 @@ def failed_ids(sec: Section) -> list[str]:
 
 
 def failed(
-    sec: Section, recs: Mapping[str, Mapping[str, Any]], runs_dir: Path | None = None
+    sec: Section,
+    recs: Mapping[str, Mapping[str, Any]],
+    runs_dir: Path | None = None,
+    chosen: RunFilter | None = None,
 ) -> list[str]:
     """The failed runs, each with its error line and the end of its traceback (``recs``: their
-    records); at most ``MAX_FAILED``, and a line says how many more there are."""
+    records); at most ``MAX_FAILED``, and a line says how many more there are and the command
+    that lists them (as ``leaderboard``'s)."""
     bad = sec.df[sec.df["status"].isin(list(FAILED))]
     if bad.empty:
         return []
@@ -115,7 +125,7 @@ def failed(
         )
     more = (
         f'<p class="more muted">{n_more(len(bad) - MAX_FAILED, "failed runs")} not listed; '
-        f"see them with <code>{e(command(*_FAILED_LIST, runs_dir=runs_dir))}</code>.</p>"
+        f"see them with <code>{e(listing(sec, chosen, runs_dir, failed=True))}</code>.</p>"
         if len(bad) > MAX_FAILED
         else ""
     )

@@ -344,3 +344,21 @@ def test_the_console_check_sees_errors_logged_after_the_load(tmp_path: Path) -> 
     finally:
         browser.close()
     assert [p["params"]["type"] for p in problems] == ["error"]
+
+
+@pytest.mark.parametrize("sort", ["model", "name", "status"])
+def test_a_sweep_over_three_parameters_sorted_by_text(
+    runs_dir: Path, tmp_path: Path, sort: str
+) -> None:
+    """Its parallel coordinates are coloured by its metric, not by the text column it is sorted
+    by (that was a crash: 'could not convert string to float')."""
+    for i in range(4):
+        make_run(
+            runs_dir,
+            params={"C": i, "n": i % 2, "model": ["rf", "lr"][i % 2]},
+            scraps={"f1": i / 4},
+            sweep_id="s",
+            name=f"run{i}",
+        )
+    page = build(runs_dir, tmp_path, "--sort", sort)
+    assert "parallel coordinates" in _section(page, "sweep-s")
