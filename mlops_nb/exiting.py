@@ -34,7 +34,7 @@ def exit_now(code: int) -> NoReturn:
         run_exitfuncs()  # prints, as Python does, what a callback raised
     finally:
         for stream in (sys.stdout, sys.stderr):
-            # a reader gone, a stream closed: nothing left to save
-            with contextlib.suppress(OSError, ValueError):
+            # a reader gone, a stream closed (None when the process started without it)
+            with contextlib.suppress(OSError, ValueError, AttributeError):
                 stream.flush()
         os._exit(code)

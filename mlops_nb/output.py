@@ -44,18 +44,24 @@ def out_bytes(data: bytes) -> None:
         _drop_stdout()
 
 
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null (what is left in Python's buffer is discarded with it)."""
+def _drop_stdout(stream: TextIO | None = None) -> None:
+    """Point stdout (or ``stream``) at /dev/null (what is left in Python's buffer is discarded
+    with it)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, (stream or sys.stdout).fileno())
     finally:
         os.close(devnull)
 
 
 def err(text: str) -> None:
-    """Print a line for the user on stderr (errors, notices, progress)."""
-    print(text, file=sys.stderr, flush=True)
+    """Print a line for the user on stderr (errors, notices, progress). When the reader has
+    gone away (``mlops-nb sweep ... 2>&1 | head``) the rest is dropped and the command goes on:
+    a sweep must not stop, nor its exit code say success, because its progress had no reader."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _drop_stdout(sys.stderr)
 
 
 def notice(text: str) -> None:

@@ -92,3 +92,17 @@ def test_a_profiler_still_gets_to_write_its_figures(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert stats.stat().st_size > 0
+
+
+def test_a_process_started_without_stdout_exits_with_its_code(tmp_path: Path) -> None:
+    nb = b.write(tmp_path / "nb.ipynb", b.params("x = 1"))
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops_nb", "lint", str(nb)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        pass_fds=(),
+        preexec_fn=lambda: __import__("os").close(1),
+    )
+    assert (done.returncode, done.stderr) == (0, "")

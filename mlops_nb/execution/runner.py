@@ -55,10 +55,6 @@ class RunSpec:
     extra: dict[str, Any] = field(default_factory=dict)
     log_output: bool = False  # stream cell output to this process's stdout/stderr
     allow_errors: bool = False  # run past failing cells (still 'failed'; every error recorded)
-    # The git state of the notebook's repository when ``nb`` was read, in a 1-tuple (the state is
-    # None outside a repository): a sweep reads its notebook once and its runs share it. None:
-    # the run looks it up when it starts.
-    git: tuple[dict[str, Any] | None] | None = None
 
 
 def prepare(
@@ -256,9 +252,7 @@ def _initial_record(
 
 def _provenance(spec: RunSpec, out: dict[str, Any]) -> None:
     try:
-        git = spec.git
-        where = spec.notebook.resolve().parent
-        out["git"] = git[0] if git is not None else git_info(where, store=spec.runs_dir)
+        out["git"] = git_info(spec.notebook.resolve().parent, store=spec.runs_dir)
         out["environment"], out["packages"] = provenance.environment()
     except Exception:  # provenance must never fail a run
         log.exception("collecting provenance failed")

@@ -259,7 +259,7 @@ def write_user_file(
     ``OSError``.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if os.fspath(path) == STDOUT:
+    if os.fspath(path) == STDOUT or _is_stdout(path):
         from mlops_nb import output
 
         output.out_bytes(raw)
@@ -268,6 +268,17 @@ def write_user_file(
             f.write(raw)
     else:
         atomic_write_text(path, raw, mode=mode)
+
+
+def _is_stdout(path: str | os.PathLike[str]) -> bool:
+    """``path`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``, or the file
+    stdout was redirected to): written through it, as ``-`` is. Opening it anew would start at
+    offset 0 and truncate what the command printed there, or what ``>>`` kept."""
+    try:
+        target, out = os.stat(path), os.fstat(1)
+    except OSError:
+        return False
+    return (target.st_dev, target.st_ino) == (out.st_dev, out.st_ino)
 
 
 def _special(path: str | os.PathLike[str]) -> bool:

@@ -310,6 +310,8 @@ def update_run(folder: Path, record: Mapping[str, Any]) -> None:
     except BaseException:
         _KEPT.drop(path)  # in doubt (a full disk, a damaged file): open it anew next time
         raise
+    if kept.low_space(runs_dir):
+        _KEPT.drop(path)  # the last connection closed removes the WAL: its space is back
 
 
 def _open_for_updates(path: Path) -> sqlite3.Connection:

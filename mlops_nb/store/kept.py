@@ -29,7 +29,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 _Identity = tuple[int, int]
+LOW_SPACE = 256 << 20  # bytes free under which a connection is not kept (see ``low_space``)
 LIMIT = 8  # files a process keeps a connection to; the least recently used is closed first
+
+
+def low_space(folder: Path) -> bool:
+    """Whether the disk of ``folder`` has less than ``LOW_SPACE`` bytes free for this user. A
+    kept connection's WAL is not removed until the last connection closes; on a disk filling
+    up, the space it holds is what the last run records need (a record that cannot be written
+    stays ``running``), so writers close their connection after each write there, as SQLite then
+    removes the WAL."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return True
+    return st.f_bavail * st.f_frsize < LOW_SPACE
 
 
 def _identity(path: Path) -> _Identity | None:

@@ -5,7 +5,6 @@ Everything here happens before any kernel starts, so every user error surfaces a
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ from typing import Any
 
 from mlops_nb.errors import UsageError
 from mlops_nb.execution import runner
-from mlops_nb.git import git_info
 from mlops_nb.notebook.io import code_sha256, read_notebook
 from mlops_nb.notebook.params import parse_notebook_params
 from mlops_nb.store import runs as store
@@ -149,10 +147,6 @@ def make_plan(
         )
         for values in found
     ]
-    # Read once, with the notebook: the code every run of the sweep executes, however long it
-    # takes (a commit made meanwhile, or the runs' own outputs, do not change what they ran).
-    git = (git_info(path.resolve().parent, store=rdir),)
-    specs = [dataclasses.replace(s, git=git) for s in specs]
     keys = [runner.key_of(s) for s in specs]
     modules = preload_modules(o.preload, nb, check=o.kernel_name in (None, "python3"), cwd=work)
     return Plan(sid, path, rdir, found, specs, keys, modules, source)

@@ -249,3 +249,22 @@ def test_a_metrics_file_that_is_a_fifo_is_written_in_place(
     assert main(["run", str(nb), "--metrics-file", str(path)]) == 0
     assert json.loads(result()) == {"f1": 0.5}
     assert _is_fifo(path)
+
+
+def test_dev_stdout_redirected_to_a_file_is_appended_to_not_truncated(
+    store: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "log.txt"
+    log.write_text("kept line\n")
+    with open(log, "a") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "mlops_nb", "collect", "--format", "csv", "-o", "/dev/stdout"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == "kept line" and lines[1].startswith("id,")
+    assert len([line for line in lines if line.startswith("20")]) == 2  # both runs, whole

@@ -10,6 +10,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from mlops_nb.store import index, kept
 from mlops_nb.store import runs as store
 from tests.results.factory import make_run
@@ -98,3 +100,13 @@ def test_a_process_keeps_at_most_limit_files(tmp_path: Path) -> None:
             pass
     for conn in opened[2:]:
         conn.execute("SELECT 1")
+
+
+def test_on_a_disk_filling_up_the_wal_is_removed_after_each_run(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept, "LOW_SPACE", 1 << 62)  # every disk is nearly full
+    first = make_run(runs_dir)
+    _index(first)
+    assert not Path(f"{index.index_path(runs_dir)}-wal").exists()
+    assert _ids(runs_dir) == {first.name}
