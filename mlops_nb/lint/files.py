@@ -8,10 +8,8 @@ from pathlib import Path
 
 from mlops_nb.errors import UsageError
 from mlops_nb.store.place import default_runs_dir
-from mlops_nb.store.runs import RECORD, is_run_id
+from mlops_nb.store.runs import INDEX, RECORD, is_run_id
 
-# store.index.INDEX (not imported: it would load sqlite3 into every hook run)
-_INDEX = "index.sqlite"
 # Hidden folders (.ipynb_checkpoints, .git, .venv...) and caches never hold notebooks to check.
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
 
@@ -72,9 +70,7 @@ def _is_store(
             return False
         listing = ([e.name for e in entries if e.is_dir()], [e.name for e in entries])
     dirs, files = listing
-    return _INDEX in files or any(
-        is_run_id(n) and os.path.isfile(folder / n / RECORD) for n in dirs
-    )
+    return INDEX in files or any(is_run_id(n) and os.path.isfile(folder / n / RECORD) for n in dirs)
 
 
 def _walk(folder: Path, stores: set[str]) -> Iterator[Path]:

@@ -29,7 +29,7 @@ from mlops_nb.store.place import no_runs_folder
 
 log = logging.getLogger(__name__)
 
-INDEX = "index.sqlite"
+INDEX = store.INDEX
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_S = 60.0
 

@@ -25,6 +25,7 @@ from mlops_nb.store.place import no_runs_folder
 from mlops_nb.store.place import resolve_runs_dir as resolve_runs_dir
 
 RECORD = "run.json"
+INDEX = "index.sqlite"  # the runs index (store.index), in the store's top folder
 OUTPUT = "output.ipynb"
 PARTIAL_OUTPUT = ".output.partial.ipynb"
 ENVIRONMENT = "environment.json"

@@ -86,5 +86,10 @@ def test_a_named_store_is_refused_a_named_run_notebook_is_processed(
     assert [p.name for p in files.iter_notebook_paths([project.parents[3]])] == ["nb.ipynb"]
 
 
-def test_the_index_name_is_the_stores() -> None:
-    assert files._INDEX == index.INDEX
+def test_the_index_name_is_the_stores(tmp_path: Path) -> None:
+    store = tmp_path / "elsewhere"
+    store.mkdir()
+    (store / index.INDEX).write_bytes(b"")  # the file the store's index is kept in
+    b.write(store / "left-out.ipynb", b.params("a = 1"))
+    b.write(tmp_path / "nb.ipynb", b.params("a = 1"))
+    assert [p.name for p in files.iter_notebook_paths([tmp_path])] == ["nb.ipynb"]
