@@ -9,9 +9,16 @@ from typing import Any
 
 def _git(cwd: Path, *args: str, strip: bool = True) -> str | None:
     """What ``git ARGS`` printed (``strip``: without surrounding blanks), or None when git
-    failed, is missing or hung (10 s)."""
+    failed, is missing or hung (10 s). ``--no-optional-locks``: reading never writes the index
+    (runs of a sweep read the same repository at once)."""
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=10, check=False)
+        proc = subprocess.run(
+            ["git", "--no-optional-locks", *args],
+            cwd=cwd,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0:
@@ -22,24 +29,57 @@ def _git(cwd: Path, *args: str, strip: bool = True) -> str | None:
 
 def git_info(path: Path, *, store: Path | None = None) -> dict[str, Any] | None:
     """``{"commit", "branch", "dirty", "root"}`` of the repository holding ``path`` (commit None
-    before the first commit, dirty None when git status failed), or None outside a repository.
+    before the first commit, branch None when detached, dirty None when git status failed), or
+    None outside a repository.
+
+    Two ``git`` processes (one outside a repository): ``rev-parse --show-toplevel``, then
+    ``status --porcelain=v2 --branch -z``, whose ``# branch.oid`` / ``# branch.head`` headers
+    give the commit and branch (git-status(1), "Porcelain Format Version 2").
 
     ``store``: the runs folder. What changed inside it does not make the repository dirty: the
     runs themselves would otherwise mark every later run dirty where the store is not ignored."""
     cwd = path if path.is_dir() else path.parent
-    head = _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if top is None:
         return None
-    branch = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
     # -z: paths as they are (relative to the top, never quoted), one entry per NUL
-    status = _git(cwd, "status", "--porcelain", "-z", strip=False)
+    status = _git(
+        cwd, "status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z", strip=False
+    )
+    if status is None:
+        head = _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
+        branch = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
+        return {"commit": head, "branch": branch, "dirty": None, "root": top}
+    headers, paths = _parse_status(status)
+    oid, head_name = headers.get("branch.oid"), headers.get("branch.head")
     return {
-        "commit": head,
-        "branch": branch,
-        "dirty": _changed(status, _inside(store, top)) if status is not None else None,
+        "commit": None if oid in (None, "(initial)") else oid,
+        "branch": None if head_name in (None, "(detached)") else head_name,
+        "dirty": _changed(paths, _inside(store, top)),
         "root": top,
     }
+
+
+def _parse_status(status: str) -> tuple[dict[str, str], list[str]]:
+    """The ``# key value`` headers and the changed paths of ``git status --porcelain=v2 -z``.
+
+    Entries: ``1 XY sub mH mI mW hH hI PATH`` (changed), ``2 ... Xscore PATH`` followed by the
+    source path as its own entry (renamed or copied), ``u ... h1 h2 h3 PATH`` (unmerged),
+    ``? PATH`` (untracked); a path may hold spaces, so only the fixed fields are split off."""
+    headers: dict[str, str] = {}
+    paths: list[str] = []
+    fields = {"1": 8, "2": 9, "u": 10, "?": 1, "!": 1}
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        kind = entry[:1]
+        if kind == "#":
+            key, _, value = entry[2:].partition(" ")
+            headers[key] = value
+        elif kind in fields:
+            paths.append(entry.split(" ", fields[kind])[-1])
+            if kind == "2":
+                next(entries, None)  # the source path of the rename or copy
+    return headers, paths
 
 
 def _inside(store: Path | None, top: str) -> str | None:
@@ -53,16 +93,8 @@ def _inside(store: Path | None, top: str) -> str | None:
     return rel.as_posix() if rel.parts else None
 
 
-def _changed(status: str, store: str | None) -> bool:
-    """Whether ``git status --porcelain -z`` lists a change outside ``store``."""
-    entries = [e for e in status.split("\0") if e]
-    paths, skip = [], False
-    for entry in entries:
-        if skip:  # the source path of a rename or copy
-            skip = False
-            continue
-        paths.append(entry[3:])
-        skip = entry[:1] in ("R", "C") or entry[1:2] in ("R", "C")
+def _changed(paths: list[str], store: str | None) -> bool:
+    """Whether any of ``paths`` (relative to the repository's top) lies outside ``store``."""
     if store is None:
         return bool(paths)
     return any(p.rstrip("/") != store and not p.startswith(store + "/") for p in paths)

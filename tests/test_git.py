@@ -106,3 +106,61 @@ def test_a_run_records_a_clean_repository_though_its_store_is_in_it(
     first = run(nb, runs_dir=git_repo / "runs")
     second = run(nb, runs_dir=git_repo / "runs")
     assert [r.record["git"]["dirty"] for r in (first, second)] == [False, False]
+
+
+def test_paths_are_read_from_the_top_whatever_folder_the_notebook_is_in(git_repo: Path) -> None:
+    nb = git_repo / "deep er" / "nb s" / "a.ipynb"
+    nb.parent.mkdir(parents=True)
+    nb.write_text("{}", encoding="utf-8")
+    (git_repo / "runs").mkdir()
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "first")
+    (git_repo / "runs" / "r 1").mkdir()
+    (git_repo / "runs" / "r 1" / "run.json").write_text("{}", encoding="utf-8")
+    assert git_info(nb, store=git_repo / "runs")["dirty"] is False  # type: ignore[index]
+    # a changed file whose name holds spaces, next to the notebook, is a change
+    (nb.parent / "helper mod.py").write_text("x = 1\n", encoding="utf-8")
+    assert git_info(nb, store=git_repo / "runs")["dirty"] is True  # type: ignore[index]
+
+
+def test_a_file_in_conflict_is_a_change(git_repo: Path) -> None:
+    f = git_repo / "a.txt"
+    f.write_text("base\n", encoding="utf-8")
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "base")
+    _git(git_repo, "checkout", "-qb", "other")
+    f.write_text("other\n", encoding="utf-8")
+    _git(git_repo, "commit", "-qam", "other")
+    _git(git_repo, "checkout", "-q", "main")
+    f.write_text("main\n", encoding="utf-8")
+    _git(git_repo, "commit", "-qam", "main")
+    merged = subprocess.run(["git", "merge", "-q", "other"], cwd=git_repo, capture_output=True)
+    assert merged.returncode != 0  # the conflict is there
+    info = git_info(git_repo, store=git_repo / "runs")
+    assert info is not None
+    assert (info["branch"], info["dirty"]) == ("main", True)
+
+
+def test_a_status_git_cannot_read_leaves_dirty_unknown_and_keeps_the_commit(git_repo: Path) -> None:
+    (git_repo / "a.txt").write_text("a", encoding="utf-8")
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "first")
+    head = _git(git_repo, "rev-parse", "HEAD")
+    (git_repo / ".git" / "index").write_bytes(b"not an index")  # damaged: status fails
+    assert git_info(git_repo) == {
+        "commit": head,
+        "branch": "main",
+        "dirty": None,
+        "root": str(git_repo),
+    }
+
+
+def test_reading_never_writes_the_index(git_repo: Path) -> None:
+    (git_repo / "a.txt").write_text("a", encoding="utf-8")
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "first")
+    index = git_repo / ".git" / "index"
+    (git_repo / "a.txt").touch()  # stat data changed: a plain status would refresh the index
+    before = index.stat().st_mtime_ns, index.read_bytes()
+    assert git_info(git_repo)["dirty"] is False  # type: ignore[index]
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before

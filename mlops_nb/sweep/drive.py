@@ -319,6 +319,7 @@ class _Driver:
             prewarm=opts.prewarm,
             fork=opts.fork,
             stop_file=str(self.stopper.stop_file),
+            warm_ahead=bool(self.pending),  # none left to hand out after this one
         )
 
     def _launch(self) -> None:

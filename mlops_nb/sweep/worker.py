@@ -40,6 +40,7 @@ class Task:
     prewarm: bool = True
     fork: bool = True
     stop_file: str | None = None
+    warm_ahead: bool = True  # False for the sweep's last task: no kernel warms for nobody
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def _run(task: Task) -> Outcome:
     for attempt in range(task.retries + 1):
         if state.stopped or stop_requested(task.stop_file):
             break
-        factory = _warm_factory(state, kernel_name_of(task.spec))
+        factory = _warm_factory(state, kernel_name_of(task.spec), ahead=task.warm_ahead)
         folder = runner.execute_run(
             task.spec, handle_signals=False, kernel_manager_factory=factory, key=task.key
         )
@@ -232,9 +233,10 @@ def _run(task: Task) -> Outcome:
     )
 
 
-def _warm_factory(state: _State, kernel_name: str) -> Any:
+def _warm_factory(state: _State, kernel_name: str, *, ahead: bool = True) -> Any:
     """A factory handing over a warm kernel, or None (the runner starts a cold one and records
-    any start failure) when pre-warming is off or the warm kernel could not be started."""
+    any start failure) when pre-warming is off or the warm kernel could not be started.
+    ``ahead``: start warming the next kernel once this one is taken."""
     from mlops_nb.kernels.prewarm import factory_for
 
     def remember(watch: Any) -> None:
@@ -245,7 +247,7 @@ def _warm_factory(state: _State, kernel_name: str) -> Any:
     if state.prewarmer is None:
         return _watching_default(remember, kernel_name)
     try:
-        km = state.prewarmer.take()
+        km = state.prewarmer.take(ahead=ahead)
     except KernelStartFailed as e:
         log.warning("pre-warmed kernel failed (%s); starting one the usual way", e)
         return _watching_default(remember, kernel_name)
