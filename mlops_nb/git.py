@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def git_info(path: Path, *, store: Path | None = None) -> dict[str, Any] | None:
     ``store``: the runs folder. What changed inside it does not make the repository dirty: the
     runs themselves would otherwise mark every later run dirty where the store is not ignored."""
     cwd = path if path.is_dir() else path.parent
+    if not _may_be_in_a_repository(cwd):
+        return None
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if top is None:
         return None
@@ -58,6 +61,16 @@ def git_info(path: Path, *, store: Path | None = None) -> dict[str, Any] | None:
         "dirty": _changed(paths, _inside(store, top)),
         "root": top,
     }
+
+
+def _may_be_in_a_repository(cwd: Path) -> bool:
+    """False when git could not find a repository from ``cwd``: no ``GIT_DIR`` in the
+    environment and no ``.git`` (a folder, or a file for worktrees and submodules) in ``cwd`` or
+    any folder above it (gitrepository-layout(5)). Spares the failing ``git`` process a run."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    here = cwd.absolute()
+    return any(os.path.lexists(d / ".git") for d in (here, *here.parents))
 
 
 def _parse_status(status: str) -> tuple[dict[str, str], list[str]]:

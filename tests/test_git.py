@@ -164,3 +164,25 @@ def test_reading_never_writes_the_index(git_repo: Path) -> None:
     before = index.stat().st_mtime_ns, index.read_bytes()
     assert git_info(git_repo)["dirty"] is False  # type: ignore[index]
     assert (index.stat().st_mtime_ns, index.read_bytes()) == before
+
+
+def test_a_worktree_and_a_git_dir_from_the_environment_are_repositories(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (git_repo / "a.txt").write_text("a", encoding="utf-8")
+    _git(git_repo, "add", ".")
+    _git(git_repo, "commit", "-qm", "first")
+    head = _git(git_repo, "rev-parse", "HEAD")
+    tree = tmp_path / "tree"
+    _git(git_repo, "worktree", "add", "-q", "-b", "feature", str(tree))
+    assert (tree / ".git").is_file()  # a worktree's .git is a file naming the repository
+    info = git_info(tree / "a.txt")
+    assert info is not None
+    assert (info["commit"], info["branch"], info["root"]) == (head, "feature", str(tree))
+    # GIT_DIR names a repository whatever the folder: git takes the folder as the work tree
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(git_repo / ".git"))
+    from_env = git_info(loose)
+    assert from_env is not None
+    assert (from_env["commit"], from_env["root"]) == (head, str(loose))
