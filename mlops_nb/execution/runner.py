@@ -158,15 +158,20 @@ def execute_run(
     kernel_manager_factory: Callable[[Any], Any] | None = None,
     key: tuple[str, dict[str, Any]] | None = None,
     cancel: threading.Event | None = None,
+    on_begin: Callable[[Path], None] | None = None,
 ) -> Path:
     """Execute a prepared run; returns its folder. Never raises for notebook failures.
 
     ``cancel`` lets a caller that owns the signals (a pipeline, a sweep) stop the run from another
-    thread: the run is then recorded ``interrupted``.
+    thread: the run is then recorded ``interrupted``. ``on_begin(folder)`` is called once the
+    run's folder holds its ``running`` record (a caller unwound by KeyboardInterrupt still knows
+    the run it started).
     """
     from mlops_nb.execution.papermill_adapter import Execution
 
     folder, record = _begin(spec, key or key_of(spec))
+    if on_begin is not None:
+        on_begin(folder)
     run_id, params = record.id, dict(record.params)
     execution = Execution(kernel_manager_factory=kernel_manager_factory)
     prov: dict[str, Any] = {}

@@ -188,6 +188,8 @@ def run_task(task: Task) -> Outcome:
     except StoreError as e:  # a full or read-only store: one line, no traceback
         error = {"ename": "StoreError", "evalue": e.message, "cell_index": None}
         return Outcome(task.index, "failed", error=error)
+    except KeyboardInterrupt:  # SIGTERM before or after its run: the set did not run here
+        return Outcome(task.index, NOT_RUN)
     except BaseException as e:  # a bug or a broken store must not take the sweep down
         if lifeline.driver_lost() is None:
             log.exception("sweep task %s failed", task.index)
@@ -210,10 +212,21 @@ def _run(task: Task) -> Outcome:
         if state.stopped or stop_requested(task.stop_file):
             break
         factory = _warm_factory(state, kernel_name_of(task.spec), ahead=task.warm_ahead)
-        folder = runner.execute_run(
-            task.spec, handle_signals=False, kernel_manager_factory=factory, key=task.key
-        )
-        state.watch = None
+        begun: list[Path] = []
+        try:
+            folder = runner.execute_run(
+                task.spec,
+                handle_signals=False,
+                kernel_manager_factory=factory,
+                key=task.key,
+                on_begin=begun.append,
+            )
+        except KeyboardInterrupt:  # SIGTERM to this worker: the run was recorded interrupted
+            if not begun:
+                break
+            folder = begun[0]
+        finally:
+            state.watch = None
         rec = store.read_record(folder)
         run_ids.append(str(rec["id"]))
         if rec.get("status") != "failed" or not kernel_failure(rec.get("error")):

@@ -184,8 +184,8 @@ def test_package_level_api_and_dataframe(no_kernels_left: Path, runs_dir: Path) 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "group"),
-    [(signal.SIGINT, True), (signal.SIGTERM, False)],
-    ids=["ctrl-c-to-process-group", "sigterm-to-parent"],
+    [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["ctrl-c-to-process-group", "sigterm-to-parent", "sigterm-to-process-group"],
 )
 def test_interrupt_then_resume_runs_each_set_once(
     no_kernels_left: Path, runs_dir: Path, sig: int, group: bool
@@ -234,7 +234,14 @@ def test_interrupt_then_resume_runs_each_set_once(
     assert "running" not in statuses
     assert not kernels_under(folder)
     sweep_file = next((runs_dir / "sweeps").glob("*.json"))
-    assert json.loads(sweep_file.read_text())["status"] == "interrupted"
+    swept = json.loads(sweep_file.read_text())
+    assert swept["status"] == "interrupted"
+    # the record and the runs agree: every set that ran names its run, with the run's status
+    by_id = {r["id"]: r["status"] for r in records(runs_dir)}
+    ran = [e for e in swept["runs"] if e["status"] != "pending"]
+    assert ran, swept["runs"]
+    assert all(by_id.get(e["run_id"]) == e["status"] for e in ran), (swept["runs"], by_id)
+    assert "Traceback" not in err, err
     assert not list((runs_dir / "sweeps").glob("*.stop"))
 
     again = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, timeout=120)
