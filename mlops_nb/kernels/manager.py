@@ -117,6 +117,10 @@ class IPCKernelManager(AsyncKernelManager):
                 # Absolute socket paths: the kernel runs in the notebook's folder, the client in
                 # ours; jupyter_client's default ("kernel-ipc") is relative and never connects.
                 kwargs.setdefault("ip", _ipc_prefix())
+                # the connection file (it holds the kernel's key) by its sockets, named for this
+                # process: one it leaves when killed is removed with them by the next process
+                # (jupyter_client's default is an anonymous tmpXXXX.json nobody removes)
+                kwargs.setdefault("connection_file", f"{kwargs['ip']}-kernel.json")
         super().__init__(**kwargs)
         self.watch = watch
         self.fork_server = fork_server

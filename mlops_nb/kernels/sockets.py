@@ -1,7 +1,8 @@
 """Socket files left in the temp folder by processes that were killed, removed by the next one.
 
 Kernels on IPC transport bind their five channels as Unix sockets named
-``<tmp>/mlops-nb-<pid>-<hex>-<n>`` (``<pid>``: the process that started the kernel); a fork
+``<tmp>/mlops-nb-<pid>-<hex>-<n>`` (``<pid>``: the process that started the kernel), next to
+its connection file ``<tmp>/mlops-nb-<pid>-<hex>-kernel.json`` (mode 0600: the key); a fork
 server listens on ``<tmp>/mlops-nb-fork-<random>/s``. A clean shutdown removes them; SIGKILL
 does not. ``clean_stale`` (run once per process, before its first kernel) removes the ones whose
 process is gone: a kernel socket whose starting process no longer exists, a fork-server folder
@@ -22,7 +23,7 @@ import tempfile
 import time
 
 log = logging.getLogger(__name__)
-KERNEL_SOCKET = re.compile(r"^mlops-nb-(\d+)-[0-9a-f]{8}-\d+$")
+KERNEL_SOCKET = re.compile(r"^mlops-nb-(\d+)-[0-9a-f]{8}-(?:\d+|kernel\.json)$")
 FORK_DIR = re.compile(r"^mlops-nb-fork-[A-Za-z0-9_]+$")
 FORK_DIR_GRACE_S = 120.0  # a fork server may still be importing before it binds its socket
 
@@ -49,7 +50,8 @@ def _listening(path: str) -> bool:
 
 
 def clean_stale(tmp: str | None = None) -> int:
-    """Remove our stale socket files from ``tmp`` (default: the temp folder); how many."""
+    """Remove our stale socket and connection files from ``tmp`` (default: the temp folder);
+    how many."""
     tmp = tmp or tempfile.gettempdir()
     removed = 0
     uid = os.getuid()

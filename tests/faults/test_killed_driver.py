@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -121,14 +122,25 @@ def test_sigkill_single_run_reads_as_lost(tmp_path: Path) -> None:
     try:
         wait_for(lambda: _running(runs, 1), timeout=60, what="the run to start")
         tree = descendants(proc.pid)
+        tmp = Path(tempfile.gettempdir())
+        wait_for(
+            lambda: bool(list(tmp.glob(f"mlops-nb-{proc.pid}-*-kernel.json"))),
+            timeout=60,
+            what="the kernel's connection file",
+        )
+        (conn,) = tmp.glob(f"mlops-nb-{proc.pid}-*-kernel.json")  # by the kernel's sockets
+        assert conn.stat().st_mode & 0o777 == 0o600  # it holds the kernel's key
         proc.kill()
         proc.wait(10)
         assert gone(tree) == []  # the kernel follows its driver (ipykernel's parent poller)
     finally:
         if proc.poll() is None:
             proc.kill()
-    (row,) = collected(runs)
-    assert row["status"] == "lost"
+    assert conn.exists()  # SIGKILL: nobody removed it
+    mlops("run", str(nb), "--runs-dir", str(runs), env={"FAULT_SLEEP": "0"})
+    assert not conn.exists()  # the next process that starts a kernel did
+    lost = [r for r in collected(runs) if r["status"] != "ok"]
+    assert [r["status"] for r in lost] == ["lost"]
     assert [r["status"] for r in collected(runs, "--status", "lost")] == ["lost"]
     assert psutil.pid_exists(proc.pid) is False
 

@@ -34,6 +34,10 @@ def test_clean_stale_removes_what_killed_processes_left_and_keeps_the_rest(tmp_p
     dead, live = _dead_pid(), os.getpid()
     (tmp_path / f"mlops-nb-{dead}-0123abcd-1").write_text("")
     (tmp_path / f"mlops-nb-{live}-0123abcd-1").write_text("")
+    # connection files by their sockets: the dead process's goes, the live one's stays
+    (tmp_path / f"mlops-nb-{dead}-0123abcd-kernel.json").write_text("{}")
+    (tmp_path / f"mlops-nb-{live}-0123abcd-kernel.json").write_text("{}")
+    (tmp_path / f"mlops-nb-{dead}-0123abcd-other.json").write_text("{}")  # not a name of ours
     (tmp_path / "mlops-nb-not-ours").write_text("")
     # a fork server's folder: its socket nobody listens on (the server was killed)
     gone = tmp_path / "mlops-nb-fork-gone"
@@ -50,7 +54,7 @@ def test_clean_stale_removes_what_killed_processes_left_and_keeps_the_rest(tmp_p
     serving.mkdir()
     listening = _unix_socket(serving / "s", listen=True)
     try:
-        assert sockets.clean_stale(str(tmp_path)) == 3
+        assert sockets.clean_stale(str(tmp_path)) == 4
     finally:
         closed.close()
         listening.close()
@@ -58,6 +62,8 @@ def test_clean_stale_removes_what_killed_processes_left_and_keeps_the_rest(tmp_p
         "mlops-nb-fork-fresh",
         "mlops-nb-fork-serving",
         f"mlops-nb-{live}-0123abcd-1",
+        f"mlops-nb-{live}-0123abcd-kernel.json",
+        f"mlops-nb-{dead}-0123abcd-other.json",
         "mlops-nb-not-ours",
     }
 
