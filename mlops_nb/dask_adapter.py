@@ -97,7 +97,12 @@ def run_on_worker(task: Task, *, since: str) -> Outcome:
         error = {"ename": "WorkerSetupError", "evalue": missing, "cell_index": None}
         return Outcome(task.index, "failed", error=error)
     done = _finished_attempt(task, since)
-    return done if done is not None else run_task(task)
+    if done is not None:
+        return done
+    from mlops_nb.store import index
+
+    index.keep_connections()  # a dask worker lives as long as a server: its connection stays
+    return run_task(task)
 
 
 def _missing_folder(task: Task) -> str | None:

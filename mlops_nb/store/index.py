@@ -310,8 +310,7 @@ def update_run(folder: Path, record: Mapping[str, Any]) -> None:
     except BaseException:
         _KEPT.drop(path)  # in doubt (a full disk, a damaged file): open it anew next time
         raise
-    if kept.low_space(runs_dir):
-        _KEPT.drop(path)  # the last connection closed removes the WAL: its space is back
+    _KEPT.done(path, runs_dir)  # closed on a filling disk, or in someone else's pool worker
 
 
 def _open_for_updates(path: Path) -> sqlite3.Connection:
@@ -326,6 +325,12 @@ def _open_for_updates(path: Path) -> sqlite3.Connection:
 
 # update_run's connections, kept open (see ``kept``); used under _FORK_GUARD
 _KEPT = kept.Connections(_open_for_updates)
+
+
+def keep_connections() -> None:
+    """In a pool worker whose index connection its parent tidies (``tidy``) or that lives as a
+    server: keep it open between runs (``kept.Connections.keep_here``)."""
+    _KEPT.keep_here()
 
 
 @_fork_safe

@@ -17,6 +17,12 @@ the old file is closed, and SQLite then neither checkpoints nor deletes the WAL 
 to the new file (a moved or unlinked database is read-only to it: ``SQLITE_READONLY_DBMOVED``).
 At most ``LIMIT`` files are kept a process; callers serialize their use (the index's fork
 guard).
+
+Children of someone else's ``multiprocessing`` pool (a user's ``Pool.map`` over
+``mlops_nb.run``) end with ``os._exit`` or SIGTERM, never closing what they kept: the WAL they
+leave would outlive them. Such a process closes its connection after each write (``done``), as
+SQLite then folds and removes the WAL; a pool whose workers are tidied by their parent (a sweep's,
+a dask worker's) says so with ``keep_here``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import atexit
 import contextlib
 import os
 import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +68,24 @@ class Connections:
         self._open = open
         self._held: dict[tuple[int, str], tuple[sqlite3.Connection, _Identity]] = {}
         self._at_exit = False
+        self._keepers: set[int] = set()
+
+    def keep_here(self) -> None:
+        """Keep connections in this process though it is a ``multiprocessing`` child: its parent
+        tidies the WAL after it (a sweep's pool workers), or it lives as long as a server."""
+        self._keepers.add(os.getpid())
+
+    def keeps_here(self) -> bool:
+        """Whether this process keeps its connections open between writes: not in a child of
+        someone else's ``multiprocessing`` pool (see the module's docstring)."""
+        mp = sys.modules.get("multiprocessing")  # a multiprocessing child has it imported
+        return mp is None or mp.parent_process() is None or os.getpid() in self._keepers
+
+    def done(self, path: Path, folder: Path) -> None:
+        """After a write to ``path`` (a database in ``folder``): close the connection unless this
+        process keeps it and the disk of ``folder`` has room (``low_space``)."""
+        if not self.keeps_here() or low_space(folder):
+            self.drop(path)
 
     def close_all(self) -> None:
         """Close this process's kept connections."""

@@ -77,6 +77,10 @@ def _init_worker() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     # A driver killed outright (SIGKILL) must not leave its workers waiting forever.
     lifeline.watch_parent(release_all)
+    # The sweep folds the index's WAL its workers leave (index.tidy): keep the connection.
+    from mlops_nb.store import index
+
+    index.keep_connections()
 
 
 class LocalExecutor:
