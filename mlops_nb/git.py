@@ -69,8 +69,10 @@ def _may_be_in_a_repository(cwd: Path) -> bool:
     any folder above it (gitrepository-layout(5)). Spares the failing ``git`` process a run."""
     if os.environ.get("GIT_DIR"):
         return True
-    here = cwd.absolute()
-    return any(os.path.lexists(d / ".git") for d in (here, *here.parents))
+    for here in {cwd.absolute(), cwd.resolve()}:  # git walks up from the folder's real path
+        if any(os.path.lexists(d / ".git") for d in (here, *here.parents)):
+            return True
+    return False
 
 
 def _parse_status(status: str) -> tuple[dict[str, str], list[str]]:

@@ -179,6 +179,12 @@ def test_a_worktree_and_a_git_dir_from_the_environment_are_repositories(
     info = git_info(tree / "a.txt")
     assert info is not None
     assert (info["commit"], info["branch"], info["root"]) == (head, "feature", str(tree))
+    # a link from outside into the repository: git finds the repository from the real path
+    (git_repo / "sub").mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(git_repo / "sub")
+    via_link = git_info(link)
+    assert via_link is not None and via_link["commit"] == head
     # GIT_DIR names a repository whatever the folder: git takes the folder as the work tree
     loose = tmp_path / "loose"
     loose.mkdir()
