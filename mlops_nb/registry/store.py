@@ -54,6 +54,22 @@ def check_alias(alias: str) -> str:
     return alias
 
 
+def check_case(runs_dir: Path, name: str) -> None:
+    """``StoreError`` when ``name`` is not registered but a model whose name differs from it only
+    in case is: ``MM`` and ``mm`` would be one file on a case-insensitive filesystem (macOS,
+    Windows). Names stay case-sensitive, as in MLflow's registry, and unique regardless of case,
+    as MLflow's SQL stores on MySQL and SQL Server keep them (their default collation ignores
+    case: mlflow/mlflow#7857) and Unity Catalog does."""
+    names = model_names(runs_dir)
+    other = [n for n in names if n.casefold() == name.casefold()]
+    if other and name not in names:
+        raise StoreError(
+            f"no model {name!r}, but model {other[0]!r} is registered: model names that "
+            f"differ only in case are refused (one file on case-insensitive filesystems); "
+            f"use {other[0]!r}."
+        )
+
+
 def registry_dir(runs_dir: Path) -> Path:
     return Path(runs_dir) / REGISTRY_DIR
 
@@ -74,8 +90,12 @@ def empty_model(name: str) -> dict[str, Any]:
 
 
 def read_model(runs_dir: Path, name: str) -> dict[str, Any] | None:
-    """The model's document, or None when the model has never been registered."""
+    """The model's document, or None when the model has never been registered.
+
+    ``StoreError`` when the file is damaged, or when ``name`` differs only in case from a
+    registered model (``check_case``)."""
     path = model_file(runs_dir, name)
+    check_case(runs_dir, name)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -111,7 +131,9 @@ def _shape_problem(doc: Any, name: str) -> str | None:
             return f"'{key}' is missing or not a {kind.__name__}"
     if doc.get("name") != name:
         return f"it names model {doc.get('name')!r}, not {name!r}"
-    return None
+    from mlops_nb.registry.pending import shape_problem
+
+    return shape_problem(doc["pending"])
 
 
 def write_model(runs_dir: Path, doc: dict[str, Any]) -> None:
