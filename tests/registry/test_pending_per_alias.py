@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops_nb.errors import StoreError
 from mlops_nb.main import main
 from mlops_nb.registry import api
 
@@ -90,7 +91,7 @@ def test_several_requests_need_an_alias_or_all(
     code, _, err = _cli(capsys, runs, "reject", "mm", "--alias", "green", "--alias", "champion")
     assert code == 2 and "no pending promotion for alias 'champion' (pending: v1 -> green" in err
     assert (runs / "registry" / "mm.json").read_bytes() == before  # nothing taken
-    with pytest.raises(api.StoreError, match="say which with alias=, or reject them all with ev"):
+    with pytest.raises(StoreError, match="say which with alias=, or reject them all with ev"):
         api.reject(runs, "mm")
     code, out, _ = _cli(capsys, runs, "approve", "mm", "--all", "--reason", "looked")
     assert code == 0 and out.splitlines() == [
