@@ -267,7 +267,7 @@ def holds(
     """
     from mlops_nb.registry import store as rs
 
-    decision = read_decision(folder)
+    decision = read_decision(folder, strict=True)
     if not decision:
         return None
     if decision.get("passed") is False:

@@ -91,3 +91,40 @@ def test_a_request_approved_alias_by_alias_waits_until_every_alias_is_decided(
     assert "m v1 -> champion, live was rejected (champion is not set)" in str(held["why"])
     code, out, _ = _main(capsys, *run)
     assert code == 0 and "serve  held" in out and "served" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{not json", "not valid JSON (Expecting property name"),
+        ("[1]", "not a JSON object"),
+        ('{"passed": "yes"}', "'passed' is str, not bool"),
+        ('{"passed": true, "change": 5, "action": {"promote": "m"}}', "'change' is int, not dict"),
+        ('{"action": {"promote": "m", "alias": "live"}}', "'action.alias' is str, not list"),
+        ('{"change": {"action": "request", "aliases": 3}}', "'change.aliases' is int, not list"),
+    ],
+    ids=["json", "list", "passed", "change", "action-alias", "change-aliases"],
+)
+def test_a_damaged_gate_record_is_refused_not_read_as_open(
+    project: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    why: str,
+) -> None:
+    """The kind of review6 item 8 for gate.json: read as "no decision", the steps after a gate
+    whose promotion waits for a human ran (or a wrong type was a traceback)."""
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="human")
+    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
+    assert _main(capsys, *run)[0] == 0
+    record = next((runs / "pipelines" / "gated" / "gates").iterdir()) / "gate.json"
+    record.write_text(text)
+    for argv in (run, ["pipeline", "status", *run[2:]]):
+        code, out, err = _main(capsys, *argv)
+        assert (code, err.count("\n")) == (2, 1), out + err
+        assert err.startswith(f"mlops-nb: error: damaged gate record {record}: {why}")
+        assert "run the gate again (`mlops-nb pipeline run --force GATE`)" in err
+    assert not list(runs.glob("*-serve")) and record.read_text() == text
+    code, out, _ = _main(capsys, *run, "--force", "gate")
+    assert code == 0 and "serve  waiting" in out  # a new decision, a new request
