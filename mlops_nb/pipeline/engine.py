@@ -262,7 +262,7 @@ class _Invocation:
         if step.kind == "gate" and o.action in ("ran", "skipped"):
             from mlops_nb.pipeline.gate import holds
 
-            h = holds(step.name, o.run_folder, self.runs_dir, pipeline=self.pipeline)
+            h = holds(step.name, o.run_folder, self.runs_dir)
             if h:
                 self.held[step.name] = h
         self.outcomes.append(o)

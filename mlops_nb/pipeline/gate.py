@@ -250,11 +250,9 @@ def _record(
     return gate_id, folder, record
 
 
-def holds(
-    step: str, folder: str | None, runs_dir: Path, *, pipeline: Any
-) -> tuple[str, str] | None:
-    """``(action, why)`` for the steps downstream of the gate ``step`` of ``pipeline`` whose last
-    decision is in ``folder``, or None when they may run.
+def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | None:
+    """``(action, why)`` for the steps downstream of the gate ``step`` whose last decision is in
+    ``folder``, or None when they may run.
 
     ``("waiting", ...)`` while its promotion is pending (human in the loop: they run in the
     ``pipeline run`` after ``mlops-nb approve MODEL``); ``("held", ...)`` when its rule was false
@@ -293,7 +291,7 @@ def holds(
     }
     if wanted and all(ended.get(a) == "approve" for a in wanted):
         return None  # approved; the aliases moved on since
-    return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir, pipeline)
+    return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir)
 
 
 def _not_approved(
@@ -304,11 +302,8 @@ def _not_approved(
     ended: dict[str, str],
     now: Mapping[str, Any],
     runs_dir: Path,
-    pipeline: Any,
 ) -> str:
     """``gate G: the promotion of m v2 -> live was rejected (live is at v1); to go on, ...``."""
-    from mlops_nb.pipeline import hints
-
     how = {"reject": "rejected", "replace": "replaced by another request"}
     ends = sorted(
         {how.get(ended.get(a, ""), "dropped") for a in wanted if ended.get(a) != "approve"}
@@ -317,11 +312,10 @@ def _not_approved(
     where = ", ".join(f"{a} is at v{now[a]}" if a in now else f"{a} is not set" for a in away)
     flags = [w for a in away for w in ("--alias", a)]
     promote = command("promote", model, f"v{to}", *flags, runs_dir=runs_dir)
-    again = hints.command(pipeline, "run", "--force", step, runs_dir=runs_dir)
     return (
         f"gate {step}: the promotion of {model} v{to} -> {', '.join(wanted)} was "
         f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`) or run the "
-        f"gate again (`{again}`)"
+        f"gate again (`pipeline run --force {step}`)"
     )
 
 
@@ -339,11 +333,7 @@ def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
             held[name] = by[0]  # "waiting" before "held", as the engine does
             continue
         st = states.get(name)
-        h = (
-            holds(name, st.run_folder, runs_dir, pipeline=pipeline)
-            if step.gate and st and st.status == "ok"
-            else None
-        )
+        h = holds(name, st.run_folder, runs_dir) if step.gate and st and st.status == "ok" else None
         if h:
             held[name] = h
     return held

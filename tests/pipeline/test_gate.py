@@ -210,8 +210,7 @@ def test_a_rejected_promotion_holds_the_steps_downstream(
     why = (
         "gate gate: the promotion of m v1 -> champion, live was rejected (champion is not set, "
         f"live is not set); to go on, promote it by hand (`mlops-nb promote m v1 --alias champion "
-        f"--alias live --runs-dir {runs}`) or run the gate again (`mlops-nb pipeline run --force "
-        f"gate {pf} --runs-dir {runs}`)"
+        f"--alias live --runs-dir {runs}`) or run the gate again (`pipeline run --force gate`)"
     )
     assert code == 0 and f"serve  held      {why}" in out
     assert "waiting for approval" not in out and not list(runs.glob("*-serve"))
