@@ -281,8 +281,16 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     now = doc.get("aliases") or {}
     if all(now.get(a) == to for a in wanted):
         return None  # approved, or promoted by hand: where the gate wanted them
-    if any(p.get("seq") == seq for p in doc.get("pending") or []):
-        return "waiting", f"pending approval: {command('approve', model, runs_dir=runs_dir)}"
+    pending = doc.get("pending") or []
+    if any(p.get("seq") == seq for p in pending):
+        # other requests pending too: `approve MODEL` alone would ask which, so name these
+        mine = [a for p in pending if p.get("seq") == seq for a in p["aliases"]]
+        others = any(p.get("seq") != seq for p in pending)
+        which = [w for a in mine for w in ("--alias", a)] if others else []
+        return (
+            "waiting",
+            f"pending approval: {command('approve', model, *which, runs_dir=runs_dir)}",
+        )
     ended = {
         a: e["action"]
         for e in doc.get("history") or []

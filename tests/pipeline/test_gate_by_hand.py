@@ -128,3 +128,26 @@ def test_a_damaged_gate_record_is_refused_not_read_as_open(
     assert not list(runs.glob("*-serve")) and record.read_text() == text
     code, out, _ = _main(capsys, *run, "--force", "gate")
     assert code == 0 and "serve  waiting" in out  # a new decision, a new request
+
+
+def test_the_approve_hint_names_the_gates_aliases_when_other_requests_wait(
+    project: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`approve m` alone asks which when several requests are pending: the waiting line names
+    the gate's aliases, and pasted as printed it approves those only."""
+    runs = tmp_path / "runs"
+    pf = _pipeline(project, quality=0.9, approval="human")
+    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
+    assert _main(capsys, *run)[0] == 0
+    by_human = ["promote", "m", "v1", "--alias", "blue", "--require-approval"]
+    assert _main(capsys, *by_human, "--runs-dir", str(runs))[0] == 0
+    code, out, _ = _main(capsys, *run)
+    approve = f"mlops-nb approve m --alias champion --alias live --runs-dir {runs}"
+    assert code == 0 and f"serve  waiting   pending approval: {approve}\n" in out
+    assert f"waiting for approval: `{approve}` (or reject)" in out
+    assert _main(capsys, *shlex.split(approve)[1:])[0] == 0
+    assert [p["aliases"] for p in api.load(runs, "m")["pending"]] == [["blue"]]
+    code, out, _ = _main(capsys, *run)
+    assert code == 0 and "served=0.9" in out

@@ -38,9 +38,11 @@ def test_a_second_request_replaces_only_the_aliases_it_names(
         capsys, runs, "promote", "mm", ids["b"], "--alias", "green", "--require-approval"
     )
     assert code == 0
-    assert out.splitlines()[:2] == [
+    assert out.splitlines() == [
         "mm: pending approval green: none -> v2",
         "mm: replaces pending request 2: green -> v1 (still pending: challenger -> v1)",
+        f"  approve with `mlops-nb approve mm --alias green --runs-dir {runs}`, or "
+        f"`mlops-nb reject mm --alias green --runs-dir {runs}`",
     ]
     assert _pending(runs) == {"challenger": 1, "green": 2}
     history = api.load(runs, "mm")["history"]
