@@ -25,6 +25,7 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
+from mlops_nb.registry.checks import doc_problem
 
 REGISTRY_DIR = "registry"
 FORMAT = 1
@@ -106,7 +107,7 @@ def read_model(runs_dir: Path, name: str) -> dict[str, Any] | None:
         doc = json.loads(text)
     except ValueError as e:
         raise StoreError(_corrupt(path, f"not valid JSON ({e})")) from None
-    problem = _shape_problem(doc, name)
+    problem = doc_problem(doc, name)
     if problem:
         raise StoreError(_corrupt(path, problem))
     return dict(doc)
@@ -120,20 +121,6 @@ def _corrupt(path: Path, why: str) -> str:
         else ("restore it from a backup")
     )
     return f"corrupt registry file {path}: {why}; nothing was changed. Fix it or {restore}."
-
-
-def _shape_problem(doc: Any, name: str) -> str | None:
-    if not isinstance(doc, dict):
-        return "not a JSON object"
-    kinds = {"versions": list, "aliases": dict, "pending": list, "history": list}
-    for key, kind in kinds.items():
-        if not isinstance(doc.get(key), kind):
-            return f"'{key}' is missing or not a {kind.__name__}"
-    if doc.get("name") != name:
-        return f"it names model {doc.get('name')!r}, not {name!r}"
-    from mlops_nb.registry.pending import shape_problem
-
-    return shape_problem(doc["pending"])
 
 
 def write_model(runs_dir: Path, doc: dict[str, Any]) -> None:
