@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.store.hints import command
     from mlops_nb.store.runs import resolve_runs_dir
 
+    runs_dir = resolve_runs_dir(args.runs_dir)
     change = api.promote(
-        resolve_runs_dir(args.runs_dir),
+        runs_dir,
         args.model,
         args.run_ref,
         args.alias,
@@ -54,8 +55,11 @@ def run(args: argparse.Namespace) -> int:
     )
     output.out(change.line())
     if args.require_approval and change.entry["action"] != api.UNCHANGED:
+        # other requests pending: `approve MODEL` alone would ask which, so name these aliases
+        others = len(api.pending(runs_dir, [args.model])) > 1
+        which = [w for a in change.entry["aliases"] for w in ("--alias", a)] if others else []
         approve, reject = (
-            command(a, args.model, runs_dir=args.runs_dir) for a in ("approve", "reject")
+            command(a, args.model, *which, runs_dir=args.runs_dir) for a in ("approve", "reject")
         )
         output.out(f"  approve with `{approve}`, or `{reject}`")
     return 0

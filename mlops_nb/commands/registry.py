@@ -57,7 +57,9 @@ def _aliases(doc: dict[str, Any]) -> str:
 
 
 def _summary(doc: dict[str, Any]) -> dict[str, Any]:
-    pending = "; ".join(f"v{p['version']} -> {', '.join(p['aliases'])}" for p in doc["pending"])
+    from mlops_nb.registry.pending import listing
+
+    pending = listing(doc["pending"])
     return {
         "model": doc["name"],
         "versions": len(doc["versions"]),
@@ -69,7 +71,6 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
 def _show_lines(doc: dict[str, Any], runs_dir: Path) -> list[str]:
     from mlops_nb.store.hints import command
 
-    approve, reject = (command(a, doc["name"], runs_dir=runs_dir) for a in ("approve", "reject"))
     by_version: dict[int, list[str]] = {}
     for a, n in sorted(doc["aliases"].items()):
         by_version.setdefault(int(n), []).append(a)
@@ -80,13 +81,19 @@ def _show_lines(doc: dict[str, Any], runs_dir: Path) -> list[str]:
             f"  v{v['version']}  run {v['run_id']}  {v['artifact']}  "
             f"sha256:{v['sha256'][:12]}  {v['registered_at']}{tags}"
         )
+    several = len({a for p in doc["pending"] for a in p["aliases"]}) > 1
     for p in doc["pending"]:
-        lines.append(
-            f"pending: v{p['version']} -> {', '.join(p['aliases'])}  requested by "
-            f"{p['requested_by']} at {p['requested_at']}"
-            + (f"  ({p['reason']})" if p.get("reason") else "")
-            + f"  -> `{approve}` or `{reject}`"
-        )
+        for alias in p["aliases"]:
+            which = ("--alias", alias) if several else ()
+            approve, reject = (
+                command(a, doc["name"], *which, runs_dir=runs_dir) for a in ("approve", "reject")
+            )
+            lines.append(
+                f"pending: v{p['version']} -> {alias}  requested by "
+                f"{p['requested_by']} at {p['requested_at']} (request {p['seq']})"
+                + (f"  ({p['reason']})" if p.get("reason") else "")
+                + f"  -> `{approve}` or `{reject}`"
+            )
     lines.append("history:")
     for e in doc["history"]:
         moves = ", ".join(

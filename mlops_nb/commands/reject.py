@@ -1,6 +1,6 @@
 """Discard a pending promotion of MODEL: no alias moves; the rejection is kept in the history.
 
-With several pending promotions (for different aliases), --alias says which.
+Pending promotions are kept per alias: --alias ALIAS (repeatable) or --all, as for `approve`.
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ class _Invocation:
     coming: dict[str, str] = field(default_factory=dict)  # step -> kind, of the steps to run
 
     def __post_init__(self) -> None:
-        self.states = self.sstore.load()
+        self.states = self.sstore.load(start_over=self.force is True)  # --force: aside
         self.emit: Callable[[Outcome], None] = lambda o: None
 
     def run_all(self) -> None:

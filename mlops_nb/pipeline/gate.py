@@ -257,11 +257,15 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     ``("waiting", ...)`` while its promotion is pending (human in the loop: they run in the
     ``pipeline run`` after ``mlops-nb approve MODEL``); ``("held", ...)`` when its rule was false
     or its promotion was rejected or replaced by another request (they run when the gate runs
-    again and opens). Reads ``gate.json`` and ``<runs>/registry/<MODEL>.json``.
+    again and opens). What the registry says now decides, as for an MLflow user whose serving
+    follows ``models:/MODEL@ALIAS``: once the aliases point at the version the gate asked for
+    (approved, or promoted by hand after a rejection), the steps after it run. The held line
+    says where the aliases point and how to go on. Reads ``gate.json`` and
+    ``<runs>/registry/<MODEL>.json``.
     """
     from mlops_nb.registry import store as rs
 
-    decision = read_decision(folder)
+    decision = read_decision(folder, strict=True)
     if not decision:
         return None
     if decision.get("passed") is False:
@@ -272,13 +276,55 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
         return None
     model = str(action["promote"])
     doc = rs.read_model(runs_dir, model) or {}
-    seq = change.get("seq")
-    if any(p.get("seq") == seq for p in doc.get("pending") or []):
-        return "waiting", f"pending approval: {command('approve', model, runs_dir=runs_dir)}"
-    for entry in doc.get("history") or []:
-        if entry.get("request") == seq and entry.get("action") == "approve":
-            return None
-    return "held", f"gate {step}: the promotion of {model} v{change.get('to')} was not approved"
+    seq, to = change.get("seq"), change.get("to")
+    wanted = [str(a) for a in change.get("aliases") or action.get("alias") or []]
+    now = doc.get("aliases") or {}
+    if all(now.get(a) == to for a in wanted):
+        return None  # approved, or promoted by hand: where the gate wanted them
+    pending = doc.get("pending") or []
+    if any(p.get("seq") == seq for p in pending):
+        # other requests pending too: `approve MODEL` alone would ask which, so name these
+        mine = [a for p in pending if p.get("seq") == seq for a in p["aliases"]]
+        others = any(p.get("seq") != seq for p in pending)
+        which = [w for a in mine for w in ("--alias", a)] if others else []
+        return (
+            "waiting",
+            f"pending approval: {command('approve', model, *which, runs_dir=runs_dir)}",
+        )
+    ended = {
+        a: e["action"]
+        for e in doc.get("history") or []
+        if e.get("request") == seq
+        for a in e.get("aliases", [])
+    }
+    if wanted and all(ended.get(a) == "approve" for a in wanted):
+        return None  # approved; the aliases moved on since
+    return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir)
+
+
+def _not_approved(
+    step: str,
+    model: str,
+    to: Any,
+    wanted: list[str],
+    ended: dict[str, str],
+    now: Mapping[str, Any],
+    runs_dir: Path,
+) -> str:
+    """``gate G: the promotion of m v2 -> live was rejected (live is at v1); to go on, ...``."""
+    how = {"reject": "rejected", "replace": "replaced by another request"}
+    ends = sorted(
+        {how.get(ended.get(a, ""), "dropped") for a in wanted if ended.get(a) != "approve"}
+    )
+    away = [a for a in wanted if now.get(a) != to]
+    where = ", ".join(f"{a} is at v{now[a]}" if a in now else f"{a} is not set" for a in away)
+    flags = [w for a in away for w in ("--alias", a)]
+    promote = command("promote", model, f"v{to}", *flags, runs_dir=runs_dir)
+    return (
+        f"gate {step}: the promotion of {model} v{to} -> {', '.join(wanted)} was "
+        f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`) or run the "
+        f"gate again (`pipeline run --force {step}`)"
+    )
 
 
 def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:

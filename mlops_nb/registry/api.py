@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.errors import StoreError
+from mlops_nb.registry import pending as requests
 from mlops_nb.registry import store as rs
 from mlops_nb.registry.lookup import Resolved as Resolved
 from mlops_nb.registry.lookup import alias_version as alias_version
@@ -37,13 +38,25 @@ UNCHANGED = "unchanged"
 
 @dataclass(frozen=True)
 class Change:
-    """What one command did: the history entry it appended (``action``, ``aliases``, ``to``...)."""
+    """What one command did: the history entry it appended (``action``, ``aliases``, ``to``...)
+    and the ones it appended ``also`` (a request's replacements; approving several requests)."""
 
     model: str
     entry: dict[str, Any]
+    also: tuple[dict[str, Any], ...] = ()
 
     def line(self) -> str:
-        e = self.entry
+        """One line per history entry (``mm: pending approval green: none -> v2``)."""
+        return "\n".join(self._line(e) for e in (self.entry, *self.also))
+
+    def _line(self, e: dict[str, Any]) -> str:
+        if e["action"] == "replace":
+            rest = ", ".join(f"{a} -> {_v(e['to'])}" for a in e.get("still_pending", []))
+            return (
+                f"{self.model}: replaces pending request {e['request']}: "
+                + ", ".join(f"{a} -> {_v(e['to'])}" for a in e["aliases"])
+                + (f" (still pending: {rest})" if rest else "")
+            )
         if e["action"] == UNCHANGED:
             line = f"{self.model}: {', '.join(e['aliases'])} already at v{e['to']}; nothing "
             return line + (f"to request{e.get('waiting', '')}" if e.get("request") else "changed")
@@ -186,7 +199,8 @@ def promote(
 
     ``run_ref``: a run (id, prefix, name, ``latest``), ``@ALIAS`` (e.g. ``@green`` to switch
     ``live`` to it: blue/green) or ``vN``. With ``require_approval`` the change is stored as
-    pending until ``approve`` (a newer request for the same aliases replaces an older one).
+    pending until ``approve``; a newer request takes over only the aliases it names from the
+    older ones (``pending.add_request``: a ``replace`` history entry each, in ``Change.also``).
     When every alias already points at that version, nothing is written and the entry's action is
     ``UNCHANGED`` (as ``git tag -f`` leaves a tag in place), with or without ``require_approval``;
     a request for those aliases that is pending stays (the line names it and how to reject it).
@@ -208,29 +222,36 @@ def promote(
         version = _new_version(runs_dir, doc, run_ref, artifact)
         if all(doc["aliases"].get(a) == version for a in aliases):
             return Change(name, _unchanged(runs_dir, doc, aliases, version, require_approval))
+        replaced: list[dict[str, Any]] = []
         if require_approval:
-            replaced = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)]
-            doc["pending"] = [p for p in doc["pending"] if p not in replaced]
-            before = {a: doc["aliases"].get(a) for a in aliases}
-            entry = _append(
-                doc, "request", aliases, before, version, reason, requested_by=requested_by
-            )
-            doc["pending"].append(
-                {
-                    "seq": entry["seq"],
-                    "version": version,
-                    "aliases": list(aliases),
-                    "reason": reason,
-                    "requested_by": requested_by or entry["by"],
-                    "requested_at": entry["at"],
-                }
-            )
+            entry, replaced = _request(doc, aliases, version, reason, requested_by)
         else:
             entry = _set_aliases(
                 doc, aliases, version, "promote", reason, requested_by=requested_by
             )
         rs.write_model(runs_dir, doc)
-    return Change(name, entry)
+    return Change(name, entry, tuple(replaced))
+
+
+def _request(
+    doc: dict[str, Any],
+    aliases: Sequence[str],
+    version: int,
+    reason: str | None,
+    requested_by: str | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Record a request for approval: (its history entry, the ``replace`` entries it made)."""
+    before = {a: doc["aliases"].get(a) for a in aliases}
+    entry = _append(doc, "request", aliases, before, version, reason, requested_by=requested_by)
+    request = {
+        "seq": entry["seq"],
+        "version": version,
+        "aliases": list(aliases),
+        "reason": reason,
+        "requested_by": requested_by or entry["by"],
+        "requested_at": entry["at"],
+    }
+    return entry, requests.add_request(doc, request, _append)
 
 
 def _unchanged(
@@ -241,52 +262,53 @@ def _unchanged(
     here = dict.fromkeys(aliases, version)
     entry: dict[str, Any] = {"action": UNCHANGED, "aliases": list(aliases), "from": here}
     entry |= {"to": version, "request": request}
-    waiting = [p for p in doc["pending"] if set(p["aliases"]) & set(aliases)] if request else []
+    waiting = [
+        {**p, "aliases": [a for a in p["aliases"] if a in aliases]}
+        for p in (doc["pending"] if request else [])
+        if set(p["aliases"]) & set(aliases)
+    ]
     if waiting:
-        listed = "; ".join(f"v{p['version']} -> {', '.join(p['aliases'])}" for p in waiting)
-        alias = waiting[0]["aliases"][0] if len(waiting) == 1 else "ALIAS"
-        reject = command("reject", doc["name"], "--alias", alias, runs_dir=runs_dir)
-        entry["waiting"] = f" (still pending: {listed}; drop it with `{reject}`)"
+        named_ = [w for p in waiting for a in p["aliases"] for w in ("--alias", a)]
+        reject = command("reject", doc["name"], *named_, runs_dir=runs_dir)
+        entry["waiting"] = f" (still pending: {requests.listing(waiting)}; drop it with `{reject}`)"
     return entry
-
-
-def _take_pending(doc: dict[str, Any], alias: str | None, verb: str) -> dict[str, Any]:
-    pending = [p for p in doc["pending"] if alias is None or alias in p["aliases"]]
-    if not pending:
-        what = f" for alias {alias!r}" if alias else ""
-        raise StoreError(
-            f"model {doc['name']!r} has no pending promotion{what}: nothing to {verb}."
-        )
-    if len(pending) > 1:
-        listed = "; ".join(f"v{p['version']} -> {', '.join(p['aliases'])}" for p in pending)
-        raise StoreError(
-            f"model {doc['name']!r} has {len(pending)} pending promotions ({listed}); "
-            "say which with --alias ALIAS."
-        )
-    doc["pending"].remove(pending[0])
-    return dict(pending[0])
 
 
 def _decide(
     runs_dir: Path,
     name: str,
-    alias: str | None,
+    aliases: Sequence[str] | None,
     verb: str,
     apply: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+    every: bool,
 ) -> Change:
-    """Take the one pending promotion off the model's document and record the history entry
-    ``apply(doc, pending)`` makes of it, in one write under the registry lock."""
+    """Take the pending requests (cut to ``aliases``, see ``pending.take``) off the model's
+    document and record the history entry ``apply(doc, request)`` makes of each, in one write
+    under the registry lock."""
     with rs.locked(runs_dir):
         doc = load(runs_dir, name)
-        entry = apply(doc, _take_pending(doc, alias, verb))
+        for a in aliases or ():
+            rs.check_alias(a)
+        entries = [apply(doc, p) for p in requests.take(doc, aliases, verb, every=every)]
         rs.write_model(runs_dir, doc)
-    return Change(name, entry)
+    return Change(name, entries[0], tuple(entries[1:]))
+
+
+def _aliases(alias: str | Sequence[str] | None) -> list[str]:
+    return [alias] if isinstance(alias, str) else list(alias or ())
 
 
 def approve(
-    runs_dir: Path, name: str, *, alias: str | None = None, reason: str | None = None
+    runs_dir: Path,
+    name: str,
+    *,
+    alias: str | Sequence[str] | None = None,
+    reason: str | None = None,
+    every: bool = False,
 ) -> Change:
-    """Apply the pending promotion (human in the loop); ``StoreError`` when nothing is pending."""
+    """Apply pending promotions (human in the loop): those of ``alias`` (one or several), else
+    every one with ``every``, else the one request pending. ``StoreError`` when nothing (or not
+    that alias) is pending, or several requests are and none was named; nothing is changed."""
 
     def apply(doc: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
         return _set_aliases(
@@ -299,13 +321,19 @@ def approve(
             requested_by=p.get("requested_by"),
         )
 
-    return _decide(runs_dir, name, alias, "approve", apply)
+    return _decide(runs_dir, name, _aliases(alias), "approve", apply, every)
 
 
 def reject(
-    runs_dir: Path, name: str, *, alias: str | None = None, reason: str | None = None
+    runs_dir: Path,
+    name: str,
+    *,
+    alias: str | Sequence[str] | None = None,
+    reason: str | None = None,
+    every: bool = False,
 ) -> Change:
-    """Discard the pending promotion (recorded in the history); aliases do not move."""
+    """Discard pending promotions (recorded in the history; aliases do not move), chosen as
+    ``approve`` chooses them."""
 
     def apply(doc: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
         before = {a: doc["aliases"].get(a) for a in p["aliases"]}
@@ -313,7 +341,7 @@ def reject(
             doc, "reject", p["aliases"], before, int(p["version"]), reason, request=p["seq"]
         )
 
-    return _decide(runs_dir, name, alias, "reject", apply)
+    return _decide(runs_dir, name, _aliases(alias), "reject", apply, every)
 
 
 def alias_stack(doc: dict[str, Any], alias: str) -> list[int]:

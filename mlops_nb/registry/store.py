@@ -25,6 +25,7 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
+from mlops_nb.registry.checks import doc_problem
 
 REGISTRY_DIR = "registry"
 FORMAT = 1
@@ -54,6 +55,22 @@ def check_alias(alias: str) -> str:
     return alias
 
 
+def check_case(runs_dir: Path, name: str) -> None:
+    """``StoreError`` when ``name`` is not registered but a model whose name differs from it only
+    in case is: ``MM`` and ``mm`` would be one file on a case-insensitive filesystem (macOS,
+    Windows). Names stay case-sensitive, as in MLflow's registry, and unique regardless of case,
+    as MLflow's SQL stores on MySQL and SQL Server keep them (their default collation ignores
+    case: mlflow/mlflow#7857) and Unity Catalog does."""
+    names = model_names(runs_dir)
+    other = [n for n in names if n.casefold() == name.casefold()]
+    if other and name not in names:
+        raise StoreError(
+            f"no model {name!r}, but model {other[0]!r} is registered: model names that "
+            f"differ only in case are refused (one file on case-insensitive filesystems); "
+            f"use {other[0]!r}."
+        )
+
+
 def registry_dir(runs_dir: Path) -> Path:
     return Path(runs_dir) / REGISTRY_DIR
 
@@ -74,8 +91,12 @@ def empty_model(name: str) -> dict[str, Any]:
 
 
 def read_model(runs_dir: Path, name: str) -> dict[str, Any] | None:
-    """The model's document, or None when the model has never been registered."""
+    """The model's document, or None when the model has never been registered.
+
+    ``StoreError`` when the file is damaged, or when ``name`` differs only in case from a
+    registered model (``check_case``)."""
     path = model_file(runs_dir, name)
+    check_case(runs_dir, name)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -86,7 +107,7 @@ def read_model(runs_dir: Path, name: str) -> dict[str, Any] | None:
         doc = json.loads(text)
     except ValueError as e:
         raise StoreError(_corrupt(path, f"not valid JSON ({e})")) from None
-    problem = _shape_problem(doc, name)
+    problem = doc_problem(doc, name)
     if problem:
         raise StoreError(_corrupt(path, problem))
     return dict(doc)
@@ -100,18 +121,6 @@ def _corrupt(path: Path, why: str) -> str:
         else ("restore it from a backup")
     )
     return f"corrupt registry file {path}: {why}; nothing was changed. Fix it or {restore}."
-
-
-def _shape_problem(doc: Any, name: str) -> str | None:
-    if not isinstance(doc, dict):
-        return "not a JSON object"
-    kinds = {"versions": list, "aliases": dict, "pending": list, "history": list}
-    for key, kind in kinds.items():
-        if not isinstance(doc.get(key), kind):
-            return f"'{key}' is missing or not a {kind.__name__}"
-    if doc.get("name") != name:
-        return f"it names model {doc.get('name')!r}, not {name!r}"
-    return None
 
 
 def write_model(runs_dir: Path, doc: dict[str, Any]) -> None:

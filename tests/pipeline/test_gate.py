@@ -207,14 +207,16 @@ def test_a_rejected_promotion_holds_the_steps_downstream(
     assert _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))[0] == 0
     assert _main(capsys, "reject", "m", "--runs-dir", str(runs))[0] == 0
     code, out, _ = _main(capsys, "pipeline", "run", str(pf), "--runs-dir", str(runs))
-    assert code == 0 and "serve  held      gate gate: the promotion of m v1 was not approved" in out
+    why = (
+        "gate gate: the promotion of m v1 -> champion, live was rejected (champion is not set, "
+        f"live is not set); to go on, promote it by hand (`mlops-nb promote m v1 --alias champion "
+        f"--alias live --runs-dir {runs}`) or run the gate again (`pipeline run --force gate`)"
+    )
+    assert code == 0 and f"serve  held      {why}" in out
     assert "waiting for approval" not in out and not list(runs.glob("*-serve"))
     code, out, _ = _main(capsys, "pipeline", "status", str(pf), "--runs-dir", str(runs), "--json")
     serve = next(s for s in json.loads(out) if s["step"] == "serve")
-    assert serve["held"] == {
-        "action": "held",
-        "why": "gate gate: the promotion of m v1 was not approved",
-    }
+    assert serve["held"] == {"action": "held", "why": why}
 
 
 @pytest.mark.kernel

@@ -29,9 +29,12 @@ def test_state_round_trips(tmp_path: Path) -> None:
         ("", "not valid JSON (Expecting value: "),
         ("[1]", "not a mapping with 'steps'"),
         ('{"steps": [1]}', "not a mapping with 'steps'"),
-        ('{"steps": {"a": {"parts": {}}}}', "step 'a' is not a step state"),
-        ('{"steps": {"a": 3}}', "step 'a' is not a step state"),
-        ('{"steps": {"a": {"fingerprint": "f", "parts": {"cells": 3}}}}', "step 'a' is not a"),
+        ('{"steps": {"a": {"parts": {}}}}', "step 'a' has no 'fingerprint'"),
+        ('{"steps": {"a": 3}}', "step 'a' is not a mapping"),
+        (
+            '{"steps": {"a": {"fingerprint": "f", "parts": {"cells": 3}}}}',
+            "step 'a' has no 'run_id'",
+        ),
         (b"\xff\xfe", "'utf-8' codec can't decode byte 0xff"),
     ],
     ids=["bad", "truncated", "empty", "list", "steps-list", "no-fp", "step-int", "parts", "bytes"],
@@ -51,8 +54,9 @@ def test_damaged_state_is_refused_not_read_as_never_run(
     head, _, tail = e.value.message.partition(why)
     assert head == f"damaged pipeline state {store.file}: ", e.value.message
     assert tail.endswith(
-        "; nothing was run. Restore it (from a backup or version control), or delete it to "
-        "start over (every step then runs again)."
+        "; nothing was run. Restore it (from a backup or version control), run every step again "
+        "with `pipeline run --force` (the file is then kept as state.json.damaged), or delete it "
+        "to start over."
     )
     assert store.file.read_bytes() == (text if isinstance(text, bytes) else text.encode())
 
