@@ -54,8 +54,8 @@ def resolve_runs(runs_dir: Path, refs: Sequence[str]) -> list[Path]:
 def check_name(name: str | None) -> None:
     """Raise ``UsageError`` (one line) when ``name`` cannot name a run, because a reference to
     it would mean something else or nothing: empty (or no letter nor digit: its id would carry
-    no name), a reference keyword (``latest``, ``last``, ``-1``: the newest run), or holding
-    ``/`` or ``\\`` (read as a folder path). ``None`` is no name."""
+    no name), or a reference keyword (``latest``, ``last``, ``-1``: the newest run). ``None`` is
+    no name. (A name with ``/`` is found by it when no folder has that path.)"""
     if name is None:
         return
     slug = store.slug(name)
@@ -66,11 +66,6 @@ def check_name(name: str | None) -> None:
         raise UsageError(
             f"the run name {name!r} is reserved: as a run reference it means the newest run "
             f"({', '.join(LATEST)}); choose another name, e.g. '{slug}-run'."
-        )
-    if "/" in name or "\\" in name:
-        raise UsageError(
-            f"the run name {name!r} holds a path separator, so a reference to it would be read "
-            f"as a folder path; choose a name without '/' or '\\', e.g. {slug!r}."
         )
 
 

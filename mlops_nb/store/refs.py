@@ -52,9 +52,12 @@ def pick(runs_dir: Path, ref: str, ids: Sequence[str], count: int | None = None)
     if n == 1:
         return ids[0]
     if not n:
-        raise StoreError(
-            f"no run {ref!r} in {runs_dir}. List runs with `{command('collect', runs_dir=runs_dir)}`."
-        )
+        listing = f"List runs with `{command('collect', runs_dir=runs_dir)}`."
+        if "/" in ref or "\\" in ref:  # read as a path first, then as a name
+            raise StoreError(
+                f"{ref}: not a run folder, nor the name of a run in {runs_dir}. {listing}"
+            )
+        raise StoreError(f"no run {ref!r} in {runs_dir}. {listing}")
     newest = list(ids)[::-1][:SHOWN]
     lines = [
         f"{ref!r} matches {n} runs (by name or id prefix); give one by its id or a unique "

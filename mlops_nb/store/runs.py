@@ -158,7 +158,8 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
         p = Path(ref)
         if (p / RECORD).is_file():
             return p
-        raise StoreError(f"{ref}: not a run folder (no {RECORD}).")
+        if ref in (".", "..") or not slug(ref):  # else it may be a name: `--name exp/1`
+            raise StoreError(f"{ref}: not a run folder (no {RECORD}).")
     exact = runs_dir / ref
     if is_run_id(ref) and (exact / RECORD).is_file():
         return exact

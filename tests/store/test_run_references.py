@@ -137,8 +137,7 @@ BAD_NAMES = {
     "last": "is reserved",
     "-1": "is reserved",
     "latest!": "is reserved",  # its id would end in "-latest"
-    "a/b": "holds a path separator",
-    "..\\x": "holds a path separator",
+    "..": "has no letter or digit",
 }
 
 
@@ -163,10 +162,28 @@ def test_a_name_a_reference_could_not_mean_is_refused_before_anything_runs(
         mlops_nb.run(nb, runs_dir=runs_dir, name=name)
 
 
-@pytest.mark.parametrize("name", ["my run", "Latest", "v1.2", "naïve", "1"])
+@pytest.mark.parametrize("name", ["my run", "Latest", "v1.2", "naïve", "1", "exp/1", "../x"])
 def test_names_a_reference_can_mean_are_taken(runs_dir: Path, name: str) -> None:
     lookup.check_name(name)
     folder = make_run(runs_dir, name=name)
     assert lookup.resolve_run(runs_dir, folder.name) == folder
     if name != "1":  # "1" may also start the random part of the id: then it is refused
         assert lookup.resolve_run(runs_dir, name) == folder
+
+
+def test_a_reference_with_a_slash_is_a_path_first_then_a_name(
+    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = make_run(runs_dir, name="exp/1")
+    index.rebuild(runs_dir)
+    other = make_run(tmp_path / "elsewhere", name="y")
+    monkeypatch.chdir(other.parent)
+    (other.parent / "exp").mkdir()
+    os.rename(other, other.parent / "exp" / "1")  # a run folder at the path exp/1
+    for resolve in (lookup.resolve_run, store.resolve_run):
+        assert resolve(runs_dir, "exp/1") == Path("exp/1")
+        assert resolve(runs_dir, "exp\\1") == named  # no folder there: the name
+        with pytest.raises(StoreError, match=r"^nope/x: not a run folder, nor the name of a run"):
+            resolve(runs_dir, "nope/x")
+        with pytest.raises(StoreError, match=r"^\.\.: not a run folder"):
+            resolve(runs_dir, "..")
