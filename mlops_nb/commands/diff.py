@@ -1,7 +1,7 @@
 """What differs between two runs: parameters, scalar scraps (with deltas), notebook code (cell by
 cell, unified diff), git commit, package versions and input-data hashes.
 
-RUN_A and RUN_B are run ids, unique id prefixes, run names (the latest with that name) or `latest`.
+RUN_A and RUN_B are run ids, unique id prefixes, unique run names or `latest`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Execute the code recorded in a run (its output notebook, not the current file) with the same
-parameters, into a new run linked to the original (`rerun_of` in its record).
+parameters, into a new run linked to the original (`rerun_of` in its record), named NAME-rerun-N
+when the original is named NAME (N: the next free number), so NAME keeps meaning the original.
 
 --check compares the scalar scraps: exact for strings, booleans and integers, within --rtol for
-floats. Exit code: 0 ok (and reproducible with --check), 1 the rerun failed or scraps differ.
+floats; an original that recorded no scalar scrap (lost, or failed before its first glue) has
+nothing to compare with: exit 2 before anything runs. Exit code: 0 ok (and reproducible with
+--check), 1 the rerun failed or scraps differ, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -45,10 +48,11 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.errors import EXIT_FAILED, RunInterrupted
     from mlops_nb.results.diff import RunDiff, diff_lines
     from mlops_nb.results.rerun import rerun
-    from mlops_nb.store.runs import resolve_run, resolve_runs_dir
+    from mlops_nb.store.lookup import resolve_run
+    from mlops_nb.store.runs import resolve_runs_dir
 
     folder = resolve_run(resolve_runs_dir(args.runs_dir), args.run_ref)
-    result = rerun(folder, rtol=args.rtol, timeout=args.timeout)
+    result = rerun(folder, rtol=args.rtol, timeout=args.timeout, check=args.check)
     if result.status == "interrupted":
         raise RunInterrupted(f"interrupted: rerun {result.new.name} is recorded as 'interrupted'")
     output.out(f"rerun of {folder.name}: run {result.new.name}  {result.status}")

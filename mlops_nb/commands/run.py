@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.notebook.io import read_notebook
     from mlops_nb.notebook.params import parse_notebook_params
     from mlops_nb.notebook.values import collect_values
+    from mlops_nb.store.lookup import check_name
 
+    check_name(args.name)  # --prepare-only too: the same names as a run
     declared = parse_notebook_params(read_notebook(args.notebook), source=args.notebook)
     values = collect_values(args.param_flags, declared)
     if args.prepare_only:

@@ -1,6 +1,7 @@
 """Show one run's record: status, parameters, scalar scraps, error, provenance.
 
-RUN is a run id, a unique prefix of one, a run name (the latest with that name) or `latest`.
+RUN is a run id, a unique prefix of one, a run name (refused, with the runs' ids, when several
+runs have it) or `latest`.
 With --html, the run's output notebook as one offline HTML page (nbconvert; the [html] extra);
 --no-input hides the code (papermill's "report mode").
 """
@@ -54,14 +55,30 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _output_line(run: Any) -> str:
+    """Where the output notebook is: a run that did not finish (``lost``) may have only the
+    partial notebook it was writing, or none."""
+    from mlops_nb.store.runs import PARTIAL_OUTPUT
+
+    if run.output_notebook.is_file():
+        return f"  output:    {run.output_notebook}"
+    partial = run.path / PARTIAL_OUTPUT
+    if partial.is_file():
+        return f"  output:    {partial} (partial: the run did not finish writing it)"
+    return "  output:    none (the run wrote no output notebook)"
+
+
 def summary_lines(run: Any) -> list[str]:
     """A readable summary of a run (shared by `run` and `show`)."""
     r = run.record
-    lines = [f"run {r['id']}  {r['status']}  ({_fmt(r.get('duration_s'))} s)"]
+    took = r.get("duration_s")
+    lines = [f"run {r['id']}  {r['status']}" + (f"  ({_fmt(took)} s)" if took is not None else "")]
     if r.get("name"):
         lines.append(f"  name:      {r['name']}")
+    if r.get("rerun_of"):
+        lines.append(f"  rerun of:  {r['rerun_of']}")
     lines.append(f"  notebook:  {r['notebook']['path']}")
-    lines.append(f"  output:    {run.output_notebook}")
+    lines.append(_output_line(run))
     if r.get("params"):
         lines.append(
             "  params:    "

@@ -86,6 +86,9 @@ def prepare(
     if models:
         extra = {**(extra or {}), "registry": models}
     _check_options(extra or {}, timeout, cwd)
+    from mlops_nb.store.lookup import check_name
+
+    check_name(name)  # a name that `show NAME` could not mean is refused before a kernel
     from mlops_nb.kernels.kernelspec import resolve_kernel_name
 
     kernel_name = resolve_kernel_name(nb, kernel_name, source=str(path))

@@ -159,9 +159,9 @@ def _spec(
         literal = True
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         default, literal = None, False
-    if isinstance(default, tuple):
-        default = list(default)
     ptype = annotation_type(annotation) if annotation is not None else infer_type(default, literal)
+    if isinstance(default, tuple):
+        default = list(default)  # as values arrive (JSON, YAML) and as the record keeps them
     return ParamSpec(name, ptype, default, help_text, default_source, literal, lineno)
 
 
@@ -186,22 +186,8 @@ def validate(
     merged = params.defaults()
     for name, value in values.items():
         spec = params.get(name)
-        merged[name] = _coerce(spec.type, value) if spec else value
+        merged[name] = spec.type.coerce(value) if spec else value
     return merged
-
-
-def _coerce(ptype: ParamType, value: Any) -> Any:
-    """An accepted value in the parameter's own type: an int given for a float becomes a float."""
-    if isinstance(value, tuple):
-        return list(value)
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and "float" in ptype.kinds
-        and "int" not in ptype.kinds
-    ):
-        return float(value)
-    return value
 
 
 def problems_for(params: NotebookParams, values: Mapping[str, Any]) -> list[str]:
@@ -230,10 +216,16 @@ def problems_for(params: NotebookParams, values: Mapping[str, Any]) -> list[str]
             problems.append(f"parameter {name!r}: {literal_problem}")
         elif not spec.type.accepts(value):
             problems.append(
-                f"parameter {name!r} expects {spec.type}, but was given {value!r} "
+                f"parameter {name!r} expects {spec.type}, but was given {_shown(value)} "
                 f"({type(value).__name__})."
             )
     return problems
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, shortened past 80 characters (a 400-digit number, a long list)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
 
 
 def _text_problem(text: str) -> str | None:

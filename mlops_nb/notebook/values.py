@@ -5,15 +5,22 @@ read with the parameter's declared type in mind: a ``str`` parameter keeps the t
 ``list``/``dict`` parameter parses the text as YAML/JSON (``-p layers "[64, 32]"``).
 ``-r NAME VALUE`` is always the raw string; ``-y YAML`` and ``-f FILE.yaml`` give a mapping.
 Later flags win over earlier ones, in the order given.
+
+A number too large or too small for a float (``1e400``, ``1e-400``) is refused instead of
+becoming ``inf`` or ``0.0`` unseen; ``inf``, ``-inf`` and ``nan`` written as such stay what
+papermill makes of them (``float("inf")``...). Integers are exact at any size.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from mlops_nb import yaml_io
-from mlops_nb.errors import ConfigError, UsageError
+from mlops_nb.errors import ConfigError, ParameterError, UsageError
 from mlops_nb.notebook.params import NotebookParams
 
 
@@ -35,12 +42,39 @@ def papermill_parse(text: str) -> Any:
         return text
 
 
+_NON_FINITE = ("inf", "infinity", "nan")
+_INTEGER = re.compile(r"[+-]?[0-9][0-9_]*")
+
+
+def _exact(text: str, value: Any, name: str) -> Any:
+    """``value`` (``papermill_parse(text)``), unless it is a float that is not the number written:
+    then ``ParameterError``."""
+    if not isinstance(value, float) or text.strip().lstrip("+-").lower() in _NON_FINITE:
+        return value
+    mantissa = text.lower().partition("e")[0]
+    if math.isfinite(value) and (value or not any(c in "123456789" for c in mantissa)):
+        return value
+    shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
+    if _INTEGER.fullmatch(text.strip()):  # past Python's limit of digits of an int from text
+        raise ParameterError(
+            f"parameter {name!r}: {shown} is an integer of more than "
+            f"{sys.get_int_max_str_digits()} digits, the most Python reads (and a record "
+            "writes); give a smaller number."
+        )
+    became = "inf" if math.isinf(value) else "0.0"
+    raise ParameterError(
+        f"parameter {name!r}: {shown} is out of the range of a float (about 1e-308 to 1e308), "
+        f"so it would become {became}; give a number in range (or 'inf' for infinity)."
+    )
+
+
 def typed_parse(text: str, name: str, params: NotebookParams | None) -> Any:
-    """``-p`` parsing that respects the declared type of the parameter."""
+    """``-p`` parsing that respects the declared type of the parameter. Raises
+    ``ParameterError`` for a number a float cannot hold (``1e400``)."""
     spec = params.get(name) if params else None
     value = papermill_parse(text)
     if spec is None:
-        return value
+        return _exact(text, value, name)
     kinds = spec.type.kinds
     if "str" in kinds and not isinstance(value, str) and not spec.type.accepts(value):
         return text
@@ -50,13 +84,13 @@ def typed_parse(text: str, name: str, params: NotebookParams | None) -> Any:
         c for c in spec.type.choices if isinstance(c, str)
     ]:
         return text
-    if isinstance(value, str) and ({"list", "dict"} & set(kinds)):
+    if isinstance(value, str) and ({"list", "dict", "tuple"} & set(kinds)):
         parsed = yaml_io.loads(text, source=f"-p {name}")
         if isinstance(parsed, (list, dict)):
             return parsed
     if isinstance(value, str) and "bool" in kinds and text.lower() in ("true", "false"):
         return text.lower() == "true"
-    return value
+    return _exact(text, value, name)
 
 
 ParamFlag = tuple[str, str, str | None]  # (flag, name-or-text, value)

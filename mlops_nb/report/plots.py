@@ -219,7 +219,7 @@ def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: s
             axes_values.append([pos[t] for t in values])
             labels.append([(pos[t], t) for t in order])
         else:
-            finite = [v for v in values if not math.isnan(v)]
+            finite = [v for v in values if math.isfinite(v)]  # ±inf: no range of its own
             lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
             span = (hi - lo) or 1.0
             axes_values.append([(v - lo) / span if not math.isnan(v) else math.nan for v in values])

@@ -290,11 +290,9 @@ def column_kind(values: list[Any]) -> str:
     if kinds == {int} and _INT64[0] <= min(present) and max(present) <= _INT64[1]:
         return "Int64"
     if kinds and kinds <= {int, float}:
-        try:
-            if int in kinds:  # a whole number beyond the float range (a float cannot be)
-                [float(v) for v in present]
-        except OverflowError:
-            return "json"
+        lo, hi = _INT64
+        if int in kinds and any(type(v) is int and not lo <= v <= hi for v in present):
+            return "json"  # a whole number past Int64 keeps its digits, never a rounded float
         return "Float64"
     return "string" if kinds <= {str} else "json"
 

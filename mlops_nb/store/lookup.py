@@ -4,7 +4,8 @@
 runs. The index has the same ids (``open_index`` brings in new folders first), so a prefix (of the
 whole id or of its random part) or a name is one scan of the indexed ids, in SQLite.
 Paths, exact ids and a read-only store (whose index would be built in memory from every
-record) keep the folder lookup.
+record) keep the folder lookup. Both follow ``store.refs``: a name several runs share is refused
+with their ids, as a shared id prefix is.
 """
 
 from __future__ import annotations
@@ -13,25 +14,25 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlops_nb.errors import StoreError
+from mlops_nb.errors import StoreError, UsageError
 from mlops_nb.store import index
 from mlops_nb.store import runs as store
-from mlops_nb.store.hints import command
-
-LATEST = ("latest", "last", "-1")
+from mlops_nb.store.refs import LATEST, NAME_AT, SHOWN, check_ref, pick
 
 
 def resolve_run(runs_dir: Path, ref: str) -> Path:
     """A run folder from an id, a unique id prefix (of the whole id or of its random part), a
-    run name (the latest run with it wins), ``latest`` or a folder path: ``runs.resolve_run``'s
-    rules and messages. Raises ``StoreError`` (no such run, an ambiguous prefix, no runs folder).
-    """
+    run name (unique: shared names are refused like shared prefixes), ``latest`` or a folder
+    path. Raises ``UsageError`` for an empty reference and ``StoreError`` (no such run, a
+    reference matching several runs with their ids listed, no runs folder)."""
     return resolve_runs(runs_dir, [ref])[0]
 
 
 def resolve_runs(runs_dir: Path, refs: Sequence[str]) -> list[Path]:
     """``resolve_run`` of each of ``refs``, in order, with one look at the index."""
     runs_dir = Path(runs_dir)
+    for ref in refs:
+        check_ref(ref)
     if not runs_dir.is_dir() or not index.writable(runs_dir):
         return [store.resolve_run(runs_dir, ref) for ref in refs]
     conn: sqlite3.Connection | None = None
@@ -50,28 +51,36 @@ def resolve_runs(runs_dir: Path, refs: Sequence[str]) -> list[Path]:
     return found
 
 
+def check_name(name: str | None) -> None:
+    """Raise ``UsageError`` (one line) when ``name`` cannot name a run, because a reference to
+    it would mean something else or nothing: empty (or no letter nor digit: its id would carry
+    no name), or a reference keyword (``latest``, ``last``, ``-1``: the newest run). ``None`` is
+    no name. (A name with ``/`` is found by it when no folder has that path.)"""
+    if name is None:
+        return
+    slug = store.slug(name)
+    if not slug:
+        why = "is an empty value" if not name.strip() else "has no letter or digit"
+        raise UsageError(f"the run name {name!r} {why}; give a name like 'baseline'.")
+    if name in LATEST or slug in LATEST:
+        raise UsageError(
+            f"the run name {name!r} is reserved: as a run reference it means the newest run "
+            f"({', '.join(LATEST)}); choose another name, e.g. '{slug}-run'."
+        )
+
+
 def _indexed_id(conn: sqlite3.Connection, runs_dir: Path, ref: str) -> str:
     if ref in LATEST:
         (latest,) = conn.execute("SELECT max(id) FROM runs").fetchone()
         if latest is None:
             raise StoreError(f"no runs in {runs_dir} yet.")
         return str(latest)
-    n, first = conn.execute(
-        "SELECT count(*), min(id) FROM runs"
-        " WHERE substr(id, 1, ?) = ? OR substr(id, instr(id, 'Z-') + 2, ?) = ?",
-        (len(ref), ref, len(ref), ref),
-    ).fetchone()
-    if n == 1:
-        return str(first)
-    if n > 1:
-        raise StoreError(f"{ref!r} matches {n} runs; give more of the id (e.g. {first}).")
-    tail = "-" + store.slug(ref)
-    (named,) = conn.execute(
-        "SELECT max(id) FROM runs WHERE ? != '-' AND substr(id, -?) = ?",
-        (tail, len(tail), tail),
-    ).fetchone()
-    if named is None:
-        raise StoreError(
-            f"no run {ref!r} in {runs_dir}. List runs with `{command('collect', runs_dir=runs_dir)}`."
-        )
-    return str(named)
+    slug = store.slug(ref)
+    rows = conn.execute(
+        "SELECT id, count(*) OVER () FROM runs"
+        " WHERE substr(id, 1, ?) = ? OR substr(id, instr(id, 'Z-') + 2, ?) = ?"
+        " OR (? != '' AND substr(id, instr(id, 'Z-') + ?) = ?)"
+        " ORDER BY id DESC LIMIT ?",
+        (len(ref), ref, len(ref), ref, slug, NAME_AT, slug, SHOWN),
+    ).fetchall()
+    return pick(runs_dir, ref, [str(r[0]) for r in rows][::-1], rows[0][1] if rows else 0)

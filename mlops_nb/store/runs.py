@@ -19,7 +19,6 @@ from typing import Any
 from mlops_nb import strict_json
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
-from mlops_nb.store.hints import command
 from mlops_nb.store.place import default_runs_dir as default_runs_dir
 from mlops_nb.store.place import no_runs_folder
 from mlops_nb.store.place import resolve_runs_dir as resolve_runs_dir
@@ -146,7 +145,8 @@ def iter_records(runs_dir: Path) -> Iterator[dict[str, Any]]:
 
 
 def resolve_run(runs_dir: Path, ref: str) -> Path:
-    """A run folder from an id, a unique id prefix, a run name (latest wins) or ``latest``."""
+    """A run folder from an id, a unique id prefix, a unique run name or ``latest``: the rules
+    and messages of ``mlops_nb.store.refs``, by listing the run folders."""
     if not runs_dir.is_dir():
         raise no_runs_folder(runs_dir)
     if ref in ("latest", "last", "-1"):
@@ -158,29 +158,17 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
         p = Path(ref)
         if (p / RECORD).is_file():
             return p
-        raise StoreError(f"{ref}: not a run folder (no {RECORD}).")
+        if ref in (".", "..") or not slug(ref):  # else it may be a name: `--name exp/1`
+            raise StoreError(f"{ref}: not a run folder (no {RECORD}).")
     exact = runs_dir / ref
     if is_run_id(ref) and (exact / RECORD).is_file():
         return exact
-    folders = list(iter_run_folders(runs_dir))
-    # a prefix of the id, or of its random part (`3f9a` for ...Z-3f9a1c)
-    by_prefix = [
-        f for f in folders if f.name.startswith(ref) or f.name.partition("Z-")[2].startswith(ref)
-    ]
-    if len(by_prefix) == 1:
-        return by_prefix[0]
-    if len(by_prefix) > 1:
-        raise StoreError(
-            f"{ref!r} matches {len(by_prefix)} runs; give more of the id "
-            f"(e.g. {by_prefix[0].name})."
-        )
+    from mlops_nb.store import refs
+
+    refs.check_ref(ref)  # a name several runs share is refused like a shared prefix
     s = slug(ref)
-    by_name = [f for f in folders if s and f.name.endswith("-" + s)]
-    if by_name:
-        return by_name[-1]
-    raise StoreError(
-        f"no run {ref!r} in {runs_dir}. List runs with `{command('collect', runs_dir=runs_dir)}`."
-    )
+    ids = [f.name for f in iter_run_folders(runs_dir) if refs.matches(f.name, ref, s)]
+    return runs_dir / refs.pick(runs_dir, ref, ids)
 
 
 def ran_clean(folder: Path) -> bool:

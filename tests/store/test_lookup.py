@@ -33,9 +33,8 @@ def refs(runs: list[Path]) -> list[str]:
         a,  # an exact id
         b[:18],  # a prefix of the whole id
         d.partition("Z-")[2][:4],  # a prefix of the random part
-        "train",  # a name: the latest with it
-        "train!!",  # a name, as its slug
-        "eval",
+        "eval",  # a name
+        "eval!!",  # a name, as its slug
         "latest",
         "last",
         "-1",
@@ -58,10 +57,12 @@ def test_the_index_finds_what_the_folders_find(runs: list[Path], runs_dir: Path)
         by_folders, by_index = both(runs_dir, ref)
         assert by_index == by_folders, ref
         assert not by_index.startswith("StoreError"), ref
-    assert lookup.resolve_run(runs_dir, "train") == runs[2]
+    with pytest.raises(StoreError) as e:  # a name two runs have: neither, with both ids
+        lookup.resolve_run(runs_dir, "train")
+    assert e.value.message.splitlines()[1:] == [f"  {runs[2].name}", f"  {runs[0].name}"]
 
 
-@pytest.mark.parametrize("ref", ["2026", "", "nosuch", "zz-top", "-"])
+@pytest.mark.parametrize("ref", ["2026", "nosuch", "zz-top", "-", "train", "train!!"])
 def test_the_same_errors(runs: list[Path], runs_dir: Path, ref: str) -> None:
     by_folders, by_index = both(runs_dir, ref)
     assert by_index == by_folders
