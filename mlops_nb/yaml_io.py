@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,28 @@ def _loader() -> Any:
                 _refuse_duplicates(self, node)
             return super().construct_mapping(node, deep=deep)
 
+    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _finite_float)
     return UniqueKeyLoader
+
+
+def _finite_float(loader: Any, node: Any) -> float:
+    """A YAML float that is the number written: ``1.0e+400`` (inf) or ``1.0e-400`` (0.0) is
+    refused with its line, as ``-p`` refuses them; ``.inf`` and ``.nan`` keep their meaning."""
+    import yaml
+
+    value: float = loader.construct_yaml_float(node)
+    text = str(node.value).lower().replace("_", "")
+    if text.lstrip("+-").startswith((".inf", ".nan")):
+        return value
+    mantissa = text.partition("e")[0]
+    if math.isfinite(value) and (value or not any(c in "123456789" for c in mantissa)):
+        return value
+    became = "inf" if math.isinf(value) else "0.0"
+    raise yaml.constructor.ConstructorError(
+        problem=f"{node.value} is out of the range of a float (about 1e-308 to 1e308), so it "
+        f"would become {became}; give a number in range (or .inf for infinity)",
+        problem_mark=node.start_mark,
+    )
 
 
 def _refuse_duplicates(loader: Any, node: Any) -> None:
