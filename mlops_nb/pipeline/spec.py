@@ -116,6 +116,19 @@ class Pipeline:
         return out
 
 
+def _run_name_problems(name: str) -> list[str]:
+    """A step's runs are named after it: a name a run reference would read as something else
+    (``latest``) or nothing is refused here, before any step runs."""
+    from mlops_nb.errors import UsageError
+    from mlops_nb.store.lookup import check_name
+
+    try:
+        check_name(name)
+    except UsageError as e:
+        return [f"step {name!r}: {e.message}"]
+    return []
+
+
 def _did_you_mean(word: str, valid: set[str] | list[str]) -> str:
     close = difflib.get_close_matches(word, sorted(valid), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -162,6 +175,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Pipeline:
         raw_steps = {}
     steps = {}
     for name, raw in raw_steps.items():
+        problems += _run_name_problems(str(name))
         step = _step(p.parent, str(name), raw, problems)
         if step is not None:
             steps[step.name] = step
