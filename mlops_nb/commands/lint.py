@@ -69,6 +69,8 @@ def print_report(report: LintReport, *, fmt: str, prog: str = "mlops-nb lint") -
     """Findings on stdout; unreadable files (and, for text, a summary) on stderr."""
     from mlops_nb import output
 
+    for note in report.skipped:
+        output.err(note)
     if fmt == "json":
         output.print_json([f.to_dict() for f in [*report.unreadable, *report.findings]])
         return

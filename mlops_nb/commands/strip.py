@@ -44,6 +44,8 @@ def print_report(report: StripReport, *, check: bool) -> None:
         output.out(finding.format())
     for path, message in report.unreadable:
         output.err(f"{path}: NB000 {message}")
+    for note in report.skipped:
+        output.err(note)
     if report.kept:
         notebooks = len({f.path for f in report.kept})
         output.err(
