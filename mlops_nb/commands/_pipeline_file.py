@@ -13,12 +13,19 @@ ALL = "*"  # the value of a bare --force: every step
 
 
 def load_pipeline(file: str | None) -> Pipeline:
-    """``spec.load`` of FILE; for a folder FILE, its pipeline.yaml, which stderr names."""
+    """``spec.load`` of FILE; for a folder FILE, its pipeline.yaml, which stderr names.
+    ``ConfigError`` for an empty FILE."""
     from pathlib import Path
 
     from mlops_nb import output
+    from mlops_nb.errors import ConfigError
     from mlops_nb.pipeline import spec
 
+    if file == "":  # Path("") is ".": its pipeline.yaml, not what the user meant
+        raise ConfigError(
+            f"an empty FILE ('') names no pipeline file; give its path, or leave FILE out for "
+            f"{spec.DEFAULT_FILE}."
+        )
     path = spec.locate(file)
     if file is not None and path != Path(file):
         output.notice(f"{file} is a folder: using {path}")

@@ -29,6 +29,8 @@ def export(
     """
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: unknown; valid: {', '.join(FORMATS)}.")
+    if out_dir is not None and os.fspath(out_dir) == "":  # Path("") is "."
+        raise UsageError("-o '': an empty path names no folder; give -o DIR (-o . for here).")
     one_file = out_dir is not None and _names_one_file(os.fspath(out_dir), fmt)
     if fmt != "requirements" and (out_dir is None or one_file):
         given = f", not {os.fspath(out_dir)}" if out_dir is not None else ""

@@ -31,7 +31,7 @@ def iter_notebook_paths(
     A file reached twice (named twice, through a symbolic link and its target, or by two hard
     links) is yielded once, under the first name it was reached by.
     """
-    named = [Path(raw) for raw in paths]
+    named = [Path(_nonempty(raw)) for raw in paths]
     records = Records()
     for p in named:
         if p.is_dir():
@@ -44,6 +44,12 @@ def iter_notebook_paths(
             if key not in seen:
                 seen.add(key)
                 yield f
+
+
+def _nonempty(raw: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    if os.fspath(raw) == "":  # Path("") is ".": it would walk the current folder
+        raise UsageError("an empty PATH ('') names no notebook or folder; give one (. for here).")
+    return raw
 
 
 def _refuse_a_record(folder: Path, records: Records) -> None:
