@@ -53,8 +53,8 @@ def report_bug(exc: BaseException, prog: str = "mlops-nb") -> int:
         where = f"the traceback is in {log}"
     except OSError:
         where = "the traceback follows"
-        sys.stderr.write(text)
-    sys.stderr.write(
+        _stderr(text)
+    _stderr(
         f"{prog}: internal error: {type(exc).__name__}: {exc}\n"
         f"  This is a bug in mlops-nb; {where}. Please report it.\n"
     )
@@ -81,9 +81,10 @@ def handle(prog: str, call: Callable[[], int], *, feature: str | None = None) ->
 
 
 def _stderr(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed or full
-        sys.stderr.write(text)
-        sys.stderr.flush()
+    """Write to stderr; one that is closed or full is left behind (``output.err``)."""
+    from mlops_nb import output
+
+    output.err(text.removesuffix("\n"))
 
 
 def _handle(prog: str, call: Callable[[], int], *, feature: str | None) -> int:
@@ -95,16 +96,16 @@ def _handle(prog: str, call: Callable[[], int], *, feature: str | None) -> int:
         with _user_warnings(prog):
             return int(call())
     except MlopsNbError as e:
-        sys.stderr.write(f"{prog}: error: {e.message}\n")
+        _stderr(f"{prog}: error: {e.message}\n")
         return e.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write(f"{prog}: interrupted\n")
+        _stderr(f"{prog}: interrupted\n")
         return EXIT_INTERRUPTED
     except ModuleNotFoundError as e:
         missing = extra_error(e, feature or prog)
         if missing is None:
             return report_bug(e, prog)
-        sys.stderr.write(f"{prog}: error: {missing.message}\n")
+        _stderr(f"{prog}: error: {missing.message}\n")
         return missing.exit_code
     except BrokenPipeError:
         # the reader went away: not an error; later writes go nowhere
@@ -124,8 +125,7 @@ class _UserLine(logging.Handler):
         self.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        sys.stderr.write(self.format(record) + "\n")
-        sys.stderr.flush()
+        _stderr(self.format(record))
 
 
 @contextlib.contextmanager

@@ -86,11 +86,16 @@ def _drop_stdout(stream: TextIO | None = None) -> None:
 def err(text: str) -> None:
     """Print a line for the user on stderr (errors, notices, progress). When the reader has
     gone away (``mlops-nb sweep ... 2>&1 | head``) the rest is dropped and the command goes on:
-    a sweep must not stop, nor its exit code say success, because its progress had no reader."""
+    a sweep must not stop, nor its exit code say success, because its progress had no reader.
+    The same when stderr cannot be written (``2> /dev/full``) or is closed (``2>&-``): the
+    diagnostics have nowhere to go, and the exit code still tells."""
+    if sys.stderr is None:  # started without fd 2; print(file=None) would write to stdout
+        return
     try:
         print(text, file=sys.stderr, flush=True)
-    except BrokenPipeError:
-        _drop_stdout(sys.stderr)
+    except OSError:
+        with contextlib.suppress(OSError, ValueError):
+            _drop_stdout(sys.stderr)
 
 
 def notice(text: str) -> None:

@@ -98,3 +98,26 @@ def test_in_process_the_first_failure_is_kept_and_the_rest_dropped(
         output.out("a file that is not stdout", stream=other)
     with pytest.raises(OSError, match="No space left"):
         other.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        ("collect", 0),  # the notice that the index was built has nowhere to go
+        ("strip nothere.ipynb", 2),  # an error message that cannot be shown: still exit 2
+        ("lint bad.ipynb", 1),
+        ("show no-such-run", 2),
+    ],
+)
+def test_a_full_stderr_keeps_the_exit_code(
+    command: str, code: int, runs_dir: Path, tmp_path: Path
+) -> None:
+    """Diagnostics that cannot be written are dropped; the exit code still tells."""
+    make_run(runs_dir, params={"C": 1}, scraps={"f1": 0.9})
+    b.write(tmp_path / "bad.ipynb", b.params("a = 1", count=2), b.code("b = a", count=1))
+    argv = [sys.executable, "-m", "mlops_nb", *command.split()]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            argv, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=full, timeout=300
+        )
+    assert done.returncode == code
