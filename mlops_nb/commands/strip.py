@@ -8,6 +8,9 @@ is left as saved and listed: stripping would erase what shows it. Restart & Run 
 clear all outputs. Settings that would strip what run and lint need (the parameters cell, tags,
 ids, the kernelspec) are refused.
 
+A recorded run's files (in a run folder or the runs store) are its results: a folder among them
+is refused, a file named there is skipped with a note.
+
 Settings: [tool.mlops-nb.strip] in pyproject.toml (keep-output, keep-count, extra-keys,
 keep-metadata-keys, drop-empty-cells, drop-tagged-cells, strip-init-cells, drop-output-types,
 keep-output-types, max-size). Exit 0 nothing to do, 1 files changed (or would, with --check) or
