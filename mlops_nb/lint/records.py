@@ -30,6 +30,7 @@ class Records:
     def __init__(self) -> None:
         self._configured = os.path.realpath(default_runs_dir())
         self._run_folders: dict[str, bool] = {}
+        self._holders: dict[str, Path | None] = {}
 
     def is_store(
         self, folder: Path, listing: tuple[list[str], list[str]] | None = None, real: str = ""
@@ -54,7 +55,9 @@ class Records:
         """``folder`` holds a run's record (``files``: its file names, when known)."""
         if files is not None and RECORD not in files:
             return False
-        real = os.path.realpath(folder)
+        return self._holds_record(os.path.realpath(folder))
+
+    def _holds_record(self, real: str) -> bool:
         known = self._run_folders.get(real)
         if known is None:
             known = self._run_folders[real] = _holds_record(Path(real))
@@ -63,13 +66,20 @@ class Records:
     def holder(self, path: Path) -> Path | None:
         """The run folder or configured store that ``path`` (a file or folder) lies in, the
         folder itself included; None outside any. Follows links: the file a write would change
-        is the one that counts."""
-        real = Path(os.path.realpath(path))
-        folders = [real, *real.parents] if real.is_dir() else list(real.parents)
-        for folder in folders:
-            if str(folder) == self._configured or self.is_run_folder(folder):
-                return folder
-        return None
+        is the one that counts. Each folder is resolved once (pre-commit names many files of
+        few folders)."""
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        folder = os.fspath(path if path.is_dir() else path.parent)
+        if folder not in self._holders:
+            real = Path(os.path.realpath(folder))
+            self._holders[folder] = next(
+                (f for f in (real, *real.parents) if self._is_holder(str(f))), None
+            )
+        return self._holders[folder]
+
+    def _is_holder(self, real: str) -> bool:
+        return real == self._configured or self._holds_record(real)
 
     def describe(self, holder: Path) -> str:
         """``holder`` (from ``holder``) for a message: the runs store or the run folder."""
