@@ -93,10 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(protect_dash_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "_module", None):  # as argparse does for a required argument
-        parser.print_usage(sys.stderr)
-        sys.stderr.write(
-            "mlops-nb: error: the following arguments are required: COMMAND "
-            "('mlops-nb --help' lists the commands)\n"
+        from mlops_nb import output
+
+        output.err(
+            parser.format_usage() + "mlops-nb: error: the following arguments are required: "
+            "COMMAND ('mlops-nb --help' lists the commands)"
         )
         return EXIT_USAGE
     return error_handler.handle(
