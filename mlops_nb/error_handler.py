@@ -2,7 +2,8 @@
 
 A user error (``MlopsNbError``) prints ``PROG: error: message`` and exits with its code; Ctrl-C
 and SIGTERM exit 130; a missing optional module says which ``pip install`` fixes it; a reader
-that went away (``mlops-nb collect | head``) is not an error; anything else is a bug: its
+that went away (``mlops-nb collect | head``) is not an error; stdout that cannot be written (a
+full disk) is one line and exit 2, as grep and diff do; anything else is a bug: its
 traceback is saved to a log file whose path is printed, exit 3. Modelled on pre-commit's
 ``pre_commit/error_handler.py``. Imports nothing heavy: the hooks use it.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from mlops_nb import __version__
-from mlops_nb.errors import EXIT_INTERRUPTED, MlopsNbError, extra_error
+from mlops_nb.errors import EXIT_INTERRUPTED, EXIT_USAGE, MlopsNbError, extra_error
 
 EXIT_BUG = 3
 # Loggers whose warnings are meant for the user of the CLI (one `PROG: message` line each).
@@ -52,8 +53,8 @@ def report_bug(exc: BaseException, prog: str = "mlops-nb") -> int:
         where = f"the traceback is in {log}"
     except OSError:
         where = "the traceback follows"
-        sys.stderr.write(text)
-    sys.stderr.write(
+        _stderr(text)
+    _stderr(
         f"{prog}: internal error: {type(exc).__name__}: {exc}\n"
         f"  This is a bug in mlops-nb; {where}. Please report it.\n"
     )
@@ -64,8 +65,29 @@ def handle(prog: str, call: Callable[[], int], *, feature: str | None = None) ->
     """``call()``'s exit code, every error mapped to its message and exit code (module doc).
 
     ``feature`` names the command in a missing-extra message (default ``prog``). SIGTERM is
-    turned into ``KeyboardInterrupt`` while ``call`` runs in the main thread.
+    turned into ``KeyboardInterrupt`` while ``call`` runs in the main thread. When stdout could
+    not be written (``output.take_stdout_failure``: a full disk, an I/O error; not a reader gone)
+    the exit code is ``EXIT_USAGE`` with one line saying so, unless the command was interrupted.
     """
+    from mlops_nb import output
+
+    output.take_stdout_failure()  # one left by an earlier call in this process is not ours
+    code = _handle(prog, call, feature=feature)
+    failure = output.take_stdout_failure()
+    if failure is None or code == EXIT_INTERRUPTED:
+        return code
+    _stderr(f"{prog}: error: cannot write to stdout: {failure.strerror or failure}.\n")
+    return EXIT_USAGE
+
+
+def _stderr(text: str) -> None:
+    """Write to stderr; one that is closed or full is left behind (``output.err``)."""
+    from mlops_nb import output
+
+    output.err(text.removesuffix("\n"))
+
+
+def _handle(prog: str, call: Callable[[], int], *, feature: str | None) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
@@ -74,16 +96,16 @@ def handle(prog: str, call: Callable[[], int], *, feature: str | None = None) ->
         with _user_warnings(prog):
             return int(call())
     except MlopsNbError as e:
-        sys.stderr.write(f"{prog}: error: {e.message}\n")
+        _stderr(f"{prog}: error: {e.message}\n")
         return e.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write(f"{prog}: interrupted\n")
+        _stderr(f"{prog}: interrupted\n")
         return EXIT_INTERRUPTED
     except ModuleNotFoundError as e:
         missing = extra_error(e, feature or prog)
         if missing is None:
             return report_bug(e, prog)
-        sys.stderr.write(f"{prog}: error: {missing.message}\n")
+        _stderr(f"{prog}: error: {missing.message}\n")
         return missing.exit_code
     except BrokenPipeError:
         # the reader went away: not an error; later writes go nowhere
@@ -103,8 +125,7 @@ class _UserLine(logging.Handler):
         self.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        sys.stderr.write(self.format(record) + "\n")
-        sys.stderr.flush()
+        _stderr(self.format(record))
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from mlops_nb import __version__, error_handler
+from mlops_nb.errors import EXIT_USAGE
 
 # name -> (module, one-line help). Order is the order of `mlops-nb --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -91,9 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     skip_optional_imports()
     parser = build_parser()
     args = parser.parse_args(protect_dash_values(sys.argv[1:] if argv is None else argv))
-    if not getattr(args, "_module", None):
-        parser.print_help()
-        return 0
+    if not getattr(args, "_module", None):  # as argparse does for a required argument
+        from mlops_nb import output
+
+        output.err(
+            parser.format_usage() + "mlops-nb: error: the following arguments are required: "
+            "COMMAND ('mlops-nb --help' lists the commands)"
+        )
+        return EXIT_USAGE
     return error_handler.handle(
         "mlops-nb", lambda: _dispatch(args._module, args), feature=f"mlops-nb {args.command}"
     )

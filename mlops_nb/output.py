@@ -5,6 +5,7 @@ The library logs with ``logging``; commands print with these helpers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -27,6 +28,10 @@ def out(text: str = "", *, stream: TextIO | None = None) -> None:
         if target is not sys.stdout:
             raise
         _drop_stdout()
+    except OSError as e:
+        if target is not sys.stdout:
+            raise
+        _stdout_failed(e)
 
 
 def out_bytes(data: bytes) -> None:
@@ -42,6 +47,30 @@ def out_bytes(data: bytes) -> None:
             buffer.flush()
     except BrokenPipeError:
         _drop_stdout()
+    except OSError as e:
+        _stdout_failed(e)
+
+
+# The first error writing stdout other than a reader gone (a full disk, an I/O error), kept for
+# error_handler: the command goes on (its runs and records complete) and then exits 2 with one
+# line, as grep and diff do when their output cannot be written.
+_failures: list[OSError] = []
+
+
+def _stdout_failed(error: OSError) -> None:
+    """Keep ``error`` for ``take_stdout_failure`` and send the rest of stdout to /dev/null (a
+    stream without a file descriptor is left as it is)."""
+    if not _failures:
+        _failures.append(error)
+    with contextlib.suppress(OSError, ValueError):
+        _drop_stdout()
+
+
+def take_stdout_failure() -> OSError | None:
+    """The first error met writing stdout since the last call (None if none), forgotten."""
+    failure = _failures[0] if _failures else None
+    _failures.clear()
+    return failure
 
 
 def _drop_stdout(stream: TextIO | None = None) -> None:
@@ -57,11 +86,16 @@ def _drop_stdout(stream: TextIO | None = None) -> None:
 def err(text: str) -> None:
     """Print a line for the user on stderr (errors, notices, progress). When the reader has
     gone away (``mlops-nb sweep ... 2>&1 | head``) the rest is dropped and the command goes on:
-    a sweep must not stop, nor its exit code say success, because its progress had no reader."""
+    a sweep must not stop, nor its exit code say success, because its progress had no reader.
+    The same when stderr cannot be written (``2> /dev/full``) or is closed (``2>&-``): the
+    diagnostics have nowhere to go, and the exit code still tells."""
+    if sys.stderr is None:  # started without fd 2; print(file=None) would write to stdout
+        return
     try:
         print(text, file=sys.stderr, flush=True)
-    except BrokenPipeError:
-        _drop_stdout(sys.stderr)
+    except OSError:
+        with contextlib.suppress(OSError, ValueError):
+            _drop_stdout(sys.stderr)
 
 
 def notice(text: str) -> None:

@@ -7,6 +7,7 @@ Templates are the ``.ipynb`` files of the ``templates`` folder, found inside an 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +166,11 @@ def init_project(
     Existing files are kept (``force`` overwrites the notebooks); ``.gitignore`` gets the
     missing lines appended.
     """
+    if os.fspath(directory) == "":  # Path("") is ".": the user meant some folder, not this one
+        raise UsageError(
+            "init: an empty DIR ('') names no folder; name the project folder, or leave DIR out "
+            "for the current one."
+        )
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} is a file; give a folder for the new project.")

@@ -49,6 +49,7 @@ class StripReport:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     kept: list[Finding] = field(default_factory=list)  # why notebooks were left as saved
     checked: int = 0
+    skipped: list[str] = field(default_factory=list)  # notes: files of a runs store left out
 
     @property
     def exit_code(self) -> int:
@@ -175,7 +176,7 @@ def strip_paths(paths: Iterable[str | os.PathLike[str]], *, check: bool = False)
     resolver = StripOptionsResolver()
     lint_options = OptionsResolver()
     report = StripReport()
-    for path in iter_notebook_paths(paths):
+    for path in iter_notebook_paths(paths, skipped=report.skipped):
         if is_text_notebook(path) and path.is_file():
             report.checked += 1  # a Jupytext text notebook has no outputs: left alone
             continue

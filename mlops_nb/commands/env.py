@@ -3,7 +3,8 @@
 export RUN --format requirements|dockerfile|repo2docker [-o DIR] [--hashes]
     requirements: the exact package set pinned (--hashes: with hashes, resolved for the run's
     exact Python version: uv if installed, else pip); dockerfile: Dockerfile + hashed lock;
-    repo2docker: requirements.txt, runtime.txt, postBuild. Without -o, requirements print.
+    repo2docker: requirements.txt, runtime.txt, postBuild. Without -o (or with -o -), the
+    requirements print; -o naming a pipe or device (/dev/null, /dev/stdout) gets them in place.
 diff RUN_A RUN_B [--json]
     packages added, removed and changed, Python and platform. Exit 0 either way.
 """
@@ -26,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="DIR",
-        help="folder to write the files into ('-': print requirements.txt, as without -o)",
+        help="folder to write the files into (made if missing; '-': print requirements.txt, "
+        "as without -o; a named pipe or device such as /dev/stdout: requirements.txt in place)",
     )
     e.add_argument(
         "--hashes", action="store_true", help="pin with hashes (always for dockerfile/repo2docker)"
@@ -60,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.environment.export import export
 
     run_ = Run.find(args.run_ref, runs_dir=args.runs_dir)
-    if args.output == "-":
-        args.output = None  # stdout; the formats of several files then ask for a folder
     files = export(run_.path, fmt=args.format, out_dir=args.output, hashes=args.hashes)
     if args.output is None:
         output.out(files["requirements.txt"].rstrip("\n"))
-    else:
+    elif Path(args.output).is_dir():
         for name in files:
             output.notice(f"wrote {Path(args.output, name)}")
+    elif args.output != "-":  # a pipe or device, written in place
+        output.notice(f"wrote requirements.txt to {args.output}")
     return 0

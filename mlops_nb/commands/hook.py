@@ -2,7 +2,8 @@
 
 A notebook with findings (e.g. run out of order) is left as it is and fails the commit with the
 lint message; a clean one is stripped in place (the commit then fails once, as with any
-pre-commit hook that changes files: `git add` it and commit again). Exit 0 nothing to do,
+pre-commit hook that changes files: `git add` it and commit again). A recorded run's files (a
+committed runs store) are skipped with a note. Exit 0 nothing to do,
 1 findings or files changed, 2 unreadable input.
 
 Also the console scripts `mlops-nb-lint`, `mlops-nb-strip` and `mlops-nb-hook` used by

@@ -7,6 +7,7 @@ Existing files are kept; --force overwrites the notebooks.
 from __future__ import annotations
 
 import argparse
+import shlex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +25,9 @@ def run(args: argparse.Namespace) -> int:
         output.out(f"created {path}")
     for path in result.kept:
         output.out(f"kept    {path} (exists)")
-    output.out(
-        f"next: cd {result.root} && git init && pre-commit install && "
-        "mlops-nb run notebooks/eda.ipynb"
+    root = str(result.root)
+    word = shlex.quote(f"./{root}" if root.startswith("-") else root)  # not an option of cd
+    output.out(  # quoted: a folder named with a space or a quote pastes as one word
+        f"next: cd {word} && git init && pre-commit install && mlops-nb run notebooks/eda.ipynb"
     )
     return 0

@@ -1,7 +1,8 @@
 """Check notebook hygiene: linear execution (counts 1..n top to bottom, or none), one literal
 parameters cell on top, no error outputs, little code, small outputs, a kernelspec.
 
-Prints `path:cell N: CODE message`. Exit 0 clean, 1 findings, 2 unreadable input (other files are
+A recorded run's files (in a run folder or the runs store) are its results: a folder among them
+is refused, a file named there is skipped with a note. Prints `path:cell N: CODE message`. Exit 0 clean, 1 findings, 2 unreadable input (other files are
 still checked). Settings: [tool.mlops-nb.lint] in pyproject.toml (select, ignore, max-cell-lines,
 max-output-bytes), found by walking up from each notebook.
 """
@@ -69,6 +70,8 @@ def print_report(report: LintReport, *, fmt: str, prog: str = "mlops-nb lint") -
     """Findings on stdout; unreadable files (and, for text, a summary) on stderr."""
     from mlops_nb import output
 
+    for note in report.skipped:
+        output.err(note)
     if fmt == "json":
         output.print_json([f.to_dict() for f in [*report.unreadable, *report.findings]])
         return

@@ -1,6 +1,7 @@
 """Run or inspect a pipeline of notebooks (default file: notebooks/pipeline.yaml).
 
-run        run the steps that are stale (all with --force, one with --force STEP)
+run        run the steps that are stale (all with --force, one with --force STEP; the file
+           may follow a bare --force: --force pipeline.yaml)
 status     each step: up to date, or stale and why
 show       the DAG as text, or as a Mermaid diagram (--format mermaid)
 mark-done  accept a step's current state without running it (e.g. after a cosmetic edit)
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--force",
         nargs="?",
-        const="*",
+        const="*",  # _pipeline_file.ALL
         action="append",
         metavar="STEP",
         help="re-run every step, or only STEP (repeatable)",
@@ -56,13 +57,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops_nb.commands._pipeline_file import load_pipeline
+    from mlops_nb.commands._pipeline_file import file_and_force, load_pipeline
     from mlops_nb.store.runs import resolve_runs_dir
 
     if args.action in ("export", "select"):
         from mlops_nb.commands import pipeline_export
 
         return pipeline_export.run(args)
+    if args.action == "run":
+        args.file, args.force = file_and_force(args.file, args.force)
     pipeline = load_pipeline(args.file)
     if args.action == "show":
         return _show(pipeline, args.format)
@@ -191,21 +194,12 @@ def _run(
     import time
 
     from mlops_nb import output
-    from mlops_nb.errors import EXIT_FAILED, ConfigError
+    from mlops_nb.commands._pipeline_file import forced_steps
+    from mlops_nb.errors import EXIT_FAILED
     from mlops_nb.pipeline.engine import run as run_pipeline
     from mlops_nb.pipeline.hints import command
 
-    forced: bool | set[str] = False
-    if force:
-        if "*" in force:
-            forced = True
-        else:
-            unknown = [s for s in force if s not in pipeline.steps]
-            if unknown:
-                raise ConfigError(
-                    f"--force: no step {unknown[0]!r}; steps: {', '.join(pipeline.steps)}."
-                )
-            forced = set(force)
+    forced = forced_steps(pipeline, force)
     width = max(len(n) for n in pipeline.steps)
     output.out(f"pipeline {pipeline.name}: {len(pipeline.steps)} steps, runs in {runs_dir}")
     t0 = time.monotonic()

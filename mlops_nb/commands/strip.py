@@ -8,6 +8,9 @@ is left as saved and listed: stripping would erase what shows it. Restart & Run 
 clear all outputs. Settings that would strip what run and lint need (the parameters cell, tags,
 ids, the kernelspec) are refused.
 
+A recorded run's files (in a run folder or the runs store) are its results: a folder among them
+is refused, a file named there is skipped with a note.
+
 Settings: [tool.mlops-nb.strip] in pyproject.toml (keep-output, keep-count, extra-keys,
 keep-metadata-keys, drop-empty-cells, drop-tagged-cells, strip-init-cells, drop-output-types,
 keep-output-types, max-size). Exit 0 nothing to do, 1 files changed (or would, with --check) or
@@ -44,6 +47,8 @@ def print_report(report: StripReport, *, check: bool) -> None:
         output.out(finding.format())
     for path, message in report.unreadable:
         output.err(f"{path}: NB000 {message}")
+    for note in report.skipped:
+        output.err(note)
     if report.kept:
         notebooks = len({f.path for f in report.kept})
         output.err(

@@ -27,6 +27,7 @@ class LintReport:
     findings: list[Finding] = field(default_factory=list)
     unreadable: list[Finding] = field(default_factory=list)
     checked: int = 0
+    skipped: list[str] = field(default_factory=list)  # notes: files of a runs store left out
 
     @property
     def exit_code(self) -> int:
@@ -39,8 +40,9 @@ class LintReport:
     ) -> Iterator[tuple[Path, T]]:
         """``(path, read(path))`` for each notebook of ``paths`` (``lint.files``) that ``read``
         can read, counted in ``checked``; one it cannot (a ``NotebookError``) is reported in
-        ``unreadable`` as NB000 and the others are still checked."""
-        for path in iter_notebook_paths(paths):
+        ``unreadable`` as NB000 and the others are still checked; a file of a runs store is
+        left out with a note in ``skipped``."""
+        for path in iter_notebook_paths(paths, skipped=self.skipped):
             try:
                 nb = read(path)
             except NotebookError as e:

@@ -77,12 +77,26 @@ def test_limit_must_be_a_positive_integer(
     assert _parse("collect", "--limit", "7").limit == 7  # type: ignore[attr-defined]
 
 
-def test_no_command_prints_the_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
+def test_help_lists_every_command_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
     text = capsys.readouterr().out
     assert text.startswith("usage: mlops-nb")
     for name in COMMANDS:
         assert name in text
+
+
+def test_no_command_is_bad_usage_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """As argparse does for a missing required argument (review5 item 14)."""
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "usage: mlops-nb [-h] [--version] COMMAND ...",
+        "mlops-nb: error: the following arguments are required: COMMAND ('mlops-nb --help' "
+        "lists the commands)",
+    ]
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,7 +114,8 @@ def test_a_command_whose_module_is_not_there_yet_is_left_out(
     monkeypatch.setitem(
         main_module.COMMANDS, "future", ("mlops_nb.commands.not_written_yet", "coming soon")
     )
-    assert main([]) == 0
+    with pytest.raises(SystemExit):
+        main(["--help"])
     text = capsys.readouterr().out
     assert "coming soon" not in text
     assert "show one run's record" in text  # the others are all there

@@ -63,7 +63,7 @@ def test_strip_and_lint_of_the_project_leave_the_store_alone(
     assert main(["strip", "--check", "."]) == 0  # nothing left to strip outside the store
 
 
-def test_a_named_store_is_refused_a_named_run_notebook_is_processed(
+def test_a_named_store_is_refused_a_named_run_notebook_is_skipped(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = project.parents[1]
@@ -75,9 +75,10 @@ def test_a_named_store_is_refused_a_named_run_notebook_is_processed(
             "records, not notebooks to check or strip. Name the notebooks you mean, or a folder "
             "without the store.\n"
         )
-    # the user asked for this one file (as pre-commit passes the files git tracks)
-    assert main(["strip", "--check", str(project)]) == 1
-    assert f"{project}: would strip" in capsys.readouterr().out
+    # named (as pre-commit passes the files git tracks): left as recorded, with a note
+    # (review6 item 5; tests/lint/test_run_folders_left_alone.py)
+    assert main(["strip", "--check", str(project)]) == 0
+    assert f"{project}: skipped: it is in the run folder" in capsys.readouterr().err
     # the configured store (MLOPS_NB_RUNS_DIR) is skipped even before it has a run in it
     configured = project.parents[3] / "empty-store"
     configured.mkdir()
