@@ -79,7 +79,48 @@ def build_parser() -> argparse.ArgumentParser:
         )
         module.add_arguments(cmd)
         cmd.set_defaults(_module=module_name)
+        _note_paths(cmd)
     return parser
+
+
+def _note_paths(cmd: argparse.ArgumentParser) -> None:
+    """Remember ``cmd``'s path arguments (``_empty_path`` checks them), and those of its own
+    actions (``pipeline run``, ``env export``, ...)."""
+    cmd.set_defaults(_paths=_path_arguments(cmd))
+    for action in cmd._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in action.choices.values():
+                _note_paths(nested)
+
+
+PATH_METAVARS = frozenset({"FILE", "DIR", "PATH", "NOTEBOOK", "F.json"})
+
+
+def _path_arguments(cmd: argparse.ArgumentParser) -> tuple[tuple[str, str, str], ...]:
+    """``(dest, how the user wrote it, hint)`` of each option of ``cmd`` that names a file or
+    folder (by its metavar), and of a NOTEBOOK argument."""
+    found = []
+    for action in cmd._actions:  # argparse's list of a parser's arguments
+        metavars = action.metavar if isinstance(action.metavar, tuple) else (action.metavar,)
+        named = PATH_METAVARS.intersection(m for m in metavars if isinstance(m, str))
+        # positional FILE, DIR, PATH: each command says what an empty one would have meant
+        if named and (action.option_strings or "NOTEBOOK" in named):
+            hint = " (. for the current folder)" if "DIR" in named else ""
+            found.append((action.dest, "/".join(action.option_strings) or "NOTEBOOK", hint))
+    return tuple(found)
+
+
+def _empty_path(args: argparse.Namespace) -> str | None:
+    """The error for the first path argument given as '' (it would mean the current folder,
+    or nothing), or None."""
+    paths: tuple[tuple[str, str, str], ...] = getattr(args, "_paths", ())
+    for dest, shown, hint in paths:
+        value = getattr(args, dest, None)
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if v == "" or (isinstance(v, (list, tuple)) and "" in v):
+                return f"{shown} '': an empty path names no file or folder; give one{hint}."
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.format_usage() + "mlops-nb: error: the following arguments are required: "
             "COMMAND ('mlops-nb --help' lists the commands)"
         )
+        return EXIT_USAGE
+    empty = _empty_path(args)
+    if empty is not None:
+        from mlops_nb import output
+
+        output.err(f"mlops-nb {args.command}: error: {empty}")
         return EXIT_USAGE
     return error_handler.handle(
         "mlops-nb", lambda: _dispatch(args._module, args), feature=f"mlops-nb {args.command}"

@@ -49,11 +49,7 @@ EMPTY = {
         ["hook", ""],
         "an empty PATH ('') names no notebook or folder; give one (. for here).",
     ),
-    "env export": (
-        ["env", "export", "latest", "-o", ""],
-        "-o '': an empty path names no folder; give -o DIR (-o . for here).",
-    ),
-}
+}  # options given '' (env export -o ''): tests/commands/test_empty_path_options.py
 PIPELINE = "an empty FILE ('') names no pipeline file; give its path, or leave FILE out for notebooks/pipeline.yaml."
 for action in (["run"], ["status"], ["show"], ["mark-done", "a"], ["export", "--format", "dvc"]):
     EMPTY[f"pipeline {action[0]}"] = (["pipeline", *action, ""], PIPELINE)
