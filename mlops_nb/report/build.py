@@ -207,7 +207,9 @@ def _check_columns(sel: Selection, page: Page, store: Cache, names: Sequence[str
     name = store.key("columns", sel.digest, page.fingerprint)
     columns = strings(store.get(name))
     if columns is None:
-        columns = outline.columns(sel)
+        from mlops_nb.report.known import page_columns
+
+        columns = page_columns(sel, page, store)
         store.put(name, columns)
     for wanted_name in wanted:
         try:
