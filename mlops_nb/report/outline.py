@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 _OBJ = "(pipeline IS NOT NULL AND json_valid(pipeline) AND json_type(pipeline) = 'object')"
 _PNAME = f"CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.name') END"
 _PSTEP = f"CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.step') END"
-_GROUP = f"sweep_id, notebook, {_PNAME}, {_PSTEP}"
+# `{notebook}`: the run's notebook key (`notebooks.key_sql`), put in by `_query`
+_GROUP = f"sweep_id, {{notebook}}, {_PNAME}, {_PSTEP}"
 # A section's fingerprint: its run count, first and last ids, its runs counted by status (the
 # index marks a run whose driver died `lost` without rewriting its record), and the newest and
 # the sum (mod a prime, so that SQLite's integers cannot overflow) of its records' modification
@@ -158,15 +159,17 @@ def _query(
     extra_args: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` (its ``{where}``: the selection's, and ``extra``'s condition)."""
+    from mlops_nb.report.notebooks import key_sql
     from mlops_nb.store import index
 
     where, args = sel.where(extra, extra_args)
+    sql = sql.replace("{where}", where).replace("{notebook}", key_sql(sel.runs_dir))
 
     @index._fork_safe  # the pipeline's report step reads while other steps fork kernels
     def read() -> list[tuple[Any, ...]]:
         conn = index.open_index(sel.runs_dir, sync=False)
         try:
-            return conn.execute(sql.replace("{where}", where), args).fetchall()
+            return conn.execute(sql, args).fetchall()
         finally:
             conn.close()
 
@@ -220,7 +223,7 @@ def _of_groups(outlines: Sequence[Outline], *, scan: bool) -> tuple[str, list[An
     groups = [g for o in outlines for g in o.groups]
     if scan or len(groups) > _MOST_GROUPS:
         return "", []
-    one = f"(sweep_id IS ? AND notebook IS ? AND {_PNAME} IS ? AND {_PSTEP} IS ?)"
+    one = f"(sweep_id IS ? AND {{notebook}} IS ? AND {_PNAME} IS ? AND {_PSTEP} IS ?)"
     return " OR ".join([one] * len(groups)), [v for g in groups for v in g]
 
 
@@ -242,7 +245,8 @@ def frames(
 
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
-    sql = f"SELECT {', '.join(names)}, {_GROUP} FROM runs{{where}} ORDER BY id"
+    chosen = ["{notebook}" if n == "notebook" else n for n in names]
+    sql = f"SELECT {', '.join(chosen)}, {_GROUP} FROM runs{{where}} ORDER BY id"
     rows = _query(sel, sql, *_of_groups(outlines, scan=scan))
     if scan and every is not None:
         at = [names.index(c) for c in ("duration_s", "notebook", "status")]
@@ -307,7 +311,7 @@ def durations(
     return _query(sel, _DURATIONS, "id IN (SELECT value FROM json_each(?))", [picked]), of
 
 
-_DURATIONS = "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id"
+_DURATIONS = "SELECT duration_s, {notebook}, status FROM runs{where} ORDER BY id"
 
 
 def columns(sel: Selection) -> list[str]:
@@ -341,8 +345,8 @@ def column_keys(
     for col in ("params", "scraps"):
         sql = (  # distinct (sweep, notebook, pipeline, name) first: fewer json_extract calls
             f"SELECT sweep_id, notebook, {_PNAME}, {_PSTEP}, k FROM (SELECT DISTINCT sweep_id, "
-            "notebook, pipeline, j.key AS k FROM (SELECT sweep_id, notebook, pipeline, "
-            f"{col} AS doc FROM runs{{where}}) r, json_each(CASE WHEN json_valid(r.doc) "
+            "notebook, pipeline, j.key AS k FROM (SELECT sweep_id, {notebook} AS notebook, "
+            f"pipeline, {col} AS doc FROM runs{{where}}) r, json_each(CASE WHEN json_valid(r.doc) "
             "THEN r.doc ELSE '{}' END) j)"
         )
         for *group, name in _query(sel, sql, extra, args):

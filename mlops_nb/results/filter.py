@@ -1,12 +1,13 @@
 """``RunFilter``: which runs a listing reads, one value for ``collect``, the report and ``export``.
 
-The six filters of the README's "collect" section: ``notebook`` (the recorded path, its absolute
-path or its file name), ``sweep`` (a sweep id, else a prefix of one: ``s1`` is sweep ``s1``
-alone when there is one, never ``s10`` with it), ``pipeline`` (the runs of that pipeline's
-``name:``), ``step`` (the runs of a pipeline step of that name), ``status`` (one status or
-several: a list or ``"ok,failed"``) and ``where`` (a filter expression,
-``mlops_nb.results.where``). All but ``where`` are SQL over the runs index (``sql``); ``where``
-needs the collect table's columns and is applied to the DataFrame.
+The six filters of the README's "collect" section: ``notebook`` (the notebook a path names
+from the current folder, else a recorded path or a file name: ``_NOTEBOOK``), ``sweep`` (a
+sweep id, else a prefix of one: ``s1`` is sweep ``s1`` alone when there is one, never ``s10``
+with it), ``pipeline`` (the runs of that pipeline's ``name:``), ``step`` (the runs of a
+pipeline step of that name), ``status`` (one status or several: a list or ``"ok,failed"``) and
+``where`` (a filter expression, ``mlops_nb.results.where``). All but ``where`` are SQL over the
+runs index (``sql``); ``where`` needs the collect table's columns and is applied to the
+DataFrame.
 
 The public functions keep their keyword arguments and accept ``filter=RunFilter(...)`` as well;
 ``RunFilter.of`` turns either into the one value, once.
@@ -56,6 +57,17 @@ def empty(
         return None
     what = "an empty status" if any(p.strip() for p in items) else "nothing"
     return f"names {what}; give {WANTS[field]}, or leave it out {unset}"
+
+
+# A notebook is the file its path names from here (or the path an older record, without its
+# absolute path, recorded) when a run has it: `nb.py` is ./nb.py, not d2/nb.py recorded as
+# `nb.py` by a run started in d2/ (review5 item 6). Else, as before, a recorded path or a file
+# name (`.ipynb` optional). `IN` is NULL, not true, for a value absent next to NULLs: ELSE.
+_ID = "coalesce(nullif(notebook_abspath, ''), notebook)"
+_NOTEBOOK = (
+    f"(CASE WHEN ? IN (SELECT {_ID} FROM runs) OR ? IN (SELECT {_ID} FROM runs) "
+    f"THEN {_ID} IN (?, ?) ELSE (notebook = ? OR notebook_name IN (?, ?)) END)"
+)
 
 
 class FilterKeywords(TypedDict, total=False):
@@ -136,11 +148,9 @@ class RunFilter:
         conds: list[str] = []
         args: list[Any] = []
         if self.notebook:
-            conds.append(
-                "(notebook = ? OR notebook_abspath = ? OR notebook_name = ? OR notebook_name = ?)"
-            )
-            nb = self.notebook
-            args += [nb, str(Path(nb).resolve()), nb, f"{nb}.ipynb"]
+            conds.append(_NOTEBOOK)
+            nb, path = self.notebook, str(Path(self.notebook).resolve())
+            args += [path, nb, path, nb, nb, nb, f"{nb}.ipynb"]
         if self.sweep:  # an id is that sweep alone, else the sweeps it is a prefix of
             conds.append(  # (`IN` is NULL, not true, for an id absent next to NULL ids: ELSE)
                 "(CASE WHEN ? IN (SELECT sweep_id FROM runs) THEN sweep_id = ? "
