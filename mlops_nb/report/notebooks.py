@@ -17,10 +17,14 @@ import os
 from pathlib import Path
 
 
-@functools.cache
 def project_root(runs_dir: Path) -> str:
     """The store's project root (module doc), a real path."""
-    parent = Path(os.path.realpath(runs_dir)).parent
+    return _root(os.path.realpath(runs_dir))  # a relative path means another folder after cd
+
+
+@functools.cache
+def _root(real: str) -> str:
+    parent = Path(real).parent
     for d in (parent, *parent.parents):
         if (d / ".git").exists() or (d / ".dvc").is_dir():
             return str(d)

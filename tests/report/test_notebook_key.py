@@ -35,7 +35,7 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A git project with ``nb.py``, ``d2/nb.py`` (another notebook) and its store ``runs/``:
     ``top`` ran ./nb.py; ``d2`` ran d2/nb.py from the project, ``d2_here`` from ``d2/`` (it
     recorded ``nb.py``); ``old`` is a record without an absolute path."""
-    proj = tmp_path / "proj"
+    proj = tmp_path / "it's a proj"  # a quote in the root: the key's SQL literal escapes it
     (proj / ".git").mkdir(parents=True)
     (proj / "d2").mkdir()
     runs = proj / "runs"
@@ -74,7 +74,7 @@ def test_collect_notebook_names_the_file_the_path_names(
     }
     monkeypatch.chdir(proj.parent)  # no notebook there: a recorded path or a file name, as before
     both = {ids["top"], ids["d2"], ids["d2_here"]}
-    assert _listed(capsys, "--runs-dir", "proj/runs", "--notebook", "nb.py") == both
+    assert _listed(capsys, "--runs-dir", str(proj / "runs"), "--notebook", "nb.py") == both
 
 
 def _sections(page: str) -> dict[str, set[str]]:
