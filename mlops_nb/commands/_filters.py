@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 # RunFilter's fields, in its order: flag, metavar, help.
 _FLAGS = (
     ("--notebook", "N", "runs of this notebook (path or file name)"),
-    ("--sweep", "S", "runs of this sweep (id or id prefix)"),
+    ("--sweep", "S", "runs of this sweep (its id, or a prefix of one sweep's id)"),
     ("--pipeline", "P", "runs of this pipeline (its name)"),
     ("--status", "S", "ok, failed, timeout, interrupted, lost, running (comma-separated)"),
     ("--where", "EXPR", 'a filter expression, e.g. "f1 > 0.8 and C < 1"'),
+    ("--step", "STEP", "runs of this pipeline step (its name in pipeline.yaml)"),
 )
 
 

@@ -58,10 +58,13 @@ def run(args: argparse.Namespace) -> int:
         args.output = None  # '-' is stdout; parquet's bytes go there as they are
     fast = collect_text(args.runs_dir, args.format, filters)  # None: pandas is needed
     if fast is not None:
+        from mlops_nb.results.steps import check_step
         from mlops_nb.store import runs as store
         from mlops_nb.store.names import check_selection
 
-        check_selection(store.resolve_runs_dir(args.runs_dir), filters["filter"], fast[1])
+        rd, chosen = store.resolve_runs_dir(args.runs_dir), filters["filter"]
+        check_selection(rd, chosen, fast[1])
+        check_step(rd, chosen.step, chosen.pipeline, fast[1])
         return _write(*fast, args.output)
     df = collect(args.runs_dir, **filters)
     if args.format == "table":

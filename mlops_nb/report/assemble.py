@@ -282,7 +282,7 @@ def _top(
     summary = ", ".join(f"{n:,} {e(k)}" for k, n in sorted(page.statuses.items()))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(
-        f'<a href="#headline-{e(i.pipeline)}-{e(i.id)}">pipeline {e(i.pipeline)}</a>'
+        f'<a href="#{e(model.headline_anchor(i.pipeline, i.id))}">pipeline {e(i.pipeline)}</a>'
         for i in invs[:1]
     ) + "".join(f'<a href="#sec-{e(o.slug)}">{e(o.title)}</a>' for o in full)
     nav += f'<a href="#more-sections">{n_more(more, "sections")}</a>' if more else ""

@@ -135,7 +135,8 @@ def build_report(
     cache: bool = True,
 ) -> Path:
     """Write the report for the runs matching ``filter`` (a ``RunFilter``) or its keywords
-    ``notebook``, ``sweep``, ``pipeline``, ``status``, ``where`` (``collect``'s); returns its path.
+    ``notebook``, ``sweep``, ``pipeline``, ``status``, ``where`` (``collect``'s; a pipeline
+    step: ``filter=RunFilter(pipeline=..., step=...)``); returns its path.
 
     Each section's leaderboard is sorted by ``sort`` where it has that column, else by a pipeline
     step's ``select`` metric, else by its first float scrap; best first (descending unless
@@ -147,15 +148,22 @@ def build_report(
     """
     from mlops_nb.notebook.io import write_user_file, writing
     from mlops_nb.results.filter import RunFilter
+    from mlops_nb.results.steps import check_step
     from mlops_nb.store.runs import resolve_runs_dir
 
     chosen = RunFilter.of(
-        filter, notebook=notebook, sweep=sweep, pipeline=pipeline, status=status, where=where
+        filter,
+        notebook=notebook,
+        sweep=sweep,
+        pipeline=pipeline,
+        status=status,
+        where=where,
     )
     rd = resolve_runs_dir(runs_dir)
     sel = _selection(rd, chosen)
     page = outline.read(sel)
     check_selection(rd, chosen, page.total)
+    check_step(rd, chosen.step, chosen.pipeline, page.total)
     names = _metric_names(metrics)
     store = Cache(rd, enabled=cache)
     _check_columns(sel, page, store, [sort, *names])
@@ -207,7 +215,9 @@ def _check_columns(sel: Selection, page: Page, store: Cache, names: Sequence[str
     name = store.key("columns", sel.digest, page.fingerprint)
     columns = strings(store.get(name))
     if columns is None:
-        columns = outline.columns(sel)
+        from mlops_nb.report.known import page_columns
+
+        columns = page_columns(sel, page, store)
         store.put(name, columns)
     for wanted_name in wanted:
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_nb.report.markup import anchor, e, is_num, label, short
+from mlops_nb.report.model import headline_anchor
 from mlops_nb.report.views import Invocation, StepView
 
 
@@ -178,7 +179,7 @@ def headline(
     )
     cards = _best_model(inv, grids, chosen_by) + _baselines(inv) + _drift(inv) + registry
     return [
-        f'<section class="headline" id="headline-{e(inv.pipeline)}-{e(inv.id)}">',
+        f'<section class="headline" id="{e(headline_anchor(inv.pipeline, inv.id))}">',
         f'<h2>Pipeline {e(inv.pipeline)} <span class="badge {state}">{state}</span></h2>',
         f'<p class="muted">invocation {e(inv.id)}{when}</p>',
         f'<div class="dag">{dag}</div>',

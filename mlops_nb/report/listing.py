@@ -2,18 +2,15 @@
 them all with ...", "failed runs not listed; see them with ..."): the page's own filters,
 narrowed to the section, so that pasted it lists the runs the hint talks about, not the store's.
 
-A pipeline step's section is ``--pipeline NAME --notebook PATH`` (collect has no step filter:
-two steps of one pipeline that run the same notebook are listed together); a sweep's is
-``--where 'sweep == "ID"'`` (``--sweep`` takes a prefix: ``s1`` would list ``s10`` too); a
-notebook's is ``--notebook PATH --where "sweep == None"`` (collect has no filter for "not a
-pipeline step": a step that ran that notebook outside a sweep is listed with it). The page's
-``--status`` and ``--where`` are kept (the failed runs' hint keeps the failed statuses the
-page shows).
+A pipeline step's section is ``--pipeline NAME --step STEP``; a sweep's is ``--sweep ID`` (an
+id is that sweep alone); a notebook's is ``--notebook PATH --where "sweep == None"`` (collect
+has no filter for "not a pipeline step": a step that ran that notebook outside a sweep is
+listed with it). The page's ``--status`` and ``--where`` are kept (the failed runs' hint keeps
+the failed statuses the page shows).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -34,16 +31,17 @@ def section_filter(sec: Section, chosen: RunFilter | None) -> RunFilter:
 
     page = chosen or RunFilter()
     notebook, sweep, pipeline, where = page.notebook, page.sweep, page.pipeline, page.where
-    known = sec.notebook if sec.notebook != "<NA>" else notebook
+    step = page.step
     if sec.step:
-        pipeline, notebook = sec.step[0], known
+        pipeline, step = sec.step
     else:
         first = sec.df["sweep"].iloc[0] if len(sec.df) else None
-        if isinstance(first, str):  # `--sweep ID` would also list the sweeps ID is a prefix of
-            where = _both(where, f"sweep == {json.dumps(first)}")  # a JSON string is a literal
+        if isinstance(first, str):
+            sweep = first
         else:
+            known = sec.notebook if sec.notebook != "<NA>" else notebook
             notebook, where = known, _both(where, NO_SWEEP)
-    return RunFilter(notebook, sweep, pipeline, page.status, where)
+    return RunFilter(notebook, sweep, pipeline, page.status, where, step)
 
 
 def _both(where: str | None, condition: str) -> str:
@@ -75,5 +73,5 @@ def listing(
         from mlops_nb.results.filter import RunFilter
 
         statuses: Sequence[str] = [s for s in FAILED if not f.status or s in f.status]
-        f = RunFilter(f.notebook, f.sweep, f.pipeline, list(statuses), f.where)
+        f = RunFilter(f.notebook, f.sweep, f.pipeline, list(statuses), f.where, f.step)
     return command("collect", *words(f), runs_dir=runs_dir)

@@ -223,10 +223,25 @@ def slug(text: str) -> str:
     with the start of its SHA-256 (sweeps ``a b`` and ``a/b`` would both be ``a-b``). Unique
     (``~`` is in no plain anchor) and stable: it depends on ``text`` alone, not on the other
     sections of the page."""
+    return _slug(text, text)
+
+
+def _slug(text: str, unique: str | None) -> str:
+    """``slug``; ``unique`` (None: the plain form is unique) is what the hash is of."""
     plain = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "section"
-    if plain == text:
+    if plain == text and unique == text:
         return plain
-    return f"{plain}~{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return f"{plain}~{hashlib.sha256(str(unique).encode()).hexdigest()[:12]}"
+
+
+def headline_anchor(pipeline: str, invocation: str) -> str:
+    """A pipeline invocation's headline anchor: ``headline-NAME-ID`` as ``slug`` makes it; with
+    a ``-`` in the pipeline's name the text does not say where the name ends (``a-b`` + ``c``,
+    ``a`` + ``b-c``), so it gets the hash of the pair."""
+    text = f"{pipeline}-{invocation}"
+    return "headline-" + _slug(
+        text, json.dumps([pipeline, invocation]) if "-" in pipeline else text
+    )
 
 
 def invocations(

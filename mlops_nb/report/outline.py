@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 _OBJ = "(pipeline IS NOT NULL AND json_valid(pipeline) AND json_type(pipeline) = 'object')"
 _PNAME = f"CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.name') END"
 _PSTEP = f"CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.step') END"
-_GROUP = f"sweep_id, notebook, {_PNAME}, {_PSTEP}"
+# `{notebook}`: the run's notebook key (`notebooks.key_sql`), put in by `_query`
+_GROUP = f"sweep_id, {{notebook}}, {_PNAME}, {_PSTEP}"
 # A section's fingerprint: its run count, first and last ids, its runs counted by status (the
 # index marks a run whose driver died `lost` without rewriting its record), and the newest and
 # the sum (mod a prime, so that SQLite's integers cannot overflow) of its records' modification
@@ -152,18 +153,23 @@ def _group(
 
 
 def _query(
-    sel: Selection, sql: str, extra: str = "", extra_args: Sequence[Any] = ()
+    sel: Selection,
+    sql: str,
+    extra: str = "",
+    extra_args: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` (its ``{where}``: the selection's, and ``extra``'s condition)."""
+    from mlops_nb.report.notebooks import key_sql
     from mlops_nb.store import index
 
     where, args = sel.where(extra, extra_args)
+    sql = sql.replace("{where}", where).replace("{notebook}", key_sql(sel.runs_dir))
 
     @index._fork_safe  # the pipeline's report step reads while other steps fork kernels
     def read() -> list[tuple[Any, ...]]:
         conn = index.open_index(sel.runs_dir, sync=False)
         try:
-            return conn.execute(sql.replace("{where}", where), args).fetchall()
+            return conn.execute(sql, args).fetchall()
         finally:
             conn.close()
 
@@ -217,7 +223,7 @@ def _of_groups(outlines: Sequence[Outline], *, scan: bool) -> tuple[str, list[An
     groups = [g for o in outlines for g in o.groups]
     if scan or len(groups) > _MOST_GROUPS:
         return "", []
-    one = f"(sweep_id IS ? AND notebook IS ? AND {_PNAME} IS ? AND {_PSTEP} IS ?)"
+    one = f"(sweep_id IS ? AND {{notebook}} IS ? AND {_PNAME} IS ? AND {_PSTEP} IS ?)"
     return " OR ".join([one] * len(groups)), [v for g in groups for v in g]
 
 
@@ -239,7 +245,8 @@ def frames(
 
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
-    sql = f"SELECT {', '.join(names)}, {_GROUP} FROM runs{{where}} ORDER BY id"
+    chosen = ["{notebook}" if n == "notebook" else n for n in names]
+    sql = f"SELECT {', '.join(chosen)}, {_GROUP} FROM runs{{where}} ORDER BY id"
     rows = _query(sel, sql, *_of_groups(outlines, scan=scan))
     if scan and every is not None:
         at = [names.index(c) for c in ("duration_s", "notebook", "status")]
@@ -278,52 +285,77 @@ def _pipelines(ids: Iterable[str], texts: Iterable[Any]) -> dict[str, dict[str, 
 
 def durations(
     sel: Selection, most: int, every: Sequence[tuple[Any, ...]] | None = None
-) -> tuple[pd.DataFrame, int | None]:
-    """Selected runs' ``duration`` (seconds), ``notebook`` and ``status``, in id order, and how
-    many runs there are when that is more than ``most``: then the frame holds only the sample
-    of them that ``plots.sample`` would keep (``plots.sample_rows``; at 100,000 runs typing
-    every row cost more than the figure). No frame rows when no run has a duration. ``every``:
-    those rows of every selected run, when ``frames`` read them already."""
-    import pandas as pd
-
+) -> tuple[list[tuple[Any, ...]], int | None]:
+    """Selected runs' ``(duration_s, notebook, status)`` rows, in id order, and how many runs
+    there are when that is more than ``most``: then the rows are only the sample of them that
+    ``plots.sample`` would keep (``plots.sample_rows``): the selected ids are read, then the
+    sample's rows alone (at 100,000 runs reading every row cost more than the figure).
+    No rows when no run has a duration. ``every``: those rows of every selected run, when
+    ``frames`` read them already. Nothing here imports pandas."""
     from mlops_nb.report.plots import sample_rows
 
-    rows = list(every) if every is not None else _query(sel, _DURATIONS)
-    n, keep = len(rows), sample_rows(len(rows), most)
-    if all(r[0] is None for r in rows):
-        rows = []
-    elif keep is not None:
-        rows = [rows[i] for i in keep]
-    cols = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-    frame = pd.DataFrame(
-        {
-            "duration": pd.array(
-                [None if v is None else float(v) for v in cols[0]], dtype="Float64"
-            ),
-            "notebook": pd.array(list(cols[1]), dtype="string"),
-            "status": pd.array(list(cols[2]), dtype="string"),
-        }
-    )
-    return frame, None if keep is None else n
+    if every is not None:
+        timed = any(r[0] is not None for r in every)
+        keep = sample_rows(len(every), most)
+        rows = list(every) if keep is None else [every[i] for i in keep]
+        return (rows if timed else []), None if keep is None else len(every)
+    ((timed,),) = _query(sel, "SELECT count(duration_s) FROM runs{where}")
+    ids = [i for (i,) in _query(sel, "SELECT id FROM runs{where} ORDER BY id")]
+    keep = sample_rows(len(ids), most)
+    of = None if keep is None else len(ids)
+    if not timed:
+        return [], of
+    if keep is None:
+        return _query(sel, _DURATIONS), of
+    picked = json.dumps([ids[i] for i in keep])
+    return _query(sel, _DURATIONS, "id IN (SELECT value FROM json_each(?))", [picked]), of
 
 
-_DURATIONS = "SELECT duration_s, notebook, status FROM runs{where} ORDER BY id"
+_DURATIONS = "SELECT duration_s, {notebook}, status FROM runs{where} ORDER BY id"
 
 
 def columns(sel: Selection) -> list[str]:
     """The columns ``collect`` would give these runs (its ``BASE``, then each parameter and
     scrap, then ``error``), read with SQLite's ``json_each`` (no row decoded in Python)."""
+    keys = column_keys(sel).values()
+    return named_columns(
+        [k for one in keys for k in one["params"]], [k for one in keys for k in one["scraps"]]
+    )
+
+
+def named_columns(params: Iterable[str], scraps: Iterable[str]) -> list[str]:
+    """``collect``'s columns for runs with these parameter and scrap names (any order)."""
     from mlops_nb.results.collect import BASE, PARAM, SCRAP
 
     out = list(BASE)
-    for prefix, col in ((PARAM, "params"), (SCRAP, "scraps")):
-        sql = (
-            f"SELECT DISTINCT j.key FROM (SELECT {col} AS doc FROM runs{{where}}) r, "
-            "json_each(CASE WHEN json_valid(r.doc) THEN r.doc ELSE '{}' END) j"
-        )
-        keys = sorted(str(k) for (k,) in _query(sel, sql))
-        out += [prefix + k for k in keys if not (prefix == PARAM and k == "output_dir")]
+    out += [PARAM + k for k in sorted(set(params)) if k != "output_dir"]
+    out += [SCRAP + k for k in sorted(set(scraps))]
     return [*out, "error"]
+
+
+def column_keys(
+    sel: Selection, outlines: Sequence[Outline] | None = None
+) -> dict[str, dict[str, list[str]]]:
+    """``{section key: {"params": names, "scraps": names}}`` (sorted) of the sections
+    ``outlines`` (None: every section of the selection), read with SQLite's ``json_each``."""
+    wanted = None if outlines is None else {o.key for o in outlines}
+    extra, args = _of_groups(outlines or [], scan=outlines is None)
+    out: dict[str, dict[str, set[str]]] = {}
+    memo: dict[tuple[Any, ...], str] = {}
+    for col in ("params", "scraps"):
+        sql = (  # distinct (sweep, notebook, pipeline, name) first: fewer json_extract calls
+            f"SELECT sweep_id, notebook, {_PNAME}, {_PSTEP}, k FROM (SELECT DISTINCT sweep_id, "
+            "notebook, pipeline, j.key AS k FROM (SELECT sweep_id, {notebook} AS notebook, "
+            f"pipeline, {col} AS doc FROM runs{{where}}) r, json_each(CASE WHEN json_valid(r.doc) "
+            "THEN r.doc ELSE '{}' END) j)"
+        )
+        for *group, name in _query(sel, sql, extra, args):
+            key = memo.get(tuple(group)) or memo.setdefault(tuple(group), _group(*group)[0])
+            if wanted is None or key in wanted:
+                out.setdefault(key, {"params": set(), "scraps": set()})[col].add(str(name))
+    keys = wanted if wanted is not None else set(out)
+    empty: dict[str, set[str]] = {"params": set(), "scraps": set()}
+    return {k: {c: sorted(v) for c, v in out.get(k, empty).items()} for k in keys}
 
 
 def in_full(outlines: Sequence[Outline], most: int) -> tuple[list[Outline], list[Outline]]:

@@ -254,18 +254,25 @@ def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: s
         return Plot(group, title, _png(fig))
 
 
-def duration_plot(df: pd.DataFrame, of: int | None = None) -> Plot | None:
-    """Run durations by notebook and status (over ``MAX_POINTS`` runs, a sample of them).
-    ``of``: the number of runs ``df`` is the sample of (``sample_rows(of, MAX_POINTS)``, read
-    without the others); None: ``df`` is every run."""
+def duration_plot(rows: Sequence[Sequence[Any]], of: int | None = None) -> Plot | None:
+    """Run durations by notebook and status, from ``(duration_s, notebook, status)`` rows in id
+    order (``outline.durations``; over ``MAX_POINTS`` runs, a sample of them). ``of``: the
+    number of runs ``rows`` are the sample of (``sample_rows(of, MAX_POINTS)``, read without
+    the others); None: ``rows`` are every run. A sample is drawn with numpy and matplotlib
+    alone (``points``), without importing pandas or seaborn."""
+    import numpy as np
     from matplotlib.figure import Figure
 
-    if df["duration"].notna().sum() == 0:
+    if not any(r[0] is not None and not math.isnan(r[0]) for r in rows):
         return None
-    df, note = sample(df, MAX_POINTS) if of is None else (df, sample_note(len(df), of))
-    durations = _floats(df["duration"])
-    notebooks = df["notebook"].astype(str).to_numpy(dtype=object)
-    statuses = df["status"].astype(str).to_numpy(dtype=object)
+    note = ""
+    if of is not None:
+        note = sample_note(len(rows), of)
+    elif (keep := sample_rows(len(rows), MAX_POINTS)) is not None:
+        rows, note = [rows[i] for i in keep], sample_note(MAX_POINTS, len(rows))
+    durations = np.array([np.nan if r[0] is None else float(r[0]) for r in rows])
+    notebooks = np.array([_label(r[1]) for r in rows], dtype=object)
+    statuses = np.array([_label(r[2]) for r in rows], dtype=object)
     with _quiet():
         fig = Figure(figsize=(7, 0.5 + 0.45 * len(set(notebooks)) + 1.2))
         ax = fig.subplots()
@@ -282,3 +289,8 @@ def duration_plot(df: pd.DataFrame, of: int | None = None) -> Plot | None:
         ax.set_xlabel("duration (s)")
         ax.set_xlim(left=0)
     return Plot("all runs", "run durations" + note, _png(fig))
+
+
+def _label(value: Any) -> str:
+    """A notebook's or status's text on the durations figure (a missing one: ``<NA>``)."""
+    return "<NA>" if value is None else str(value)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 from mlops_nb import strict_json
 from mlops_nb.errors import UsageError
 from mlops_nb.results.filter import FilterKeywords, RunFilter, split
+from mlops_nb.results.steps import check_step
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
 from mlops_nb.store.names import check_selection
@@ -60,11 +61,12 @@ def collect(
 
     ``filter`` (a ``RunFilter``) or its keywords choose the runs: ``notebook`` matches the
     recorded path, its absolute path or its file name; ``sweep`` a sweep id or a prefix of one;
-    ``pipeline`` the runs of that pipeline (its ``name:``); ``status`` one status or several (list
+    ``pipeline`` the runs of that pipeline (its ``name:``); ``step`` those of a pipeline step
+    of that name; ``status`` one status or several (list
     or ``"ok,failed"``); ``where`` a filter expression (``"f1 > 0.8 and model == 'rf'"``,
     ``mlops_nb.results.where``). ``sort`` a column (``desc`` reverses); ``limit`` keeps the first
     rows after sorting; ``columns`` selects and orders columns. Raises ``UsageError`` (a bad
-    filter, column or status; a sweep, pipeline or notebook the store does not have; a sweep
+    filter, column or status; a sweep, pipeline, step or notebook the store does not have; a sweep
     prefix of several sweeps), ``StoreError`` (no runs folder) and ``TypeError`` (``filter=``
     and filter keywords together). When no run matches, the frame is empty and ``where``,
     ``sort`` and ``columns`` name no column of a run (only the filter's syntax is checked).
@@ -75,6 +77,7 @@ def collect(
         cols = query.columns(rd, INDEX_COLUMNS, *f.sql())
         df = frame_of_columns(cols)
     check_selection(rd, f, len(df))
+    check_step(rd, f.step, f.pipeline, len(df))
     if not len(df):
         return _no_runs(df, f.where, columns)
     if f.where:

@@ -1,10 +1,13 @@
 """``RunFilter``: which runs a listing reads, one value for ``collect``, the report and ``export``.
 
-The five filters of the README's "collect" section: ``notebook`` (the recorded path, its absolute
-path or its file name), ``sweep`` (a sweep id or a prefix of one), ``pipeline`` (the runs of that
-pipeline's ``name:``), ``status`` (one status or several: a list or ``"ok,failed"``) and ``where``
-(a filter expression, ``mlops_nb.results.where``). The first four are SQL over the runs index
-(``sql``); ``where`` needs the collect table's columns and is applied to the DataFrame.
+The six filters of the README's "collect" section: ``notebook`` (the notebook a path names
+from the current folder, else a recorded path or a file name: ``_NOTEBOOK``), ``sweep`` (a
+sweep id, else a prefix of one: ``s1`` is sweep ``s1`` alone when there is one, never ``s10``
+with it), ``pipeline`` (the runs of that pipeline's ``name:``), ``step`` (the runs of a
+pipeline step of that name), ``status`` (one status or several: a list or ``"ok,failed"``) and
+``where`` (a filter expression, ``mlops_nb.results.where``). All but ``where`` are SQL over the
+runs index (``sql``); ``where`` needs the collect table's columns and is applied to the
+DataFrame.
 
 The public functions keep their keyword arguments and accept ``filter=RunFilter(...)`` as well;
 ``RunFilter.of`` turns either into the one value, once.
@@ -20,7 +23,7 @@ from typing import Any, TypedDict
 from mlops_nb.errors import UsageError
 
 STATUSES = ("running", "ok", "failed", "timeout", "interrupted", "lost")
-FIELDS = ("notebook", "sweep", "pipeline", "status", "where")
+FIELDS = ("notebook", "sweep", "pipeline", "status", "where", "step")
 # What each filter takes (the message refusing an empty one says it).
 WANTS = {
     "notebook": "a notebook's path or file name",
@@ -28,6 +31,7 @@ WANTS = {
     "pipeline": "a pipeline's name",
     "status": f"statuses separated by commas ({', '.join(STATUSES)})",
     "where": 'a filter expression (e.g. "f1 > 0.8")',
+    "step": "a pipeline step's name",
 }
 
 
@@ -55,6 +59,17 @@ def empty(
     return f"names {what}; give {WANTS[field]}, or leave it out {unset}"
 
 
+# A notebook is the file its path names from here (or the path an older record, without its
+# absolute path, recorded) when a run has it: `nb.py` is ./nb.py, not d2/nb.py recorded as
+# `nb.py` by a run started in d2/ (review5 item 6). Else, as before, a recorded path or a file
+# name (`.ipynb` optional). `IN` is NULL, not true, for a value absent next to NULLs: ELSE.
+_ID = "coalesce(nullif(notebook_abspath, ''), notebook)"
+_NOTEBOOK = (
+    f"(CASE WHEN ? IN (SELECT {_ID} FROM runs) OR ? IN (SELECT {_ID} FROM runs) "
+    f"THEN {_ID} IN (?, ?) ELSE (notebook = ? OR notebook_name IN (?, ?)) END)"
+)
+
+
 class FilterKeywords(TypedDict, total=False):
     """The filter keywords of ``collect`` (``**keywords: Unpack[FilterKeywords]``)."""
 
@@ -63,6 +78,7 @@ class FilterKeywords(TypedDict, total=False):
     pipeline: str | None
     status: str | Sequence[str] | None
     where: str | None
+    step: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +95,7 @@ class RunFilter:
     pipeline: str | None = None
     status: tuple[str, ...] | None = None
     where: str | None = None
+    step: str | None = None
 
     def __init__(
         self,
@@ -87,6 +104,7 @@ class RunFilter:
         pipeline: str | None = None,
         status: str | Sequence[str] | None = None,
         where: str | None = None,
+        step: str | None = None,
     ) -> None:
         if isinstance(status, str) and not status.strip():
             status = None
@@ -98,7 +116,9 @@ class RunFilter:
             raise UsageError(
                 f"unknown status {', '.join(unknown)!s}; choose from {', '.join(STATUSES)}."
             )
-        for name, value in zip(FIELDS, (notebook, sweep, pipeline, statuses, where), strict=True):
+        for name, value in zip(
+            FIELDS, (notebook, sweep, pipeline, statuses, where, step), strict=True
+        ):
             blank = isinstance(value, str) and not value.strip()
             object.__setattr__(self, name, None if blank else value or None)
 
@@ -128,17 +148,24 @@ class RunFilter:
         conds: list[str] = []
         args: list[Any] = []
         if self.notebook:
-            conds.append(
-                "(notebook = ? OR notebook_abspath = ? OR notebook_name = ? OR notebook_name = ?)"
+            conds.append(_NOTEBOOK)
+            nb, path = self.notebook, str(Path(self.notebook).resolve())
+            args += [path, nb, path, nb, nb, nb, f"{nb}.ipynb"]
+        if self.sweep:  # an id is that sweep alone, else the sweeps it is a prefix of
+            conds.append(  # (`IN` is NULL, not true, for an id absent next to NULL ids: ELSE)
+                "(CASE WHEN ? IN (SELECT sweep_id FROM runs) THEN sweep_id = ? "
+                "ELSE substr(sweep_id, 1, ?) = ? END)"
             )
-            nb = self.notebook
-            args += [nb, str(Path(nb).resolve()), nb, f"{nb}.ipynb"]
-        if self.sweep:
-            conds.append("(sweep_id = ? OR substr(sweep_id, 1, ?) = ?)")
-            args += [self.sweep, len(self.sweep), self.sweep]
+            args += [self.sweep, self.sweep, len(self.sweep), self.sweep]
         if self.pipeline:
             conds.append("json_extract(pipeline, '$.name') = ?")
             args.append(self.pipeline)
+        if self.step:  # as a report section's step: the key of a pipeline object
+            conds.append(
+                "(pipeline IS NOT NULL AND json_valid(pipeline) AND json_type(pipeline) = "
+                "'object' AND json_extract(pipeline, '$.step') = ?)"
+            )
+            args.append(self.step)
         if self.status:
             conds.append(f"status IN ({', '.join('?' * len(self.status))})")
             args += self.status

@@ -236,7 +236,8 @@ def test_the_least_recently_used_entries_go_past_the_limit(
     out = tmp_path / "report.html"
     _page(store, out)
     _page(store, out, "--sort", "C")  # new entries: the first page's are pruned
-    assert len(_entries(store)) <= 8 + 2 * (MAX_SECTIONS + 2) + 2
+    # a section's summary, HTML and (with --sort) column names; the page's columns, durations
+    assert len(_entries(store)) <= 8 + 3 * (MAX_SECTIONS + 2) + 2
     before = len(_entries(store))
     _page(store, out, "--asc")
     assert len(_entries(store)) < before + 2 * (MAX_SECTIONS + 2) + 2
@@ -269,10 +270,10 @@ def test_the_pages_hints_name_the_store_unless_it_is_the_default(
         make_run(runs, params={"C": 0}, status="failed", sweep_id="big")
     out = tmp_path / "report.html"
     page = html.unescape(_page(runs, out))
-    big = "--where 'sweep == \"big\"'"  # the section's runs (tests/report/test_hints_and_anchors)
+    big = "--sweep big"  # the section's runs (tests/report/test_hints_and_anchors)
     assert f"<code>mlops-nb collect {big} --runs-dir {runs}</code>" in page
     failed = "--status failed,timeout,interrupted"
-    assert f"<code>mlops-nb collect {failed} {big} --runs-dir {runs}</code>" in page
+    assert f"<code>mlops-nb collect {big} {failed} --runs-dir {runs}</code>" in page
     monkeypatch.setenv("MLOPS_NB_RUNS_DIR", str(runs))  # now the default: the cached page differs
     page = html.unescape(_same_as_drawn_anew(runs, out))
     assert f"<code>mlops-nb collect {big}</code>" in page and "--runs-dir" not in page
