@@ -100,7 +100,10 @@ def _path_arguments(cmd: argparse.ArgumentParser) -> tuple[tuple[str, str, str],
     """``(dest, how the user wrote it, hint)`` of each option of ``cmd`` that names a file or
     folder (by its metavar), and of a NOTEBOOK argument."""
     found = []
+    dests = [a.dest for a in cmd._actions]
     for action in cmd._actions:  # argparse's list of a parser's arguments
+        if dests.count(action.dest) > 1:
+            continue  # -p/-r/-y/-f share one list of (flag, values): '' is a value there
         metavars = action.metavar if isinstance(action.metavar, tuple) else (action.metavar,)
         named = PATH_METAVARS.intersection(m for m in metavars if isinstance(m, str))
         # positional FILE, DIR, PATH: each command says what an empty one would have meant
@@ -113,6 +116,9 @@ def _path_arguments(cmd: argparse.ArgumentParser) -> tuple[tuple[str, str, str],
 def _empty_path(args: argparse.Namespace) -> str | None:
     """The error for the first path argument given as '' (it would mean the current folder,
     or nothing), or None."""
+    for flag, value, _ in getattr(args, "param_flags", None) or ():
+        if flag == "-f" and value == "":  # -f FILE among -p/-r/-y values, which may be ''
+            return "-f/--parameters_file '': an empty path names no file or folder; give one."
     paths: tuple[tuple[str, str, str], ...] = getattr(args, "_paths", ())
     for dest, shown, hint in paths:
         value = getattr(args, dest, None)

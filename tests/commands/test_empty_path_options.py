@@ -67,6 +67,32 @@ def _cases() -> list[tuple[str, list[str], str]]:
 CASES = _cases()
 
 
+@pytest.mark.kernel
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_empty_parameter_values_are_values_and_an_empty_parameters_file_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """-p/-r/-y/-f share one list: '' is a value for the first three (papermill takes
+    ``-r tag ''``), a path only for -f."""
+    from tests import nbbuild as b
+
+    monkeypatch.chdir(tmp_path)
+    b.write(tmp_path / "nb.ipynb", b.params("tag = 'x'\nn = 1"), b.code("y = tag"))
+    grid = ["--grid", str(tmp_path / "g.yaml")] if command == "sweep" else []
+    (tmp_path / "g.yaml").write_text("n: [1]\n", encoding="utf-8")
+    ok = main([command, "nb.ipynb", *grid, "-r", "tag", "", "-p", "tag", "", "-y", ""])
+    assert ok == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main([command, "nb.ipynb", *grid, "-r", "tag", "a", "-f", ""]) == 2
+    assert capsys.readouterr().err == (
+        f"mlops-nb {command}: error: -f/--parameters_file '': an empty path names no file or "
+        "folder; give one.\n"
+    )
+
+
 def test_the_commands_have_path_options_to_check() -> None:
     shown = {shown for _, _, shown in CASES}
     assert {"--runs-dir", "-o/--output", "--metrics-file", "NOTEBOOK"} <= shown
