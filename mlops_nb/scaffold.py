@@ -30,6 +30,8 @@ repos:
         entry: mlops-nb-hook
         language: system
         types: [jupyter]
+        # recorded runs (a folder named by a run id) are results, kept as they ran
+        exclude: '(^|/)\\d{8}T\\d{6}\\.\\d{6}Z-[0-9a-f]{6}(-[^/]+)?/'
 """
 
 README = """\

@@ -74,6 +74,8 @@ def test_init_creates_a_lint_clean_project(git_repo: Path) -> None:
         "system",
         ["jupyter"],
     )
+    manifest = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    assert {h["exclude"] for h in manifest} == {hook["exclude"]}  # recorded runs left out
     assert "notebooks/train.ipynb" in (git_repo / "README.md").read_text()
     (git_repo / "runs" / "x").mkdir(parents=True)
     ignored = subprocess.run(["git", "check-ignore", "runs/x"], cwd=git_repo, check=False)

@@ -136,6 +136,7 @@ def _exclude() -> str:
         ("notebooks/train.ipynb", False),
         ("runs/notes/analysis.ipynb", False),
         ("runs/20261130-notes.ipynb", False),
+        ("runs/20261130T101010.123456Z-0a1b2c-modèle ü/output.ipynb", True),  # any name
     ],
 )
 def test_the_hooks_exclude_run_folders(path: str, excluded: bool) -> None:
