@@ -9,8 +9,6 @@ from pathlib import Path
 
 from mlops_nb.errors import UsageError
 from mlops_nb.store import index
-from mlops_nb.store.hints import command
-from mlops_nb.store.names import some
 
 
 def check_step(runs_dir: Path, step: str | None, pipeline: str | None, matched: int) -> None:
@@ -22,9 +20,11 @@ def check_step(runs_dir: Path, step: str | None, pipeline: str | None, matched: 
     if step in steps:
         return
     where = f"pipeline {pipeline!r} in {runs_dir}" if pipeline else str(runs_dir)
-    how = command("collect", "--columns", "id", "pipeline", runs_dir=runs_dir)
-    known = f"its steps: {some(steps)} (list them: {how})" if steps else "no pipeline steps yet"
-    raise UsageError(f"no step {step!r} in {where}; {known}.")
+    known = f"steps that made runs: {', '.join(steps)}" if steps else "no pipeline step made runs"
+    raise UsageError(
+        f"no run of a step {step!r} in {where}; {known} (a gate, or a step not run yet, makes "
+        "none)."
+    )
 
 
 @index._fork_safe
