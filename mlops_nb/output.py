@@ -6,6 +6,7 @@ The library logs with ``logging``; commands print with these helpers.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import sys
@@ -22,6 +23,9 @@ def out(text: str = "", *, stream: TextIO | None = None) -> None:
     must not turn findings or a failed run into success).
     """
     target = stream or sys.stdout
+    if target is None:  # started with stdout closed (>&-): print() would drop the text silently
+        _stdout_failed(_closed())
+        return
     try:
         print(text, file=target, flush=True)
     except BrokenPipeError:
@@ -36,6 +40,9 @@ def out(text: str = "", *, stream: TextIO | None = None) -> None:
 
 def out_bytes(data: bytes) -> None:
     """Write bytes as they are on stdout (``-o -``), a closed reader handled as ``out`` does."""
+    if sys.stdout is None:
+        _stdout_failed(_closed())
+        return
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     try:
@@ -57,13 +64,18 @@ def out_bytes(data: bytes) -> None:
 _failures: list[OSError] = []
 
 
+def _closed() -> OSError:
+    return OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+
 def _stdout_failed(error: OSError) -> None:
     """Keep ``error`` for ``take_stdout_failure`` and send the rest of stdout to /dev/null (a
     stream without a file descriptor is left as it is)."""
     if not _failures:
         _failures.append(error)
-    with contextlib.suppress(OSError, ValueError):
-        _drop_stdout()
+    if sys.stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            _drop_stdout()
 
 
 def take_stdout_failure() -> OSError | None:

@@ -121,3 +121,27 @@ def test_a_full_stderr_keeps_the_exit_code(
             argv, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=full, timeout=300
         )
     assert done.returncode == code
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["collect", "collect --format csv", "collect --format parquet -o -", "show latest --json"],
+)
+def test_a_closed_stdout_is_one_line_and_exit_2(
+    command: str, runs_dir: Path, tmp_path: Path
+) -> None:
+    """Started with stdout closed (`>&-`): Python has no sys.stdout and print() drops the text
+    without a word; as `ls >&-` does, that is a write error (EBADF), exit 2."""
+    make_run(runs_dir, params={"C": 1}, scraps={"f1": 0.9})
+    argv = [sys.executable, "-m", "mlops_nb", *command.split()]
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", *argv],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
+    assert (done.returncode, done.stderr.splitlines()[-1]) == (
+        2,
+        "mlops-nb: error: cannot write to stdout: Bad file descriptor.",
+    )
