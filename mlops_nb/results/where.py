@@ -269,12 +269,18 @@ def _bounded(value: int) -> int:
 
 
 def _number(value: Any) -> Any:
-    """``value`` if arithmetic may take it: a number, or a column of numbers (``bool`` too)."""
+    """``value`` if arithmetic may take it: a number, or a column of numbers (``bool`` too); a
+    column with a whole number past Int64 (``collect.number_column``) as floats, fixed-width like
+    the others (its comparisons stay exact)."""
     import pandas as pd
+
+    from mlops_nb.results.collect import number_column
 
     if isinstance(value, pd.Series):
         if pd.api.types.is_numeric_dtype(value.dtype):
             return value
+        if number_column(value):
+            return value.astype("Float64")
         kind = "date" if pd.api.types.is_datetime64_any_dtype(value.dtype) else "text"
         raise _Refused(f"arithmetic on the {kind} column {value.name!r} (numbers only)")
     if isinstance(value, int | float):
