@@ -7,7 +7,7 @@ ones, missing values are ``pd.NA``: ``Int64``, ``Float64``, ``boolean``, ``strin
 a UTC datetime. A column whose values mix types (or holds lists/dicts) becomes strings (JSON).
 A column of numbers with a whole number past the Int64 range is ``object`` and holds Python ints
 and floats, as pandas makes of such ints (``pd.Series([3, 10**25])``): every value exact, sorted
-and compared as numbers (``number_column``); each run's other values keep their type.
+and compared as numbers (``results.where.number_column``); each run's other values keep their type.
 
 A parameter or scrap set to ``None`` and one the run does not have are both ``pd.NA`` in the frame;
 ``explicit_nulls(df)`` tells them apart (kept in ``df.attrs``, by run id, through filters and
@@ -324,14 +324,6 @@ def _array(values: list[Any], kind: str) -> Any:
         return pd.array(values, dtype=kind)
     return pd.array(
         [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], dtype="string"
-    )
-
-
-def number_column(series: pd.Series) -> bool:
-    """Whether ``series`` is a ``number`` column of the collect frame (``object``, holding Python
-    ints and floats: see ``column_kind``); its values compare and sort exactly as numbers."""
-    return bool(series.dtype == object) and all(
-        isinstance(v, int | float) and not isinstance(v, bool) for v in series.dropna().tolist()
     )
 
 

@@ -268,13 +268,19 @@ def _bounded(value: int) -> int:
     return value
 
 
+def number_column(series: pd.Series) -> bool:
+    """Whether ``series`` is a ``number`` column of the collect frame (``object``, holding Python
+    ints and floats: ``results.collect.column_kind``); its values compare exactly as numbers."""
+    return bool(series.dtype == object) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in series.dropna().tolist()
+    )
+
+
 def _number(value: Any) -> Any:
     """``value`` if arithmetic may take it: a number, or a column of numbers (``bool`` too); a
-    column with a whole number past Int64 (``collect.number_column``) as floats, fixed-width like
+    column with a whole number past Int64 (``number_column``) as floats, fixed-width like
     the others (its comparisons stay exact)."""
     import pandas as pd
-
-    from mlops_nb.results.collect import number_column
 
     if isinstance(value, pd.Series):
         if pd.api.types.is_numeric_dtype(value.dtype):
