@@ -85,7 +85,7 @@ def typed_parse(text: str, name: str, params: NotebookParams | None) -> Any:
     ]:
         return text
     if isinstance(value, str) and ({"list", "dict", "tuple"} & set(kinds)):
-        parsed = yaml_io.loads(text, source=f"-p {name}")
+        parsed = yaml_io.param_loads(text, source=f"-p {name}")
         if isinstance(parsed, (list, dict)):
             return parsed
     if isinstance(value, str) and "bool" in kinds and text.lower() in ("true", "false"):
