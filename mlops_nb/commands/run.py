@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops_nb.execution.api import run as run_notebook
     from mlops_nb.execution.outputs import parse_upstream
     from mlops_nb.notebook.io import read_notebook
-    from mlops_nb.notebook.params import parse_notebook_params
+    from mlops_nb.notebook.params import coerced, parse_notebook_params
     from mlops_nb.notebook.values import collect_values
     from mlops_nb.store.lookup import check_name
 
@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
         path = prepare_notebook(args.notebook, values, runs_dir=args.runs_dir, name=args.name)
         if args.json:
-            output.print_json({"notebook": args.notebook, "prepared": str(path), "params": values})
+            shown = coerced(declared, values)  # as the notebook gets them: 1e+22 for a float
+            output.print_json({"notebook": args.notebook, "prepared": str(path), "params": shown})
         else:
             output.out(f"parameterized notebook written to {path} (not executed)")
         return 0

@@ -183,11 +183,17 @@ def validate(
     problems = problems_for(params, values)
     if problems:
         raise ParameterError(f"{source}: " + "\n  ".join(problems))
-    merged = params.defaults()
+    return {**params.defaults(), **coerced(params, values)}
+
+
+def coerced(params: NotebookParams, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` in their declared types, as the notebook gets them (an int given to a
+    ``float`` parameter is a float; ``list[float]`` elements too); undeclared ones as given."""
+    out = {}
     for name, value in values.items():
         spec = params.get(name)
-        merged[name] = spec.type.coerce(value) if spec else value
-    return merged
+        out[name] = spec.type.coerce(value) if spec else value
+    return out
 
 
 def problems_for(params: NotebookParams, values: Mapping[str, Any]) -> list[str]:

@@ -68,9 +68,12 @@ def _exact(text: str, value: Any, name: str) -> Any:
     )
 
 
-def typed_parse(text: str, name: str, params: NotebookParams | None) -> Any:
+def typed_parse(
+    text: str, name: str, params: NotebookParams | None, *, source: str | None = None
+) -> Any:
     """``-p`` parsing that respects the declared type of the parameter. Raises
-    ``ParameterError`` for a number a float cannot hold (``1e400``)."""
+    ``ParameterError`` for a number a float cannot hold (``1e400``), ``ConfigError`` for a list
+    or dict value that is not YAML (``source`` names where it was given: ``-p NAME``)."""
     spec = params.get(name) if params else None
     value = papermill_parse(text)
     if spec is None:
@@ -85,7 +88,7 @@ def typed_parse(text: str, name: str, params: NotebookParams | None) -> Any:
     ]:
         return text
     if isinstance(value, str) and ({"list", "dict", "tuple"} & set(kinds)):
-        parsed = yaml_io.loads(text, source=f"-p {name}")
+        parsed = yaml_io.param_loads(text, source=source or f"-p {name}")
         if isinstance(parsed, (list, dict)):
             return parsed
     if isinstance(value, str) and "bool" in kinds and text.lower() in ("true", "false"):

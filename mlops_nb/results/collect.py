@@ -5,6 +5,9 @@ Columns: ``id``, ``name``, ``notebook``, ``status``, ``started``, ``duration``, 
 MLflow convention), then ``error`` (the failed run's one-line error). Dtypes are pandas' nullable
 ones, missing values are ``pd.NA``: ``Int64``, ``Float64``, ``boolean``, ``string``; ``started`` is
 a UTC datetime. A column whose values mix types (or holds lists/dicts) becomes strings (JSON).
+A column of numbers with a whole number past the Int64 range is ``object`` and holds Python ints
+and floats, as pandas makes of such ints (``pd.Series([3, 10**25])``): every value exact, sorted
+and compared as numbers (``results.where.number_column``); each run's other values keep their type.
 
 A parameter or scrap set to ``None`` and one the run does not have are both ``pd.NA`` in the frame;
 ``explicit_nulls(df)`` tells them apart (kept in ``df.attrs``, by run id, through filters and
@@ -223,7 +226,7 @@ def typed_columns(
                 continue  # the run's own folder: different in every run, says nothing
             kind = column_kind(pivoted[k])
             out.append((prefix + k, pivoted[k], kind))
-            if nans is not None and maybe_nan and kind == "Float64":
+            if nans is not None and maybe_nan and kind in ("Float64", NUMBER):
                 rows = [i for i, v in enumerate(pivoted[k]) if v is not None and v != v]
                 if rows:
                     nans[prefix + k] = rows
@@ -280,11 +283,14 @@ def _none_positions(columns: dict[str, list[Any]]) -> dict[str, list[int]]:
 
 
 _INT64 = (-(2**63), 2**63 - 1)
+NUMBER = "number"  # the kind of a column of numbers with an int past Int64: object, exact
 
 
 def column_kind(values: list[Any]) -> str:
-    """The dtype of a column of JSON values: ``boolean``, ``Int64``, ``Float64``, ``string``
-    (all strings), or ``json`` (mixed or nested: each value that is not a string as JSON text)."""
+    """The dtype of a column of JSON values: ``boolean``, ``Int64``, ``Float64``, ``number``
+    (numbers with a whole number past Int64: an ``object`` column of Python ints and floats),
+    ``string`` (all strings), or ``json`` (mixed or nested: each value that is not a string as
+    JSON text)."""
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds == {bool}:
@@ -295,7 +301,7 @@ def column_kind(values: list[Any]) -> str:
     if kinds and kinds <= {int, float}:
         lo, hi = _INT64
         if int in kinds and any(type(v) is int and not lo <= v <= hi for v in present):
-            return "json"  # a whole number past Int64 keeps its digits, never a rounded float
+            return NUMBER  # a whole number past Int64 keeps its digits, never a rounded float
         return "Float64"
     return "string" if kinds <= {str} else "json"
 
@@ -312,6 +318,8 @@ def _array(values: list[Any], kind: str) -> Any:
         return pd.array(
             [None if v is None or v != v else float(v) for v in values], dtype="Float64"
         )
+    if kind == NUMBER:
+        return pd.array([pd.NA if v is None or v != v else v for v in values], dtype=object)
     if kind in ("boolean", "Int64", "string"):
         return pd.array(values, dtype=kind)
     return pd.array(

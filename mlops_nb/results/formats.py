@@ -105,8 +105,12 @@ def _parquet(df: pd.DataFrame) -> bytes:
         raise missing_extra("pyarrow", "ml", "--format parquet") from None
     import io
 
+    from mlops_nb.results.where import number_column
+
+    # parquet has no whole number past int64: such a column is written as its exact digits
+    wide = {str(c): df[c].astype("string") for c in df.columns if number_column(df[c])}
     buffer = io.BytesIO()
-    df.to_parquet(buffer, index=False)
+    (df.assign(**wide) if wide else df).to_parquet(buffer, index=False)
     return buffer.getvalue()
 
 

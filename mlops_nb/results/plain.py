@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_nb.results.collect import INDEX_COLUMNS, no_cycle_collection, typed_columns
+from mlops_nb.results.collect import INDEX_COLUMNS, NUMBER, no_cycle_collection, typed_columns
 from mlops_nb.results.filter import FIELDS, RunFilter, split
 from mlops_nb.store import query
 from mlops_nb.store import runs as store
@@ -85,6 +85,8 @@ def _formatted(
 def _text(v: Any, kind: str) -> str:
     if kind == "Float64":
         return repr(float(v))
+    if kind == NUMBER:
+        return repr(v)  # a Python int's digits, a float as pandas writes it
     if kind == "json" and not isinstance(v, str):
         return json.dumps(v)
     return str(v)  # Int64, boolean (True/False), string

@@ -268,13 +268,25 @@ def _bounded(value: int) -> int:
     return value
 
 
+def number_column(series: pd.Series) -> bool:
+    """Whether ``series`` is a ``number`` column of the collect frame (``object``, holding Python
+    ints and floats: ``results.collect.column_kind``); its values compare exactly as numbers."""
+    return bool(series.dtype == object) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in series.dropna().tolist()
+    )
+
+
 def _number(value: Any) -> Any:
-    """``value`` if arithmetic may take it: a number, or a column of numbers (``bool`` too)."""
+    """``value`` if arithmetic may take it: a number, or a column of numbers (``bool`` too); a
+    column with a whole number past Int64 (``number_column``) as floats, fixed-width like
+    the others (its comparisons stay exact)."""
     import pandas as pd
 
     if isinstance(value, pd.Series):
         if pd.api.types.is_numeric_dtype(value.dtype):
             return value
+        if number_column(value):
+            return value.astype("Float64")
         kind = "date" if pd.api.types.is_datetime64_any_dtype(value.dtype) else "text"
         raise _Refused(f"arithmetic on the {kind} column {value.name!r} (numbers only)")
     if isinstance(value, int | float):

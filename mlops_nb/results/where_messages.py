@@ -40,7 +40,7 @@ def _kind(value: Any) -> str:
         dtype = value.dtype
         if pd.api.types.is_bool_dtype(dtype):
             return "True/False"
-        if pd.api.types.is_numeric_dtype(dtype):
+        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
             return "number"
         return "date" if pd.api.types.is_datetime64_any_dtype(dtype) else "text"
     if isinstance(value, bool):

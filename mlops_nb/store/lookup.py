@@ -17,7 +17,7 @@ from pathlib import Path
 from mlops_nb.errors import StoreError, UsageError
 from mlops_nb.store import index
 from mlops_nb.store import runs as store
-from mlops_nb.store.refs import LATEST, NAME_AT, SHOWN, check_ref, pick
+from mlops_nb.store.refs import LATEST, SHOWN, check_ref, pick
 
 
 def resolve_run(runs_dir: Path, ref: str) -> Path:
@@ -53,19 +53,19 @@ def resolve_runs(runs_dir: Path, refs: Sequence[str]) -> list[Path]:
 
 def check_name(name: str | None) -> None:
     """Raise ``UsageError`` (one line) when ``name`` cannot name a run, because a reference to
-    it would mean something else or nothing: empty (or no letter nor digit: its id would carry
-    no name), or a reference keyword (``latest``, ``last``, ``-1``: the newest run). ``None`` is
+    it would mean something else or nothing: empty (or no letter nor digit, of any script), or a
+    reference keyword (``latest``, ``last``, ``-1``: the newest run). ``None`` is
     no name. (A name with ``/`` is found by it when no folder has that path.)"""
     if name is None:
         return
     slug = store.slug(name)
-    if not slug:
+    if not any(c.isalnum() for c in name):  # any script's letters: 'ü', '日本' are names
         why = "is an empty value" if not name.strip() else "has no letter or digit"
         raise UsageError(f"the run name {name!r} {why}; give a name like 'baseline'.")
     if name in LATEST or slug in LATEST:
         raise UsageError(
             f"the run name {name!r} is reserved: as a run reference it means the newest run "
-            f"({', '.join(LATEST)}); choose another name, e.g. '{slug}-run'."
+            f"({', '.join(LATEST)}); choose another name, e.g. '{slug or name}-run'."
         )
 
 
@@ -75,12 +75,17 @@ def _indexed_id(conn: sqlite3.Connection, runs_dir: Path, ref: str) -> str:
         if latest is None:
             raise StoreError(f"no runs in {runs_dir} yet.")
         return str(latest)
-    slug = store.slug(ref)
-    rows = conn.execute(
-        "SELECT id, count(*) OVER () FROM runs"
-        " WHERE substr(id, 1, ?) = ? OR substr(id, instr(id, 'Z-') + 2, ?) = ?"
-        " OR (? != '' AND substr(id, instr(id, 'Z-') + ?) = ?)"
-        " ORDER BY id DESC LIMIT ?",
-        (len(ref), ref, len(ref), ref, slug, NAME_AT, slug, SHOWN),
-    ).fetchall()
+    # a run's whole name wins over an id prefix (store.refs); names are matched exactly
+    rows = (
+        conn.execute(
+            "SELECT id, count(*) OVER () FROM runs WHERE name = ? ORDER BY id DESC LIMIT ?",
+            (ref, SHOWN),
+        ).fetchall()
+        or conn.execute(
+            "SELECT id, count(*) OVER () FROM runs"
+            " WHERE substr(id, 1, ?) = ? OR substr(id, instr(id, 'Z-') + 2, ?) = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (len(ref), ref, len(ref), ref, SHOWN),
+        ).fetchall()
+    )
     return pick(runs_dir, ref, [str(r[0]) for r in rows][::-1], rows[0][1] if rows else 0)

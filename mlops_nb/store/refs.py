@@ -3,12 +3,18 @@
 
 A reference names one run or none: a name several runs share is refused with their ids, as an id
 prefix of several runs is, never read as "the newest" (MLflow gives runs unique names; a silent
-pick let ``diff baseline latest`` compare a rerun with itself). The same holds when a reference
-is both a run's name and the start of another run's id.
+pick let ``diff baseline latest`` compare a rerun with itself).
+
+A name is matched exactly, as recorded (``a b`` is not the run named ``a/b``, although both ids
+end in ``a-b``), and a name wins over an id prefix: a reference that is some run's whole name
+means that run, so names made of digits or hex letters (``2026``, ``0``, ``cafe``, a step ``eda``)
+stay reachable as the store grows; any other reference is a prefix of the whole id or of its
+random part.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +24,7 @@ from mlops_nb.store.hints import command
 LATEST = ("latest", "last", "-1")  # the reference keywords: the newest run
 SHOWN = 10  # candidates listed when a reference matches several runs
 NAME_AT = 9  # a run id's name starts this far after its "Z" (then "-", 6 hex digits, "-")
+RECORD = "run.json"  # store.runs.RECORD (runs imports this module)
 
 
 def check_ref(ref: str) -> None:
@@ -34,14 +41,27 @@ def name_of(run_id: str) -> str:
     return run_id.partition("Z-")[2][NAME_AT - 2 :]
 
 
-def matches(run_id: str, ref: str, slug: str) -> bool:
-    """Whether ``ref`` is a prefix of ``run_id`` (whole, or its random part) or, as ``slug``
-    (``store.runs.slug(ref)``), its name."""
-    return (
-        run_id.startswith(ref)
-        or run_id.partition("Z-")[2].startswith(ref)
-        or bool(slug and name_of(run_id) == slug)
-    )
+def is_prefix(run_id: str, ref: str) -> bool:
+    """Whether ``ref`` is a prefix of ``run_id``, whole or of its random part."""
+    return run_id.startswith(ref) or run_id.partition("Z-")[2].startswith(ref)
+
+
+def matching(runs_dir: Path, ref: str, slug: str, ids: Sequence[str]) -> list[str]:
+    """The ids of ``ids`` (run folders of ``runs_dir``, ascending) that ``ref`` means: the runs
+    named ``ref`` exactly, or when there are none, those it is an id prefix of. ``slug`` is
+    ``store.runs.slug(ref)``, what the id holds of the name: only runs whose id ends in it are
+    read."""
+    named = [i for i in ids if name_of(i) == slug and _recorded_name(runs_dir / i) == ref]
+    return named or [i for i in ids if is_prefix(i, ref)]
+
+
+def _recorded_name(folder: Path) -> object:
+    try:
+        with open(folder / RECORD, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return record.get("name") if isinstance(record, dict) else None
 
 
 def pick(runs_dir: Path, ref: str, ids: Sequence[str], count: int | None = None) -> str:

@@ -158,7 +158,7 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
         p = Path(ref)
         if (p / RECORD).is_file():
             return p
-        if ref in (".", "..") or not slug(ref):  # else it may be a name: `--name exp/1`
+        if ref in (".", "..") or not any(c.isalnum() for c in ref):  # else a name: `exp/1`
             raise StoreError(f"{ref}: not a run folder (no {RECORD}).")
     exact = runs_dir / ref
     if is_run_id(ref) and (exact / RECORD).is_file():
@@ -167,7 +167,7 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
 
     refs.check_ref(ref)  # a name several runs share is refused like a shared prefix
     s = slug(ref)
-    ids = [f.name for f in iter_run_folders(runs_dir) if refs.matches(f.name, ref, s)]
+    ids = refs.matching(runs_dir, ref, s, [f.name for f in iter_run_folders(runs_dir)])
     return runs_dir / refs.pick(runs_dir, ref, ids)
 
 

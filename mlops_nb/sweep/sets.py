@@ -134,15 +134,27 @@ def _read_csv(path: Path, params: NotebookParams | None) -> list[ParamSet]:
             f"{path}:1: column {twice[0]!r} appears {header.count(twice[0])} times in the "
             "header; give each parameter one column."
         )
-    sets = []
+    sets: list[ParamSet] = []
+    bad: dict[str, list[int]] = {}  # a cell no parameter can take -> the sets it is in
     for line, row in enumerate(rows[1:], 2):
         if len(row) != len(header):
             raise ConfigError(
                 f"{path}:{line}: {len(row)} values for {len(header)} columns ({', '.join(header)})."
             )
-        sets.append(
-            {h: typed_parse(c, h, params) for h, c in zip(header, row, strict=True) if c != ""}
-        )
+        values: ParamSet = {}
+        for h, c in zip(header, row, strict=True):
+            try:
+                if c != "":
+                    values[h] = typed_parse(c, h, params, source=f"column {h!r}")
+            except (ParameterError, ConfigError) as e:
+                bad.setdefault(f"(line {line}) {e.message}", []).append(len(sets) + 1)
+        sets.append(values)
+    if bad:  # every bad set at once, those a parse refused and those the types refuse
+        for i, values in enumerate(sets, 1):
+            if params is not None and not any(i in ids for ids in bad.values()):
+                for problem in problems_for(params, values):
+                    bad.setdefault(problem, []).append(i)
+        raise _invalid(str(path), bad, len(sets))
     return sets
 
 
@@ -152,13 +164,17 @@ def check_sets(sets: Sequence[ParamSet], params: NotebookParams, *, source: str)
     for i, values in enumerate(sets, 1):
         for problem in problems_for(params, values):
             by_problem.setdefault(problem, []).append(i)
-    if not by_problem:
-        return
+    if by_problem:
+        raise _invalid(source, by_problem, len(sets))
+
+
+def _invalid(source: str, by_problem: Mapping[str, list[int]], n: int) -> ParameterError:
+    """One error naming every bad set: ``{problem: set numbers}`` of ``n`` sets."""
     bad = len({i for ids in by_problem.values() for i in ids})
-    lines = [f"{source}: {bad} of {len(sets)} parameter sets are invalid (nothing was run):"]
-    for problem, ids in by_problem.items():
-        lines.append(f"  set {_ranges(ids)}: {problem}")
-    raise ParameterError("\n".join(lines))
+    lines = [f"{source}: {bad} of {n} parameter sets are invalid (nothing was run):"]
+    for problem, ids in sorted(by_problem.items(), key=lambda item: min(item[1])):
+        lines.append(f"  set {_ranges(sorted(ids))}: {problem}")
+    return ParameterError("\n".join(lines))
 
 
 def _ranges(ids: Sequence[int]) -> str:
