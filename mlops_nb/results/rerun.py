@@ -160,7 +160,8 @@ def rerun_name(record: dict[str, Any], runs_dir: Path) -> str | None:
     room = _NAME_ROOM - len("-rerun-") - 6  # six digits of N
     if len(slug) > room:
         base = slug = slug[:room].rstrip("-.")
-    taken = re.compile(re.escape(slug) + r"-rerun-(\d+)$")
+    # what a run id holds of NAME-rerun-N (a name in another script keeps only "rerun-N")
+    taken = re.compile(re.escape(store.slug(f"{base}-rerun-0")[:-1]) + r"(\d+)$")
     numbers = [
         int(m[1]) for f in store.iter_run_folders(runs_dir) if (m := taken.match(name_of(f.name)))
     ]

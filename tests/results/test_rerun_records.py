@@ -88,6 +88,10 @@ def test_rerun_names(runs_dir: Path) -> None:
     named = rerun_name({"name": long}, runs_dir)
     assert named is not None and named.endswith("-rerun-1")
     assert store.slug(named) == named and len(named) <= 48
+    # a name in another script: its id keeps only "rerun-N", and N still counts on
+    assert rerun_name({"name": "日本"}, runs_dir) == "日本-rerun-1"
+    make_run(runs_dir, name="日本-rerun-1")
+    assert rerun_name({"name": "日本"}, runs_dir) == "日本-rerun-2"
 
 
 @pytest.mark.kernel
