@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import MlopsNbError
 from mlops_nb.pipeline import rules
-from mlops_nb.store.gates import GATE_FILE, read_decision
+from mlops_nb.store.gates import APPROVALS, GATE_FILE, read_decision
 from mlops_nb.store.hints import command
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 GATE_KEYS = {"rule", "action", "approval", "reason"}
 ACTION_KEYS = {"promote", "run", "alias", "artifact"}
-APPROVALS = ("human", "auto", "none")
 
 
 def parse_gate(
