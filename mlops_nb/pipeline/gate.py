@@ -296,9 +296,27 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
         if e.get("request") == seq
         for a in e.get("aliases", [])
     }
-    if wanted and all(ended.get(a) == "approve" for a in wanted):
-        return None  # approved; the aliases moved on since
+    if wanted and all(_settled(doc, seq, to, a, ended) for a in wanted):
+        return None  # approved or settled by hand; later moves of the aliases do not re-close it
     return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir)
+
+
+def _settled(doc: Mapping[str, Any], seq: Any, to: Any, alias: str, ended: dict[str, str]) -> bool:
+    """Whether the gate's request ``seq`` is settled for ``alias``: approved, superseded by a
+    direct promotion or rollback (``registry.pending.settle``), or the alias was moved by hand to
+    the version the request asked for after it (e.g. after a rejection). Once settled it stays
+    so: the alias moving on later is a human's decision, not the gate's."""
+    if ended.get(alias) in ("approve", "supersede"):
+        return True
+    return any(
+        isinstance(e.get("seq"), int)
+        and isinstance(seq, int)
+        and e["seq"] > seq
+        and e.get("action") in ("promote", "approve", "rollback")
+        and alias in e.get("aliases", [])
+        and e.get("to") == to
+        for e in doc.get("history") or []
+    )
 
 
 def _not_approved(
@@ -319,10 +337,13 @@ def _not_approved(
     where = ", ".join(f"{a} is at v{now[a]}" if a in now else f"{a} is not set" for a in away)
     flags = [w for a in away for w in ("--alias", a)]
     promote = command("promote", model, f"v{to}", *flags, runs_dir=runs_dir)
+    # a newer version there: the command rolls it back, which must be said
+    back = [f"{a} from v{now[a]}" for a in away if isinstance(now.get(a), int) and now[a] > to]
+    moves = f"; it moves {', '.join(back)} back to v{to}" if back else ""
     return (
         f"gate {step}: the promotion of {model} v{to} -> {', '.join(wanted)} was "
-        f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`) or run the "
-        f"gate again (`pipeline run --force {step}`)"
+        f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`{moves}) or "
+        f"run the gate again (`pipeline run --force {step}`)"
     )
 
 
