@@ -262,6 +262,7 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     says where the aliases point and how to go on. Reads ``gate.json`` and
     ``<runs>/registry/<MODEL>.json``.
     """
+    from mlops_nb.registry import pending as requests
     from mlops_nb.registry import store as rs
 
     decision = read_decision(folder, strict=True)
@@ -290,33 +291,10 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
             "waiting",
             f"pending approval: {command('approve', model, *which, runs_dir=runs_dir)}",
         )
-    ended = {
-        a: e["action"]
-        for e in doc.get("history") or []
-        if e.get("request") == seq
-        for a in e.get("aliases", [])
-    }
-    if wanted and all(_settled(doc, seq, to, a, ended) for a in wanted):
+    ended = requests.outcomes(doc, seq, to, wanted)
+    if wanted and all(ended[a] in requests.SETTLED for a in wanted):
         return None  # approved or settled by hand; later moves of the aliases do not re-close it
     return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir)
-
-
-def _settled(doc: Mapping[str, Any], seq: Any, to: Any, alias: str, ended: dict[str, str]) -> bool:
-    """Whether the gate's request ``seq`` is settled for ``alias``: approved, superseded by a
-    direct promotion or rollback (``registry.pending.settle``), or the alias was moved by hand to
-    the version the request asked for after it (e.g. after a rejection). Once settled it stays
-    so: the alias moving on later is a human's decision, not the gate's."""
-    if ended.get(alias) in ("approve", "supersede"):
-        return True
-    return any(
-        isinstance(e.get("seq"), int)
-        and isinstance(seq, int)
-        and e["seq"] > seq
-        and e.get("action") in ("promote", "approve", "rollback")
-        and alias in e.get("aliases", [])
-        and e.get("to") == to
-        for e in doc.get("history") or []
-    )
 
 
 def _not_approved(
@@ -329,10 +307,10 @@ def _not_approved(
     runs_dir: Path,
 ) -> str:
     """``gate G: the promotion of m v2 -> live was rejected (live is at v1); to go on, ...``."""
+    from mlops_nb.registry.pending import SETTLED
+
     how = {"reject": "rejected", "replace": "replaced by another request"}
-    ends = sorted(
-        {how.get(ended.get(a, ""), "dropped") for a in wanted if ended.get(a) != "approve"}
-    )
+    ends = sorted({how.get(ended[a], "dropped") for a in wanted if ended[a] not in SETTLED})
     away = [a for a in wanted if now.get(a) != to]
     where = ", ".join(f"{a} is at v{now[a]}" if a in now else f"{a} is not set" for a in away)
     flags = [w for a in away for w in ("--alias", a)]

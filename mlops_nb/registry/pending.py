@@ -118,3 +118,31 @@ def shape_problem(items: list[Any]) -> str | None:
             return f"alias {sorted(twice)[0]!r} is pending in two requests"
         seen |= set(p["aliases"])
     return None
+
+
+# What became of a request, per alias (``outcomes``), and the ones a human settled.
+SETTLED = ("approve", "supersede", "by hand")
+
+
+def outcomes(doc: dict[str, Any], seq: Any, to: Any, aliases: Sequence[str]) -> dict[str, str]:
+    """``{alias: outcome}`` of the request ``seq`` (asking for version ``to``): ``pending``;
+    the last history entry naming it for that alias (``approve``, ``reject``, ``replace``,
+    ``supersede``); ``by hand`` when, not approved, the alias was later moved to ``to`` by a
+    ``promote``/``rollback`` (e.g. after a rejection); else ``dropped``."""
+    waiting = {a for p in doc.get("pending") or [] if p.get("seq") == seq for a in p["aliases"]}
+    history = doc.get("history") or []
+    ended = {a: e["action"] for e in history if e.get("request") == seq for a in e["aliases"]}
+    out: dict[str, str] = {}
+    for a in aliases:
+        end = "pending" if a in waiting else ended.get(a, "dropped")
+        later = (
+            e
+            for e in history
+            if isinstance(seq, int) and e["seq"] > seq and a in e["aliases"] and e.get("to") == to
+        )
+        if end not in ("pending", *SETTLED) and any(
+            e["action"] in ("promote", "rollback") for e in later
+        ):
+            end = "by hand"
+        out[a] = end
+    return out
