@@ -111,11 +111,12 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
     from mlops_nb import output
     from mlops_nb.pipeline.engine import plan
     from mlops_nb.pipeline.gate import held_steps, pending_approvals
+    from mlops_nb.pipeline.hints import rerun_gate
     from mlops_nb.store.hints import command
 
     plans = plan(pipeline, runs_dir)
     pending = pending_approvals(pipeline, runs_dir)
-    held = held_steps(pipeline, runs_dir)
+    held = held_steps(pipeline, runs_dir, lambda gate: rerun_gate(pipeline, gate, runs_dir))
     if as_json:
         output.print_json(
             [

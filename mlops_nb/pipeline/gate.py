@@ -28,7 +28,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -249,7 +249,7 @@ def _record(
     return gate_id, folder, record
 
 
-def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | None:
+def holds(step: str, folder: str | None, runs_dir: Path, again: str) -> tuple[str, str] | None:
     """``(action, why)`` for the steps downstream of the gate ``step`` whose last decision is in
     ``folder``, or None when they may run.
 
@@ -259,13 +259,14 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     again and opens). What the registry says now decides, as for an MLflow user whose serving
     follows ``models:/MODEL@ALIAS``: once the aliases point at the version the gate asked for
     (approved, or promoted by hand after a rejection), the steps after it run. The held line
-    says where the aliases point and how to go on. Reads ``gate.json`` and
-    ``<runs>/registry/<MODEL>.json``.
+    says where the aliases point and how to go on (``again``: the command that runs the gate
+    again, ``pipeline.hints.rerun_gate``). Reads ``gate.json`` and
+    ``<runs>/registry/<MODEL>.json``; ``StoreError`` when ``gate.json`` is damaged.
     """
     from mlops_nb.registry import pending as requests
     from mlops_nb.registry import store as rs
 
-    decision = read_decision(folder, strict=True)
+    decision = read_decision(folder, again=again)
     if not decision:
         return None
     if decision.get("passed") is False:
@@ -294,21 +295,21 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     ended = requests.outcomes(doc, seq, to, wanted)
     if wanted and all(ended[a] in requests.SETTLED for a in wanted):
         return None  # approved or settled by hand; later moves of the aliases do not re-close it
-    return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir)
+    return "held", _not_approved(step, model, to, (wanted, ended, now), runs_dir, again)
 
 
 def _not_approved(
     step: str,
     model: str,
     to: Any,
-    wanted: list[str],
-    ended: dict[str, str],
-    now: Mapping[str, Any],
+    aliases: tuple[list[str], dict[str, str], Mapping[str, Any]],
     runs_dir: Path,
+    again: str,
 ) -> str:
     """``gate G: the promotion of m v2 -> live was rejected (live is at v1); to go on, ...``."""
     from mlops_nb.registry.pending import SETTLED
 
+    wanted, ended, now = aliases  # the request's, how each ended, where each is now
     how = {"reject": "rejected", "replace": "replaced by another request"}
     ends = sorted({how.get(ended[a], "dropped") for a in wanted if ended[a] not in SETTLED})
     away = [a for a in wanted if now.get(a) != to]
@@ -321,13 +322,16 @@ def _not_approved(
     return (
         f"gate {step}: the promotion of {model} v{to} -> {', '.join(wanted)} was "
         f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`{moves}) or "
-        f"run the gate again (`pipeline run --force {step}`)"
+        f"run the gate again (`{again}`)"
     )
 
 
-def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
+def held_steps(
+    pipeline: Any, runs_dir: Path, again: Callable[[str], str]
+) -> dict[str, tuple[str, str]]:
     """``{step: (waiting|held, why)}`` as the gates' last decisions stand (``pipeline status``):
-    the steps the next ``pipeline run`` holds back unless a gate runs again (see ``holds``)."""
+    the steps the next ``pipeline run`` holds back unless a gate runs again (see ``holds``;
+    ``again(gate)``: the command that runs that gate again, ``pipeline.hints.rerun_gate``)."""
     from mlops_nb.pipeline.state import StateStore
 
     states = StateStore(runs_dir, pipeline.name).load()
@@ -339,7 +343,8 @@ def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
             held[name] = by[0]  # "waiting" before "held", as the engine does
             continue
         st = states.get(name)
-        h = holds(name, st.run_folder, runs_dir) if step.gate and st and st.status == "ok" else None
+        ok = step.gate and st and st.status == "ok"
+        h = holds(name, st.run_folder, runs_dir, again(name)) if ok and st else None
         if h:
             held[name] = h
     return held

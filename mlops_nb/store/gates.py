@@ -26,11 +26,12 @@ APPROVALS = ("human", "auto", "none")  # pipeline.gate's ``approval:``
 CHANGES = ("request", "promote", "unchanged")
 
 
-def read_decision(folder: str | Path | None, *, strict: bool = False) -> dict[str, Any]:
+def read_decision(folder: str | Path | None, *, again: str | None = None) -> dict[str, Any]:
     """A gate run's record (``{}`` when there is none, or it is unreadable or damaged).
 
-    With ``strict``, a file that is there but unreadable, not JSON, or with a key of the wrong
-    type (``decision_problem``) raises ``StoreError`` naming it and how to go on."""
+    With ``again`` (the full command that runs the gate again, e.g. ``mlops-nb pipeline run
+    --force gate p.yaml``: ``pipeline.hints.rerun_gate``), a file that is there but unreadable,
+    not JSON, or damaged (``decision_problem``) raises ``StoreError`` naming it and that command."""
     if not folder:
         return {}
     path = Path(folder) / GATE_FILE
@@ -43,10 +44,10 @@ def read_decision(folder: str | Path | None, *, strict: bool = False) -> dict[st
         problem = getattr(e, "strerror", None) or f"not valid JSON ({e})"
     if problem is None:
         return dict(data)
-    if strict:
+    if again is not None:
         raise StoreError(
-            f"damaged gate record {path}: {problem}; run the gate again "
-            "(`mlops-nb pipeline run --force GATE`) or restore the file."
+            f"damaged gate record {path}: {problem}; run the gate again (`{again}`) or restore "
+            "the file."
         )
     return {}
 

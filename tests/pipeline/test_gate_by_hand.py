@@ -165,7 +165,8 @@ def test_a_damaged_gate_record_is_refused_not_read_as_open(
             code, out, err = _main(capsys, *argv)
             assert (code, err.count("\n")) == (2, 1), (why, out + err)
             assert err.startswith(f"mlops-nb: error: damaged gate record {record}: {why}"), err
-            assert "run the gate again (`mlops-nb pipeline run " in err
+            again = shlex.join(["mlops-nb", "pipeline", "run", "--force", "gate", str(pf)])
+            assert f"run the gate again (`{again} --runs-dir {runs}`)" in err
         assert not list(runs.glob("*-serve")) and record.read_text() == text
     record.write_text(good)
     code, out, _ = _main(capsys, *run)
