@@ -193,6 +193,9 @@ def test_the_approve_hint_names_the_gates_aliases_when_other_requests_wait(
     approve = f"mlops-nb approve m --alias champion --alias live --runs-dir {runs}"
     assert code == 0 and f"serve  waiting   pending approval: {approve}\n" in out
     assert f"waiting for approval: `{approve}` (or reject)" in out
+    code, out, _ = _main(capsys, "pipeline", "status", *run[2:])
+    reject = approve.replace("approve", "reject", 1)
+    assert f"pending approval (gate): m v1 -> champion, live; `{approve}` or `{reject}`" in out
     assert _main(capsys, *shlex.split(approve)[1:])[0] == 0
     assert [p["aliases"] for p in api.load(runs, "m")["pending"]] == [["blue"]]
     code, out, _ = _main(capsys, *run)
