@@ -111,11 +111,13 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
     from mlops_nb import output
     from mlops_nb.pipeline.engine import plan
     from mlops_nb.pipeline.gate import held_steps, pending_approvals
+    from mlops_nb.pipeline.hints import rerun_gate
+    from mlops_nb.registry import api as registry
     from mlops_nb.store.hints import command
 
     plans = plan(pipeline, runs_dir)
     pending = pending_approvals(pipeline, runs_dir)
-    held = held_steps(pipeline, runs_dir)
+    held = held_steps(pipeline, runs_dir, lambda gate: rerun_gate(pipeline, gate, runs_dir))
     if as_json:
         output.print_json(
             [
@@ -144,7 +146,12 @@ def _status(pipeline: Any, runs_dir: Any, *, as_json: bool) -> int:
         output.out(f"  {p.step.name:<{width}}  {state}{why}")
     for step, items in pending.items():
         for item in items:
-            approve, reject = (command(a, item["model"], runs_dir=runs_dir) for a in _DECIDE)
+            # other requests pending too: `approve MODEL` alone would ask which, so name these
+            others = len(registry.pending(runs_dir, [item["model"]])) > 1
+            which = [w for a in item["aliases"] for w in ("--alias", a)] if others else []
+            approve, reject = (
+                command(a, item["model"], *which, runs_dir=runs_dir) for a in _DECIDE
+            )
             output.out(
                 f"pending approval ({step}): {item['model']} v{item['version']} -> "
                 f"{', '.join(item['aliases'])}; `{approve}` or `{reject}`"

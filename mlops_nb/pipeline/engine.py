@@ -262,7 +262,8 @@ class _Invocation:
         if step.kind == "gate" and o.action in ("ran", "skipped"):
             from mlops_nb.pipeline.gate import holds
 
-            h = holds(step.name, o.run_folder, self.runs_dir)
+            again = hints.rerun_gate(self.pipeline, step.name, self.runs_dir)
+            h = holds(step.name, o.run_folder, self.runs_dir, again)
             if h:
                 self.held[step.name] = h
         self.outcomes.append(o)

@@ -28,13 +28,13 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_nb.errors import MlopsNbError
 from mlops_nb.pipeline import rules
-from mlops_nb.store.gates import GATE_FILE, read_decision
+from mlops_nb.store.gates import APPROVALS, GATE_FILE, read_decision
 from mlops_nb.store.hints import command
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 GATE_KEYS = {"rule", "action", "approval", "reason"}
 ACTION_KEYS = {"promote", "run", "alias", "artifact"}
-APPROVALS = ("human", "auto", "none")
 
 
 def parse_gate(
@@ -250,7 +249,7 @@ def _record(
     return gate_id, folder, record
 
 
-def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | None:
+def holds(step: str, folder: str | None, runs_dir: Path, again: str) -> tuple[str, str] | None:
     """``(action, why)`` for the steps downstream of the gate ``step`` whose last decision is in
     ``folder``, or None when they may run.
 
@@ -260,12 +259,14 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
     again and opens). What the registry says now decides, as for an MLflow user whose serving
     follows ``models:/MODEL@ALIAS``: once the aliases point at the version the gate asked for
     (approved, or promoted by hand after a rejection), the steps after it run. The held line
-    says where the aliases point and how to go on. Reads ``gate.json`` and
-    ``<runs>/registry/<MODEL>.json``.
+    says where the aliases point and how to go on (``again``: the command that runs the gate
+    again, ``pipeline.hints.rerun_gate``). Reads ``gate.json`` and
+    ``<runs>/registry/<MODEL>.json``; ``StoreError`` when ``gate.json`` is damaged.
     """
+    from mlops_nb.registry import pending as requests
     from mlops_nb.registry import store as rs
 
-    decision = read_decision(folder, strict=True)
+    decision = read_decision(folder, again=again)
     if not decision:
         return None
     if decision.get("passed") is False:
@@ -291,45 +292,46 @@ def holds(step: str, folder: str | None, runs_dir: Path) -> tuple[str, str] | No
             "waiting",
             f"pending approval: {command('approve', model, *which, runs_dir=runs_dir)}",
         )
-    ended = {
-        a: e["action"]
-        for e in doc.get("history") or []
-        if e.get("request") == seq
-        for a in e.get("aliases", [])
-    }
-    if wanted and all(ended.get(a) == "approve" for a in wanted):
-        return None  # approved; the aliases moved on since
-    return "held", _not_approved(step, model, to, wanted, ended, now, runs_dir)
+    ended = requests.outcomes(doc, seq, to, wanted)
+    if wanted and all(ended[a] in requests.SETTLED for a in wanted):
+        return None  # approved or settled by hand; later moves of the aliases do not re-close it
+    return "held", _not_approved(step, model, to, (wanted, ended, now), runs_dir, again)
 
 
 def _not_approved(
     step: str,
     model: str,
     to: Any,
-    wanted: list[str],
-    ended: dict[str, str],
-    now: Mapping[str, Any],
+    aliases: tuple[list[str], dict[str, str], Mapping[str, Any]],
     runs_dir: Path,
+    again: str,
 ) -> str:
     """``gate G: the promotion of m v2 -> live was rejected (live is at v1); to go on, ...``."""
+    from mlops_nb.registry.pending import SETTLED
+
+    wanted, ended, now = aliases  # the request's, how each ended, where each is now
     how = {"reject": "rejected", "replace": "replaced by another request"}
-    ends = sorted(
-        {how.get(ended.get(a, ""), "dropped") for a in wanted if ended.get(a) != "approve"}
-    )
+    ends = sorted({how.get(ended[a], "dropped") for a in wanted if ended[a] not in SETTLED})
     away = [a for a in wanted if now.get(a) != to]
     where = ", ".join(f"{a} is at v{now[a]}" if a in now else f"{a} is not set" for a in away)
     flags = [w for a in away for w in ("--alias", a)]
     promote = command("promote", model, f"v{to}", *flags, runs_dir=runs_dir)
+    # a newer version there: the command rolls it back, which must be said
+    back = [f"{a} from v{now[a]}" for a in away if isinstance(now.get(a), int) and now[a] > to]
+    moves = f"; it moves {', '.join(back)} back to v{to}" if back else ""
     return (
         f"gate {step}: the promotion of {model} v{to} -> {', '.join(wanted)} was "
-        f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`) or run the "
-        f"gate again (`pipeline run --force {step}`)"
+        f"{' / '.join(ends)} ({where}); to go on, promote it by hand (`{promote}`{moves}) or "
+        f"run the gate again (`{again}`)"
     )
 
 
-def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
+def held_steps(
+    pipeline: Any, runs_dir: Path, again: Callable[[str], str]
+) -> dict[str, tuple[str, str]]:
     """``{step: (waiting|held, why)}`` as the gates' last decisions stand (``pipeline status``):
-    the steps the next ``pipeline run`` holds back unless a gate runs again (see ``holds``)."""
+    the steps the next ``pipeline run`` holds back unless a gate runs again (see ``holds``;
+    ``again(gate)``: the command that runs that gate again, ``pipeline.hints.rerun_gate``)."""
     from mlops_nb.pipeline.state import StateStore
 
     states = StateStore(runs_dir, pipeline.name).load()
@@ -341,7 +343,8 @@ def held_steps(pipeline: Any, runs_dir: Path) -> dict[str, tuple[str, str]]:
             held[name] = by[0]  # "waiting" before "held", as the engine does
             continue
         st = states.get(name)
-        h = holds(name, st.run_folder, runs_dir) if step.gate and st and st.status == "ok" else None
+        ok = step.gate and st and st.status == "ok"
+        h = holds(name, st.run_folder, runs_dir, again(name)) if ok and st else None
         if h:
             held[name] = h
     return held

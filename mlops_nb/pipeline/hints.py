@@ -22,3 +22,9 @@ def command(pipeline: Pipeline, action: str, *words: str, runs_dir: Path | None 
     return hints.command(
         "pipeline", action, *words, *file, runs_dir=runs_dir, usual=pipeline.runs_dir
     )
+
+
+def rerun_gate(pipeline: Pipeline, step: str, runs_dir: Path | None) -> str:
+    """``mlops-nb pipeline run --force GATE [FILE] [--runs-dir DIR]``: run the gate ``step``
+    again (its steps downstream follow), named in the gate's held and damaged-record lines."""
+    return command(pipeline, "run", "--force", step, runs_dir=runs_dir)

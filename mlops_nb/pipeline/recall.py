@@ -55,27 +55,48 @@ def recall(step: Step, state: StepState, runs_dir: Path) -> Recalled:
 
 def decided(decision: dict[str, Any], runs_dir: Path) -> str:
     """A gate's decision as it stands now: a promotion that was pending approval when the gate
-    ran says whether it was approved, rejected or dropped since (``<runs>/registry/<MODEL>.json``:
-    its pending requests, and the history entries that name the request)."""
+    ran says, per alias, whether it was approved, rejected, replaced, superseded, promoted by
+    hand or dropped since, or still waits (``registry.pending.outcomes`` over
+    ``<runs>/registry/<MODEL>.json``): one phrase when every alias ended alike (``promoted m v1
+    -> champion, live (approved)``), else ``m v1: champion approved, live rejected``."""
     text = str(decision.get("decision") or "")
     change, action = decision.get("change") or {}, decision.get("action") or {}
     if change.get("action") != "request" or not action.get("promote"):
         return text
+    from mlops_nb.registry import pending as requests
     from mlops_nb.registry import store as registry
 
     try:
         doc = registry.read_model(runs_dir, str(action["promote"])) or {}
     except MlopsNbError:
         return text
-    seq = change.get("seq")
-    if any(p.get("seq") == seq for p in doc.get("pending") or []):
-        return text
+    to, model = change.get("to"), str(action["promote"])
+    aliases = [str(a) for a in change.get("aliases") or action.get("alias") or []]
+    ends = requests.outcomes(doc, change.get("seq"), to, aliases)
     what = text.removeprefix("pending approval: ")
-    for entry in doc.get("history") or []:
-        if entry.get("request") == seq and entry.get("action") in ("approve", "reject"):
-            done = "approved" if entry["action"] == "approve" else "rejected"
-            return f"promoted {what} (approved)" if done == "approved" else f"rejected: {what}"
-    return f"not promoted: the request for {what} was replaced or dropped"
+    kinds = set(ends.values())
+    if kinds <= {"pending"}:
+        return text
+    if kinds == {"approve"}:
+        return f"promoted {what} (approved)"
+    if kinds == {"reject"}:
+        return f"rejected: {what}"
+    if kinds <= {"replace", "dropped"}:
+        return f"not promoted: the request for {what} was replaced or dropped"
+    each = ", ".join(f"{a} {_OUTCOME[ends[a]]}" for a in aliases)
+    return f"{model} v{to}: {each}"
+
+
+# How each alias of a gate's request ended (``registry.pending.outcomes``), in its line.
+_OUTCOME = {
+    "pending": "pending approval",
+    "approve": "approved",
+    "reject": "rejected",
+    "replace": "replaced by another request",
+    "supersede": "superseded by a direct promotion",
+    "by hand": "promoted by hand",
+    "dropped": "dropped",
+}
 
 
 def _record(folder: str | None) -> dict[str, Any]:

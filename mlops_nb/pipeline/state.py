@@ -67,6 +67,9 @@ _STEP_KEYS: dict[str, tuple[type, ...]] = {
     "marked_done": (bool,),
     "sweep_id": _TEXT_OR_NONE,
 }
+# The statuses a step's last attempt ends in: a run's final status (``store.runs``; never
+# ``running``, which is written before the run ends) or a failed gate/sweep/report.
+STATUSES = ("ok", "failed", "timeout", "interrupted", "lost")
 # Parts.to_dict: ``dvc`` only when the step reads DVC-tracked data.
 _PART_KEYS = ("cells", "params", "upstream", "inputs", "modules", "extra")
 _HASHES = ("upstream", "inputs", "modules", "dvc")  # name -> digest (text)
@@ -90,6 +93,8 @@ def step_problem(d: Any) -> str | None:
             return f"{key!r} is not {_kind(types)} ({d[key]!r})"
     if not d["fingerprint"] or not d["status"]:
         return f"{'fingerprint' if not d['fingerprint'] else 'status'!r} is empty"
+    if d["status"] not in STATUSES:
+        return f"'status' is {d['status']!r}, not one of {', '.join(STATUSES)}"
     if not all(isinstance(v, _TEXT_OR_NONE) for v in d["consumed"].values()):
         return "'consumed' maps a step to something else than a run id"
     return _parts_problem(d["parts"])

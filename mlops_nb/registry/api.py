@@ -50,10 +50,11 @@ class Change:
         return "\n".join(self._line(e) for e in (self.entry, *self.also))
 
     def _line(self, e: dict[str, Any]) -> str:
-        if e["action"] == "replace":
+        if e["action"] in ("replace", "supersede"):
             rest = ", ".join(f"{a} -> {_v(e['to'])}" for a in e.get("still_pending", []))
+            verb = "replaces" if e["action"] == "replace" else "settles (supersedes)"
             return (
-                f"{self.model}: replaces pending request {e['request']}: "
+                f"{self.model}: {verb} pending request {e['request']}: "
                 + ", ".join(f"{a} -> {_v(e['to'])}" for a in e["aliases"])
                 + (f" (still pending: {rest})" if rest else "")
             )
@@ -229,6 +230,7 @@ def promote(
             entry = _set_aliases(
                 doc, aliases, version, "promote", reason, requested_by=requested_by
             )
+            replaced = requests.settle(doc, aliases, entry["seq"], _append, "supersede")
         rs.write_model(runs_dir, doc)
     return Change(name, entry, tuple(replaced))
 
@@ -373,8 +375,9 @@ def rollback(runs_dir: Path, name: str, alias: str, *, reason: str | None = None
         before: dict[str, int | None] = {alias: current}
         doc["aliases"][alias] = stack[-2]
         entry = _append(doc, "rollback", [alias], before, stack[-2], reason)
+        settled = requests.settle(doc, [alias], entry["seq"], _append, "supersede")
         rs.write_model(runs_dir, doc)
-    return Change(name, entry)
+    return Change(name, entry, tuple(settled))
 
 
 def all_models(runs_dir: Path) -> list[dict[str, Any]]:

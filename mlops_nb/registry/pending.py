@@ -31,8 +31,22 @@ def add_request(
     """Put ``request`` (its ``seq`` is its history entry) in ``doc["pending"]``: the aliases it
     names leave the older requests, each such replacement recorded as a ``replace`` entry (made
     with ``append``), which these are."""
-    named = set(request["aliases"])
-    replaced: list[dict[str, Any]] = []
+    replaced = settle(doc, request["aliases"], request["seq"], append, "replace")
+    doc["pending"] = [*doc["pending"], request]
+    return replaced
+
+
+def settle(
+    doc: dict[str, Any], aliases: Sequence[str], by: int, append: Entry, action: str
+) -> list[dict[str, Any]]:
+    """Take ``aliases`` out of the pending requests, because the history entry ``by`` took them
+    over: a newer request (``action`` ``replace``) or a direct move of the alias (``supersede``:
+    ``promote`` or ``rollback`` without approval, so that approving the old request later cannot
+    silently undo it). Each request losing aliases gets one ``action`` entry (``request``: its
+    seq, ``replaced_by``/``superseded_by``: ``by``, ``still_pending``: what it keeps); these are
+    returned."""
+    named = set(aliases)
+    done: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     for p in doc["pending"]:
         taken = [a for a in p["aliases"] if a in named]
@@ -41,20 +55,13 @@ def add_request(
             kept.append({**p, "aliases": rest})
         if taken:
             before = {a: doc["aliases"].get(a) for a in taken}
-            entry = append(
-                doc,
-                "replace",
-                taken,
-                before,
-                int(p["version"]),
-                f"replaced by request {request['seq']}",
-                request=p["seq"],
-                replaced_by=request["seq"],
-                still_pending=rest,
-            )
-            replaced.append(entry)
-    doc["pending"] = [*kept, request]
-    return replaced
+            verb = {"replace": "replaced by request"}.get(action, "superseded by entry")
+            link = {"replace": "replaced_by"}.get(action, "superseded_by")
+            extra = {"request": p["seq"], link: by, "still_pending": rest}
+            entry = append(doc, action, taken, before, int(p["version"]), f"{verb} {by}", **extra)
+            done.append(entry)
+    doc["pending"] = kept
+    return done
 
 
 def take(
@@ -111,3 +118,31 @@ def shape_problem(items: list[Any]) -> str | None:
             return f"alias {sorted(twice)[0]!r} is pending in two requests"
         seen |= set(p["aliases"])
     return None
+
+
+# What became of a request, per alias (``outcomes``), and the ones a human settled.
+SETTLED = ("approve", "supersede", "by hand")
+
+
+def outcomes(doc: dict[str, Any], seq: Any, to: Any, aliases: Sequence[str]) -> dict[str, str]:
+    """``{alias: outcome}`` of the request ``seq`` (asking for version ``to``): ``pending``;
+    the last history entry naming it for that alias (``approve``, ``reject``, ``replace``,
+    ``supersede``); ``by hand`` when, not approved, the alias was later moved to ``to`` by a
+    ``promote``/``rollback`` (e.g. after a rejection); else ``dropped``."""
+    waiting = {a for p in doc.get("pending") or [] if p.get("seq") == seq for a in p["aliases"]}
+    history = doc.get("history") or []
+    ended = {a: e["action"] for e in history if e.get("request") == seq for a in e["aliases"]}
+    out: dict[str, str] = {}
+    for a in aliases:
+        end = "pending" if a in waiting else ended.get(a, "dropped")
+        later = (
+            e
+            for e in history
+            if isinstance(seq, int) and e["seq"] > seq and a in e["aliases"] and e.get("to") == to
+        )
+        if end not in ("pending", *SETTLED) and any(
+            e["action"] in ("promote", "rollback") for e in later
+        ):
+            end = "by hand"
+        out[a] = end
+    return out

@@ -25,14 +25,11 @@ from typing import Any
 
 from mlops_nb.errors import StoreError
 from mlops_nb.notebook.io import atomic_write_text
-from mlops_nb.registry.checks import doc_problem
+from mlops_nb.registry.checks import alias_ok, doc_problem
 
 REGISTRY_DIR = "registry"
 FORMAT = 1
 _MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# MLflow's alias rules (lowercase here), minus the names it reserves: ``latest`` and ``v<N>``.
-_ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$")
 
 
 def check_model_name(name: str) -> str:
@@ -47,7 +44,7 @@ def check_model_name(name: str) -> str:
 
 def check_alias(alias: str) -> str:
     """``alias`` if it is a lowercase name that MLflow would also accept; else ``StoreError``."""
-    if not _ALIAS_RE.match(alias) or _RESERVED_ALIAS.match(alias):
+    if not alias_ok(alias):
         raise StoreError(
             f"invalid alias {alias!r}: use a lowercase name (letters, digits, '_', '-'), "
             "e.g. champion, challenger, blue, green, live; 'latest' and 'v<N>' are reserved."

@@ -17,16 +17,21 @@ GATE_FILE = "gate.json"
 _KEYS: dict[str, tuple[type, ...]] = {
     "passed": (bool,),
     "decision": (str,),
+    "approval": (str,),
     "action": (dict, type(None)),
     "change": (dict, type(None)),
 }
+APPROVALS = ("human", "auto", "none")  # pipeline.gate's ``approval:``
+# The registry entries a gate's promotion makes (registry.api.promote).
+CHANGES = ("request", "promote", "unchanged")
 
 
-def read_decision(folder: str | Path | None, *, strict: bool = False) -> dict[str, Any]:
+def read_decision(folder: str | Path | None, *, again: str | None = None) -> dict[str, Any]:
     """A gate run's record (``{}`` when there is none, or it is unreadable or damaged).
 
-    With ``strict``, a file that is there but unreadable, not JSON, or with a key of the wrong
-    type (``decision_problem``) raises ``StoreError`` naming it and how to go on."""
+    With ``again`` (the full command that runs the gate again, e.g. ``mlops-nb pipeline run
+    --force gate p.yaml``: ``pipeline.hints.rerun_gate``), a file that is there but unreadable,
+    not JSON, or damaged (``decision_problem``) raises ``StoreError`` naming it and that command."""
     if not folder:
         return {}
     path = Path(folder) / GATE_FILE
@@ -39,29 +44,56 @@ def read_decision(folder: str | Path | None, *, strict: bool = False) -> dict[st
         problem = getattr(e, "strerror", None) or f"not valid JSON ({e})"
     if problem is None:
         return dict(data)
-    if strict:
+    if again is not None:
         raise StoreError(
-            f"damaged gate record {path}: {problem}; run the gate again "
-            "(`mlops-nb pipeline run --force GATE`) or restore the file."
+            f"damaged gate record {path}: {problem}; run the gate again (`{again}`) or restore "
+            "the file."
         )
     return {}
 
 
 def decision_problem(data: Any) -> str | None:
-    """What is wrong with a ``gate.json`` (None: nothing): a key readers act on (``passed``,
-    ``decision``, ``action`` and its ``promote``/``alias``, ``change`` and its ``aliases``) of
-    the wrong type."""
+    """What is wrong with a ``gate.json`` (None: nothing), by the kind of decision the gate
+    wrote (``pipeline.gate.decide``): ``passed`` (true/false), ``decision`` (text) and
+    ``approval`` (human, auto, none) always; ``action`` (null, or ``promote`` text and ``alias``
+    list of text); ``change`` null unless the gate acted (rule true, an action, approval not
+    none), then the registry's entry: ``action`` request/promote/unchanged, ``aliases`` (text),
+    ``to`` (a version number) and, but for unchanged, ``seq`` (its history entry)."""
     if not isinstance(data, dict):
         return "not a JSON object"
-    inner: dict[str, dict[str, type]] = {
-        "action": {"promote": str, "alias": list},
-        "change": {"aliases": list},
-    }
     for key, types in _KEYS.items():
-        value = data.get(key)
-        if key in data and not isinstance(value, types):
+        if key not in data:
+            return f"it has no {key!r}"
+        value = data[key]
+        if not isinstance(value, types):
             return f"{key!r} is {type(value).__name__}, not {types[0].__name__}"
-        for sub, kind in inner.get(key, {}).items():
-            if isinstance(value, dict) and sub in value and not isinstance(value[sub], kind):
-                return f"'{key}.{sub}' is {type(value[sub]).__name__}, not {kind.__name__}"
+    if data["approval"] not in APPROVALS:
+        return f"'approval' is {data['approval']!r}, not one of {', '.join(APPROVALS)}"
+    action, change = data["action"], data["change"]
+    if action is not None and (
+        not isinstance(action.get("promote"), str) or not _texts(action.get("alias"))
+    ):
+        return "'action' has no model ('promote') or no list of aliases ('alias')"
+    acted = data["passed"] and action is not None and data["approval"] != "none"
+    if not acted:
+        return None if change is None else "'change' is set although the gate did not act"
+    return _change_problem(change)
+
+
+def _change_problem(change: Any) -> str | None:
+    if not isinstance(change, dict):
+        return "'change' is missing although the gate acted"
+    if change.get("action") not in CHANGES:
+        return f"'change.action' is {change.get('action')!r}, not one of {', '.join(CHANGES)}"
+    if not _texts(change.get("aliases")):
+        return "'change.aliases' is not a list of aliases"
+    numbers = ("to",) if change["action"] == "unchanged" else ("to", "seq")
+    for key in numbers:
+        value = change.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"'change.{key}' is {value!r}, not a number"
     return None
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)

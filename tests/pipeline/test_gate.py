@@ -210,7 +210,9 @@ def test_a_rejected_promotion_holds_the_steps_downstream(
     why = (
         "gate gate: the promotion of m v1 -> champion, live was rejected (champion is not set, "
         f"live is not set); to go on, promote it by hand (`mlops-nb promote m v1 --alias champion "
-        f"--alias live --runs-dir {runs}`) or run the gate again (`pipeline run --force gate`)"
+        f"--alias live --runs-dir {runs}`) or run the gate again (`"
+        + shlex.join(["mlops-nb", "pipeline", "run", "--force", "gate", str(pf)])
+        + f" --runs-dir {runs}`)"
     )
     assert code == 0 and f"serve  held      {why}" in out
     assert "waiting for approval" not in out and not list(runs.glob("*-serve"))

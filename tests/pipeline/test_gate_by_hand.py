@@ -93,39 +93,85 @@ def test_a_request_approved_alias_by_alias_waits_until_every_alias_is_decided(
     assert code == 0 and "serve  held" in out and "served" not in out
 
 
-@pytest.mark.parametrize(
-    ("text", "why"),
-    [
-        ("{not json", "not valid JSON (Expecting property name"),
-        ("[1]", "not a JSON object"),
-        ('{"passed": "yes"}', "'passed' is str, not bool"),
-        ('{"passed": true, "change": 5, "action": {"promote": "m"}}', "'change' is int, not dict"),
-        ('{"action": {"promote": "m", "alias": "live"}}', "'action.alias' is str, not list"),
-        ('{"change": {"action": "request", "aliases": 3}}', "'change.aliases' is int, not list"),
-    ],
-    ids=["json", "list", "passed", "change", "action-alias", "change-aliases"],
-)
+def _drop(*keys: str) -> Any:
+    def edit(d: dict[str, Any]) -> None:
+        inner = d
+        for k in keys[:-1]:
+            inner = inner[k]
+        del inner[keys[-1]]
+
+    return edit
+
+
+def _put(value: Any, *keys: str) -> Any:
+    def edit(d: dict[str, Any]) -> None:
+        inner = d
+        for k in keys[:-1]:
+            inner = inner[k]
+        inner[keys[-1]] = value
+
+    return edit
+
+
+# (what is done to the gate's real record, the start of the reason given)
+DAMAGE: list[tuple[Any, str]] = [
+    ("{not json", "not valid JSON (Expecting property name"),
+    ("[1]", "not a JSON object"),
+    ("{}", "it has no 'passed'"),  # review7 M4
+    (_put("yes", "passed"), "'passed' is str, not bool"),
+    (_drop("passed"), "it has no 'passed'"),
+    (_drop("decision"), "it has no 'decision'"),
+    (_put(None, "decision"), "'decision' is NoneType, not str"),
+    (_drop("change"), "it has no 'change'"),
+    (_put(None, "change"), "'change' is missing although the gate acted"),  # review7 M4
+    (_put(5, "change"), "'change' is int, not dict"),
+    (_put("requestt", "change", "action"), "'change.action' is 'requestt', not one of"),
+    (_drop("change", "action"), "'change.action' is None, not one of"),
+    (_put("live", "change", "aliases"), "'change.aliases' is not a list of aliases"),
+    (_put([], "change", "aliases"), "'change.aliases' is not a list of aliases"),
+    (_drop("change", "seq"), "'change.seq' is None, not a number"),
+    (_put("2", "change", "to"), "'change.to' is '2', not a number"),
+    (_put("live", "action", "alias"), "'action' has no model ('promote') or no list"),
+    (_drop("action", "promote"), "'action' has no model ('promote') or no list"),
+    (_put(None, "action"), "'change' is set although the gate did not act"),
+    (_put("maybe", "approval"), "'approval' is 'maybe', not one of human, auto, none"),
+    (_drop("approval"), "it has no 'approval'"),
+]
+
+
 def test_a_damaged_gate_record_is_refused_not_read_as_open(
     project: Path,  # noqa: F811
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    text: str,
-    why: str,
 ) -> None:
-    """The kind of review6 item 8 for gate.json: read as "no decision", the steps after a gate
-    whose promotion waits for a human ran (or a wrong type was a traceback)."""
+    """The kind of review6 item 8 / review7 M4 for gate.json: read as "no decision", the steps
+    after a gate whose promotion waits for a human ran (or a wrong type was a traceback). Each
+    key a gate record must have, by its kind of decision, is checked."""
     runs = tmp_path / "runs"
     pf = _pipeline(project, quality=0.9, approval="human")
     run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
     assert _main(capsys, *run)[0] == 0
     record = next((runs / "pipelines" / "gated" / "gates").iterdir()) / "gate.json"
-    record.write_text(text)
-    for argv in (run, ["pipeline", "status", *run[2:]]):
-        code, out, err = _main(capsys, *argv)
-        assert (code, err.count("\n")) == (2, 1), out + err
-        assert err.startswith(f"mlops-nb: error: damaged gate record {record}: {why}")
-        assert "run the gate again (`mlops-nb pipeline run --force GATE`)" in err
-    assert not list(runs.glob("*-serve")) and record.read_text() == text
+    good = record.read_text()
+    for damage, why in DAMAGE:
+        if isinstance(damage, str):
+            text = damage
+        else:
+            data = json.loads(good)
+            damage(data)
+            text = json.dumps(data)
+        record.write_text(text)
+        for argv in (run, ["pipeline", "status", *run[2:]]):
+            code, out, err = _main(capsys, *argv)
+            assert (code, err.count("\n")) == (2, 1), (why, out + err)
+            assert err.startswith(f"mlops-nb: error: damaged gate record {record}: {why}"), err
+            again = shlex.join(["mlops-nb", "pipeline", "run", "--force", "gate", str(pf)])
+            assert f"run the gate again (`{again} --runs-dir {runs}`)" in err
+        assert not list(runs.glob("*-serve")) and record.read_text() == text
+    record.write_text(good)
+    code, out, _ = _main(capsys, *run)
+    assert code == 0 and "serve  waiting" in out  # the good record reads as before
+    record.write_text("{}")
     code, out, _ = _main(capsys, *run, "--force", "gate")
     assert code == 0 and "serve  waiting" in out  # a new decision, a new request
 
@@ -147,6 +193,9 @@ def test_the_approve_hint_names_the_gates_aliases_when_other_requests_wait(
     approve = f"mlops-nb approve m --alias champion --alias live --runs-dir {runs}"
     assert code == 0 and f"serve  waiting   pending approval: {approve}\n" in out
     assert f"waiting for approval: `{approve}` (or reject)" in out
+    code, out, _ = _main(capsys, "pipeline", "status", *run[2:])
+    reject = approve.replace("approve", "reject", 1)
+    assert f"pending approval (gate): m v1 -> champion, live; `{approve}` or `{reject}`" in out
     assert _main(capsys, *shlex.split(approve)[1:])[0] == 0
     assert [p["aliases"] for p in api.load(runs, "m")["pending"]] == [["blue"]]
     code, out, _ = _main(capsys, *run)

@@ -45,6 +45,14 @@ CASES = [
     ("run_folder", ["x"], "'run_folder' is not a string or null (['x'])"),
     ("status", None, "'status' is not a string (None)"),
     ("status", "", "'status' is empty"),
+    # review7 M7: only the statuses a step ends in
+    ("status", "weird", "'status' is 'weird', not one of ok, failed, timeout, interrupted, lost"),
+    (
+        "status",
+        "running",
+        "'status' is 'running', not one of ok, failed, timeout, interrupted, lost",
+    ),
+    ("status", "OK", "'status' is 'OK', not one of ok, failed, timeout, interrupted, lost"),
     ("consumed", [], "'consumed' is not a mapping ([])"),
     ("consumed", {"u": 3}, "'consumed' maps a step to something else than a run id"),
     ("marked_done", "yes", "'marked_done' is not true or false ('yes')"),

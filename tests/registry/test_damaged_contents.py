@@ -50,6 +50,42 @@ CASES: list[tuple[str, Callable[[Doc], None], str]] = [
         _set("pending", [{"seq": 1, "version": 7, "aliases": ["x"]}]),
         "pending request 1 asks for v7, not a version of the model",
     ),
+    # review7 L7: enumerated and path values are checked against what they may be
+    (
+        "pending-LIVE",
+        _set("pending", [{"seq": 1, "version": 1, "aliases": ["LIVE"]}]),
+        "pending request 1 names 'LIVE', not a valid alias",
+    ),
+    (
+        "pending-latest",
+        _set("pending", [{"seq": 1, "version": 1, "aliases": ["latest"]}]),
+        "pending request 1 names 'latest', not a valid alias",
+    ),
+    ("alias-LIVE", _set("aliases", {"LIVE": 1}), "alias 'LIVE' is not a valid alias"),
+    ("sha-empty", _first("versions", "sha256", ""), "version 1's sha256 '' is not 64 hex"),
+    ("sha-short", _first("versions", "sha256", "ab12"), "version 1's sha256 'ab12' is not 64"),
+    (
+        "run-id-up",
+        _first("versions", "run_id", "../../etc"),
+        "version 1's run_id '../../etc' leaves its folder",
+    ),
+    ("run-id-dots", _first("versions", "run_id", ".."), "version 1's run_id '..' leaves its"),
+    ("run-id-empty", _first("versions", "run_id", ""), "version 1's run_id '' leaves its"),
+    (
+        "artifact-up",
+        _first("versions", "artifact", "../../../../etc/passwd"),
+        "version 1's artifact '../../../../etc/passwd' leaves its folder",
+    ),
+    (
+        "artifact-abs",
+        _first("versions", "artifact", "/etc/passwd"),
+        "version 1's artifact '/etc/passwd' leaves its folder",
+    ),
+    (
+        "history-action",
+        _first("history", "action", "promoted"),
+        "history entry 1 has action 'promoted', not one of register, promote, request",
+    ),
 ]
 
 

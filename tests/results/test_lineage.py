@@ -27,7 +27,10 @@ def test_lineage_walks_upstream_runs_gates_models_and_data(runs_dir: Path) -> No
     gate = runs_dir / "pipelines" / "p" / "gates" / "g1"
     gate.mkdir(parents=True)
     (gate / gates.GATE_FILE).write_text(
-        json.dumps({"id": "g1", "rule": "f1 > 0.8", "decision": "promote"})
+        json.dumps(
+            {"id": "g1", "rule": "f1 > 0.8", "decision": "promote", "passed": True}
+            | {"approval": "none", "action": None, "change": None}
+        )
     )
     registry = {
         "champion": {
