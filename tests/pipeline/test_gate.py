@@ -93,6 +93,19 @@ def project(tmp_path: Path) -> Path:
     return proj
 
 
+def human_gated(proj: Path, tmp_path: Path) -> tuple[Path, Path, list[str], list[str]]:
+    """The gated pipeline (quality 0.9, a human approves) in ``proj`` with its store under
+    ``tmp_path``: the store, the pipeline file, the command that runs it and ``--runs-dir``."""
+    runs = tmp_path / "runs"
+    pf = _pipeline(proj, quality=0.9, approval="human")
+    return (
+        runs,
+        pf,
+        ["pipeline", "run", str(pf), "--runs-dir", str(runs)],
+        ["--runs-dir", str(runs)],
+    )
+
+
 def _pipeline(
     proj: Path, *, quality: float, approval: str, action: bool = True, report: bool = False
 ) -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mlops_nb.registry import api
-from tests.pipeline.test_gate import _main, _pipeline, project  # noqa: F401  (fixture)
+from tests.pipeline.test_gate import _main, _pipeline, human_gated, project  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.kernel]
 
@@ -29,9 +29,7 @@ def test_promoting_by_hand_what_a_rejected_gate_wanted_lets_the_steps_after_it_r
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    run = ["pipeline", "run", str(_pipeline(project, quality=0.9, approval="human"))]
-    run += ["--runs-dir", str(runs)]
+    runs, _, run, _ = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0  # v1 pending
     assert _main(capsys, "approve", "m", "--runs-dir", str(runs))[0] == 0
     code, out, _ = _main(capsys, *run)
@@ -76,9 +74,7 @@ def test_a_request_approved_alias_by_alias_waits_until_every_alias_is_decided(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
+    runs, pf, run, _ = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     assert _main(capsys, "approve", "m", "--alias", "live", "--runs-dir", str(runs))[0] == 0
     held = _serve(capsys, pf, runs)["held"]
@@ -147,9 +143,7 @@ def test_a_damaged_gate_record_is_refused_not_read_as_open(
     """The kind of review6 item 8 / review7 M4 for gate.json: read as "no decision", the steps
     after a gate whose promotion waits for a human ran (or a wrong type was a traceback). Each
     key a gate record must have, by its kind of decision, is checked."""
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
+    runs, pf, run, _ = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     record = next((runs / "pipelines" / "gated" / "gates").iterdir()) / "gate.json"
     good = record.read_text()
@@ -183,9 +177,7 @@ def test_the_approve_hint_names_the_gates_aliases_when_other_requests_wait(
 ) -> None:
     """`approve m` alone asks which when several requests are pending: the waiting line names
     the gate's aliases, and pasted as printed it approves those only."""
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
+    runs, _pf, run, _ = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     by_human = ["promote", "m", "v1", "--alias", "blue", "--require-approval"]
     assert _main(capsys, *by_human, "--runs-dir", str(runs))[0] == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.test_gate import _main, _pipeline, project  # noqa: F401  (fixture)
+from tests.pipeline.test_gate import _main, _pipeline, human_gated, project  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.kernel]
 
@@ -26,10 +26,7 @@ def test_a_gates_line_says_what_became_of_each_alias(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
-    reg = ["--runs-dir", str(runs)]
+    runs, _pf, run, reg = human_gated(project, tmp_path)
     assert "pending approval: m v1 -> champion, live" in _gate_line(capsys, run)
     assert _main(capsys, "approve", "m", "--alias", "champion", *reg)[0] == 0
     line = _gate_line(capsys, run)
@@ -53,10 +50,7 @@ def test_alike_outcomes_keep_one_phrase(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
-    reg = ["--runs-dir", str(runs)]
+    _runs, _pf, run, reg = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     assert _main(capsys, "approve", "m", "--alias", "live", *reg)[0] == 0
     assert _main(capsys, "approve", "m", "--alias", "champion", *reg)[0] == 0

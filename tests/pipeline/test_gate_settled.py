@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlops_nb.registry import api
-from tests.pipeline.test_gate import _main, _pipeline, project  # noqa: F401  (fixture)
+from tests.pipeline.test_gate import _main, _pipeline, human_gated, project  # noqa: F401  (fixture)
 from tests.pipeline.test_gate_by_hand import _serve
 
 pytestmark = [pytest.mark.kernel]
@@ -28,10 +28,7 @@ def test_a_gate_settled_by_hand_stays_open_when_the_alias_moves_on(
 ) -> None:
     """The review's sequence: champion approved, live rejected, live promoted by hand to what
     the gate asked; then a newer model goes live. serve ran on v1 and then on v2, never held."""
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
-    reg = ["--runs-dir", str(runs)]
+    runs, pf, run, reg = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     assert _main(capsys, "approve", "m", "--alias", "champion", *reg)[0] == 0
     assert _main(capsys, "reject", "m", "--alias", "live", *reg)[0] == 0
@@ -51,10 +48,7 @@ def test_a_request_superseded_by_a_direct_promotion_lets_the_steps_after_the_gat
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
-    reg = ["--runs-dir", str(runs)]
+    runs, pf, run, reg = human_gated(project, tmp_path)
     code, out, _ = _main(capsys, *run)
     assert code == 0 and "serve  waiting" in out
     _train_by_hand(capsys, project, runs)
@@ -75,10 +69,7 @@ def test_the_held_hint_says_when_promoting_by_hand_moves_an_alias_back(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    pf = _pipeline(project, quality=0.9, approval="human")
-    run = ["pipeline", "run", str(pf), "--runs-dir", str(runs)]
-    reg = ["--runs-dir", str(runs)]
+    runs, pf, run, reg = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     assert _main(capsys, "reject", "m", *reg)[0] == 0
     _train_by_hand(capsys, project, runs)

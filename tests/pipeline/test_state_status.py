@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlops_nb.pipeline.state import StateStore
-from tests.pipeline.test_gate import _main, _pipeline, project  # noqa: F401  (fixture)
+from tests.pipeline.test_gate import _main, _pipeline, human_gated, project  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.kernel]
 
@@ -21,9 +21,7 @@ def test_an_unknown_step_status_is_refused_before_a_gate_promotes_again(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runs = tmp_path / "runs"
-    run = ["pipeline", "run", str(_pipeline(project, quality=0.9, approval="human"))]
-    run += ["--runs-dir", str(runs)]
+    runs, _, run, _ = human_gated(project, tmp_path)
     assert _main(capsys, *run)[0] == 0
     assert _main(capsys, "approve", "m", "--runs-dir", str(runs))[0] == 0
     assert _main(capsys, *run)[0] == 0  # serve ran with v1
