@@ -10,18 +10,10 @@ from pathlib import Path
 import pytest
 
 from mlops_nb.errors import StoreError
-from mlops_nb.main import main
 from mlops_nb.registry import api
+from tests.registry.test_registry import Store, _cli
 
 pytestmark = [pytest.mark.kernel]
-
-Store = tuple[Path, dict[str, str]]
-
-
-def _cli(capsys: pytest.CaptureFixture[str], runs: Path, *argv: str) -> tuple[int, str, str]:
-    code = main([*argv, "--runs-dir", str(runs)])
-    got = capsys.readouterr()
-    return code, got.out, got.err
 
 
 def _pending(runs: Path) -> dict[str, int]:
