@@ -213,29 +213,25 @@ def scale(argv: list[str]) -> int:
         ("one run added to a sweep since (that section redrawn)", changed),
         (f"a sweep added {SWEEP_RUNS} runs to the newest section since (the target)", swept),
     ]
-    base_wall = statistics.median(w for w, _ in drawn)
+    base_wall, base_cpu = _medians(drawn)
     for label, times in rows:
-        wall = statistics.median(w for w, _ in times)
-        cpu = statistics.median(c for _, c in times)
+        wall, cpu = _medians(times)
         print(
             f"mlops-nb report, {label}: {wall:.2f} s (median of {len(times)}; CPU {cpu:.2f} s); "
             f"ratio to drawn anew {wall / base_wall:.2f}"
         )
     print(f"collect() of the same store (in process, warm), for scale: {collect_wall:.2f} s")
     if base:
-        old_wall = statistics.median(w for w, _ in base)
-        old_cpu = statistics.median(c for _, c in base)
+        old_wall, old_cpu = _medians(base)
         print(
             f"version {args[1][:12]} (the baseline), every section drawn: {old_wall:.2f} s "
             f"(median of {len(base)}; CPU {old_cpu:.2f} s); drawn anew / baseline: wall "
             f"{base_wall / old_wall:.2f}, CPU "
-            f"{statistics.median(c for _, c in drawn) / old_cpu:.2f}"
+            f"{base_cpu / old_cpu:.2f}"
         )
     if base_swept:
-        old_wall = statistics.median(w for w, _ in base_swept)
-        old_cpu = statistics.median(c for _, c in base_swept)
-        new_wall = statistics.median(w for w, _ in swept)
-        new_cpu = statistics.median(c for _, c in swept)
+        old_wall, old_cpu = _medians(base_swept)
+        new_wall, new_cpu = _medians(swept)
         print(
             f"version {args[1][:12]} (the baseline), a sweep added {SWEEP_RUNS} runs: "
             f"{old_wall:.2f} s (CPU {old_cpu:.2f} s); this one / baseline: wall "
@@ -249,6 +245,11 @@ def scale(argv: list[str]) -> int:
         f"{swept_med / SCALE_TARGET_S:.2f}"
     )
     return 0 if med <= SCALE_TARGET_S and swept_med <= SCALE_TARGET_S else 1
+
+
+def _medians(times: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The median wall and the median CPU seconds of ``(wall, cpu)`` timings."""
+    return statistics.median(w for w, _ in times), statistics.median(c for _, c in times)
 
 
 def _cacheless(src: Path) -> tuple[str, ...]:

@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-KERNEL_MARKS = ("ipykernel_launcher", "_forkserver.py")  # started, or forked by a fork server
+KERNEL_MARKS = ("ipykernel_launcher", "_forkserver.py")
+
+
+def sweep_command(nb: Path, grid: Path, *more: str) -> list[str]:
+    """The ``mlops-nb sweep NB --grid GRID ...`` command line, run by this Python."""
+    return [
+        sys.executable,
+        "-m",
+        "mlops_nb",
+        "sweep",
+        str(nb),
+        "--grid",
+        str(grid),
+        *more,
+    ]  # started, or forked by a fork server
 
 
 def kernels_under(folder: Path) -> list[psutil.Process]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests import nbbuild as b
+from tests.sweep.conftest import sweep_command
 
 pytestmark = pytest.mark.kernel
 
@@ -26,15 +26,7 @@ def test_every_set_runs_after_the_reader_of_the_progress_left(
     )
     (tmp_path / "grid.yaml").write_text("i: [0, 1, 2, 3, 4]\n")
     runs = tmp_path / "runs"
-    cmd = [
-        sys.executable,
-        "-m",
-        "mlops_nb",
-        "sweep",
-        str(nb),
-        "--grid",
-        str(tmp_path / "grid.yaml"),
-    ]
+    cmd = sweep_command(nb, tmp_path / "grid.yaml")
     proc = subprocess.Popen(
         [*cmd, "--runs-dir", str(runs), "--workers", "1"],
         stdout=subprocess.PIPE,

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from mlops_nb.main import main
 from mlops_nb.store import runs as store
 from mlops_nb.sweep.api import Sweep, sweep
 from tests import nbbuild as b
-from tests.sweep.conftest import kernels_under
+from tests.sweep.conftest import kernels_under, sweep_command
 
 pytestmark = pytest.mark.kernel
 
@@ -201,19 +200,7 @@ def test_interrupt_then_resume_runs_each_set_once(
     )
     grid = folder / "grid.yaml"
     grid.write_text("i: [1, 2, 3, 4, 5, 6]\n")
-    cmd = [
-        sys.executable,
-        "-m",
-        "mlops_nb",
-        "sweep",
-        str(nb),
-        "--grid",
-        str(grid),
-        "--workers",
-        "2",
-        "--runs-dir",
-        str(runs_dir),
-    ]
+    cmd = sweep_command(nb, grid, "--workers", "2", "--runs-dir", str(runs_dir))
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
