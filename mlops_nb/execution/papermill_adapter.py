@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class Execution:
     kernel_manager_factory: Callable[[KernelWatch], Any] | None = None
     output_cuts: list[dict[str, Any]] = field(default_factory=list)  # see execution.client
     finished: bool = False  # the runner wrote the final notebook: no partial save any more
+    done: threading.Event = field(default_factory=threading.Event)  # the execution thread ended
 
 
 class MlopsEngine(NBClientEngine):  # type: ignore[misc]

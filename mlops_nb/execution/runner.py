@@ -193,17 +193,19 @@ def execute_run(
     signals.enter_context(on_interrupt(_interrupt_handler(execution), install=handle_signals))
     try:
         worker.start()
-        _watch(worker, execution, spec.timeout, t0, cancel)
+        # its end is learnt from `done`: a Thread.join interrupted by a raising signal handler (a
+        # sweep worker's SIGTERM) marks a running thread ended (CPython gh-90882, Python <= 3.12)
+        _watch(execution.done, execution, spec.timeout, t0, cancel)
     except BaseException:
         # A second Ctrl-C, or anything else in this thread: stop the kernel, still record.
         execution.watch.stop("interrupted", grace=0.5)
-        worker.join(5)
+        execution.done.wait(5)
         raise
     finally:
         signals.close()
         execution.watch.finish()
         prov_thread.join(30)
-        if worker.is_alive():  # gave up waiting: papermill may still be changing its notebook
+        if not execution.done.is_set():  # gave up waiting: papermill may still change its notebook
             log.warning("run %s: execution thread still busy; recording the input notebook", run_id)
             outcome, execution.nb = {"exception": RuntimeError("execution did not stop")}, None
         _finish(spec, folder, record, execution, outcome, injected, prov, time.monotonic() - t0)
@@ -288,23 +290,24 @@ def _execute_in_thread(
         outcome["exception"] = e
         outcome["traceback"] = traceback.format_exception(e)
     finally:
-        # jupyter_core's run_sync made an event loop for this thread; close it with the thread.
-        with contextlib.suppress(RuntimeError):
-            loop = asyncio.get_event_loop_policy().get_event_loop()
-            asyncio.set_event_loop(None)
-            loop.close()
+        try:  # jupyter_core's run_sync made an event loop for this thread; close it with the thread
+            with contextlib.suppress(RuntimeError):
+                loop = asyncio.get_event_loop_policy().get_event_loop()
+                asyncio.set_event_loop(None)
+                loop.close()
+        finally:
+            execution.done.set()
 
 
 def _watch(
-    worker: threading.Thread,
+    done: threading.Event,
     execution: Any,
     timeout: float | None,
     t0: float,
     cancel: threading.Event | None = None,
 ) -> None:
     sample_every, last = 0.5, 0.0
-    while worker.is_alive():
-        worker.join(0.05)
+    while not done.wait(0.05):
         now = time.monotonic()
         if cancel is not None and cancel.is_set():
             execution.watch.stop("interrupted")
