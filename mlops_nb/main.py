@@ -14,7 +14,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-from mlops_nb import __version__, error_handler
+from mlops_nb import __version__, error_handler, output
 from mlops_nb.errors import EXIT_USAGE
 
 # name -> (module, one-line help). Order is the order of `mlops-nb --help`.
@@ -59,7 +59,7 @@ EXIT_BUG = error_handler.EXIT_BUG
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = output.ArgumentParser(
         prog="mlops-nb",
         description="Jupyter notebooks as reproducible, production-grade ML work.",
         epilog="Run 'mlops-nb COMMAND --help' for a command's options. "

@@ -5,14 +5,16 @@ The library logs with ``logging``; commands print with these helpers.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import os
 import shutil
 import sys
-from typing import Any, TextIO
+from typing import IO, Any, NoReturn, TextIO
 
 from mlops_nb import strict_json
+from mlops_nb.errors import EXIT_USAGE
 
 
 def out(text: str = "", *, stream: TextIO | None = None) -> None:
@@ -93,6 +95,29 @@ def _drop_stdout(stream: TextIO | None = None) -> None:
         os.dup2(devnull, (stream or sys.stdout).fileno())
     finally:
         os.close(devnull)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' too) writing its help and version text as ``out``
+    writes stdout. argparse ignores an error writing them and exits 0
+    (``ArgumentParser._print_message``; with stdout closed it writes them to stderr): here
+    ``--help > /dev/full`` or ``>&-`` is one line "PROG: error: cannot write to stdout: ..."
+    and exit 2, as ``ls --help > /dev/full`` is (GNU coreutils' close_stdout)."""
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        if message and file is sys.stdout:  # help or version (both None: stdout is closed)
+            take_stdout_failure()  # one left by an earlier command in this process is not ours
+            out(message.removesuffix("\n"))
+        else:  # usage and errors: stderr, as argparse does
+            super()._print_message(message, file)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        failure = take_stdout_failure() if status == 0 else None
+        if failure is not None:
+            prog = self.prog.split(" ", 1)[0]  # a subcommand's prog is "mlops-nb collect"
+            err(f"{prog}: error: cannot write to stdout: {failure.strerror or failure}.")
+            status = EXIT_USAGE  # as grep and diff, and every other write error here
+        super().exit(status, message)
 
 
 def err(text: str) -> None:

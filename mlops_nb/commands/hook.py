@@ -47,8 +47,9 @@ def _entry(
     argv: Sequence[str] | None,
 ) -> int:
     from mlops_nb.error_handler import handle
+    from mlops_nb.output import ArgumentParser
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add(parser)
