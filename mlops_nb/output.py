@@ -11,10 +11,13 @@ import errno
 import os
 import shutil
 import sys
-from typing import IO, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from mlops_nb import strict_json
 from mlops_nb.errors import EXIT_USAGE
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 def out(text: str = "", *, stream: TextIO | None = None) -> None:
@@ -104,7 +107,7 @@ class ArgumentParser(argparse.ArgumentParser):
     ``--help > /dev/full`` or ``>&-`` is one line "PROG: error: cannot write to stdout: ..."
     and exit 2, as ``ls --help > /dev/full`` is (GNU coreutils' close_stdout)."""
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if message and file is sys.stdout:  # help or version (both None: stdout is closed)
             take_stdout_failure()  # one left by an earlier command in this process is not ours
             out(message.removesuffix("\n"))
