@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from mlops_nb import plugins
 from mlops_nb.errors import UsageError
 from mlops_nb.kernels import lifeline
-from mlops_nb.sweep.worker import Outcome, Task, release_all, run_task
+from mlops_nb.sweep.worker import Outcome, Task, release_all, run_task, terminate
 
 ENTRY_POINT_GROUP = "mlops_nb.executors"
 EXECUTORS: dict[str, str] = {
@@ -66,9 +66,9 @@ def _ignore_sigint(signum: int, frame: FrameType | None) -> None:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM to a worker (the process group killed, the pool terminating): unwind, so the run
-    in flight stops its kernel and records ``interrupted`` instead of staying ``running``."""
-    raise KeyboardInterrupt
+    """SIGTERM to a worker (the process group killed, the pool terminating): its run in flight
+    stops as on Ctrl-C, recorded ``interrupted`` (``worker.terminate``)."""
+    terminate()
 
 
 def _init_worker() -> None:

@@ -60,7 +60,21 @@ class Outcome:
         return self.run_ids[-1] if self.run_ids else None
 
 
+_terminated = threading.Event()  # SIGTERM in this worker: a stop file for all its tasks
+
+
+def terminate() -> None:
+    """SIGTERM to a pool worker (``executors._terminate``): as the stop file does, the run in
+    flight stops its kernel and is recorded ``interrupted``, and no further run starts here; the
+    pool's shutdown ends the process. Safe in a signal handler: it only sets a flag, which the
+    stop watcher thread and the next attempt act on (unwinding the worker from the handler left
+    what it interrupted half done: a record ``running``, a kernel's files, a traceback)."""
+    _terminated.set()
+
+
 def stop_requested(stop_file: str | None) -> bool:
+    if _terminated.is_set():
+        return True
     return stop_file is not None and os.path.exists(stop_file)
 
 
@@ -146,8 +160,9 @@ _STATES_LOCK = threading.Lock()
 def _forget_parent_states() -> None:
     """In a forked child (a pool worker): the states, pre-warmers and kernels are the parent's.
     Called by ``mlops_nb.process_hooks``."""
-    global _local, _STATES, _STATES_LOCK
+    global _local, _STATES, _STATES_LOCK, _terminated
     _local, _STATES, _STATES_LOCK = threading.local(), [], threading.Lock()
+    _terminated = threading.Event()
 
 
 def _state() -> _State:
@@ -188,7 +203,7 @@ def run_task(task: Task) -> Outcome:
     except StoreError as e:  # a full or read-only store: one line, no traceback
         error = {"ename": "StoreError", "evalue": e.message, "cell_index": None}
         return Outcome(task.index, "failed", error=error)
-    except KeyboardInterrupt:  # SIGTERM before or after its run: the set did not run here
+    except KeyboardInterrupt:  # its driver died before or after its run: the set did not run
         return Outcome(task.index, NOT_RUN)
     except BaseException as e:  # a bug or a broken store must not take the sweep down
         if lifeline.driver_lost() is None:
@@ -212,6 +227,8 @@ def _run(task: Task) -> Outcome:
         if state.stopped or stop_requested(task.stop_file):
             break
         factory = _warm_factory(state, kernel_name_of(task.spec), ahead=task.warm_ahead)
+        if factory is None:  # stopped while its kernel was warming: the set does not run
+            break
         begun: list[Path] = []
         try:
             folder = runner.execute_run(
@@ -221,7 +238,7 @@ def _run(task: Task) -> Outcome:
                 key=task.key,
                 on_begin=begun.append,
             )
-        except KeyboardInterrupt:  # SIGTERM to this worker: the run was recorded interrupted
+        except KeyboardInterrupt:  # its driver died (lifeline): the run was recorded lost
             if not begun:
                 break
             folder = begun[0]
@@ -247,9 +264,10 @@ def _run(task: Task) -> Outcome:
 
 
 def _warm_factory(state: _State, kernel_name: str, *, ahead: bool = True) -> Any:
-    """A factory handing over a warm kernel, or None (the runner starts a cold one and records
-    any start failure) when pre-warming is off or the warm kernel could not be started.
-    ``ahead``: start warming the next kernel once this one is taken."""
+    """A factory handing over a warm kernel, or one starting a cold kernel (the runner records
+    any start failure) when pre-warming is off or the warm kernel could not be started; None
+    when the worker was stopped meanwhile. ``ahead``: start warming the next kernel once this
+    one is taken."""
     from mlops_nb.kernels.prewarm import factory_for
 
     def remember(watch: Any) -> None:
@@ -262,6 +280,8 @@ def _warm_factory(state: _State, kernel_name: str, *, ahead: bool = True) -> Any
     try:
         km = state.prewarmer.take(ahead=ahead)
     except KernelStartFailed as e:
+        if state.stopped:  # the stop closed the pre-warmer: no run to start
+            return None
         log.warning("pre-warmed kernel failed (%s); starting one the usual way", e)
         return _watching_default(remember, kernel_name)
     return factory_for(km, on_watch=remember)

@@ -1,6 +1,6 @@
-"""A signal handler that raises while ``execute_run`` waits for its execution thread (a sweep
-worker's SIGTERM, a third Ctrl-C in a serial sweep, a sweep worker's driver dying) stops the run
-as a stop does: the kernel is interrupted and shut down by the execution thread (no "still alive
+"""A signal handler that raises while ``execute_run`` waits for its execution thread (a third
+Ctrl-C in a serial sweep, a sweep worker whose driver died; a sweep worker's SIGTERM did until
+review7 L4) stops the run as a stop does: the kernel is interrupted and shut down by the execution thread (no "still alive
 after the run" kill under it), its socket and connection files are removed, the run is recorded
 ``interrupted`` and the exception goes on to the caller (review7 L4).
 
@@ -13,18 +13,22 @@ import os
 import signal
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
 from mlops_nb.execution import runner
 from mlops_nb.store import runs as store
-from mlops_nb.sweep.executors import _terminate
 from tests.execution.test_run_lifecycle import waiting, when_started
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_new_kernels")]
 
 
-def test_sigterm_raising_in_a_worker_records_and_leaves_nothing(
+def _raise(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_raising_handler_records_and_leaves_nothing(
     tmp_path: Path,
     runs_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -34,7 +38,7 @@ def test_sigterm_raising_in_a_worker_records_and_leaves_nothing(
     tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     spec = runner.prepare(waiting(tmp_path), runs_dir=runs_dir)
-    before = signal.signal(signal.SIGTERM, _terminate)  # a sweep worker's handler: it raises
+    before = signal.signal(signal.SIGTERM, _raise)
     begun: list[Path] = []
     try:
         when_started(tmp_path, lambda: os.kill(os.getpid(), signal.SIGTERM))
