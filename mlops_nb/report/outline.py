@@ -25,7 +25,7 @@ from mlops_nb.report.views import FAILED
 from mlops_nb.results.filter import STATUSES
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from mlops_nb.report.rows import Rows
 
 # The pipeline key's name and step, NULL unless the key is a JSON object (as `model.pipelines`).
 _OBJ = "(pipeline IS NOT NULL AND json_valid(pipeline) AND json_type(pipeline) = 'object')"
@@ -233,15 +233,16 @@ def frames(
     *,
     scan: bool = False,
     every: list[tuple[Any, ...]] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """``{section key: the collect frame of its runs}`` for the sections ``outlines`` (``scan``:
-    read the whole selection and keep theirs, cheaper than a condition per group when they
-    hold most of its runs: one pass either way), each typed on
-    its own (``collect.frame_of_columns``: a column's dtype comes from that section's runs, so a
-    section looks the same whichever others are drawn with it); each frame's ``attrs["pipeline"]``
-    maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape).
-    ``every`` (with ``scan``) receives each selected run's ``durations`` row, in id order."""
-    from mlops_nb.results.collect import INDEX_COLUMNS, frame_of_columns, no_cycle_collection
+) -> dict[str, tuple[Rows, dict[str, dict[str, Any]]]]:
+    """``{section key: (its runs, their pipeline keys)}`` for the sections ``outlines``
+    (``scan``: read the whole selection and keep theirs, cheaper than a condition per group
+    when they hold most of its runs: one pass either way). The runs are typed on their own
+    (``rows.Rows``: collect's columns, each kind from that section's runs, so a section looks
+    the same whichever others are drawn with it); the pipeline keys map its runs of pipeline
+    steps to their record's ``pipeline`` (``model.pipelines``' shape). ``every`` (with
+    ``scan``) receives each selected run's ``durations`` row, in id order. No pandas."""
+    from mlops_nb.report.rows import Rows
+    from mlops_nb.results.collect import INDEX_COLUMNS, no_cycle_collection
 
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
@@ -263,9 +264,7 @@ def frames(
     with no_cycle_collection():
         for key, section in by_key.items():
             cols = dict(zip(names, map(list, zip(*section, strict=True)), strict=True))
-            df = frame_of_columns(cols)
-            df.attrs["pipeline"] = _pipelines(cols["id"], cols["pipeline"])
-            out[key] = df
+            out[key] = (Rows.of_columns(cols), _pipelines(cols["id"], cols["pipeline"]))
     return out
 
 
