@@ -289,25 +289,24 @@ def durations(
     there are when that is more than ``most``: then the rows are only the sample of them that
     ``plots.sample`` would keep (``plots.sample_rows``): the selected ids are read, then the
     sample's rows alone (at 100,000 runs reading every row cost more than the figure).
-    No rows when no run has a duration. ``every``: those rows of every selected run, when
-    ``frames`` read them already. Nothing here imports pandas."""
+    No rows when none of them has a duration. ``every``: those rows of every selected run,
+    when ``frames`` read them already. Nothing here imports pandas."""
     from mlops_nb.report.plots import sample_rows
 
     if every is not None:
-        timed = any(r[0] is not None for r in every)
         keep = sample_rows(len(every), most)
         rows = list(every) if keep is None else [every[i] for i in keep]
-        return (rows if timed else []), None if keep is None else len(every)
-    ((timed,),) = _query(sel, "SELECT count(duration_s) FROM runs{where}")
-    ids = [i for (i,) in _query(sel, "SELECT id FROM runs{where} ORDER BY id")]
-    keep = sample_rows(len(ids), most)
-    of = None if keep is None else len(ids)
-    if not timed:
-        return [], of
-    if keep is None:
-        return _query(sel, _DURATIONS), of
-    picked = json.dumps([ids[i] for i in keep])
-    return _query(sel, _DURATIONS, "id IN (SELECT value FROM json_each(?))", [picked]), of
+        of = None if keep is None else len(every)
+    else:
+        ids = [i for (i,) in _query(sel, "SELECT id FROM runs{where} ORDER BY id")]
+        keep = sample_rows(len(ids), most)
+        of = None if keep is None else len(ids)
+        if keep is None:
+            rows = _query(sel, _DURATIONS)
+        else:
+            picked = json.dumps([ids[i] for i in keep])
+            rows = _query(sel, _DURATIONS, "id IN (SELECT value FROM json_each(?))", [picked])
+    return (rows if any(r[0] is not None for r in rows) else []), of
 
 
 _DURATIONS = "SELECT duration_s, {notebook}, status FROM runs{where} ORDER BY id"

@@ -71,7 +71,16 @@ def _floats(values: Sequence[Any]) -> Any:
     """Numbers as a float64 array (missing: NaN)."""
     import numpy as np
 
-    return np.array([math.nan if v is None else float(v) for v in values], dtype="float64")
+    return np.array([math.nan if v is None else _float(v) for v in values], dtype="float64")
+
+
+def _float(v: Any) -> float:
+    """A number as a float; an int past the float range (an exact-number column holds any
+    JSON int) as infinity of its sign."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
 
 
 def axis_values(df: Rows, param: str) -> tuple[list[Any], list[str] | None]:
@@ -79,7 +88,7 @@ def axis_values(df: Rows, param: str) -> tuple[list[Any], list[str] | None]:
     their order (None first, then the values sorted, then ``(missing)``)."""
     values = df[param]
     if df.numeric(param) and None not in values:
-        return [float(v) for v in values], None
+        return [_float(v) for v in values], None
     texts = []
     for v, is_null in zip(values, df.null_mask(param), strict=True):
         if v is None:
