@@ -317,9 +317,10 @@ def _durations(
     lines = strings(cache.get(name))
     if lines is not None:
         return lines
-    from mlops_nb.report.plots import MAX_POINTS, duration_plot
+    from mlops_nb.report.painter import draw
+    from mlops_nb.report.plots import MAX_POINTS
 
-    plot = duration_plot(*outline.durations(sel, MAX_POINTS, every))
+    plot = draw("duration_plot", *outline.durations(sel, MAX_POINTS, every))()
     lines = (
         [
             '<section class="section" id="durations"><h2>Run durations</h2>',

@@ -93,18 +93,19 @@ def planned(sec: Section, first: Sequence[str]) -> Figures:
 
 def _plots(sec: Section, fig: Figures, allowed: int) -> list[str]:
     """The figures of ``fig``, at most ``allowed`` of them (the page's budget, ``MAX_FIGURES``)."""
-    from mlops_nb.report.plots import metric_plot, parallel_plot
+    from mlops_nb.report.painter import draw
 
     ok = sec.df.having("status", {"ok"})
     if len(ok) < 2 or not fig.params:
         return []
     todo = [*([None] if fig.parallel else []), *fig.metrics][:allowed]
-    plots: list[Plot] = [
-        parallel_plot(ok, fig.params, str(fig.parallel), sec.title)
+    drawn = [  # each asked of the painter first: it draws them while they are waited for
+        draw("parallel_plot", ok, fig.params, str(fig.parallel), sec.title)
         if metric is None
-        else metric_plot(ok, metric, fig.params, sec.title)
+        else draw("metric_plot", ok, metric, fig.params, sec.title)
         for metric in todo
     ]
+    plots: list[Plot] = [figure() for figure in drawn]
     out = ["<h3>Metrics against parameters</h3>", figures(plots)]
     if fig.same:
         out.append(
