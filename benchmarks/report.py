@@ -14,7 +14,8 @@ first report (it fills the report cache), the report when nothing changed since 
 the report after one run was added to a sweep (that section and the durations redrawn), and the
 report after a sweep added 20 runs to the newest section (indexed as runs index themselves: the
 case users hit after every sweep, a target too; with a git ref, that version's figure for the
-same change, interleaved). `--store DIR`
+same change, interleaved), and the report after a new sweep of 20 runs (a new section, small
+enough for seaborn's figures). `--store DIR`
 keeps the store there for the next run (building 100,000 folders and their index takes minutes).
 A git ref (e.g. ``00bd28a``, the report before its cache) is the baseline: it draws the page as
 many times as the report drawn anew, interleaved with it (the same load), and the ratio of the
@@ -179,7 +180,7 @@ def scale(argv: list[str]) -> int:
         first = _report(runs, work, None, ())
         warm = [_report(runs, work, None, ()) for _ in range(repeats)]
         added: list[Path] = []
-        changed, swept, base_swept = [], [], []
+        changed, swept, base_swept, new_sweep = [], [], [], []
         try:
             for i in range(repeats):
                 added.append(_add_run(runs, i))
@@ -192,6 +193,10 @@ def scale(argv: list[str]) -> int:
                 swept.append(_report(runs, work, None, ()))
                 if old_src:
                     base_swept.append(_report(runs, work, old_src, ()))
+            for i in range(repeats):  # a new sweep: a new section of 20 runs (seaborn draws it)
+                _report(runs, work, None, ())
+                added += _add_sweep_runs(runs, SWEEP_RUNS, i, f"new-sweep-{i}")
+                new_sweep.append(_report(runs, work, None, ()))
         finally:
             for folder in added:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -212,6 +217,7 @@ def scale(argv: list[str]) -> int:
         ("nothing changed since (from the cache)", warm),
         ("one run added to a sweep since (that section redrawn)", changed),
         (f"a sweep added {SWEEP_RUNS} runs to the newest section since (the target)", swept),
+        (f"a new sweep of {SWEEP_RUNS} runs since (a new section)", new_sweep),
     ]
     base_wall, base_cpu = _medians(drawn)
     for label, times in rows:
@@ -277,17 +283,19 @@ def _add_run(runs: Path, i: int) -> Path:
 SWEEP_RUNS = 20  # what a sweep adds to one section between two reports
 
 
-def _add_sweep_runs(runs: Path, n: int, i: int) -> list[Path]:
-    """``n`` new runs of the newest sweep (copies of its last run, new ids and values), each
-    indexed as a finished run indexes itself (``index.update_run``): the next report finds the
-    index up to date and that one section changed (it is shown in full: its figures redrawn)."""
+def _add_sweep_runs(runs: Path, n: int, i: int, sweep: str | None = None) -> list[Path]:
+    """``n`` new runs of the newest sweep (``sweep``: of a new sweep of that id; copies of the
+    newest run, new ids and values), each indexed as a finished run indexes itself
+    (``index.update_run``): the next report finds the index up to date and that one section
+    changed or new (it is shown in full: its figures drawn)."""
     import json
 
     from mlops_nb.store import index
     from mlops_nb.store import runs as store
 
     newest = max(p.name for p in runs.iterdir() if store.is_run_id(p.name))
-    sweep = json.loads((runs / newest / "run.json").read_text(encoding="utf-8")).get("sweep_id")
+    if sweep is None:
+        sweep = json.loads((runs / newest / "run.json").read_text(encoding="utf-8"))["sweep_id"]
     out = []
     for k in range(n):
         dest = runs / store.new_run_id(None)

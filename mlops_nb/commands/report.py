@@ -57,22 +57,27 @@ def run(args: argparse.Namespace) -> int:
         if importlib.util.find_spec(module) is None:
             raise missing_extra(module, "ml", "mlops-nb report")
     from mlops_nb.report import build_report
+    from mlops_nb.report.cache import Cache
+    from mlops_nb.report.painter import painting
+    from mlops_nb.store.place import resolve_runs_dir
 
     if args.sort is not None and not args.sort.strip():
         refuse_empty("--sort", args.sort, _COLUMN)
     for metric in args.metrics:
         if not all(part.strip() for part in metric.split(",")):
             refuse_empty("--metrics", metric, _COLUMN)
-    path = build_report(
-        args.runs_dir,
-        output=args.output,
-        filter=run_filter(args),
-        sort=args.sort,
-        ascending=args.asc,
-        title=args.title,
-        metrics=args.metrics,
-        cache=args.cache,
-    )
+    runs_dir = resolve_runs_dir(args.runs_dir)
+    with painting(runs_dir, Cache(runs_dir, enabled=args.cache)):  # figures on another core
+        path = build_report(
+            runs_dir,
+            output=args.output,
+            filter=run_filter(args),
+            sort=args.sort,
+            ascending=args.asc,
+            title=args.title,
+            metrics=args.metrics,
+            cache=args.cache,
+        )
     if args.output != "-":
         output.out(f"report written to {path}")
     return 0

@@ -78,10 +78,10 @@ class _Drawer:
         pinned = {rid for ids in self.pinned.values() for rid in ids}
         scan = 2 * sum(o.count for o in todo) > self.total  # most runs: one scan, no conditions
         every: list[tuple[Any, ...]] = []
-        for key, df in outline.frames(self.sel, todo, scan=scan, every=every).items():
+        for key, (df, pipes) in outline.frames(self.sel, todo, scan=scan, every=every).items():
             (sec,) = model.sections(
                 df,
-                df.attrs["pipeline"],
+                pipes,
                 sort=self.opts.sort,
                 ascending=self.opts.ascending,
                 selects=self.selects,
@@ -150,8 +150,8 @@ class _Drawer:
         from mlops_nb.report.sections import Context, section
         from mlops_nb.report.tables import failed_ids
 
-        ok = sec.rows["id"][sec.rows["status"] == "ok"]
-        ids = [*failed_ids(sec), *(str(i) for i in ok.head(IMAGE_RUNS_PER_SECTION))]
+        ok = sec.rows.having("status", {"ok"})["id"]
+        ids = [*failed_ids(sec), *ok[:IMAGE_RUNS_PER_SECTION]]
         recs = model.records(self.runs_dir, ids)
         self.recs.update(recs)
         images = _best_images(sec, self.runs_dir, recs)
@@ -233,7 +233,7 @@ def _best_images(
     sec: Section, runs_dir: Path, recs: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, list[Image]]:
     """The images of the section's best ``IMAGE_RUNS_PER_SECTION`` ok runs, by run id."""
-    ok = sec.rows[sec.rows["status"] == "ok"]["id"].tolist()[:IMAGE_RUNS_PER_SECTION]
+    ok = sec.rows.having("status", {"ok"})["id"][:IMAGE_RUNS_PER_SECTION]
     return {str(rid): run_images(runs_dir / str(rid), recs.get(str(rid), {})) for rid in ok}
 
 
@@ -317,9 +317,10 @@ def _durations(
     lines = strings(cache.get(name))
     if lines is not None:
         return lines
-    from mlops_nb.report.plots import MAX_POINTS, duration_plot
+    from mlops_nb.report.painter import draw
+    from mlops_nb.report.plots import MAX_POINTS
 
-    plot = duration_plot(*outline.durations(sel, MAX_POINTS, every))
+    plot = draw("duration_plot", *outline.durations(sel, MAX_POINTS, every))()
     lines = (
         [
             '<section class="section" id="durations"><h2>Run durations</h2>',

@@ -109,11 +109,11 @@ def compare_view(
     _check_columns(sel, page, store, [sort])
     lines = body(sel, opts, store, page)
     best = None
-    recs = model.pipelines(rd, [str(i) for i in df["id"]])
-    secs = model.sections(df, recs, sort=sort, ascending=ascending, selects={})
-    if len(secs) == 1 and secs[0].sort:
-        ok = secs[0].df[secs[0].df["status"] == "ok"]
-        best = str(ok["id"].iloc[0]) if len(ok) else None
+    if len(page.outlines) == 1:  # one section: its best run
+        ((rows, pipes),) = outline.frames(sel, page.outlines).values()
+        (sec,) = model.sections(rows, pipes, sort=sort, ascending=ascending, selects={})
+        ok = sec.df.having("status", {"ok"})["id"]
+        best = ok[0] if sec.sort and ok else None
     return CompareView(f"<style>{_CSS}</style>" + "\n".join(lines), len(df), best)
 
 

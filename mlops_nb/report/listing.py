@@ -35,7 +35,7 @@ def section_filter(sec: Section, chosen: RunFilter | None) -> RunFilter:
     if sec.step:
         pipeline, step = sec.step
     else:
-        first = sec.df["sweep"].iloc[0] if len(sec.df) else None
+        first = sec.df["sweep"][0] if len(sec.df) else None
         if isinstance(first, str):
             sweep = first
         else:

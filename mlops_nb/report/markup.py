@@ -7,6 +7,7 @@ nothing but inline styles and ``data:`` images.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -49,20 +50,25 @@ details.run{border-top:1px solid #eaeef2;padding:.3em 0} details.run summary{cur
 
 
 def e(value: Any) -> str:
-    """Escaped text of any value (pd.NA and None are empty)."""
-    if value is None:
+    """Escaped text of any value (pd.NA, pd.NaT and None are empty; a time to the second)."""
+    if _missing(value):
         return ""
     if isinstance(value, float):
         return html.escape(f"{value:.6g}")
-    if type(value).__module__.partition(".")[0] != "pandas":  # no pandas import for a str
-        return html.escape(str(value), quote=True)
-    import pandas as pd  # already imported (the value is its), or being imported: waits for it
-
-    if value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, dt.datetime):  # pd.Timestamp is one
         return html.escape(value.strftime("%Y-%m-%d %H:%M:%S"))
     return html.escape(str(value), quote=True)
+
+
+def _missing(value: Any) -> bool:
+    """None, or pandas' missing value (``pd.NA``, ``pd.NaT``), without importing pandas."""
+    if value is None:
+        return True
+    if type(value).__module__.partition(".")[0] != "pandas":
+        return False
+    import pandas as pd  # already imported: the value is its
+
+    return value is pd.NA or value is pd.NaT
 
 
 def short(value: Any) -> str:
@@ -85,9 +91,7 @@ def cell(value: Any, *, null: bool = False, cls: str = "") -> str:
     """A ``<td>``: numbers right-aligned, an explicit None (``null``) shown as ``None``."""
     classes = " ".join(c for c in ("num" if is_num(value) else "", cls) if c)
     attr = f' class="{classes}"' if classes else ""
-    import pandas as pd
-
-    if null and (value is None or value is pd.NA):
+    if null and _missing(value):
         return f"<td{attr}>None</td>"
     return f"<td{attr}>{e(value)}</td>"
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_nb.report.rows import present, sorted_positions
 from mlops_nb.report.views import MAX_ROWS, Invocation, Section, StepView
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from mlops_nb.report.rows import Rows
 
 MAX_INVOCATIONS = 3  # headlines: the newest pipeline invocations
 
@@ -104,7 +105,7 @@ def group_of(rec: Mapping[str, Any], notebook: str, sweep: Any) -> tuple[str, st
 
 
 def sections(
-    df: pd.DataFrame,
+    df: Rows,
     recs: Mapping[str, Mapping[str, Any]],
     *,
     sort: str | None,
@@ -124,17 +125,16 @@ def sections(
     titles: dict[str, str] = {}
     notebooks: dict[str, str] = {}
     steps: dict[str, tuple[str, str] | None] = {}
-    columns = (df["id"].tolist(), df["notebook"].tolist(), df["sweep"].tolist())  # fast in C
     plain: dict[tuple[Any, Any], tuple[str, str]] = {}  # runs no pipeline ran: by notebook, sweep
-    for rid, nb, sweep in zip(*columns, strict=True):
+    for rid, nb, sweep in zip(df["id"], df["notebook"], df["sweep"], strict=True):
         rec = recs.get(str(rid), {})
         if rec or (nb, sweep) not in plain:
-            group = group_of(rec, str(nb), sweep if isinstance(sweep, str) else None)
+            group = group_of(rec, _text(nb), sweep if isinstance(sweep, str) else None)
             if not rec:
                 plain[nb, sweep] = group
         key, title = group if rec else plain[nb, sweep]
         if key not in titles:
-            steps[key], titles[key], notebooks[key] = step_of(rec), title, str(nb)
+            steps[key], titles[key], notebooks[key] = step_of(rec), title, _text(nb)
         keys.append(key)
     positions: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
@@ -145,74 +145,56 @@ def sections(
         select = selects.get(key)
         column = _sort_column(sub, sort, select)
         if column:
-            sub = sub.sort_values(column, ascending=ascending, na_position="last", kind="stable")
-        sub = sub.reset_index(drop=True)
+            sub = sub.take(sorted_positions(sub[column], ascending=ascending))
+        shown = _shown(sub, pinned)
         out.append(
-            Section(
-                slug(key),
-                titles[key],
-                notebooks[key],
-                sub,
-                column,
-                select,
-                steps[key],
-                _shown(sub, pinned),
-            )
+            Section(slug(key), titles[key], notebooks[key], sub, column, select, steps[key], shown)
         )
     return out
 
 
-def _shown(df: pd.DataFrame, pinned: Collection[str]) -> pd.DataFrame:
-    """The best ``MAX_ROWS`` rows of a sorted section, and the pinned runs below them (the
-    frame's index is each row's rank - 1)."""
+def _text(value: Any) -> str:
+    """A value as pandas' ``str`` shows it (a missing one: ``<NA>``)."""
+    return "<NA>" if value is None else str(value)
+
+
+def _shown(df: Rows, pinned: Collection[str]) -> tuple[int, ...] | None:
+    """The ranks (- 1) of the best ``MAX_ROWS`` rows of a sorted section and of the pinned runs
+    below them; None when it shows every row."""
     if len(df) <= MAX_ROWS:
-        return df
-    top = df.iloc[:MAX_ROWS]
+        return None
     wanted = set(pinned)
-    below = [i for i, rid in enumerate(df["id"].tolist()[MAX_ROWS:], MAX_ROWS) if rid in wanted]
-    if not below:
-        return top
-    import pandas as pd
-
-    return pd.concat([top, df.iloc[below]])
+    below = [i for i, rid in enumerate(df["id"][MAX_ROWS:], MAX_ROWS) if rid in wanted]
+    return (*range(MAX_ROWS), *below)
 
 
-def _nonempty(df: pd.DataFrame) -> pd.DataFrame:
+def _nonempty(df: Rows) -> Rows:
     """Only the columns that hold something in these runs (a None parameter counts)."""
-    from mlops_nb.results.collect import explicit_nulls
-
-    nulls = explicit_nulls(df)
     ids = set(df["id"])
     empty = [
         c
-        for c, s in df.items()
-        if str(c).startswith(("params.", "scraps."))
-        and s.array.isna().all()
-        and not nulls.get(str(c), frozenset()) & ids
+        for c in df.columns
+        if c.startswith(("params.", "scraps."))
+        and not present(df[c])
+        and not df.nulls.get(c, frozenset()) & ids
     ]
-    return df.drop(columns=empty) if empty else df
+    return df.without(empty) if empty else df
 
 
-def _sort_column(df: pd.DataFrame, sort: str | None, select: str | None) -> str | None:
-    import pandas as pd
-
+def _sort_column(df: Rows, sort: str | None, select: str | None) -> str | None:
     from mlops_nb.errors import UsageError
-    from mlops_nb.results.collect import resolve_column
+    from mlops_nb.results.collect import resolve_name
 
     for wanted in (sort, select):
         if wanted:
             try:
-                return resolve_column(df, wanted)
+                return resolve_name(df.columns, wanted)
             except UsageError:
                 continue
-    floats = [
-        str(c)
-        for c in df.columns
-        if str(c).startswith("scraps.") and pd.api.types.is_float_dtype(df[c].dtype)
-    ]
+    floats = [c for c in df.columns if c.startswith("scraps.") and df.kinds[c] == "Float64"]
     # a metric that tells the runs apart, not a baseline or a constant
     telling = [
-        c for c in floats if not c.startswith("scraps.baseline") and df[c].nunique(dropna=True) > 1
+        c for c in floats if not c.startswith("scraps.baseline") and len(set(present(df[c]))) > 1
     ]
     return next(iter(telling or floats), None)
 

@@ -25,7 +25,7 @@ from mlops_nb.report.views import FAILED
 from mlops_nb.results.filter import STATUSES
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from mlops_nb.report.rows import Rows
 
 # The pipeline key's name and step, NULL unless the key is a JSON object (as `model.pipelines`).
 _OBJ = "(pipeline IS NOT NULL AND json_valid(pipeline) AND json_type(pipeline) = 'object')"
@@ -233,15 +233,16 @@ def frames(
     *,
     scan: bool = False,
     every: list[tuple[Any, ...]] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """``{section key: the collect frame of its runs}`` for the sections ``outlines`` (``scan``:
-    read the whole selection and keep theirs, cheaper than a condition per group when they
-    hold most of its runs: one pass either way), each typed on
-    its own (``collect.frame_of_columns``: a column's dtype comes from that section's runs, so a
-    section looks the same whichever others are drawn with it); each frame's ``attrs["pipeline"]``
-    maps its runs of pipeline steps to their pipeline key (``model.pipelines``' shape).
-    ``every`` (with ``scan``) receives each selected run's ``durations`` row, in id order."""
-    from mlops_nb.results.collect import INDEX_COLUMNS, frame_of_columns, no_cycle_collection
+) -> dict[str, tuple[Rows, dict[str, dict[str, Any]]]]:
+    """``{section key: (its runs, their pipeline keys)}`` for the sections ``outlines``
+    (``scan``: read the whole selection and keep theirs, cheaper than a condition per group
+    when they hold most of its runs: one pass either way). The runs are typed on their own
+    (``rows.Rows``: collect's columns, each kind from that section's runs, so a section looks
+    the same whichever others are drawn with it); the pipeline keys map its runs of pipeline
+    steps to their record's ``pipeline`` (``model.pipelines``' shape). ``every`` (with
+    ``scan``) receives each selected run's ``durations`` row, in id order. No pandas."""
+    from mlops_nb.report.rows import Rows
+    from mlops_nb.results.collect import INDEX_COLUMNS, no_cycle_collection
 
     wanted = {o.key for o in outlines}
     names = (*INDEX_COLUMNS, "pipeline")
@@ -263,9 +264,7 @@ def frames(
     with no_cycle_collection():
         for key, section in by_key.items():
             cols = dict(zip(names, map(list, zip(*section, strict=True)), strict=True))
-            df = frame_of_columns(cols)
-            df.attrs["pipeline"] = _pipelines(cols["id"], cols["pipeline"])
-            out[key] = df
+            out[key] = (Rows.of_columns(cols), _pipelines(cols["id"], cols["pipeline"]))
     return out
 
 
@@ -290,25 +289,24 @@ def durations(
     there are when that is more than ``most``: then the rows are only the sample of them that
     ``plots.sample`` would keep (``plots.sample_rows``): the selected ids are read, then the
     sample's rows alone (at 100,000 runs reading every row cost more than the figure).
-    No rows when no run has a duration. ``every``: those rows of every selected run, when
-    ``frames`` read them already. Nothing here imports pandas."""
+    No rows when none of them has a duration. ``every``: those rows of every selected run,
+    when ``frames`` read them already. Nothing here imports pandas."""
     from mlops_nb.report.plots import sample_rows
 
     if every is not None:
-        timed = any(r[0] is not None for r in every)
         keep = sample_rows(len(every), most)
         rows = list(every) if keep is None else [every[i] for i in keep]
-        return (rows if timed else []), None if keep is None else len(every)
-    ((timed,),) = _query(sel, "SELECT count(duration_s) FROM runs{where}")
-    ids = [i for (i,) in _query(sel, "SELECT id FROM runs{where} ORDER BY id")]
-    keep = sample_rows(len(ids), most)
-    of = None if keep is None else len(ids)
-    if not timed:
-        return [], of
-    if keep is None:
-        return _query(sel, _DURATIONS), of
-    picked = json.dumps([ids[i] for i in keep])
-    return _query(sel, _DURATIONS, "id IN (SELECT value FROM json_each(?))", [picked]), of
+        of = None if keep is None else len(every)
+    else:
+        ids = [i for (i,) in _query(sel, "SELECT id FROM runs{where} ORDER BY id")]
+        keep = sample_rows(len(ids), most)
+        of = None if keep is None else len(ids)
+        if keep is None:
+            rows = _query(sel, _DURATIONS)
+        else:
+            picked = json.dumps([ids[i] for i in keep])
+            rows = _query(sel, _DURATIONS, "id IN (SELECT value FROM json_each(?))", [picked])
+    return (rows if any(r[0] is not None for r in rows) else []), of
 
 
 _DURATIONS = "SELECT duration_s, {notebook}, status FROM runs{where} ORDER BY id"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_nb.report import points
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from mlops_nb.report.rows import Rows
 
 NONE, MISSING = "None", "(missing)"
 MAX_PARAMS = 6  # panels per figure
@@ -67,46 +67,41 @@ def _quiet() -> Iterator[None]:
         np.random.set_state(state)
 
 
-def numeric(s: pd.Series) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-
-
-def _floats(s: pd.Series) -> Any:
+def _floats(values: Sequence[Any]) -> Any:
+    """Numbers as a float64 array (missing: NaN)."""
     import numpy as np
 
-    return s.to_numpy(dtype="float64", na_value=np.nan)
+    return np.array([math.nan if v is None else _float(v) for v in values], dtype="float64")
 
 
-def axis_values(df: pd.DataFrame, param: str) -> tuple[list[Any], list[str] | None]:
+def _float(v: Any) -> float:
+    """A number as a float; an int past the float range (an exact-number column holds any
+    JSON int) as infinity of its sign."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def axis_values(df: Rows, param: str) -> tuple[list[Any], list[str] | None]:
     """Values of ``param`` for the plot: floats (numeric axis, categories None), or texts with
     their order (None first, then the values sorted, then ``(missing)``)."""
-    from mlops_nb.results.collect import null_mask
-
-    s = df[param]
-    nulls = null_mask(df, param)
-    if numeric(s) and not s.isna().any():
-        return list(_floats(s)), None
+    values = df[param]
+    if df.numeric(param) and None not in values:
+        return [_float(v) for v in values], None
     texts = []
-    for v, is_null in zip(s.tolist(), nulls, strict=True):
-        if v is None or v is _na():
+    for v, is_null in zip(values, df.null_mask(param), strict=True):
+        if v is None:
             texts.append(NONE if is_null else MISSING)
         else:
             texts.append(_text(v))
     present = {t for t in texts if t not in (NONE, MISSING)}
-    if numeric(s):
+    if df.numeric(param):
         middle = sorted(present, key=float)
     else:
         middle = sorted(present)
     order = [t for t in (NONE,) if t in texts] + middle + [t for t in (MISSING,) if t in texts]
     return texts, order
-
-
-def _na() -> Any:
-    import pandas as pd
-
-    return pd.NA
 
 
 def _text(v: Any) -> str:
@@ -117,31 +112,33 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def varying(df: pd.DataFrame) -> list[str]:
+def varying(df: Rows) -> list[str]:
     """The parameters whose value differs between runs (None and absent count as values)."""
     out = []
     for c in df.columns:
-        if not str(c).startswith("params."):
+        if not c.startswith("params."):
             continue
-        values, order = axis_values(df, str(c))
+        values, order = axis_values(df, c)
         distinct = set(order) if order is not None else {v for v in values if not math.isnan(v)}
         if len(distinct) > 1 and (order is None or len(order) <= MAX_CATEGORIES):
-            out.append(str(c))
+            out.append(c)
     return out
 
 
-def constant(s: pd.Series) -> Any:
-    """The one value of a series that never changes (missing ignored), or ``None``."""
-    values = s.dropna().unique()
-    return values[0] if len(values) == 1 and s.notna().any() else None
+def constant(values: Sequence[Any]) -> Any:
+    """The one value of a column that never changes (missing ignored), or ``None``."""
+    distinct = list(dict.fromkeys(v for v in values if v is not None))
+    return distinct[0] if len(distinct) == 1 else None
 
 
-def sample(df: pd.DataFrame, most: int) -> tuple[pd.DataFrame, str]:
+def sample(df: Rows, most: int) -> tuple[Rows, str]:
     """``df`` itself, or a seeded random sample of ``most`` of its rows (in their order) and the
-    words that say so (`` (a sample of 500 of 1,000 runs)``)."""
-    if len(df) <= most:
+    words that say so (`` (a sample of 500 of 1,000 runs)``): the rows pandas'
+    ``DataFrame.sample(n=most, random_state=0).sort_index()`` keeps (``sample_rows``)."""
+    keep = sample_rows(len(df), most)
+    if keep is None:
         return df, ""
-    return df.sample(n=most, random_state=0).sort_index(), sample_note(most, len(df))
+    return df.take(keep), sample_note(most, len(df))
 
 
 def sample_note(most: int, n: int) -> str:
@@ -160,7 +157,7 @@ def sample_rows(n: int, most: int) -> list[int] | None:
     return sorted(np.random.RandomState(0).choice(n, size=most, replace=False).tolist())
 
 
-def metric_plot(df: pd.DataFrame, metric: str, params: Sequence[str], group: str) -> Plot:
+def metric_plot(df: Rows, metric: str, params: Sequence[str], group: str) -> Plot:
     """``metric`` against each parameter in ``params``: one panel each. Over ``MAX_POINTS``
     runs, a sample of them as points (a line through a sample would join unrelated runs)."""
     from matplotlib.figure import Figure
@@ -201,7 +198,7 @@ def _seaborn_panel(ax: Any, x: list[Any], y: Any, order: list[str] | None) -> No
         sns.stripplot(data=data, x="x", y="y", order=order, size=7, jitter=0.15, ax=ax)
 
 
-def parallel_plot(df: pd.DataFrame, params: Sequence[str], metric: str, group: str) -> Plot:
+def parallel_plot(df: Rows, params: Sequence[str], metric: str, group: str) -> Plot:
     """Parallel coordinates: one vertical axis per parameter and one for ``metric``; each run is
     a line coloured by the metric (categorical axes keep None and missing as categories); over
     ``MAX_LINES`` runs, a sample of them (the axes' ranges are the sample's)."""

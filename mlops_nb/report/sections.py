@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.report import tables
 from mlops_nb.report.markup import anchor, e, figures, label, n_more
-from mlops_nb.report.plots import Plot, numeric
+from mlops_nb.report.plots import Plot
+from mlops_nb.report.rows import TEXTS, present
 from mlops_nb.report.views import FAILED, MAX_FIGURES, NARROW, Image, Section
 
 if TYPE_CHECKING:
@@ -38,19 +39,16 @@ class Context:
 
 def _metrics(sec: Section, first: Sequence[str]) -> list[str]:
     from mlops_nb.errors import UsageError
-    from mlops_nb.results.collect import resolve_column
+    from mlops_nb.results.collect import resolve_name
 
+    df = sec.df
     named = []
     for m in first:
         try:
-            named.append(resolve_column(sec.df, m))
+            named.append(resolve_name(df.columns, m))
         except UsageError:
             continue
-    rest = [
-        str(c)
-        for c in sec.df.columns
-        if str(c).startswith("scraps.") and numeric(sec.df[c]) and sec.df[c].notna().any()
-    ]
+    rest = [c for c in df.columns if c.startswith("scraps.") and df.numeric(c) and present(df[c])]
     ordered = [*named, *([sec.sort] if sec.sort in rest else []), *rest]
     return [c for c in dict.fromkeys(ordered) if c in rest]
 
@@ -76,43 +74,38 @@ def planned(sec: Section, first: Sequence[str]) -> Figures:
     from mlops_nb.report.plots import constant, varying
 
     params = tuple(varying(sec.df))
-    ok = sec.df[sec.df["status"] == "ok"]
+    ok = sec.df.having("status", {"ok"})
     if len(ok) < 2 or not params:
         return Figures(params)
     metrics, same = [], []
     for metric in _metrics(sec, first):
         value = constant(ok[metric])
-        if value is not None and ok[metric].notna().all():
+        if value is not None and None not in ok[metric]:
             same.append(f"{e(label(metric))} = {e(value)}")
         else:
             metrics.append(metric)
     # the lines are coloured by the sort column unless it holds text (`--sort model`)
-    sort = sec.sort if sec.sort and not _texts(sec.df[sec.sort]) else None
+    sort = sec.sort if sec.sort and sec.df.kinds[sec.sort] not in TEXTS else None
     target = sort or next(iter(_metrics(sec, first)), None)
     parallel = target if len(params) >= 3 and target else None
     return Figures(params, parallel, tuple(metrics), tuple(same))
 
 
-def _texts(s: Any) -> bool:
-    import pandas as pd
-
-    return bool(pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype))
-
-
 def _plots(sec: Section, fig: Figures, allowed: int) -> list[str]:
     """The figures of ``fig``, at most ``allowed`` of them (the page's budget, ``MAX_FIGURES``)."""
-    from mlops_nb.report.plots import metric_plot, parallel_plot
+    from mlops_nb.report.painter import draw
 
-    ok = sec.df[sec.df["status"] == "ok"]
+    ok = sec.df.having("status", {"ok"})
     if len(ok) < 2 or not fig.params:
         return []
     todo = [*([None] if fig.parallel else []), *fig.metrics][:allowed]
-    plots: list[Plot] = [
-        parallel_plot(ok, fig.params, str(fig.parallel), sec.title)
+    drawn = [  # each asked of the painter first: it draws them while they are waited for
+        draw("parallel_plot", ok, fig.params, str(fig.parallel), sec.title)
         if metric is None
-        else metric_plot(ok, metric, fig.params, sec.title)
+        else draw("metric_plot", ok, metric, fig.params, sec.title)
         for metric in todo
     ]
+    plots: list[Plot] = [figure() for figure in drawn]
     out = ["<h3>Metrics against parameters</h3>", figures(plots)]
     if fig.same:
         out.append(
@@ -127,7 +120,7 @@ def _plots(sec: Section, fig: Figures, allowed: int) -> list[str]:
 
 
 def _images(sec: Section, images: Mapping[str, Sequence[Image]]) -> list[str]:
-    shown = [(rid, images[rid]) for rid in sec.rows["id"] if images.get(str(rid))]
+    shown = [(rid, images[rid]) for rid in sec.rows["id"] if images.get(rid)]
     if not shown:
         return []
     out = ["<h3>Images</h3>"]
@@ -164,7 +157,7 @@ def section(sec: Section, ctx: Context) -> list[str]:
 
 
 def _counts(sec: Section) -> str:
-    n_bad = int(sec.df["status"].isin(list(FAILED)).sum())
+    n_bad = sum(s in FAILED for s in sec.df["status"])
     return f"{len(sec.df):,} run{'s' if len(sec.df) != 1 else ''}" + (
         f", {n_bad:,} failed" if n_bad else ""
     )
@@ -173,15 +166,15 @@ def _counts(sec: Section) -> str:
 def others_row(sec: Section) -> str:
     """A section not shown in full (``MAX_SECTIONS``) as a row of ``others``' table: its runs,
     its best run, when its last run started."""
-    best = sec.df.iloc[0] if sec.sort and len(sec.df) else None
     value = (
-        f"{e(label(str(sec.sort)))} = {e(best[sec.sort])} (run {e(best['id'])})"
-        if best is not None
+        f"{e(label(sec.sort))} = {e(sec.df[sec.sort][0])} (run {e(sec.df['id'][0])})"
+        if sec.sort and len(sec.df)
         else ""
     )
+    last = max(present(sec.df["started"]), default=None)
     return (
         f"<tr><td>{e(sec.title)}</td><td>{e(sec.notebook)}</td><td>{_counts(sec)}</td>"
-        f"<td>{value}</td><td>{e(sec.df['started'].max())}</td></tr>"
+        f"<td>{value}</td><td>{e(last)}</td></tr>"
     )
 
 

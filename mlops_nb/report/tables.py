@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_nb.report.listing import listing
 from mlops_nb.report.markup import anchor, cell, e, label, n_more
-from mlops_nb.report.plots import numeric
 from mlops_nb.report.views import FAILED, MAX_FAILED, MAX_ROWS, NARROW, Section
 
 if TYPE_CHECKING:
@@ -18,8 +17,8 @@ if TYPE_CHECKING:
 
 
 def _columns(sec: Section, params: Sequence[str]) -> list[str]:
-    scraps = [c for c in sec.df.columns if str(c).startswith("scraps.") and c != sec.sort]
-    nums = [c for c in scraps if numeric(sec.df[c])]
+    scraps = [c for c in sec.df.columns if c.startswith("scraps.") and c != sec.sort]
+    nums = [c for c in scraps if sec.df.numeric(c)]
     return [
         *([sec.sort] if sec.sort else []),
         "status",
@@ -40,9 +39,6 @@ def leaderboard(
     """The section's runs best first (its best ``MAX_ROWS`` and the pinned ones), one row each,
     linked to their details; a line says how many more there are and the command that lists
     them (the page's filters ``chosen``, narrowed to the section: ``listing``)."""
-    from mlops_nb.results.collect import explicit_nulls
-
-    nulls = explicit_nulls(sec.df)
     cols = _columns(sec, params)
     arrow = " ▲" if ascending else " ▼"
     head = "".join(
@@ -56,14 +52,14 @@ def leaderboard(
         f"<thead><tr><th>#</th><th>run</th>{head}</tr></thead><tbody>"
     ]
     rows = sec.rows
-    for rank, rec in zip(rows.index, rows.to_dict(orient="records"), strict=True):
+    for rank, rec in zip(sec.ranks, rows.records(), strict=True):
         rid = str(rec["id"])
         name = rec["name"] if isinstance(rec["name"], str) else rid
         out.append(
             f'<tr class="{e(rec["status"])}"><td class="num">{rank + 1}</td>'
             f'<td><a href="#{anchor(rid)}">{e(name)}</a></td>'
             + "".join(
-                cell(rec[c], null=rid in nulls.get(c, ()), cls="sort" if c == sec.sort else "")
+                cell(rec[c], null=rows.null(c, rid), cls="sort" if c == sec.sort else "")
                 for c in cols
             )
             + "</tr>"
@@ -80,23 +76,19 @@ def leaderboard(
 
 def fixed(sec: Section, params: Sequence[str]) -> str:
     """One line: the parameters whose value is the same in every run of the section."""
-    from mlops_nb.results.collect import explicit_nulls
-
-    nulls = explicit_nulls(sec.df)
     same = []
     for c in sec.df.columns:
-        if not str(c).startswith("params.") or c in params:
+        if not c.startswith("params.") or c in params:
             continue
-        v = sec.df[c].iloc[0]
-        text = "None" if nulls.get(str(c)) else e(v)
-        same.append(f"{e(label(str(c)))}={text}")
+        text = "None" if sec.df.nulls.get(c) else e(sec.df[c][0])
+        same.append(f"{e(label(c))}={text}")
     return f'<p class="muted">parameters: {", ".join(same)}</p>' if same and len(sec.df) > 1 else ""
 
 
 def failed_ids(sec: Section) -> list[str]:
     """The failed runs the section lists (the first ``MAX_FAILED``, in leaderboard order)."""
-    bad = sec.df["id"][sec.df["status"].isin(list(FAILED))]
-    return [str(i) for i in bad.head(MAX_FAILED)]
+    bad = sec.df.having("status", FAILED)["id"]
+    return [str(i) for i in bad[:MAX_FAILED]]
 
 
 def failed(
@@ -108,18 +100,18 @@ def failed(
     """The failed runs, each with its error line and the end of its traceback (``recs``: their
     records); at most ``MAX_FAILED``, and a line says how many more there are and the command
     that lists them (as ``leaderboard``'s)."""
-    bad = sec.df[sec.df["status"].isin(list(FAILED))]
-    if bad.empty:
+    bad = sec.df.having("status", FAILED)
+    if not len(bad):
         return []
-    shown = set(sec.rows["id"].astype(str))
+    shown = set(sec.rows["id"])
     items = []
-    for r in bad.head(MAX_FAILED).itertuples(index=False):
-        rid = str(r.id)
+    for r in bad.take(range(min(len(bad), MAX_FAILED))).records():
+        rid = str(r["id"])
         err = recs.get(rid, {}).get("error") or {}
         tb = [str(t) for t in err.get("traceback") or []][-8:] if isinstance(err, dict) else []
         link = f'<a href="#{anchor(rid)}">{e(rid)}</a>' if rid in shown else e(rid)
         items.append(
-            f"<li>{link} ({e(r.status)}): <code>{e(r.error)}</code>"
+            f"<li>{link} ({e(r['status'])}): <code>{e(r['error'])}</code>"
             + (f"<pre>{e(chr(10).join(tb))}</pre>" if tb else "")
             + "</li>"
         )
@@ -134,16 +126,13 @@ def failed(
 
 def run_details(sec: Section, runs_dir: Path, out_dir: Path) -> list[str]:
     """Each shown run's details, folded: parameters, scraps, a link to its output notebook."""
-    from mlops_nb.results.collect import explicit_nulls
-
-    nulls = explicit_nulls(sec.df)
     out = []
-    for rec in sec.rows.to_dict(orient="records"):
+    names = [c for c in sec.df.columns if c.startswith(("params.", "scraps."))]
+    for rec in sec.rows.records():
         rid = str(rec["id"])
         link = os.path.relpath(runs_dir / rid / "output.ipynb", out_dir)
-        kv = [(c, rec[c]) for c in sec.df.columns if str(c).startswith(("params.", "scraps."))]
         rows = "".join(
-            f"<tr><th>{e(k)}</th>{cell(v, null=rid in nulls.get(str(k), ()))}</tr>" for k, v in kv
+            f"<tr><th>{e(k)}</th>{cell(rec[k], null=sec.df.null(k, rid))}</tr>" for k in names
         )
         error = (
             f"<p>error: <code>{e(rec['error'])}</code></p>" if isinstance(rec["error"], str) else ""

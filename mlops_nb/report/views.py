@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from mlops_nb.report.rows import Rows
 
 FAILED = ("failed", "timeout", "interrupted")
 # What one page shows, whatever the store's size (100,000 runs stay a page one can open):
@@ -37,21 +37,26 @@ class Section:
     key: str  # anchor-safe identifier
     title: str
     notebook: str
-    df: pd.DataFrame
+    df: Rows  # its runs, best first
     sort: str | None = None  # the column the leaderboard is sorted by
     select: str | None = None  # a pipeline step's selection metric (scrap name)
     step: tuple[str, str] | None = None  # (pipeline, step) for a pipeline step's runs
-    shown: pd.DataFrame | None = None  # the rows on the page (index: rank - 1); None: all
+    shown: tuple[int, ...] | None = None  # the rows on the page (their rank - 1); None: all
 
     @property
-    def rows(self) -> pd.DataFrame:
+    def ranks(self) -> tuple[int, ...]:
+        """The rank - 1 of each run the leaderboard and the run details show."""
+        return tuple(range(len(self.df))) if self.shown is None else self.shown
+
+    @property
+    def rows(self) -> Rows:
         """The runs the leaderboard and the run details show (best first)."""
-        return self.df if self.shown is None else self.shown
+        return self.df if self.shown is None else self.df.take(self.shown)
 
     @property
     def hidden(self) -> int:
         """How many runs of the section are not shown."""
-        return len(self.df) - len(self.rows)
+        return len(self.df) - len(self.ranks)
 
 
 @dataclass(frozen=True)

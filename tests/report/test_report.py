@@ -10,8 +10,8 @@ import pytest
 from mlops_nb.main import main
 from mlops_nb.report import model
 from mlops_nb.report.plots import MISSING, NONE, axis_values, varying
-from mlops_nb.results.collect import collect
 from tests.report.cdp import CHROMIUM, Browser
+from tests.report.test_rows import rows_of
 from tests.results.factory import make_run
 
 XSS = "<script>alert(1)</script>"
@@ -237,7 +237,7 @@ def test_filters_and_sort(store: Path, tmp_path: Path) -> None:
 
 
 def test_none_is_a_category_of_its_own(none_sweep: Path, tmp_path: Path) -> None:
-    df = collect(none_sweep)
+    df = rows_of(none_sweep)
     values, order = axis_values(df, "params.max_depth")
     assert order == [NONE, "3", "5", MISSING]
     assert values == [NONE, "3", "5", NONE, MISSING]
@@ -255,12 +255,12 @@ def test_sections_follow_pipeline_steps(runs_dir: Path) -> None:
     pipe = {"name": "p", "run_id": "inv-1", "step": "train", "upstream": {}}
     a = make_run(runs_dir, params={"C": 1}, scraps={"f1": 0.5}, pipeline=pipe, sweep_id="s")
     make_run(runs_dir, params={"C": 2}, scraps={"f1": 0.7}, pipeline=pipe, sweep_id="s")
-    df = collect(runs_dir)
-    recs = model.records(runs_dir, list(df["id"]))
+    df = rows_of(runs_dir)
+    recs = model.records(runs_dir, df["id"])
     (sec,) = model.sections(df, recs, sort=None, ascending=False, selects={"step-p-train": "f1"})
     assert sec.step == ("p", "train")
     assert sec.sort == "scraps.f1"
-    assert sec.df["id"].iloc[-1] == a.name
+    assert sec.df["id"][-1] == a.name
 
 
 @pytest.mark.kernel

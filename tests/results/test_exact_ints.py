@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,16 +65,16 @@ def test_the_column_kind_of_whole_numbers(values: list[object], kind: str) -> No
 
 
 def test_the_parallel_plot_of_infinite_parameters_warns_nothing() -> None:
-    pd = pytest.importorskip("pandas")
     pytest.importorskip("matplotlib")
     from mlops_nb.report.plots import parallel_plot
+    from mlops_nb.report.rows import Rows
 
-    df = pd.DataFrame(
-        {
-            "params.alpha": pd.array([0.1, math.inf, -math.inf, 0.2], dtype="Float64"),
-            "params.beta": pd.array([math.inf, math.inf, 1.0, 2.0], dtype="Float64"),
-            "scraps.f1": pd.array([0.5, 0.6, 0.7, 0.8], dtype="Float64"),
-            "id": ["a", "b", "c", "d"],
-        }
-    )
+    data: dict[str, list[Any]] = {
+        "id": ["a", "b", "c", "d"],
+        "params.alpha": [0.1, math.inf, -math.inf, 0.2],
+        "params.beta": [math.inf, math.inf, 1.0, 2.0],
+        "scraps.f1": [0.5, 0.6, 0.7, 0.8],
+    }
+    kinds = dict.fromkeys(data, "Float64") | {"id": "string"}
+    df = Rows(tuple(data), kinds, data, {})
     assert parallel_plot(df, ["params.alpha", "params.beta"], "scraps.f1", "id") is not None

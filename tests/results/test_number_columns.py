@@ -112,6 +112,10 @@ def test_the_report_ranks_best_first(store: Path, tmp_path: Path) -> None:
     assert board
     ranked = re.findall(r'<tr class="ok"><td class="num">\d+</td><td><a [^>]*>(\w+)</a>', board[0])
     assert ranked == ["rhuge", "rbig", "r108", "r18", "rhalf", "rnone"]
+    # exact numbers are numbers: plotted against the parameter (an int past the float range
+    # at the top of the axis) and listed with the numbers
+    assert "score against n" in page
+    assert '<td class="num sort">' + str(HUGE) + "</td>" in board[0]
 
 
 def test_parquet_keeps_the_digits(store: Path, tmp_path: Path) -> None:
