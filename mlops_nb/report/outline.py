@@ -38,14 +38,31 @@ _GROUP = f"sweep_id, {{notebook}}, {_PNAME}, {_PSTEP}"
 # the sum (mod a prime, so that SQLite's integers cannot overflow) of its records' modification
 # times: a run added, removed, rewritten (a status, a scrap) or found lost changes it.
 _PRIME = 1_000_000_007
-_STATUS_COUNTS = ", ".join(
-    [f"sum(status = '{s}')" for s in STATUSES]
-    + [f"sum(status NOT IN ({', '.join(repr(s) for s in STATUSES)}))"]
+# Per section: `count(*), min(id), max(id), max(started_at), sum(status IN FAILED),
+# max(record_mtime_ns), sum(record_mtime_ns % _PRIME)` and `sum(status = s)` for each of
+# STATUSES, then of any other status; in two steps: the runs grouped by the raw columns the
+# section and the status come from (the index's covering `runs_by_section` index holds them in this
+# order: one pass over it, no sort, no row of the table read), then those few groups by section,
+# the JSON of each distinct `pipeline` read once (not once a run: issue 18, 100,000 runs). A
+# count by status is `count(*)` of a status's group: `(status = 's') * n` adds it (NULL for a
+# NULL status, as `sum(status = 's')` ignores those rows).
+_RAW = "sweep_id, notebook_abspath, notebook, pipeline, status"
+_PER_RAW = (
+    "count(*) AS n, min(id) AS first, max(id) AS last, max(started_at) AS started, "
+    f"max(record_mtime_ns) AS mtime, sum(record_mtime_ns % {_PRIME}) AS mtimes"
 )
-_AGGREGATES = (
-    "count(*), min(id), max(id), max(started_at), "
-    f"sum(status IN ({', '.join(repr(s) for s in FAILED)})), "
-    f"max(record_mtime_ns), sum(record_mtime_ns % {_PRIME}), {_STATUS_COUNTS}"
+_OF_RAW = ", ".join(
+    [
+        "sum(n), min(first), max(last), max(started)",
+        f"sum((status IN ({', '.join(repr(s) for s in FAILED)})) * n)",
+        "max(mtime), sum(mtimes)",
+    ]
+    + [f"sum((status = '{s}') * n)" for s in STATUSES]
+    + [f"sum((status NOT IN ({', '.join(repr(s) for s in STATUSES)})) * n)"]
+)
+_OUTLINE = (
+    f"SELECT {_GROUP}, {_OF_RAW} FROM (SELECT {_RAW}, {_PER_RAW} FROM runs{{where}} "
+    "GROUP BY sweep_id, notebook_abspath, notebook, pipeline, status) GROUP BY 1, 2, 3, 4"
 )
 
 
@@ -107,7 +124,7 @@ class Outline:
             return 0.0
 
     def add(self, row: Sequence[Any]) -> None:
-        """Count in one SQL group's aggregates (``_AGGREGATES``, in order)."""
+        """Count in one SQL group's aggregates (``_OUTLINE``'s, in order)."""
         count, first, last, started, failed, mtime, mtime_sum, *statuses = row
         self.count += count
         self.failed += failed or 0
@@ -179,7 +196,7 @@ def _query(
 def read(sel: Selection) -> Page:
     """The page's outline (``Page``). Call it after ``query.columns`` or ``collect``, which
     brought the index up to date."""
-    groups = _query(sel, f"SELECT {_GROUP}, {_AGGREGATES} FROM runs{{where}} GROUP BY 1, 2, 3, 4")
+    groups = _query(sel, _OUTLINE)
     found: dict[str, Outline] = {}
     for row in sorted(groups, key=lambda r: str(r[5])):  # by first run: the page's order
         key, title, step = _group(*row[:4])

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from mlops_nb.errors import StoreError
-from mlops_nb.store import kept
+from mlops_nb.store import fastpath, kept
 from mlops_nb.store import runs as store
 from mlops_nb.store.columns import COLUMNS, MTIME_COLUMN, STATUS, TABLE, row_of
 from mlops_nb.store.place import no_runs_folder
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, status);
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+{fastpath.BY_SECTION}
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
 _UPSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -228,6 +229,7 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
         try:
             conn = _connect(path)
             if _is_valid(conn):
+                fastpath.add_indexes(conn)
                 if sync:
                     _sync(conn, runs_dir)
                 return conn
