@@ -65,6 +65,12 @@ _OUTLINE = (
     "GROUP BY sweep_id, notebook_abspath, notebook, pipeline, status) GROUP BY 1, 2, 3, 4"
 )
 
+# Each pipeline's file, from its newest run (`max`'s row), over the runs with a pipeline key.
+_PIPES = (
+    f"SELECT {_PNAME}, CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.file') END, max(id) "
+    "FROM runs{where} GROUP BY 1"
+)
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -204,12 +210,7 @@ def read(sel: Selection) -> Page:
         found[key].add(row[4:])
         found[key].groups.append(tuple(row[:4]))
     statuses = _query(sel, "SELECT status, count(*) FROM runs{where} GROUP BY status")
-    pipes = _query(
-        sel,
-        f"SELECT {_PNAME}, CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.file') END, max(id) "
-        "FROM runs{where} GROUP BY 1",
-        "pipeline IS NOT NULL",
-    )
+    pipes = _query(sel, _PIPES, "pipeline IS NOT NULL")
     return Page(
         list(found.values()),
         {str(s): int(n) for s, n in statuses},

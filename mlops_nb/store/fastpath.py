@@ -1,9 +1,9 @@
 """What keeps reading the runs index cheap at 100,000 runs (issue 18: ``report`` in 1 s).
 
 ``BY_SECTION``: a covering index of the columns ``report.outline`` groups every run by, in that
-order, so its outline is one pass over the index (no sort, no row of the table read); an index
-file made before it gets it when next opened (``add_indexes``), its rows unchanged (the schema
-version stays).
+order, so its outline is one pass over the index (no sort, no row of the table read), and
+``BY_PIPELINE``, of the runs of pipeline steps; an index file made before them gets them when
+next opened (``add_indexes``), its rows unchanged (the schema version stays).
 
 ``listing``, ``trusted``, ``record``: the index check (``index.open_index``) compares the runs
 folder's names with the indexed ids only when the folder's listing is not the one the index was
@@ -22,15 +22,22 @@ BY_SECTION = (
     "CREATE INDEX IF NOT EXISTS runs_by_section ON runs (sweep_id, notebook_abspath, notebook, "
     "pipeline, status, started_at, record_mtime_ns, id);"
 )
-_HAS_BY_SECTION = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_section'"
+# The runs of pipeline steps alone (the outline's pipeline files): none to read in a store of
+# sweeps and notebooks.
+BY_PIPELINE = (
+    "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id) WHERE pipeline IS NOT NULL;"
+)
+_ADDED = {"runs_by_section": BY_SECTION, "runs_by_pipeline": BY_PIPELINE}
 
 
 def add_indexes(conn: sqlite3.Connection) -> None:
     """Create the indexes added since the file was made; one that cannot be written now (a full
     disk, a busy store) is made next time (reads are right without it, only slower)."""
-    if conn.execute(_HAS_BY_SECTION).fetchone() is None:
-        with contextlib.suppress(sqlite3.OperationalError):
-            conn.execute(BY_SECTION)
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for name, sql in _ADDED.items():
+        if name not in have:
+            with contextlib.suppress(sqlite3.OperationalError):
+                conn.execute(sql)
 
 
 # --- the runs folder's listing, compared by a digest --------------------------------------------

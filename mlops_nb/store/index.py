@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, status);
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
 {fastpath.BY_SECTION}
+{fastpath.BY_PIPELINE}
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
 _UPSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(COLUMNS))})"

@@ -118,8 +118,8 @@ def test_the_page_counts_every_status_and_section(runs_dir: Path) -> None:
     assert firsts == sorted(firsts)
 
 
-def _plan(runs_dir: Path) -> str:
-    sql = outline._OUTLINE.replace("{where}", "").replace("{notebook}", key_sql(runs_dir))
+def _plan(runs_dir: Path, sql: str = outline._OUTLINE) -> str:
+    sql = sql.replace("{where}", "").replace("{notebook}", key_sql(runs_dir))
     conn = sqlite3.connect(index.index_path(runs_dir))
     try:
         return " ".join(str(r) for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
@@ -127,17 +127,24 @@ def _plan(runs_dir: Path) -> str:
         conn.close()
 
 
-def test_the_outline_reads_the_covering_index(runs_dir: Path) -> None:
+_PIPES = outline._PIPES.replace("{where}", " WHERE (pipeline IS NOT NULL)")
+
+
+def test_the_outline_reads_the_covering_indexes(runs_dir: Path) -> None:
     _store(runs_dir)
     assert "COVERING INDEX runs_by_section" in _plan(runs_dir)
+    assert "COVERING INDEX runs_by_pipeline" in _plan(runs_dir, _PIPES)
 
 
-def test_an_index_made_before_the_covering_index_gets_it(runs_dir: Path) -> None:
+def test_an_index_made_before_the_covering_indexes_gets_them(runs_dir: Path) -> None:
     _store(runs_dir)
     conn = sqlite3.connect(index.index_path(runs_dir))
     conn.execute("DROP INDEX runs_by_section")
+    conn.execute("DROP INDEX runs_by_pipeline")
     conn.close()
-    assert "runs_by_section" not in _plan(runs_dir)  # as an older version left it
+    before = _plan(runs_dir) + _plan(runs_dir, _PIPES)
+    assert "runs_by_section" not in before and "runs_by_pipeline" not in before  # as they were
     query.sync(runs_dir)
     assert "COVERING INDEX runs_by_section" in _plan(runs_dir)
+    assert "COVERING INDEX runs_by_pipeline" in _plan(runs_dir, _PIPES)
     assert len(index.query_rows(runs_dir)) == 8  # the folders' runs (the odd rows had none)
