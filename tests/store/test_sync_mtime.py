@@ -198,3 +198,10 @@ def test_records_of_running_runs_are_read_without_a_comparison(
     store.write_record(folder, {**record, "status": "ok"})
     assert index.query_rows(runs_dir)[0]["status"] == "ok"
     assert compared == [True, False, False]
+
+
+def test_a_runs_folder_gone_lists_nothing(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    names, digest = fastpath.listing(tmp_path / "gone")
+    assert names == []
+    assert digest == fastpath.listing(tmp_path / "empty")[1] != fastpath.listing(tmp_path)[1]
