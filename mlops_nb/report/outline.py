@@ -41,9 +41,9 @@ _PRIME = 1_000_000_007
 # Per section: `count(*), min(id), max(id), max(started_at), sum(status IN FAILED),
 # max(record_mtime_ns), sum(record_mtime_ns % _PRIME)` and `sum(status = s)` for each of
 # STATUSES, then of any other status; in two steps: the runs grouped by the raw columns the
-# section and the status come from (the index's covering `runs_by_section` index holds them in this
-# order: one pass over it, no sort, no row of the table read), then those few groups by section,
-# the JSON of each distinct `pipeline` read once (not once a run: issue 18, 100,000 runs). A
+# section and the status come from (the index's covering index `runs_by_section` holds them in
+# this order: one pass over it, no sort, no row of the table read), then those few groups by
+# section, the JSON of each distinct `pipeline` read once (not once a run: issue 18). A
 # count by status is `count(*)` of a status's group: `(status = 's') * n` adds it (NULL for a
 # NULL status, as `sum(status = 's')` ignores those rows).
 _RAW = "sweep_id, notebook_abspath, notebook, pipeline, status"
@@ -65,7 +65,8 @@ _OUTLINE = (
     "GROUP BY sweep_id, notebook_abspath, notebook, pipeline, status) GROUP BY 1, 2, 3, 4"
 )
 
-# Each pipeline's file, from its newest run (`max`'s row), over the runs with a pipeline key.
+# Each pipeline's file, from its newest run (`max`'s row), over the runs with a pipeline key
+# (the index's partial index `runs_by_pipeline`: none to read in a store without pipelines).
 _PIPES = (
     f"SELECT {_PNAME}, CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.file') END, max(id) "
     "FROM runs{where} GROUP BY 1"
