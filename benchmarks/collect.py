@@ -6,6 +6,8 @@ then times: `reindex --full`; 100 new folders and `mlops-nb reindex` (incrementa
 with nothing new; `mlops_nb.collect()` with a warm index (in process; wall and CPU time); `mlops-nb collect
 --format csv`, `show RUN` and `diff A B`, by id and by id prefix, end to end (subprocesses); a
 run by id prefix in process, through the index and by listing the folders (the lookup before);
+the index check with nothing new (``query.sync``: a digest of the folder's listing) against
+the comparison of every name with every indexed id that it replaces (its kept digest dropped);
 the baseline, a json.load scan of every
 run.json; and up to 10,000 runs `scrapbook.read_notebook` on every output notebook + building
 the same DataFrame. Usage: python benchmarks/collect.py [N ...]   (default: 1000 10000 100000)
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import mlops_nb
-from mlops_nb.store import index, lookup
+from mlops_nb.store import fastpath, index, lookup, query
 from mlops_nb.store import runs as store
 
 HERE = Path(__file__).resolve().parent
@@ -135,6 +137,18 @@ def json_scan(runs_dir: Path) -> int:
     return n
 
 
+def _compare_every_name(runs_dir: Path) -> None:
+    """The index check as it was: its kept digest dropped, every name compared (and the digest
+    kept again: one small write more than before)."""
+    conn = index.open_index(runs_dir, sync=False)
+    try:
+        with index._transaction(conn):
+            fastpath.forget(conn)
+    finally:
+        conn.close()
+    query.sync(runs_dir)
+
+
 def bench(seeds: list[Path], work: Path, n: int) -> dict[str, float]:
     runs_dir = work / f"runs-{n}"
     t = time.perf_counter()
@@ -171,6 +185,9 @@ def bench(seeds: list[Path], work: Path, n: int) -> dict[str, float]:
     cpu = time.process_time()
     mlops_nb.collect(runs_dir)
     collect_cpu = time.process_time() - cpu
+    query.sync(runs_dir)
+    check_s = timed(lambda: query.sync(runs_dir), 5)
+    compare_s = timed(lambda: _compare_every_name(runs_dir), 5)
     scan_s = timed(lambda: json_scan(runs_dir), repeat=1)
     out = {
         "n": n,
@@ -187,6 +204,8 @@ def bench(seeds: list[Path], work: Path, n: int) -> dict[str, float]:
         "diff PREFIXES": diff_p_s,
         "prefix: folders": by_folders_s,
         "prefix: index": by_index_s,
+        "check": check_s,
+        "check: compare": compare_s,
         "json scan": scan_s,
     }
     if n <= SCRAPBOOK_MAX + 100:
@@ -223,6 +242,8 @@ def main(argv: list[str]) -> int:
         "diff PREFIXES",
         "prefix: folders",
         "prefix: index",
+        "check",
+        "check: compare",
         "json scan",
         "scrapbook",
     ]
@@ -241,6 +262,7 @@ def main(argv: list[str]) -> int:
         ratio += f"; a run by id prefix {r['prefix: folders'] / r['prefix: index']:.0f}x faster"
         print(f"{r['n']:>7}: {ratio}")
     print("baseline of the prefix lookup: runs.resolve_run, which lists every run folder")
+    print("check: the index check with nothing new; check: compare, every name compared (before)")
     for r in results:
         n = r["n"] - 100
         if n in (10000, 100000):

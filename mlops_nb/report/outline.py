@@ -38,14 +38,38 @@ _GROUP = f"sweep_id, {{notebook}}, {_PNAME}, {_PSTEP}"
 # the sum (mod a prime, so that SQLite's integers cannot overflow) of its records' modification
 # times: a run added, removed, rewritten (a status, a scrap) or found lost changes it.
 _PRIME = 1_000_000_007
-_STATUS_COUNTS = ", ".join(
-    [f"sum(status = '{s}')" for s in STATUSES]
-    + [f"sum(status NOT IN ({', '.join(repr(s) for s in STATUSES)}))"]
+# Per section: `count(*), min(id), max(id), max(started_at), sum(status IN FAILED),
+# max(record_mtime_ns), sum(record_mtime_ns % _PRIME)` and `sum(status = s)` for each of
+# STATUSES, then of any other status; in two steps: the runs grouped by the raw columns the
+# section and the status come from (the index's covering index `runs_by_section` holds them in
+# this order: one pass over it, no sort, no row of the table read), then those few groups by
+# section, the JSON of each distinct `pipeline` read once (not once a run: issue 18). A
+# count by status is `count(*)` of a status's group: `(status = 's') * n` adds it (NULL for a
+# NULL status, as `sum(status = 's')` ignores those rows).
+_RAW = "sweep_id, notebook_abspath, notebook, pipeline, status"
+_PER_RAW = (
+    "count(*) AS n, min(id) AS first, max(id) AS last, max(started_at) AS started, "
+    f"max(record_mtime_ns) AS mtime, sum(record_mtime_ns % {_PRIME}) AS mtimes"
 )
-_AGGREGATES = (
-    "count(*), min(id), max(id), max(started_at), "
-    f"sum(status IN ({', '.join(repr(s) for s in FAILED)})), "
-    f"max(record_mtime_ns), sum(record_mtime_ns % {_PRIME}), {_STATUS_COUNTS}"
+_OF_RAW = ", ".join(
+    [
+        "sum(n), min(first), max(last), max(started)",
+        f"sum((status IN ({', '.join(repr(s) for s in FAILED)})) * n)",
+        "max(mtime), sum(mtimes)",
+    ]
+    + [f"sum((status = '{s}') * n)" for s in STATUSES]
+    + [f"sum((status NOT IN ({', '.join(repr(s) for s in STATUSES)})) * n)"]
+)
+_OUTLINE = (
+    f"SELECT {_GROUP}, {_OF_RAW} FROM (SELECT {_RAW}, {_PER_RAW} FROM runs{{where}} "
+    "GROUP BY sweep_id, notebook_abspath, notebook, pipeline, status) GROUP BY 1, 2, 3, 4"
+)
+
+# Each pipeline's file, from its newest run (`max`'s row), over the runs with a pipeline key
+# (the index's partial index `runs_by_pipeline`: none to read in a store without pipelines).
+_PIPES = (
+    f"SELECT {_PNAME}, CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.file') END, max(id) "
+    "FROM runs{where} GROUP BY 1"
 )
 
 
@@ -107,7 +131,7 @@ class Outline:
             return 0.0
 
     def add(self, row: Sequence[Any]) -> None:
-        """Count in one SQL group's aggregates (``_AGGREGATES``, in order)."""
+        """Count in one SQL group's aggregates (``_OUTLINE``'s, in order)."""
         count, first, last, started, failed, mtime, mtime_sum, *statuses = row
         self.count += count
         self.failed += failed or 0
@@ -179,7 +203,7 @@ def _query(
 def read(sel: Selection) -> Page:
     """The page's outline (``Page``). Call it after ``query.columns`` or ``collect``, which
     brought the index up to date."""
-    groups = _query(sel, f"SELECT {_GROUP}, {_AGGREGATES} FROM runs{{where}} GROUP BY 1, 2, 3, 4")
+    groups = _query(sel, _OUTLINE)
     found: dict[str, Outline] = {}
     for row in sorted(groups, key=lambda r: str(r[5])):  # by first run: the page's order
         key, title, step = _group(*row[:4])
@@ -187,12 +211,7 @@ def read(sel: Selection) -> Page:
         found[key].add(row[4:])
         found[key].groups.append(tuple(row[:4]))
     statuses = _query(sel, "SELECT status, count(*) FROM runs{where} GROUP BY status")
-    pipes = _query(
-        sel,
-        f"SELECT {_PNAME}, CASE WHEN {_OBJ} THEN json_extract(pipeline, '$.file') END, max(id) "
-        "FROM runs{where} GROUP BY 1",
-        "pipeline IS NOT NULL",
-    )
+    pipes = _query(sel, _PIPES, "pipeline IS NOT NULL")
     return Page(
         list(found.values()),
         {str(s): int(n) for s, n in statuses},

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from mlops_nb.errors import StoreError
-from mlops_nb.store import kept
+from mlops_nb.store import fastpath, folder_check, kept
 from mlops_nb.store import runs as store
 from mlops_nb.store.columns import COLUMNS, MTIME_COLUMN, STATUS, TABLE, row_of
 from mlops_nb.store.place import no_runs_folder
@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, status);
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+{fastpath.BY_SECTION}
+{fastpath.BY_PIPELINE}
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
 _UPSERT = f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -156,6 +158,7 @@ def rebuild(runs_dir: Path) -> int:
                 if _is_valid(conn):
                     rows = list(_read_rows(store.iter_run_folders(runs_dir)))
                     with _transaction(conn):
+                        fastpath.forget(conn)
                         conn.execute("DELETE FROM runs")
                         conn.executemany(_UPSERT, rows)
                     n: int = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
@@ -228,6 +231,7 @@ def open_index(runs_dir: Path, *, sync: bool = True) -> sqlite3.Connection:
         try:
             conn = _connect(path)
             if _is_valid(conn):
+                fastpath.add_indexes(conn)
                 if sync:
                     _sync(conn, runs_dir)
                 return conn
@@ -255,38 +259,34 @@ def _memory_index(runs_dir: Path) -> sqlite3.Connection:
     return mem
 
 
-def _folder_ids(runs_dir: Path) -> set[str]:
-    """Names in the runs folder that may be runs (checked with ``is_run_id`` only when new: at
-    100,000 runs the check of every name costs more than the listing). Files are not told from
-    folders (a ``stat`` each): a file is never indexed, and one named like a run has no record."""
-    try:
-        return set(os.listdir(runs_dir)).difference(store.SKIP_DIRS)
-    except FileNotFoundError:
-        return set()
+_folder_ids = folder_check.folder_ids  # reindex's name for it
 
 
 def _sync(conn: sqlite3.Connection, runs_dir: Path) -> None:
-    indexed = {r[0] for r in conn.execute("SELECT id FROM runs")}
-    on_disk = _folder_ids(runs_dir)
-    gone = list(indexed.difference(on_disk))
-    new = sorted(i for i in on_disk.difference(indexed) if store.is_run_id(i))
-    changed = []
-    running = "SELECT id, record_mtime_ns FROM runs WHERE status = 'running'"
-    for run_id, mtime in conn.execute(running).fetchall():
-        if run_id in on_disk:
-            with contextlib.suppress(OSError, StoreError):
-                folder = runs_dir / run_id
-                if (folder / store.RECORD).stat().st_mtime_ns != mtime or (
-                    store.read_record(folder)["status"] != "running"  # its owner is gone: lost
-                ):
-                    changed.append(run_id)
-    if not (gone or new or changed):
-        return
+    names, digest = fastpath.listing(runs_dir)
+    on_disk: set[str] | None = None  # not compared: the listing the index matched (fastpath)
+    gone: list[str] = []
+    new: list[str] = []
+    if not fastpath.trusted(conn, digest):
+        indexed = {r[0] for r in conn.execute("SELECT id FROM runs")}
+        on_disk = set(names).difference(store.SKIP_DIRS)
+        gone = list(indexed.difference(on_disk))
+        new = sorted(i for i in on_disk.difference(indexed) if store.is_run_id(i))
+    changed = folder_check.changed_running(conn, runs_dir, on_disk)
     rows = list(_read_rows(runs_dir / i for i in [*new, *changed]))
+    added = set(new)
+    # compared, and every run folder listed is indexed now: keep the digest (fastpath)
+    keep = on_disk is not None and added.issubset(r[0] for r in rows)
+    if not (gone or rows):
+        if keep:  # a store another user owns: compared again next time
+            with contextlib.suppress(sqlite3.OperationalError), _transaction(conn):
+                fastpath.record(conn, digest)
+        return
     with _transaction(conn):
         conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in gone])
         conn.executemany(_UPSERT, rows)
-    added = set(new)
+        if keep:
+            fastpath.record(conn, digest)
     finished = sum(1 for r in rows if r[0] in added and r[STATUS] != "running")
     if gone or finished:
         _notice(f"runs index updated from the folders: {finished} added, {len(gone)} removed")
