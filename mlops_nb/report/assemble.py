@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -184,6 +184,7 @@ def body(
     for o in outline.priority(full):
         allowed[o.key] = min(int(plans[o.key]["count"]), left)
         left -= allowed[o.key]
+    durations = _durations(sel, page, cache, drawer.every)  # asked of the painter first
     html = drawer.html(full, allowed)
     names = sorted(str(p) for p in _pipelines(page, opts.current) if p)
     invs = model.invocations(sel.runs_dir, names, drawer.recs, opts.current)
@@ -194,7 +195,7 @@ def body(
     out += others([lines[o.key] for o in rest])
     if not page.outlines:
         out.append('<p class="muted">No runs match.</p>')
-    return out + _durations(sel, page, cache, drawer.every)
+    return out + durations()
 
 
 def strings(value: Any) -> list[str] | None:
@@ -308,27 +309,32 @@ def where(runs_dir: Path, out_dir: Path) -> str:
 
 def _durations(
     sel: Selection, page: Page, cache: caching.Cache, every: list[tuple[Any, ...]] | None
-) -> list[str]:
+) -> Callable[[], list[str]]:
     """Run durations over all the page's runs (a figure: cached by every section's fingerprint;
-    ``every``: their rows, when the sections were read with one scan)."""
+    ``every``: their rows, when the sections were read with one scan); call the result for its
+    lines (the painter draws it meanwhile, ``report.painter``)."""
     if not page.total:
-        return []
+        return list
     name = cache.key("durations", sel.digest, page.fingerprint)
     lines = strings(cache.get(name))
     if lines is not None:
-        return lines
+        return lambda: lines
     from mlops_nb.report.painter import draw
-    from mlops_nb.report.plots import MAX_POINTS
 
-    plot = draw("duration_plot", *outline.durations(sel, MAX_POINTS, every))()
-    lines = (
-        [
-            '<section class="section" id="durations"><h2>Run durations</h2>',
-            figures([plot]),
-            "</section>",
-        ]
-        if plot
-        else []
-    )
-    cache.put(name, lines)
-    return lines
+    plot = draw("duration_figure", sel, every)
+
+    def drawn() -> list[str]:
+        figure = plot()
+        out = (
+            [
+                '<section class="section" id="durations"><h2>Run durations</h2>',
+                figures([figure]),
+                "</section>",
+            ]
+            if figure
+            else []
+        )
+        cache.put(name, out)
+        return out
+
+    return drawn

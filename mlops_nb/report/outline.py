@@ -25,6 +25,7 @@ from mlops_nb.report.views import FAILED
 from mlops_nb.results.filter import STATUSES
 
 if TYPE_CHECKING:
+    from mlops_nb.report.plots import Plot
     from mlops_nb.report.rows import Rows
 
 # The pipeline key's name and step, NULL unless the key is a JSON object (as `model.pipelines`).
@@ -329,6 +330,15 @@ def durations(
 
 
 _DURATIONS = "SELECT duration_s, {notebook}, status FROM runs{where} ORDER BY id"
+
+
+def duration_figure(sel: Selection, every: Sequence[tuple[Any, ...]] | None = None) -> Plot | None:
+    """The run durations figure of the selection (``plots.duration_plot`` of ``durations``'
+    sample; ``every``: as ``durations``'). The painter draws it whole (``report.painter``):
+    the page then neither reads its sample nor imports numpy to draw it."""
+    from mlops_nb.report.plots import MAX_POINTS, duration_plot
+
+    return duration_plot(*durations(sel, MAX_POINTS, every))
 
 
 def columns(sel: Selection) -> list[str]:

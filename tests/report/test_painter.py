@@ -4,7 +4,9 @@ page (or the cache is off); whatever goes wrong with it, the page draws the figu
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,7 @@ def _figures(store: Path) -> list[tuple[str, tuple[object, ...]]]:
         ("metric_plot", (ok, "scraps.f1", params, "sweep s")),
         ("parallel_plot", (ok, params, "scraps.f1", "sweep s")),
         ("duration_plot", durations),
+        ("duration_figure", (outline.Selection(store), None)),  # it reads the index itself
     ]
 
 
@@ -53,11 +56,11 @@ def test_the_painter_draws_what_the_page_draws(store: Path) -> None:
     assert p is not None
     try:
         asked = [p.ask(name, args) for name, args in _figures(store)]
-        assert asked == [0, 1, 2]
+        assert asked == [0, 1, 2, 3]
         for number, (name, args) in zip(asked, _figures(store), strict=True):
             assert number is not None
             ok, figure = p.answer(number)
-            assert ok and figure == getattr(plots, name)(*args)
+            assert ok and figure == painter._figure(name)(*args)
     finally:
         p.stop()
     assert p.proc.returncode is not None
@@ -74,16 +77,19 @@ def test_a_figure_the_painter_fails_is_drawn_here(store: Path) -> None:
         assert bad is not None and good is not None
         assert p.answer(bad) == (False, None)
         assert p.answer(good)[0]
-        p.proc.kill()
+        os.killpg(p.proc.pid, signal.SIGKILL)  # both painters
         p.proc.wait()
-        assert p.ask("duration_plot", _figures(store)[2][1]) is None
+        for channel in p.channels:  # the end of each pipe: its painter is gone
+            assert channel.answers.read() == b""
+        late = p.ask("duration_plot", _figures(store)[2][1])  # None, or sent as it died
+        assert late is None or p.answer(late) == (False, None)
         assert p.answer(5) == (False, None)
     finally:
         p.stop()
     painter._active.append(p)  # the page's painter died: every figure is drawn here
     try:
         for name, args in _figures(store):
-            assert painter.draw(name, *args)() == getattr(plots, name)(*args)
+            assert painter.draw(name, *args)() == painter._figure(name)(*args)
     finally:
         painter._active.remove(p)
     with pytest.raises(ValueError, match="not a figure"):
