@@ -204,10 +204,12 @@ def _state(runs_dir: Path) -> list[list[int]]:
 def painting(runs_dir: Path, cache: Cache) -> Iterator[None]:
     """Within the block, figures (``draw``) are drawn by a painter process, started now when
     the runs index of ``runs_dir`` changed since the last block's end or ``cache`` is off; at
-    its end the painter is killed and the index's state kept in ``cache``."""
+    its end the painter is killed and the index's state kept in ``cache``. A store that is no
+    folder (the page says so) starts none and keeps nothing."""
     key = cache.key(_ENTRY)
     painter = None
-    if not cache.enabled or cache.get(key) != _state(runs_dir):
+    store = runs_dir.is_dir()
+    if store and (not cache.enabled or cache.get(key) != _state(runs_dir)):
         painter = Painter.start()
     if painter:
         _active.append(painter)
@@ -217,7 +219,8 @@ def painting(runs_dir: Path, cache: Cache) -> Iterator[None]:
         if painter:
             _active.remove(painter)
             painter.stop()
-        cache.put(key, _state(runs_dir))
+        if store:
+            cache.put(key, _state(runs_dir))
 
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:

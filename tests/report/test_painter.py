@@ -109,6 +109,10 @@ def test_the_painter_starts_when_the_index_changed(store: Path) -> None:
     with painter.painting(store, caching.Cache(store, enabled=False)):
         assert painter._active  # every section is drawn: it is always worth starting
     assert not painter._active
+    missing = store.parent / "no-store"
+    with painter.painting(missing, caching.Cache(missing)):
+        assert not painter._active  # the page says the store is missing; nothing to draw
+    assert not caching.folder(missing).exists()
 
 
 def _page(runs: Path, out: Path, *args: str) -> str:
