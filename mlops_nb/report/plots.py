@@ -52,15 +52,18 @@ def _png(fig: Any) -> str:
 @contextmanager
 def _quiet() -> Iterator[None]:
     import numpy as np
-    from matplotlib import rc_context
+    from matplotlib import style
 
     # seaborn's strip plots jitter with numpy's global generator: seeded for each figure, so the
     # same runs give the same figure (and the cache's page is the page drawn anew), then put back
     state = np.random.get_state()
     np.random.seed(0)
-    # Text from notebooks is never mathtext; seaborn/matplotlib style notes are not ours.
+    # matplotlib's default style whatever the process set (``sns.set_theme``, ``mlops_nb.ml``'s
+    # plots in a notebook calling ``build_report``): the page is the same whichever process
+    # draws it (the painter's, ``report.painter``). Text from notebooks is never mathtext;
+    # seaborn/matplotlib style notes are not ours.
     try:
-        with rc_context({"text.parse_math": False}), warnings.catch_warnings():
+        with style.context(["default", {"text.parse_math": False}]), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -285,7 +288,7 @@ def duration_plot(rows: Sequence[Sequence[Any]], of: int | None = None) -> Plot 
             sns.stripplot(data=data, x="duration", y="notebook", hue="status", ax=ax)
         ax.set_xlabel("duration (s)")
         ax.set_xlim(left=0)
-    return Plot("all runs", "run durations" + note, _png(fig))
+        return Plot("all runs", "run durations" + note, _png(fig))
 
 
 def _label(value: Any) -> str:

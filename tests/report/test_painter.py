@@ -57,10 +57,15 @@ def test_the_painter_draws_what_the_page_draws(store: Path) -> None:
     try:
         asked = [p.ask(name, args) for name, args in _figures(store)]
         assert asked == [0, 1, 2, 3]
-        for number, (name, args) in zip(asked, _figures(store), strict=True):
-            assert number is not None
-            ok, figure = p.answer(number)
-            assert ok and figure == painter._figure(name)(*args)
+        import matplotlib
+
+        # a process that set its own style (``sns.set_theme``, ``mlops_nb.ml``'s plots) draws
+        # the page's figures as a fresh painter does
+        with matplotlib.rc_context({"figure.dpi": 72, "axes.facecolor": "#eaeaf2"}):
+            for number, (name, args) in zip(asked, _figures(store), strict=True):
+                assert number is not None
+                ok, figure = p.answer(number)
+                assert ok and figure == painter._figure(name)(*args)
     finally:
         p.stop()
     assert p.proc.returncode is not None
