@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 
@@ -153,9 +154,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         output.err(f"mlops-nb {args.command}: error: {empty}")
         return EXIT_USAGE
+    if not _cwd_exists():
+        from mlops_nb import output
+
+        output.err(
+            f"mlops-nb {args.command}: error: the current folder no longer exists (it was "
+            "removed or moved); cd to a folder that exists and run the command again"
+        )
+        return EXIT_USAGE
     return error_handler.handle(
         "mlops-nb", lambda: _dispatch(args._module, args), feature=f"mlops-nb {args.command}"
     )
+
+
+def _cwd_exists() -> bool:
+    """Whether the current folder still exists (relative paths, hints and the default store
+    are read against it)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def cli() -> None:

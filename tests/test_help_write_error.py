@@ -77,3 +77,21 @@ def test_help_that_is_read_exits_0() -> None:
     done = subprocess.run(_argv("mlops-nb", "--help"), capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith("usage: mlops-nb") and "collect" in done.stdout
+
+
+def test_a_current_folder_removed_is_one_line(tmp_path: Path) -> None:
+    """A command started in a folder that was removed says so (review8 L4: an internal error)."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = (
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "from mlops_nb.main import main; sys.exit(main(['report', '--runs-dir', sys.argv[2]]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(gone), str(tmp_path / "runs")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "current folder no longer exists" in proc.stderr

@@ -102,8 +102,9 @@ class Painter:
         answers, second_answers = os.pipe()
         try:
             proc = subprocess.Popen(
-                [
+                [  # -P: not the current folder first on the import path (a ./numpy.py)
                     sys.executable,
+                    "-P",
                     "-m",
                     "mlops_nb.report.painter",
                     str(second_jobs),
@@ -145,15 +146,16 @@ class Painter:
         channel, k = self.routes[number]
         return channel.answer(k)
 
-    def stop(self) -> None:
-        """End the painters and reap them: painters that drew end at the end of their pipes
-        (the first reaps the second: their CPU time is the page's), within ``_END_S``; painters
-        that drew nothing (they may still be importing) are killed at once."""
+    def stop(self, *, done: bool = True) -> None:
+        """End the painters and reap them: painters that drew for a page ``done`` end at the
+        end of their pipes (the first reaps the second: their CPU time is the page's), within
+        ``_END_S``; painters that drew nothing (they may still be importing), or for a page
+        that failed or was interrupted, are killed at once."""
         for channel in self.channels:
             for pipe in (channel.jobs, channel.answers):
                 with contextlib.suppress(OSError):
                     pipe.close()
-        if self.routes:
+        if self.routes and done:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(_END_S)
         with contextlib.suppress(OSError):
@@ -213,12 +215,14 @@ def painting(runs_dir: Path, cache: Cache) -> Iterator[None]:
         painter = Painter.start()
     if painter:
         _active.append(painter)
+    done = False
     try:
         yield
+        done = True
     finally:
         if painter:
             _active.remove(painter)
-            painter.stop()
+            painter.stop(done=done)
         if store:
             cache.put(key, _state(runs_dir))
 

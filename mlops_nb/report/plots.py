@@ -9,6 +9,7 @@ is not drawn (the page says so in a line).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import math
 import warnings
@@ -79,7 +80,10 @@ def _floats(values: Sequence[Any]) -> Any:
 
 def _float(v: Any) -> float:
     """A number as a float; an int past the float range (an exact-number column holds any
-    JSON int) as infinity of its sign."""
+    JSON int) as infinity of its sign; a time as its seconds since the epoch (a page sorted by
+    ``started`` colours its parallel coordinates by it)."""
+    if isinstance(v, dt.datetime):
+        return v.timestamp()
     try:
         return float(v)
     except OverflowError:

@@ -66,6 +66,11 @@ class Rows:
         """The rows whose ``column`` is one of ``values``, in order."""
         return self.take([i for i, v in enumerate(self.data[column]) if v in values])
 
+    def only(self, columns: Iterable[str]) -> Rows:
+        """The rows with ``columns`` alone (and ``id``, which the None marks are by)."""
+        kept = tuple(dict.fromkeys(["id", *columns]))
+        return self.without(c for c in self.columns if c not in kept)
+
     def without(self, columns: Iterable[str]) -> Rows:
         """The rows without ``columns``."""
         gone = set(columns)

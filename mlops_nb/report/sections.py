@@ -99,10 +99,16 @@ def _plots(sec: Section, fig: Figures, allowed: int) -> list[str]:
     if len(ok) < 2 or not fig.params:
         return []
     todo = [*([None] if fig.parallel else []), *fig.metrics][:allowed]
-    drawn = [  # each asked of the painter first: it draws them while they are waited for
-        draw("parallel_plot", ok, fig.params, str(fig.parallel), sec.title)
+    drawn = [  # each asked of the painter first (the columns it draws): it draws meanwhile
+        draw(
+            "parallel_plot",
+            ok.only([*fig.params, str(fig.parallel)]),
+            fig.params,
+            str(fig.parallel),
+            sec.title,
+        )
         if metric is None
-        else draw("metric_plot", ok, metric, fig.params, sec.title)
+        else draw("metric_plot", ok.only([*fig.params, metric]), metric, fig.params, sec.title)
         for metric in todo
     ]
     plots: list[Plot] = [figure() for figure in drawn]

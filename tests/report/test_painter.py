@@ -133,3 +133,65 @@ def test_the_page_is_the_same_with_and_without_the_painter(store: Path, tmp_path
     here = re.sub(r"generated [^<]*", "", (tmp_path / "a.html").read_text(encoding="utf-8"))
     assert with_painter == here
     assert with_painter.count("data:image/png;base64,") >= 3
+
+
+def test_a_painter_ignores_modules_in_the_current_folder(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m`` puts the current folder first on the import path: a project's
+    ``numpy.py`` must not run in the painter (review8 M1)."""
+    here = tmp_path / "project"
+    here.mkdir()
+    marker = tmp_path / "ran"
+    (here / "numpy.py").write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    monkeypatch.chdir(here)
+    p = painter.Painter.start()
+    assert p is not None
+    try:
+        name, args = _figures(store)[0]
+        number = p.ask(name, args)
+        assert number is not None and p.answer(number)[0]
+    finally:
+        p.stop()
+    assert not marker.exists()
+
+
+def test_a_page_that_fails_kills_its_painters_at_once(store: Path) -> None:
+    """Painters that drew end by themselves after a page that is done; after one that failed
+    or was interrupted they are killed (review8 L1: Ctrl-C waited for their figures)."""
+    name, args = _figures(store)[1]
+    started: list[painter.Painter] = []
+
+    def page() -> None:
+        with painter.painting(store, caching.Cache(store, enabled=False)):
+            started.extend(painter._active)
+            painter.draw(name, *args)()
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        page()
+    (p,) = started
+    assert p.proc.returncode == -signal.SIGKILL
+    with painter.painting(store, caching.Cache(store, enabled=False)):
+        (p,) = painter._active
+        painter.draw(name, *args)()
+    assert p.proc.returncode == 0
+
+
+def test_a_figure_is_sent_only_its_columns(store: Path) -> None:
+    """A figure gets the columns it draws (review8 M2: every column went down the pipe), and
+    draws the same from them."""
+    ok, params = _rows(store), ["params.C", "params.n"]
+    only = ok.only([*params, "scraps.f1"])
+    assert only.columns == ("id", "params.C", "params.n", "scraps.f1")
+    assert set(only.nulls) <= set(only.columns)
+    assert plots.metric_plot(only, "scraps.f1", params, "s") == plots.metric_plot(
+        ok, "scraps.f1", params, "s"
+    )
+
+
+def test_a_parallel_plot_coloured_by_the_start(store: Path, tmp_path: Path) -> None:
+    """``--sort started`` colours the parallel coordinates by the time (review8 H1: a
+    datetime was no float)."""
+    page = _page(store, tmp_path / "r.html", "--sort", "started")
+    assert "parallel coordinates of 3 parameters" in page
