@@ -44,6 +44,7 @@ FIGURES = {
     "duration_plot": "mlops_nb.report.plots",
     "duration_figure": "mlops_nb.report.outline",  # reads its sample from the index itself
 }
+_POSIX = hasattr(os, "fork") and hasattr(os, "killpg")  # elsewhere the page draws them itself
 _ENTRY = "index state"  # the report cache's entry: the runs index's files when a page ended
 _active: list[Painter] = []  # the painter of the page being written (``painting``)
 _END_S = 5.0  # how long painters that drew may take to end (they end at once: they are idle)
@@ -211,7 +212,7 @@ def painting(runs_dir: Path, cache: Cache) -> Iterator[None]:
     key = cache.key(_ENTRY)
     painter = None
     store = runs_dir.is_dir()
-    if store and (not cache.enabled or cache.get(key) != _state(runs_dir)):
+    if store and _POSIX and (not cache.enabled or cache.get(key) != _state(runs_dir)):
         painter = Painter.start()
     if painter:
         _active.append(painter)
