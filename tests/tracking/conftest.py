@@ -26,8 +26,13 @@ def template_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project(template_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the template store; the current directory is its project folder."""
+    """A private copy of the template store, read once as any command reads it (the runs index
+    keeps its folder listing's digest at the first read after runs were added, a write of its
+    own); the current directory is its project folder."""
+    from mlops_nb.store import query
+
     p = store.copy(template_project, tmp_path)
+    query.sync(p / "runs")
     monkeypatch.chdir(p)
     monkeypatch.setenv("MLOPS_NB_RUNS_DIR", str(p / "runs"))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
