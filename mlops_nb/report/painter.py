@@ -42,7 +42,7 @@ FIGURES = {
     "metric_plot": "mlops_nb.report.plots",
     "parallel_plot": "mlops_nb.report.plots",
     "duration_plot": "mlops_nb.report.plots",
-    "duration_figure": "mlops_nb.report.outline",  # reads its sample from the index itself
+    "duration_figure": "mlops_nb.report.durations",  # reads its sample from the index itself
 }
 _POSIX = hasattr(os, "fork") and hasattr(os, "killpg")  # elsewhere the page draws them itself
 _ENTRY = "index state"  # the report cache's entry: the runs index's files when a page ended

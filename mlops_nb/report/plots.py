@@ -260,7 +260,7 @@ def parallel_plot(df: Rows, params: Sequence[str], metric: str, group: str) -> P
 
 def duration_plot(rows: Sequence[Sequence[Any]], of: int | None = None) -> Plot | None:
     """Run durations by notebook and status, from ``(duration_s, notebook, status)`` rows in id
-    order (``outline.durations``; over ``MAX_POINTS`` runs, a sample of them). ``of``: the
+    order (``durations.durations``; over ``MAX_POINTS`` runs, a sample of them). ``of``: the
     number of runs ``rows`` are the sample of (``sample_rows(of, MAX_POINTS)``, read without
     the others); None: ``rows`` are every run. A sample is drawn with numpy and matplotlib
     alone (``points``), without importing pandas or seaborn."""

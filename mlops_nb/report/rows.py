@@ -13,7 +13,6 @@ collect's ``Float64`` holds it), ``bool``, a JSON text (collect's ``json`` kind)
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,16 +116,10 @@ def sorted_positions(values: Sequence[Any], *, ascending: bool) -> list[int]:
 
 
 def _values(values: list[Any], kind: str) -> list[Any]:
-    """collect's values of a column of ``kind`` (``collect._array``'s conversions)."""
-    if kind == "Float64":
-        return [None if v is None or v != v else float(v) for v in values]
-    if kind == "number":
-        return [None if v is None or v != v else v for v in values]
-    if kind == "json":
-        return [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
-    if kind == "datetime":
-        return [_utc(v) for v in values]
-    return values
+    """collect's values of a column of ``kind`` (``collect.plain_values``; times as UTC)."""
+    from mlops_nb.results.collect import plain_values
+
+    return [_utc(v) for v in values] if kind == "datetime" else plain_values(values, kind)
 
 
 def _utc(text: Any) -> dt.datetime | None:

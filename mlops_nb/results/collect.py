@@ -311,20 +311,26 @@ def typed_array(values: list[Any]) -> Any:
     return _array(values, column_kind(values))
 
 
+def plain_values(values: list[Any], kind: str) -> list[Any]:
+    """A column's JSON values as the frame holds them, in plain Python (None: missing; the
+    report's rows, ``report.rows``, use them without pandas): a NaN of a float or exact-number
+    column is missing, a ``json`` column's values that are not strings are JSON texts."""
+    if kind == "Float64":
+        return [None if v is None or v != v else float(v) for v in values]
+    if kind == NUMBER:
+        return [None if v is None or v != v else v for v in values]
+    if kind == "json":
+        return [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+    return values
+
+
 def _array(values: list[Any], kind: str) -> Any:
     import pandas as pd
 
-    if kind == "Float64":
-        return pd.array(
-            [None if v is None or v != v else float(v) for v in values], dtype="Float64"
-        )
+    plain = plain_values(values, kind)
     if kind == NUMBER:
-        return pd.array([pd.NA if v is None or v != v else v for v in values], dtype=object)
-    if kind in ("boolean", "Int64", "string"):
-        return pd.array(values, dtype=kind)
-    return pd.array(
-        [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], dtype="string"
-    )
+        return pd.array([pd.NA if v is None else v for v in plain], dtype=object)
+    return pd.array(plain, dtype="string" if kind == "json" else kind)
 
 
 def aliases(columns: Iterable[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlops_nb.report import model, outline, plots
+from mlops_nb.report import durations, model, outline, plots
 from mlops_nb.report.rows import Rows
 from tests.results.factory import make_run
 
@@ -60,7 +60,7 @@ def test_the_durations_figure_reads_only_its_sample(
 ) -> None:
     sel = outline.Selection(store)
     monkeypatch.setattr(plots, "MAX_POINTS", most)
-    sampled, of = outline.durations(sel, most)
+    sampled, of = durations.durations(sel, most)
     assert len(sampled) == min(most, 12) and of == (12 if most < 12 else None)
     assert plots.duration_plot(sampled, of) == plots.duration_plot(_full_durations(sel))
 
@@ -74,7 +74,7 @@ def test_no_duration_no_durations_figure(runs_dir: Path) -> None:
     with conn:
         conn.execute("UPDATE runs SET duration_s = NULL")
     conn.close()
-    sampled, _ = outline.durations(outline.Selection(runs_dir), 2)
+    sampled, _ = durations.durations(outline.Selection(runs_dir), 2)
     assert sampled == [] and plots.duration_plot(sampled, 3) is None
 
 
@@ -97,8 +97,8 @@ def test_a_scan_gives_the_durations_figure_its_rows(store: Path, most: int) -> N
     outline.frames(sel, outline.read(sel).outlines[:1], scan=True, every=every)
     assert len(every) == 12
     (scanned, of), (read, of_read) = (
-        outline.durations(sel, most, every),
-        outline.durations(sel, most),
+        durations.durations(sel, most, every),
+        durations.durations(sel, most),
     )
     assert scanned == read and of == of_read
 

@@ -13,7 +13,7 @@ import pytest
 
 from mlops_nb.main import main
 from mlops_nb.report import cache as caching
-from mlops_nb.report import outline, painter, plots
+from mlops_nb.report import durations, outline, painter, plots
 from mlops_nb.report.rows import Rows
 from mlops_nb.store import query
 from tests.results.factory import make_run
@@ -42,11 +42,11 @@ def _rows(store: Path) -> Rows:
 
 def _figures(store: Path) -> list[tuple[str, tuple[object, ...]]]:
     ok, params = _rows(store), ("params.C", "params.model", "params.n")
-    durations = outline.durations(outline.Selection(store), plots.MAX_POINTS)
+    sampled = durations.durations(outline.Selection(store), plots.MAX_POINTS)
     return [
         ("metric_plot", (ok, "scraps.f1", params, "sweep s")),
         ("parallel_plot", (ok, params, "scraps.f1", "sweep s")),
-        ("duration_plot", durations),
+        ("duration_plot", sampled),
         ("duration_figure", (outline.Selection(store), None)),  # it reads the index itself
     ]
 
